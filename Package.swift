@@ -1,0 +1,49 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "slipway",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "slipway", targets: ["slipway"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages, through module maps.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CLinux"),
+
+        // Pure Dockerfile frontend: lexer, parser, expansion, instructions, stage graph, ignore rules.
+        .target(name: "Dockerfile"),
+        // Image model, content store, layer archives.
+        .target(name: "OCI", dependencies: [
+            "CZlib", "CZstd", "CCrypto", "CLinux",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // OCI distribution client.
+        .target(name: "Registry", dependencies: ["OCI"]),
+        // Build engine: context, cache keys, snapshots, RUN executor, scheduler.
+        .target(name: "Build", dependencies: ["Dockerfile", "OCI", "Registry", "CLinux"]),
+        // History, analysis, compare, lint.
+        .target(name: "Inspect", dependencies: ["Dockerfile", "OCI"]),
+        // The command-line tool.
+        .executableTarget(name: "slipway", dependencies: [
+            "Dockerfile", "OCI", "Registry", "Build", "Inspect",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI"]),
+        .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI"]),
+        .testTarget(name: "InspectTests", dependencies: ["Inspect", "Dockerfile", "OCI"]),
+        // Drive the built `slipway` binary end to end (needs root, runc, a registry).
+        .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

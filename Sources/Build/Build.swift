@@ -1,0 +1,1 @@
+// The Build module. See docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The Dockerfile module. See docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The Inspect module. See docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The OCI module. See docs/ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+// The Registry module. See docs/ARCHITECTURE.md.

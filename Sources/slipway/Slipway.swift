@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// The `slipway` command. Each subcommand lives in its own file; add new ones to the list below.
+@main
+struct Slipway: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "slipway",
+        abstract: "A daemonless container image builder: builds Dockerfiles into OCI images and measures them.",
+        version: "0.1.0",
+        subcommands: [
+            Debug.self,
+        ]
+    )
+}
+
+/// Developer tools that expose internals (parse trees and so on).
+struct Debug: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect Slipway's internals.",
+        subcommands: []
+    )
+}

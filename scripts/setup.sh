@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Slipway and its tests need. Idempotent and quiet when all is there.
+set -euo pipefail
+pkgs=(libzstd-dev libssl-dev libsqlite3-dev zlib1g-dev pkgconf runc crun busybox-static
+      docker-registry skopeo umoci mmdebstrap apache2-utils)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
