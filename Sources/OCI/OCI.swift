@@ -1,1 +1,0 @@
-// The OCI module. See docs/ARCHITECTURE.md.
