@@ -28,7 +28,7 @@ struct EngineConfigTests {
         var m = StageConfigMachine(base: nil)
         m.env([("PATH", "/opt/venv/bin:/usr/bin"), ("A", "1")])
         #expect(m.image.config.env == ["PATH=/opt/venv/bin:/usr/bin", "A=1"])
-        #expect(m.image.history.last == HistoryEntry(createdBy: "ENV PATH=/opt/venv/bin:/usr/bin A=1",
+        #expect(m.image.history.last == StageHistoryEntry(createdBy: "ENV PATH=/opt/venv/bin:/usr/bin A=1",
                                                      comment: "buildkit.dockerfile.v0", emptyLayer: true))
     }
 
@@ -105,7 +105,7 @@ struct EngineConfigTests {
     @Test("HEALTHCHECK history and NONE")
     func healthcheck() {
         var m = StageConfigMachine(base: nil)
-        m.healthcheck(Healthcheck(test: ["CMD-SHELL", "curl -f localhost"], interval: 30_000_000_000,
+        m.healthcheck(StageHealthcheck(test: ["CMD-SHELL", "curl -f localhost"], interval: 30_000_000_000,
                                   timeout: 3_000_000_000))
         #expect(m.image.history.last?.createdBy
                 == "HEALTHCHECK {Test:[CMD-SHELL curl -f localhost] Interval:30s Timeout:3s StartPeriod:0s StartInterval:0s Retries:0}")

@@ -62,7 +62,7 @@ enum GoFormat {
     }
 
     /// `%+v` of BuildKit's HealthcheckConfig.
-    static func healthcheck(_ h: Healthcheck) -> String {
+    static func healthcheck(_ h: StageHealthcheck) -> String {
         "{Test:\(plainList(h.test)) Interval:\(duration(h.interval)) Timeout:\(duration(h.timeout)) "
             + "StartPeriod:\(duration(h.startPeriod)) StartInterval:\(duration(h.startInterval)) Retries:\(h.retries)}"
     }

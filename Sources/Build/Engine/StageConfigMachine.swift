@@ -158,8 +158,8 @@ public struct StageConfigMachine: Sendable {
     }
 
     /// `nil` is `HEALTHCHECK NONE`.
-    public mutating func healthcheck(_ hc: Healthcheck?) {
-        let h = hc ?? Healthcheck(test: ["NONE"])
+    public mutating func healthcheck(_ hc: StageHealthcheck?) {
+        let h = hc ?? StageHealthcheck(test: ["NONE"])
         image.config.healthcheck = h
         commit("HEALTHCHECK " + GoFormat.healthcheck(h), layer: false)
     }
@@ -207,8 +207,8 @@ public struct StageConfigMachine: Sendable {
     }
 
     mutating func commit(_ msg: String, layer: Bool) {
-        image.history.append(HistoryEntry(created: epoch, createdBy: msg,
-                                          comment: HistoryEntry.buildkitComment, emptyLayer: !layer))
+        image.history.append(StageHistoryEntry(created: epoch, createdBy: msg,
+                                          comment: StageHistoryEntry.buildkitComment, emptyLayer: !layer))
     }
 
     // MARK: - helpers

@@ -4,7 +4,7 @@ import Foundation
 /// as the build engine evolves it instruction by instruction. It is kept independent of the
 /// store's model so the BuildKit semantics can be tested without I/O; `StageImage+OCI.swift`
 /// maps it to the store's types.
-public struct ContainerConfig: Equatable, Sendable {
+public struct StageRunConfig: Equatable, Sendable {
     public var user: String = ""
     /// `port/proto` keys, e.g. `8080/tcp`; kept sorted for deterministic JSON.
     public var exposedPorts: Set<String> = []
@@ -19,13 +19,13 @@ public struct ContainerConfig: Equatable, Sendable {
     public var argsEscaped: Bool = false
     public var shell: [String]? = nil
     public var onBuild: [String]? = nil
-    public var healthcheck: Healthcheck? = nil
+    public var healthcheck: StageHealthcheck? = nil
 
     public init() {}
 }
 
 /// Docker's HEALTHCHECK configuration; durations are nanoseconds as in the image config JSON.
-public struct Healthcheck: Equatable, Sendable {
+public struct StageHealthcheck: Equatable, Sendable {
     public var test: [String]
     public var interval: Int64 = 0
     public var timeout: Int64 = 0
@@ -45,7 +45,7 @@ public struct Healthcheck: Equatable, Sendable {
 }
 
 /// One `history` entry of an image config.
-public struct HistoryEntry: Equatable, Sendable {
+public struct StageHistoryEntry: Equatable, Sendable {
     public var created: Date?
     public var createdBy: String
     public var comment: String?
@@ -68,8 +68,8 @@ public struct HistoryEntry: Equatable, Sendable {
 /// The image a stage is building: config, history and platform. Layers are tracked separately
 /// by the executor (they are files, this is metadata).
 public struct StageImage: Equatable, Sendable {
-    public var config = ContainerConfig()
-    public var history: [HistoryEntry] = []
+    public var config = StageRunConfig()
+    public var history: [StageHistoryEntry] = []
     public var author: String? = nil
     public var os = "linux"
     public var architecture = StageImage.hostArchitecture

@@ -1,0 +1,338 @@
+import Foundation
+import OCI
+
+/// Executes one stage: resolves its base, then each step in order, consulting the cache for
+/// every filesystem step. Every snapshot it mounts is unmounted and removed before it returns,
+/// whether the step succeeded, failed or was cancelled.
+struct StageRun {
+    let engine: BuildEngine
+    let request: BuildRequest
+    let index: Int
+    let deps: StageScheduler.Dependencies<StageResult>
+
+    var plan: BuildPlan { request.plan }
+    var stage: StagePlan { plan.stages[index] }
+    var file: String { plan.file }
+
+    func execute() async throws -> StageResult {
+        let name = plan.displayName(index)
+        var layers: [LayerRef] = []
+        var baseImage: StageImage?
+        var inheritedArgs: [(key: String, value: String?)] = []
+        var key: Digest
+        var triggers: [String] = []
+        var created = Date(timeIntervalSince1970: 0)
+
+        let fsSteps = stage.steps.filter { $0.op.isFilesystemStep }.count
+        let total = fsSteps + (stage.base == .scratch ? 0 : 1)
+        var number = 0
+        func label(_ text: String) -> String {
+            number += 1
+            return "[\(name) \(number)/\(max(total, number))] \(text)"
+        }
+
+        switch stage.base {
+        case .scratch:
+            key = Digest.sha256("scratch")
+        case .image(let raw):
+            let ref = try expandWord(raw, plan.metaArgs, line: stage.line, instruction: "FROM \(raw)")
+            let step = await engine.progress.newStep()
+            await engine.progress.emit(.started(step: step, name: label("FROM \(ref)")))
+            guard let resolved = try await engine.store.resolveImage(ref) else {
+                await engine.progress.emit(.failed(step: step, message: "not found"))
+                throw BuildError.missingBaseImage(file: file, line: stage.line, reference: ref)
+            }
+            await engine.progress.emit(.finished(step: step))
+            baseImage = resolved.image
+            layers = resolved.layers
+            key = resolved.id
+            triggers = resolved.onBuild
+            created = resolved.image.history.compactMap(\.created).max() ?? created
+        case .stage(let j):
+            let parent = try await deps.result(of: j)
+            baseImage = parent.image
+            layers = parent.layers
+            key = parent.key
+            inheritedArgs = parent.buildArgs
+            triggers = parent.image.config.onBuild ?? []
+            created = parent.image.history.compactMap(\.created).max() ?? created
+        }
+
+        var machine = StageConfigMachine(base: baseImage, inheritedArgs: inheritedArgs)
+        machine.epoch = created
+        var steps: [PlannedStep] = []
+        for t in triggers {
+            do { steps.append(try engine.hooks.parseTrigger(t, stage.line)) } catch {
+                throw BuildError.stepFailed(file: file, line: stage.line, instruction: "ONBUILD \(t)", reason: "\(error)")
+            }
+        }
+        steps += stage.steps
+        var executedRuns = 0
+
+        for step in steps {
+            try Task.checkCancellation()
+            let env = machine.expansionEnv
+            func word(_ w: String) throws -> String {
+                try expandWord(w, env, line: step.line, instruction: step.text)
+            }
+            func fail(_ reason: String) -> BuildError {
+                .stepFailed(file: file, line: step.line, instruction: step.text, reason: reason)
+            }
+            switch step.op {
+            case .env(let pairs):
+                machine.env(try pairs.map { ($0.key, try word($0.value)) })
+            case .label(let pairs):
+                machine.label(try pairs.map { (try word($0.key), try word($0.value)) })
+            case .arg(let defs):
+                var resolved: [(key: String, value: String?)] = []
+                for d in defs {
+                    if let v = request.buildArgs[d.key] {
+                        resolved.append((d.key, v))
+                    } else if let dv = d.defaultValue {
+                        resolved.append((d.key, try word(dv)))
+                        // Let later ARGs of the same instruction see this one.
+                    } else {
+                        resolved.append((d.key, plan.metaArgs[d.key]))
+                    }
+                }
+                machine.arg(resolved)
+            case .user(let u):
+                machine.user(try word(u))
+            case .expose(let ports):
+                do { try machine.expose(try ports.map(word)) } catch let e as ConfigError { throw fail(e.description) }
+            case .volume(let vols):
+                do { try machine.volume(try vols.map(word)) } catch let e as ConfigError { throw fail(e.description) }
+            case .stopSignal(let s):
+                do { try machine.stopSignal(try word(s)) } catch let e as ConfigError { throw fail(e.description) }
+            case .cmd(let args, let shellForm):
+                machine.cmd(args, shellForm: shellForm)
+            case .entrypoint(let args, let shellForm):
+                machine.entrypoint(args, shellForm: shellForm)
+            case .shell(let args):
+                machine.shell(args)
+            case .healthcheck(let hc):
+                machine.healthcheck(hc)
+            case .maintainer(let m):
+                machine.maintainer(m)
+            case .onbuild(let expr):
+                machine.onbuild(expr)
+            case .workdir(let raw):
+                let wd = machine.workdir(try word(raw))
+                if wd == "/" {
+                    machine.commitLayerStep("WORKDIR /", hasLayer: false, buildkitSuffix: false)
+                    break
+                }
+                key = StepKey.chain(key, ["WORKDIR", wd, machine.image.config.user])
+                let outcome = try await filesystemStep(key: key, label: label("WORKDIR \(wd)"), layers: layers, step: step) { root in
+                    try FileManager.default.createDirectory(atPath: root + wd, withIntermediateDirectories: true)
+                }
+                if let l = outcome.layer { layers.append(l) }
+                machine.epoch = outcome.created
+                machine.commitLayerStep("WORKDIR \(wd)", hasLayer: outcome.layer != nil, buildkitSuffix: false)
+            case .run(let command, let shellForm, let stepNetwork):
+                let argv = machine.withShell(command, shellForm: shellForm)
+                let network: NetworkMode
+                if let n = stepNetwork {
+                    guard let m = NetworkMode(rawValue: n == "default" ? request.network.rawValue : n) else {
+                        throw fail("unsupported --network=\(n) (use default, host or none)")
+                    }
+                    network = m
+                } else {
+                    network = request.network
+                }
+                let runEnv = machine.runEnvironment
+                let user = machine.image.config.user
+                let workdir = machine.image.config.workingDir.isEmpty ? "/" : machine.image.config.workingDir
+                key = StepKey.chain(key, ["RUN", network.rawValue, user, workdir] + argv + ["\u{0}"] + runEnv)
+                let shown = shellForm ? command.joined(separator: " ") : argv.joined(separator: " ")
+                let outcome = try await filesystemStep(key: key, label: label("RUN \(shown)"), layers: layers, step: step) {
+                    root, stepID in
+                    let spec = RunSpec(rootfs: root, argv: argv, env: runEnv, user: user.isEmpty ? "0" : user,
+                                       workdir: workdir, network: network, hostname: "slipway")
+                    let status = try await runProcess(spec, step: stepID)
+                    if status != 0 {
+                        throw BuildError.runFailed(file: file, line: step.line, command: shown, status: status,
+                                                   tail: await engine.progress.tail(of: stepID, count: 15))
+                    }
+                }
+                if outcome.ran { executedRuns += 1 }
+                if let l = outcome.layer { layers.append(l) }
+                machine.epoch = outcome.created
+                machine.commitLayerStep(machine.runCreatedBy(argv), hasLayer: outcome.layer != nil)
+            case .copy(let raw):
+                var op = raw
+                op.sources = try raw.sources.map(word)
+                op.dest = try word(raw.dest)
+                op.chown = try raw.chown.map(word)
+                op.chmod = try raw.chmod.map(word)
+                let verb = op.isAdd ? "ADD" : "COPY"
+                let workdir = machine.image.config.workingDir.isEmpty ? "/" : machine.image.config.workingDir
+                let source = try await copySource(op.from, line: step.line, text: step.text)
+                do {
+                    let sourceDigest: Digest
+                    do {
+                        sourceDigest = try await engine.copier.sourceDigest(op, from: source.root)
+                    } catch {
+                        throw fail("\(error)")
+                    }
+                    key = StepKey.chain(key, [verb, op.dest, workdir, op.chown ?? "", op.chmod ?? "",
+                                              source.identity, sourceDigest.description] + op.sources)
+                    let shownFrom = raw.from.map { _ in "--from=\(source.name) " } ?? ""
+                    let text = "\(verb) \(shownFrom)\((op.sources + [op.dest]).joined(separator: " "))"
+                    let outcome = try await filesystemStep(key: key, label: label(text), layers: layers, step: step) { root in
+                        do {
+                            try await engine.copier.copy(op, from: source.root, into: root, workdir: workdir)
+                        } catch let e as BuildError {
+                            throw e
+                        } catch {
+                            throw fail("\(error)")
+                        }
+                    }
+                    if let l = outcome.layer { layers.append(l) }
+                    machine.epoch = outcome.created
+                    machine.commitLayerStep(StageConfigMachine.copyCreatedBy(add: op.isAdd, sources: op.sources, dest: op.dest),
+                                            hasLayer: outcome.layer != nil)
+                    await source.release()
+                } catch {
+                    await source.release()
+                    throw error
+                }
+            }
+            if !step.op.isFilesystemStep {
+                key = StepKey.chain(key, ["META", step.text] + machine.expansionEnv.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+            }
+        }
+        return StageResult(image: machine.image, layers: layers, key: key, buildArgs: machine.buildArgs,
+                           executedRuns: executedRuns)
+    }
+
+    // MARK: - steps
+
+    struct StepOutcome {
+        var layer: LayerRef?
+        var ran: Bool
+        var created: Date
+    }
+
+    func filesystemStep(key: Digest, label: String, layers: [LayerRef], step: PlannedStep,
+                        _ body: @escaping (String) async throws -> Void) async throws -> StepOutcome {
+        try await filesystemStep(key: key, label: label, layers: layers, step: step) { root, _ in try await body(root) }
+    }
+
+    /// Runs a filesystem step over a writable snapshot, or takes it from the cache.
+    func filesystemStep(key: Digest, label: String, layers: [LayerRef], step: PlannedStep,
+                        _ body: @escaping (String, Int) async throws -> Void) async throws -> StepOutcome {
+        let progress = engine.progress
+        let id = await progress.newStep()
+        if !request.noCache, let hit = try await engine.store.cachedStep(key) {
+            await progress.emit(.cached(step: id, name: label))
+            return StepOutcome(layer: hit.layer, ran: false, created: hit.created)
+        }
+        await progress.emit(.started(step: id, name: label))
+        var lowers: [String] = []
+        for l in layers.reversed() { lowers.append(try await engine.store.layerDirectory(l)) }
+        let snap: any RootSnapshot
+        do {
+            snap = try await engine.snapshotter.writable(lowers: lowers)
+        } catch {
+            await progress.emit(.failed(step: id, message: "\(error)"))
+            throw BuildError.stepFailed(file: file, line: step.line, instruction: step.text, reason: "\(error)")
+        }
+        do {
+            try await body(snap.root, id)
+            try await snap.unmount()
+            guard let upper = snap.upper else { throw BuildError.stepFailed(file: file, line: step.line, instruction: step.text, reason: "snapshot has no upper directory") }
+            let layer = try await engine.store.commitLayer(upperDirectory: upper)
+            await snap.discard()
+            let now = Date()
+            try await engine.store.recordStep(key, CachedStep(layer: layer, created: now))
+            await progress.emit(.finished(step: id))
+            return StepOutcome(layer: layer, ran: true, created: now)
+        } catch {
+            try? await snap.unmount()
+            await snap.discard()
+            let message: String
+            if case BuildError.runFailed(_, _, _, let status, _) = error { message = "exit code \(status)" } else { message = "\(error)" }
+            await progress.emit(.failed(step: id, message: message))
+            if error is CancellationError { throw BuildError.cancelled }
+            throw error
+        }
+    }
+
+    /// Runs a process, forwarding its output lines to the progress reporter in order.
+    func runProcess(_ spec: RunSpec, step: Int) async throws -> Int32 {
+        let (stream, continuation) = AsyncStream<String>.makeStream()
+        let progress = engine.progress
+        let forwarder = Task {
+            for await line in stream { await progress.emit(.output(step: step, line: line)) }
+        }
+        do {
+            let status = try await engine.runner.run(spec) { line in continuation.yield(line) }
+            continuation.finish()
+            await forwarder.value
+            return status
+        } catch {
+            continuation.finish()
+            await forwarder.value
+            throw error
+        }
+    }
+
+    /// The source of a COPY: the context, a stage's root or an image's root (mounted read-only).
+    struct Source {
+        var root: CopySourceRoot
+        /// Cache identity of the source (context path, stage key, image id).
+        var identity: String
+        var name: String
+        var snapshot: (any RootSnapshot)?
+        func release() async {
+            if let s = snapshot {
+                try? await s.unmount()
+                await s.discard()
+            }
+        }
+    }
+
+    func copySource(_ from: CopyFrom?, line: Int, text: String) async throws -> Source {
+        switch from {
+        case nil:
+            return Source(root: .context(request.contextDirectory), identity: "context", name: "context", snapshot: nil)
+        case .stage(let j)?:
+            let r = try await deps.result(of: j)
+            return try await mountedSource(r.layers, identity: r.key.description, name: plan.displayName(j), line: line, text: text)
+        case .image(let ref)?:
+            guard let img = try await engine.store.resolveImage(ref) else {
+                throw BuildError.missingBaseImage(file: file, line: line, reference: ref)
+            }
+            return try await mountedSource(img.layers, identity: img.id.description, name: ref, line: line, text: text)
+        }
+    }
+
+    func mountedSource(_ layers: [LayerRef], identity: String, name: String, line: Int, text: String) async throws -> Source {
+        var lowers: [String] = []
+        for l in layers.reversed() { lowers.append(try await engine.store.layerDirectory(l)) }
+        let snap = try await engine.snapshotter.readOnly(lowers: lowers)
+        return Source(root: .rootfs(snap.root), identity: identity, name: name, snapshot: snap)
+    }
+
+    func expandWord(_ w: String, _ env: [String: String], line: Int, instruction: String) throws -> String {
+        guard w.contains("$") || w.contains("\\") else { return w }
+        do {
+            return try engine.hooks.expand(w, env)
+        } catch {
+            throw BuildError.stepFailed(file: file, line: line, instruction: instruction, reason: "\(error)")
+        }
+    }
+}
+
+/// Cache keys: each step's key hashes its parent's key with the step's full description.
+public enum StepKey {
+    public static func chain(_ parent: Digest, _ parts: [String]) -> Digest {
+        var s = parent.description
+        for p in parts {
+            s += "\n"
+            s += p.replacingOccurrences(of: "\n", with: "\\n")
+        }
+        return Digest.sha256(s)
+    }
+}
