@@ -123,3 +123,26 @@ struct EngineConfigTests {
         #expect(GoFormat.quote("a\"b") == "\"a\\\"b\"")
     }
 }
+
+@Suite("Engine: build flag parsing")
+struct EngineFlagTests {
+    @Test("--build-arg accepts NAME=VALUE and NAME (from env), rejects bad names")
+    func buildArgs() throws {
+        let args = try BuildFlags.buildArgs(["A=1", "B=", "FROM_ENV", "UNSET"], environment: ["FROM_ENV": "x"])
+        #expect(args == ["A": "1", "B": "", "FROM_ENV": "x"])
+        #expect(throws: BuildError.self) { try BuildFlags.buildArgs(["=x"]) }
+        #expect(throws: BuildError.self) { try BuildFlags.buildArgs(["1X=2"]) }
+        #expect(throws: BuildError.self) { try BuildFlags.buildArgs(["A B=2"]) }
+    }
+
+    @Test("--output parses docker's forms")
+    func output() throws {
+        #expect(try BuildFlags.output("type=oci,dest=/tmp/x.tar") == OutputSpec(type: .oci, dest: "/tmp/x.tar"))
+        #expect(try BuildFlags.output("type=image") == OutputSpec(type: .image, dest: nil))
+        #expect(try BuildFlags.output("out") == OutputSpec(type: .local, dest: "out"))
+        #expect(throws: FlagError.self) { try BuildFlags.output("type=zip,dest=x") }
+        #expect(throws: FlagError.self) { try BuildFlags.output("type=tar") }
+        #expect(try BuildFlags.labels(["a=b=c"]) == ["a": "b=c"])
+        #expect(throws: FlagError.self) { try BuildFlags.labels(["=x"]) }
+    }
+}
