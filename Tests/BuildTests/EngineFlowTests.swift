@@ -64,17 +64,22 @@ struct FlowSnapshotter: Snapshotter {
 }
 
 /// Understands `touch NAME`, `fail`, and records every command.
-struct FlowRunner: ProcessRunner {
+struct FlowExecutor: StepExecutor {
     let w: FlowWorld
-    func run(_ spec: RunSpec, output: @escaping @Sendable (String) -> Void) async throws -> Int32 {
-        let cmd = spec.argv.last ?? ""
+    func run(_ process: StepProcess, lowers: [String], output: @escaping @Sendable (String) -> Void) async throws -> any RootSnapshot {
+        let cmd = process.argv.last ?? ""
         w.locked { w.commands.append(cmd) }
         output("running \(cmd)")
-        if cmd.hasPrefix("fail") { output("boom"); return 3 }
-        if cmd.hasPrefix("touch ") {
-            _ = FileManager.default.createFile(atPath: spec.rootfs + "/" + cmd.dropFirst(6), contents: Data())
+        let snap = try await FlowSnapshotter(w: w).writable(lowers: lowers)
+        if cmd.hasPrefix("fail") {
+            output("boom")
+            await snap.discard()
+            throw StepExitError(status: 3, tail: ["boom"])
         }
-        return 0
+        if cmd.hasPrefix("touch ") {
+            _ = FileManager.default.createFile(atPath: snap.root + "/" + cmd.dropFirst(6), contents: Data())
+        }
+        return snap
     }
 }
 
@@ -103,7 +108,7 @@ struct FlowCopier: FileCopier {
 @Suite("Engine: build flow over stand-in services")
 struct EngineFlowTests {
     func engine(_ w: FlowWorld) -> BuildEngine {
-        BuildEngine(store: FlowStore(w: w), snapshotter: FlowSnapshotter(w: w), runner: FlowRunner(w: w),
+        BuildEngine(store: FlowStore(w: w), snapshotter: FlowSnapshotter(w: w), executor: FlowExecutor(w: w),
                     copier: FlowCopier(),
                     hooks: FrontendHooks(expand: { word, env in
                         var out = word

@@ -69,16 +69,16 @@ public struct BuildResult: Sendable {
 public struct BuildEngine: Sendable {
     public let store: any EngineStore
     public let snapshotter: any Snapshotter
-    public let runner: any ProcessRunner
+    public let executor: any StepExecutor
     public let copier: any FileCopier
     public let hooks: FrontendHooks
     public let progress: ProgressReporter
 
-    public init(store: any EngineStore, snapshotter: any Snapshotter, runner: any ProcessRunner,
+    public init(store: any EngineStore, snapshotter: any Snapshotter, executor: any StepExecutor,
                 copier: any FileCopier, hooks: FrontendHooks, progress: ProgressReporter) {
         self.store = store
         self.snapshotter = snapshotter
-        self.runner = runner
+        self.executor = executor
         self.copier = copier
         self.hooks = hooks
         self.progress = progress

@@ -95,35 +95,39 @@ public protocol Snapshotter: Sendable {
     func readOnly(lowers: [String]) async throws -> any RootSnapshot
 }
 
-public enum NetworkMode: String, Sendable, CaseIterable {
-    case host, none
-}
-
-/// What a RUN step executes.
-public struct RunSpec: Sendable {
-    public var rootfs: String
+/// The process of a RUN step, with Dockerfile semantics already applied (SHELL, ENV, USER...).
+public struct StepProcess: Sendable {
     public var argv: [String]
     public var env: [String]
     public var user: String
     public var workdir: String
     public var network: NetworkMode
-    public var hostname: String
 
-    public init(rootfs: String, argv: [String], env: [String], user: String, workdir: String,
-                network: NetworkMode, hostname: String) {
-        self.rootfs = rootfs
+    public init(argv: [String], env: [String], user: String, workdir: String, network: NetworkMode) {
         self.argv = argv
         self.env = env
         self.user = user
         self.workdir = workdir
         self.network = network
-        self.hostname = hostname
     }
 }
 
-public protocol ProcessRunner: Sendable {
-    /// Runs the process to completion, feeding each output line to `output`; returns its exit status.
-    func run(_ spec: RunSpec, output: @escaping @Sendable (String) -> Void) async throws -> Int32
+/// A RUN process that exited non-zero (adapters map their runtime's error to this).
+public struct StepExitError: Error, CustomStringConvertible {
+    public var status: Int32
+    public var tail: [String]
+    public init(status: Int32, tail: [String]) {
+        self.status = status
+        self.tail = tail
+    }
+    public var description: String { "exit code \(status)" }
+}
+
+public protocol StepExecutor: Sendable {
+    /// Runs `process` over a fresh writable snapshot of `lowers` (topmost first) and returns the
+    /// unmounted snapshot holding the changes in `upper`. Throws `StepExitError` on a non-zero
+    /// exit; nothing is left mounted when it throws.
+    func run(_ process: StepProcess, lowers: [String], output: @escaping @Sendable (String) -> Void) async throws -> any RootSnapshot
 }
 
 /// Where COPY/ADD read from.

@@ -123,8 +123,10 @@ struct StageRun {
                     break
                 }
                 key = StepKey.chain(key, ["WORKDIR", wd, machine.image.config.user])
-                let outcome = try await filesystemStep(key: key, label: label("WORKDIR \(wd)"), layers: layers, step: step) { root in
-                    try FileManager.default.createDirectory(atPath: root + wd, withIntermediateDirectories: true)
+                let outcome = try await filesystemStep(key: key, label: label("WORKDIR \(wd)"), layers: layers, step: step) { lowers, _ in
+                    try await inSnapshot(lowers) { root in
+                        try FileManager.default.createDirectory(atPath: root + wd, withIntermediateDirectories: true)
+                    }
                 }
                 if let l = outcome.layer { layers.append(l) }
                 machine.epoch = outcome.created
@@ -145,14 +147,15 @@ struct StageRun {
                 let workdir = machine.image.config.workingDir.isEmpty ? "/" : machine.image.config.workingDir
                 key = StepKey.chain(key, ["RUN", network.rawValue, user, workdir] + argv + ["\u{0}"] + runEnv)
                 let shown = shellForm ? command.joined(separator: " ") : argv.joined(separator: " ")
+                let process = StepProcess(argv: argv, env: runEnv, user: user, workdir: workdir, network: network)
                 let outcome = try await filesystemStep(key: key, label: label("RUN \(shown)"), layers: layers, step: step) {
-                    root, stepID in
-                    let spec = RunSpec(rootfs: root, argv: argv, env: runEnv, user: user.isEmpty ? "0" : user,
-                                       workdir: workdir, network: network, hostname: "slipway")
-                    let status = try await runProcess(spec, step: stepID)
-                    if status != 0 {
-                        throw BuildError.runFailed(file: file, line: step.line, command: shown, status: status,
-                                                   tail: await engine.progress.tail(of: stepID, count: 15))
+                    lowers, stepID in
+                    do {
+                        return try await runProcess(process, lowers: lowers, step: stepID)
+                    } catch let e as StepExitError {
+                        var tail = await engine.progress.tail(of: stepID, count: 15)
+                        if tail.isEmpty { tail = e.tail }
+                        throw BuildError.runFailed(file: file, line: step.line, command: shown, status: e.status, tail: tail)
                     }
                 }
                 if outcome.ran { executedRuns += 1 }
@@ -179,13 +182,15 @@ struct StageRun {
                                               source.identity, sourceDigest.description] + op.sources)
                     let shownFrom = raw.from.map { _ in "--from=\(source.name) " } ?? ""
                     let text = "\(verb) \(shownFrom)\((op.sources + [op.dest]).joined(separator: " "))"
-                    let outcome = try await filesystemStep(key: key, label: label(text), layers: layers, step: step) { root in
-                        do {
-                            try await engine.copier.copy(op, from: source.root, into: root, workdir: workdir)
-                        } catch let e as BuildError {
-                            throw e
-                        } catch {
-                            throw fail("\(error)")
+                    let outcome = try await filesystemStep(key: key, label: label(text), layers: layers, step: step) { lowers, _ in
+                        try await inSnapshot(lowers) { root in
+                            do {
+                                try await engine.copier.copy(op, from: source.root, into: root, workdir: workdir)
+                            } catch let e as BuildError {
+                                throw e
+                            } catch {
+                                throw fail("\(error)")
+                            }
                         }
                     }
                     if let l = outcome.layer { layers.append(l) }
@@ -214,14 +219,24 @@ struct StageRun {
         var created: Date
     }
 
-    func filesystemStep(key: Digest, label: String, layers: [LayerRef], step: PlannedStep,
-                        _ body: @escaping (String) async throws -> Void) async throws -> StepOutcome {
-        try await filesystemStep(key: key, label: label, layers: layers, step: step) { root, _ in try await body(root) }
+    /// Mounts a writable snapshot of `lowers`, runs `body` on its root, unmounts and returns it.
+    func inSnapshot(_ lowers: [String], _ body: (String) async throws -> Void) async throws -> any RootSnapshot {
+        let snap = try await engine.snapshotter.writable(lowers: lowers)
+        do {
+            try await body(snap.root)
+            try await snap.unmount()
+            return snap
+        } catch {
+            try? await snap.unmount()
+            await snap.discard()
+            throw error
+        }
     }
 
-    /// Runs a filesystem step over a writable snapshot, or takes it from the cache.
+    /// Runs a filesystem step, or takes it from the cache. `body` gets the lower directories
+    /// (topmost first) and the step number, and returns the unmounted snapshot with the changes.
     func filesystemStep(key: Digest, label: String, layers: [LayerRef], step: PlannedStep,
-                        _ body: @escaping (String, Int) async throws -> Void) async throws -> StepOutcome {
+                        _ body: ([String], Int) async throws -> any RootSnapshot) async throws -> StepOutcome {
         let progress = engine.progress
         let id = await progress.newStep()
         if !request.noCache, let hit = try await engine.store.cachedStep(key) {
@@ -229,48 +244,47 @@ struct StageRun {
             return StepOutcome(layer: hit.layer, ran: false, created: hit.created)
         }
         await progress.emit(.started(step: id, name: label))
-        var lowers: [String] = []
-        for l in layers.reversed() { lowers.append(try await engine.store.layerDirectory(l)) }
-        let snap: any RootSnapshot
         do {
-            snap = try await engine.snapshotter.writable(lowers: lowers)
-        } catch {
-            await progress.emit(.failed(step: id, message: "\(error)"))
-            throw BuildError.stepFailed(file: file, line: step.line, instruction: step.text, reason: "\(error)")
-        }
-        do {
-            try await body(snap.root, id)
-            try await snap.unmount()
-            guard let upper = snap.upper else { throw BuildError.stepFailed(file: file, line: step.line, instruction: step.text, reason: "snapshot has no upper directory") }
-            let layer = try await engine.store.commitLayer(upperDirectory: upper)
+            var lowers: [String] = []
+            for l in layers.reversed() { lowers.append(try await engine.store.layerDirectory(l)) }
+            let snap = try await body(lowers, id)
+            let layer: LayerRef?
+            do {
+                guard let upper = snap.upper else {
+                    throw BuildError.stepFailed(file: file, line: step.line, instruction: step.text, reason: "snapshot has no upper directory")
+                }
+                layer = try await engine.store.commitLayer(upperDirectory: upper)
+            } catch {
+                await snap.discard()
+                throw error
+            }
             await snap.discard()
             let now = Date()
             try await engine.store.recordStep(key, CachedStep(layer: layer, created: now))
             await progress.emit(.finished(step: id))
             return StepOutcome(layer: layer, ran: true, created: now)
         } catch {
-            try? await snap.unmount()
-            await snap.discard()
             let message: String
             if case BuildError.runFailed(_, _, _, let status, _) = error { message = "exit code \(status)" } else { message = "\(error)" }
             await progress.emit(.failed(step: id, message: message))
             if error is CancellationError { throw BuildError.cancelled }
-            throw error
+            if error is BuildError { throw error }
+            throw BuildError.stepFailed(file: file, line: step.line, instruction: step.text, reason: "\(error)")
         }
     }
 
-    /// Runs a process, forwarding its output lines to the progress reporter in order.
-    func runProcess(_ spec: RunSpec, step: Int) async throws -> Int32 {
+    /// Runs a RUN process, forwarding its output lines to the progress reporter in order.
+    func runProcess(_ process: StepProcess, lowers: [String], step: Int) async throws -> any RootSnapshot {
         let (stream, continuation) = AsyncStream<String>.makeStream()
         let progress = engine.progress
         let forwarder = Task {
             for await line in stream { await progress.emit(.output(step: step, line: line)) }
         }
         do {
-            let status = try await engine.runner.run(spec) { line in continuation.yield(line) }
+            let snap = try await engine.executor.run(process, lowers: lowers) { line in continuation.yield(line) }
             continuation.finish()
             await forwarder.value
-            return status
+            return snap
         } catch {
             continuation.finish()
             await forwarder.value
