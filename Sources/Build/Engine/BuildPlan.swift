@@ -46,13 +46,13 @@ public struct BuildPlan: Sendable {
 
 public struct StagePlan: Sendable {
     public var name: String?
-    public var base: StageBase
+    public var base: PlanBase
     /// The base as written (for messages).
     public var baseText: String
     public var line: Int
     public var steps: [PlannedStep]
 
-    public init(name: String?, base: StageBase, baseText: String, line: Int, steps: [PlannedStep]) {
+    public init(name: String?, base: PlanBase, baseText: String, line: Int, steps: [PlannedStep]) {
         self.name = name
         self.base = base
         self.baseText = baseText
@@ -61,7 +61,7 @@ public struct StagePlan: Sendable {
     }
 }
 
-public enum StageBase: Sendable, Equatable {
+public enum PlanBase: Sendable, Equatable {
     case scratch
     case image(String)
     case stage(Int)
@@ -91,8 +91,17 @@ public struct CopyOp: Sendable {
     public var sources: [String]
     public var dest: String
     public var from: CopyFrom?
+    /// `--from` as written (for messages).
+    public var fromText: String?
     public var chown: String?
     public var chmod: String?
+    public var excludes: [String] = []
+    public var parents = false
+    public var link = false
+    public var unpack: Bool? = nil
+    public var checksum: String? = nil
+    /// Heredoc sources (`COPY <<EOF /file`): name and body, written as files.
+    public var inline: [(name: String, data: String)] = []
 
     public init(isAdd: Bool, sources: [String], dest: String, from: CopyFrom? = nil, chown: String? = nil, chmod: String? = nil) {
         self.isAdd = isAdd

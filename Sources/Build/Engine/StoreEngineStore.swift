@@ -12,10 +12,15 @@ public struct StoreEngineStore: EngineStore {
     public let unpack: @Sendable (_ blobPath: String, _ mediaType: String, _ into: String) throws -> Void
 
     public init(store: ImageStore, compression: LayerCompression = .gzip,
-                unpack: @escaping @Sendable (String, String, String) throws -> Void) {
+                unpack: @escaping @Sendable (String, String, String) throws -> Void = StoreEngineStore.overlayLowerUnpack) {
         self.store = store
         self.compression = compression
         self.unpack = unpack
+    }
+
+    /// Extracts a layer blob with whiteouts kept in overlayfs' form, so it can be a lowerdir.
+    public static let overlayLowerUnpack: @Sendable (String, String, String) throws -> Void = { blob, _, dir in
+        _ = try LayerApplier(mode: .overlayLower).apply(blob: blob, to: dir)
     }
 
     public func resolveImage(_ reference: String) async throws -> ResolvedImage? {
