@@ -28,7 +28,9 @@ struct StageRun {
         var number = 0
         func label(_ text: String) -> String {
             number += 1
-            return "[\(name) \(number)/\(max(total, number))] \(text)"
+            // BuildKit leaves the stage name out when the Dockerfile has a single stage.
+            let prefix = plan.stages.count == 1 ? "" : name + " "
+            return "[\(prefix)\(number)/\(max(total, number))] \(text)"
         }
 
         switch stage.base {
@@ -171,37 +173,46 @@ struct StageRun {
                 let verb = op.isAdd ? "ADD" : "COPY"
                 let workdir = machine.image.config.workingDir.isEmpty ? "/" : machine.image.config.workingDir
                 let source = try await copySource(op.from, line: step.line, text: step.text)
-                do {
-                    let sourceDigest: Digest
+                // Context sources are hashed by content; a stage or image source is identified by
+                // its cache key / image ID, so a cache hit never has to mount it.
+                let sourceDigest: Digest
+                if source.layers == nil {
                     do {
-                        sourceDigest = try await engine.copier.sourceDigest(op, from: source.root)
+                        sourceDigest = try await engine.copier.sourceDigest(op, from: .context(request.contextDirectory))
                     } catch {
                         throw fail("\(error)")
                     }
-                    key = StepKey.chain(key, [verb, op.dest, workdir, op.chown ?? "", op.chmod ?? "",
-                                              source.identity, sourceDigest.description] + op.sources)
-                    let shownFrom = raw.from.map { _ in "--from=\(source.name) " } ?? ""
-                    let text = "\(verb) \(shownFrom)\((op.sources + [op.dest]).joined(separator: " "))"
-                    let outcome = try await filesystemStep(key: key, label: label(text), layers: layers, step: step) { lowers, _ in
-                        try await inSnapshot(lowers) { root in
+                } else {
+                    sourceDigest = Digest.sha256(source.identity)
+                }
+                key = StepKey.chain(key, [verb, op.dest, workdir, op.chown ?? "", op.chmod ?? "", source.identity,
+                                          sourceDigest.description] + op.sources
+                                          + op.inline.map { $0.name + "=" + $0.data } + op.excludes)
+                let shownFrom = raw.fromText.map { "--from=\($0) " } ?? ""
+                let text = "\(verb) \(shownFrom)\((op.sources + op.inline.map { "<<" + $0.name } + [op.dest]).joined(separator: " "))"
+                let outcome = try await filesystemStep(key: key, label: label(text), layers: layers, step: step) { lowers, _ in
+                    let mounted = try await mountSource(source)
+                    do {
+                        let snap = try await inSnapshot(lowers) { root in
                             do {
-                                try await engine.copier.copy(op, from: source.root, into: root, workdir: workdir)
+                                try await engine.copier.copy(op, from: mounted.root, into: root, workdir: workdir)
                             } catch let e as BuildError {
                                 throw e
                             } catch {
                                 throw fail("\(error)")
                             }
                         }
+                        await mounted.release()
+                        return snap
+                    } catch {
+                        await mounted.release()
+                        throw error
                     }
-                    if let l = outcome.layer { layers.append(l) }
-                    machine.epoch = outcome.created
-                    machine.commitLayerStep(StageConfigMachine.copyCreatedBy(add: op.isAdd, sources: op.sources, dest: op.dest),
-                                            hasLayer: outcome.layer != nil)
-                    await source.release()
-                } catch {
-                    await source.release()
-                    throw error
                 }
+                if let l = outcome.layer { layers.append(l) }
+                machine.epoch = outcome.created
+                machine.commitLayerStep(StageConfigMachine.copyCreatedBy(add: op.isAdd, sources: op.sources + op.inline.map { "<<" + $0.name }, dest: op.dest),
+                                        hasLayer: outcome.layer != nil)
             }
             if !step.op.isFilesystemStep {
                 key = StepKey.chain(key, ["META", step.text] + machine.expansionEnv.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
@@ -292,12 +303,17 @@ struct StageRun {
         }
     }
 
-    /// The source of a COPY: the context, a stage's root or an image's root (mounted read-only).
+    /// Where a COPY reads from: the context (`layers == nil`) or a stage's / image's layers.
     struct Source {
-        var root: CopySourceRoot
-        /// Cache identity of the source (context path, stage key, image id).
+        var layers: [LayerRef]?
+        /// Cache identity: "context", the stage's last cache key, or the image ID.
         var identity: String
         var name: String
+    }
+
+    /// A mounted source root, released after the copy.
+    struct MountedSource {
+        var root: CopySourceRoot
         var snapshot: (any RootSnapshot)?
         func release() async {
             if let s = snapshot {
@@ -310,23 +326,27 @@ struct StageRun {
     func copySource(_ from: CopyFrom?, line: Int, text: String) async throws -> Source {
         switch from {
         case nil:
-            return Source(root: .context(request.contextDirectory), identity: "context", name: "context", snapshot: nil)
+            return Source(layers: nil, identity: "context", name: "context")
         case .stage(let j)?:
             let r = try await deps.result(of: j)
-            return try await mountedSource(r.layers, identity: r.key.description, name: plan.displayName(j), line: line, text: text)
+            return Source(layers: r.layers, identity: r.key.description, name: plan.displayName(j))
         case .image(let ref)?:
             guard let img = try await engine.store.resolveImage(ref) else {
-                throw BuildError.missingBaseImage(file: file, line: line, reference: ref)
+                throw BuildError.stepFailed(file: file, line: line, instruction: text,
+                                            reason: "--from=\(ref) is neither a stage defined before this one nor an image in the store")
             }
-            return try await mountedSource(img.layers, identity: img.id.description, name: ref, line: line, text: text)
+            return Source(layers: img.layers, identity: img.id.description, name: ref)
         }
     }
 
-    func mountedSource(_ layers: [LayerRef], identity: String, name: String, line: Int, text: String) async throws -> Source {
+    func mountSource(_ source: Source) async throws -> MountedSource {
+        guard let layers = source.layers else {
+            return MountedSource(root: .context(request.contextDirectory), snapshot: nil)
+        }
         var lowers: [String] = []
         for l in layers.reversed() { lowers.append(try await engine.store.layerDirectory(l)) }
         let snap = try await engine.snapshotter.readOnly(lowers: lowers)
-        return Source(root: .rootfs(snap.root), identity: identity, name: name, snapshot: snap)
+        return MountedSource(root: .rootfs(snap.root), snapshot: snap)
     }
 
     func expandWord(_ w: String, _ env: [String: String], line: Int, instruction: String) throws -> String {
