@@ -53,8 +53,8 @@ struct BuildBusyboxTests {
         #expect(again.status == 0, "\(again.combined)")
         #expect(BuildSandbox.ranSteps(again).filter { $0.contains("RUN") }.isEmpty, "\(again.stderr)")
         #expect(again.stdout.split(separator: "\n").last?.contains("demo:1") == true)
-        let firstID = r.stdout.split(separator: " ").first { $0.hasPrefix("sha256:") }
-        let secondID = again.stdout.split(separator: " ").first { $0.hasPrefix("sha256:") }
+        let firstID = BuildSandbox.imageID(r)
+        let secondID = BuildSandbox.imageID(again)
         #expect(firstID != nil && firstID == secondID, "a fully cached rebuild gives the same image ID")
 
         // Editing the source re-runs from the first COPY that reads it, not before.
@@ -70,7 +70,7 @@ struct BuildBusyboxTests {
         let now = Date()
         try FileManager.default.setAttributes([.modificationDate: now.addingTimeInterval(60)], ofItemAtPath: s.context + "/hello.txt")
         let touched = try s.slipway(["build", "--progress", "json", s.context])
-        #expect(BuildSandbox.ranSteps(touched).isEmpty, "\(touched.stderr)")
+        #expect(BuildSandbox.ranSteps(touched).filter { !$0.contains("FROM") }.isEmpty, "\(touched.stderr)")
     }
 
     @Test("--target selects the stage; a failing stage fails the build with line, command, code and output")

@@ -270,7 +270,9 @@ struct StageRun {
                 throw error
             }
             await snap.discard()
-            let now = Date()
+            // Whole seconds: the time survives the cache record exactly, so a cached rebuild
+            // reproduces the same config bytes (and image ID).
+            let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
             try await engine.store.recordStep(key, CachedStep(layer: layer, created: now))
             await progress.emit(.finished(step: id))
             return StepOutcome(layer: layer, ran: true, created: now)

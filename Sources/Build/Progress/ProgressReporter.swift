@@ -51,7 +51,9 @@ public actor ProgressReporter {
         case .json: emitJSON(event)
         case .plain: emitPlain(event)
         case .tty: emitTTY(event)
-        case .quiet, .auto: track(event)
+        case .quiet, .auto:
+            track(event)
+            if case .result(let id, _, _) = event { write(id + "\n", to: out) }
         }
     }
 
