@@ -6,6 +6,8 @@ public enum BuildError: Error, CustomStringConvertible {
     case unknownTarget(String, available: [String])
     case invalidBuildArg(String)
     case cancelled
+    /// An error from another module whose text already names the file and line.
+    case located(String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,8 @@ public enum BuildError: Error, CustomStringConvertible {
             return "invalid --build-arg \"\(a)\": use NAME=VALUE (or NAME to take the value from the environment)"
         case .cancelled:
             return "build cancelled"
+        case .located(let m):
+            return m
         }
     }
 }

@@ -73,6 +73,7 @@ extension BuildPlan {
             cop.parents = c.parents
             cop.link = c.link
             cop.inline = c.heredocSources.map { ($0.path, $0.data) }
+            cop.line = step.startLine
             op = .copy(cop)
         case .add(let a):
             var cop = CopyOp(isAdd: true, sources: a.sources, dest: a.destination, chown: a.chown, chmod: a.chmod)
@@ -81,6 +82,7 @@ extension BuildPlan {
             cop.unpack = a.unpack
             cop.checksum = a.checksum
             cop.inline = a.heredocSources.map { ($0.path, $0.data) }
+            cop.line = step.startLine
             op = .copy(cop)
         case .env(let kvs):
             op = .env(kvs.map { ($0.key, $0.value) })

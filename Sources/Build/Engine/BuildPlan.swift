@@ -102,6 +102,8 @@ public struct CopyOp: Sendable {
     public var checksum: String? = nil
     /// Heredoc sources (`COPY <<EOF /file`): name and body, written as files.
     public var inline: [(name: String, data: String)] = []
+    /// Dockerfile line of the instruction (copy errors name it).
+    public var line = 0
 
     public init(isAdd: Bool, sources: [String], dest: String, from: CopyFrom? = nil, chown: String? = nil, chmod: String? = nil) {
         self.isAdd = isAdd

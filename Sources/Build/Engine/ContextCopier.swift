@@ -25,7 +25,7 @@ public final class ContextCopier: FileCopier {
     func spec(_ op: CopyOp, workdir: String) -> CopySpec {
         CopySpec(sources: op.sources, destination: op.dest, workdir: workdir, chown: op.chown, chmod: op.chmod,
                  excludes: op.excludes, parents: op.parents, link: op.link, isAdd: op.isAdd, unpack: op.unpack,
-                 checksum: op.checksum, line: 0, dockerfile: dockerfile)
+                 checksum: op.checksum, line: op.line, dockerfile: dockerfile)
     }
 
     func source(_ from: CopySourceRoot) throws -> BuildContext {

@@ -77,6 +77,11 @@ struct StageRun {
             func word(_ w: String) throws -> String {
                 try expandWord(w, env, line: step.line, instruction: step.text)
             }
+            /// Copy errors already say "Dockerfile:N: COPY ..."; others get the location added.
+            func located(_ error: Error) -> BuildError {
+                let text = "\(error)"
+                return text.hasPrefix("\(file):") ? .located(text) : fail(text)
+            }
             func fail(_ reason: String) -> BuildError {
                 .stepFailed(file: file, line: step.line, instruction: step.text, reason: reason)
             }
@@ -180,7 +185,7 @@ struct StageRun {
                     do {
                         sourceDigest = try await engine.copier.sourceDigest(op, from: .context(request.contextDirectory))
                     } catch {
-                        throw fail("\(error)")
+                        throw located(error)
                     }
                 } else {
                     sourceDigest = Digest.sha256(source.identity)
@@ -199,7 +204,7 @@ struct StageRun {
                             } catch let e as BuildError {
                                 throw e
                             } catch {
-                                throw fail("\(error)")
+                                throw located(error)
                             }
                         }
                         await mounted.release()
