@@ -9,6 +9,7 @@ struct Slipway: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Debug.self,
+            Outline.self,
         ]
     )
 }
@@ -17,6 +18,8 @@ struct Slipway: AsyncParsableCommand {
 struct Debug: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect Slipway's internals.",
-        subcommands: []
+        subcommands: [
+            DebugParse.self,
+        ]
     )
 }
