@@ -17,6 +17,7 @@ struct Slipway: AsyncParsableCommand {
             HistoryCommand.self,
             FsckCommand.self,
             PruneCommand.self,
+            Outline.self,
         ]
     )
 }
@@ -25,6 +26,8 @@ struct Slipway: AsyncParsableCommand {
 struct Debug: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect Slipway's internals.",
-        subcommands: []
+        subcommands: [
+            DebugParse.self,
+        ]
     )
 }
