@@ -16,6 +16,9 @@ struct Slipway: AsyncParsableCommand {
             HistoryCommand.self,
             FsckCommand.self,
             PruneCommand.self,
+            ImportCommand.self,
+            SaveCommand.self,
+            LoadCommand.self,
         ]
     )
 }
