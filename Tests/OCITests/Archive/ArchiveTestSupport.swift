@@ -78,3 +78,43 @@ func listTar(_ bytes: [UInt8]) throws -> [TarEntry] {
     while let e = try r.next() { out.append(e) }
     return out
 }
+
+/// A comparable description of every file under `root`: type, mode, owner, size, content
+/// digest, link target, device, xattrs, mtime, and which paths share an inode.
+func snapshot(_ root: String, mtimes: Bool = true) throws -> [String: String] {
+    var out: [String: String] = [:]
+    var inodes: [UInt64: String] = [:]
+    func walk(_ rel: String) throws {
+        let dir = rel.isEmpty ? root : root + "/" + rel
+        let fd = open(dir, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        for name in try Posix.entries(ofDirectory: fd, path: dir) {
+            let r = rel.isEmpty ? name : rel + "/" + name
+            let p = root + "/" + r
+            let st = try Posix.lstatAt(fd, name, path: p)
+            var d = "mode=\(String(st.st_mode, radix: 8)) uid=\(st.st_uid) gid=\(st.st_gid)"
+            let type = st.st_mode & S_IFMT
+            if type == S_IFREG {
+                d += " size=\(st.st_size) sha=\(Digest.sha256(try Data(contentsOf: URL(fileURLWithPath: p))).short)"
+                if st.st_nlink > 1 {
+                    if let first = inodes[UInt64(st.st_ino)] { d += " linkof=\(first)" } else { inodes[UInt64(st.st_ino)] = r }
+                }
+            }
+            if type == S_IFLNK { d += " -> " + (try Posix.readLink(fd, name, path: p)) }
+            if type == S_IFCHR || type == S_IFBLK { d += " rdev=\(st.st_rdev)" }
+            if mtimes && type != S_IFDIR { d += " mtime=\(st.st_mtim.tv_sec)" }
+            if mtimes && type == S_IFDIR { d += " dmtime=\(st.st_mtim.tv_sec)" }
+            let x = try Posix.xattrs(path: p).filter { !$0.key.hasPrefix("trusted.overlay.") }
+            for k in x.keys.sorted() { d += " \(k)=\(x[k]!)" }
+            out[r] = d
+            if type == S_IFDIR { try walk(r) }
+        }
+    }
+    try walk("")
+    return out
+}
+
+/// Mounts an overlay (redirect_dir and metacopy off, as the builder mounts it).
+func mountOverlay(lower: String, upper: String, work: String, merged: String) throws {
+    try shell("mount -t overlay overlay -o lowerdir=\(lower),upperdir=\(upper),workdir=\(work),redirect_dir=off,metacopy=off,index=off \(merged)")
+}
