@@ -9,6 +9,7 @@ struct Slipway: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Debug.self,
+            RunCommand.self,
         ]
     )
 }
