@@ -174,6 +174,36 @@ import Testing
         #expect(throws: StoreError.self) { try t.store.load(archive: t.dir + "/missing.tar") }
     }
 
+    @Test func multiPlatformIndexLoadsEveryPlatformAndTagsTheHostOne() throws {
+        guard let fx = try BusyboxRootfs() else { return }
+        let a = try TempStore()
+        let other = Platform.host.architecture == "arm64" ? Platform(architecture: "amd64") : Platform(architecture: "arm64")
+        let host = try a.store.importRootfs(from: fx.tar, tags: [], platform: .host)
+        let foreign = try a.store.importRootfs(from: fx.tar, tags: [], platform: other)
+        var files: [(String, [UInt8])] = [("oci-layout", Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))]
+        var seen = Set<Digest>()
+        var children: [Descriptor] = []
+        for (img, platform) in [(foreign, other), (host, Platform.host)] {
+            children.append(Descriptor(mediaType: MediaType.ociManifest, digest: img.manifestDigest, size: img.manifestSize, platform: platform))
+            for d in [img.manifestDigest, img.configDigest] + img.layers where seen.insert(d).inserted {
+                files.append(("blobs/sha256/" + d.encoded, try a.store.readBlob(d)))
+            }
+        }
+        let (nestedBytes, nested) = try CanonicalJSON.blob(ImageIndex(manifests: children), mediaType: MediaType.ociIndex)
+        files.append(("blobs/sha256/" + nested.digest.encoded, nestedBytes))
+        var top = nested
+        top.annotations = [AnnotationKey.containerdImageName: "docker.io/library/multi:1"]
+        files.append(("index.json", try CanonicalJSON.encode(ImageIndex(manifests: [top]))))
+        let archive = fx.dir + "/multi.tar"
+        try writeTestArchive(archive, files)
+
+        let b = try TempStore()
+        let loaded = try b.store.load(archive: archive)
+        #expect(Set(loaded.map(\.image.manifestDigest)) == [host.manifestDigest, foreign.manifestDigest])
+        #expect(try b.store.resolve("multi:1").manifestDigest == host.manifestDigest)
+        #expect(try b.store.resolve("multi:1").platform.architecture == Platform.host.architecture)
+    }
+
     // MARK: dive's reference archives
 
     @Test func diveArchivesLoadAndOCIVariantsGiveTheSameTree() throws {
