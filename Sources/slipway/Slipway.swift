@@ -18,6 +18,10 @@ struct Slipway: AsyncParsableCommand {
             FsckCommand.self,
             PruneCommand.self,
             Outline.self,
+            ImportCommand.self,
+            SaveCommand.self,
+            LoadCommand.self,
+            RunCommand.self,
         ]
     )
 }

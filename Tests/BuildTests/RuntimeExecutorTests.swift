@@ -44,7 +44,7 @@ struct RuntimeExecutorTests {
         // After the failure: no mount, no snapshot directory, no runtime state.
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
         #expect((FileTree.entries(scratch) ?? ["?"]).isEmpty)
-        #expect(!executor.runtime.listContainers().contains { $0.hasPrefix("slipway-") })
+        #expect(!executor.runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
     }
 
     @Test func writesAndDeletionsLandInUpperDir() async throws {
@@ -131,13 +131,14 @@ struct RuntimeExecutorTests {
             try await Task.sleep(nanoseconds: 20_000_000)
         }
         #expect(RuntimeFixture.overlayMounts(under: scratch).count == 1, "the step's overlay is mounted while it runs")
+        #expect(executor.runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) }, "the container is listed while it runs")
         task.cancel()
         let outcome = await task.result
         #expect(Date().timeIntervalSince(started) < 20)
         #expect(throws: CancellationError.self) { try outcome.get() }
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
         #expect((FileTree.entries(scratch) ?? ["?"]).isEmpty)
-        #expect(!executor.runtime.listContainers().contains { $0.hasPrefix("slipway-") })
+        #expect(!executor.runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
     }
 
     @Test func crunWorksWithCgroupWorkaround() async throws {
@@ -158,7 +159,7 @@ struct RuntimeExecutorTests {
         await #expect(throws: RuntimeError.self) {
             try await executor.runStep(RunSpec(args: RunSpec.shellForm("exit 7")), lowerDirs: [rootfs]).remove()
         }
-        #expect(!executor.runtime.listContainers().contains { $0.hasPrefix("slipway-") })
+        #expect(!executor.runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
     }
 

@@ -174,10 +174,10 @@ struct ChildProcess {
     }
 
     /// Runs `argv` to completion and returns its exit code and combined output.
-    static func runCapturing(_ argv: [String]) throws -> (code: Int32, output: String) {
+    static func runCapturing(_ argv: [String], stdoutOnly: Bool = false) throws -> (code: Int32, output: String) {
         let child = try spawn(argv)
         var text = ""
-        child.pumpLines { text += $0.text + "\n" }
+        child.pumpLines { if !stdoutOnly || $0.stream == .stdout { text += $0.text + "\n" } }
         return (child.wait(), text)
     }
 

@@ -38,6 +38,7 @@ public final class CleanupRegistry: Sendable {
     }
 
     private let state = Mutex(State())
+    private let cleanupLock = Mutex(())
     nonisolated(unsafe) private static var signalSources: [any DispatchSourceSignal] = []
 
     /// Registers `resource` and, under the same lock, runs `create` (the mount, the mkdir). The
@@ -80,7 +81,24 @@ public final class CleanupRegistry: Sendable {
     public var liveCount: Int { state.withLock { $0.items.count } }
 
     /// Removes everything registered, newest first, and refuses new registrations. Idempotent.
+    /// A caller that arrives while another cleanup runs (exit() on the main thread while a signal
+    /// handler cleans up) waits for it, so the process never ends half-cleaned.
     public func cleanUpAll() {
+        cleanupLock.withLock { _ in removeAllLocked() }
+    }
+
+    /// The signal path: clean up and `_exit(128+signal)` while holding the cleanup lock, so a
+    /// thread that meanwhile calls exit() (its container just died) blocks in our atexit hook
+    /// instead of ending the process with another status.
+    func cleanUpAndExit(signal sig: Int32) -> Never {
+        cleanupLock.withLock { _ in
+            removeAllLocked()
+            fflush(nil)
+            _exit(128 + sig)
+        }
+    }
+
+    private func removeAllLocked() {
         let items = state.withLock { state -> [(UInt64, Resource)] in
             state.shuttingDown = true
             defer { state.items.removeAll() }
@@ -116,11 +134,7 @@ public final class CleanupRegistry: Sendable {
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                CleanupRegistry.shared.cleanUpAll()
-                fflush(nil)
-                _exit(128 + sig)
-            }
+            source.setEventHandler { CleanupRegistry.shared.cleanUpAndExit(signal: sig) }
             source.resume()
             sources.append(source)
         }

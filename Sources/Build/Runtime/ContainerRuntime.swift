@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 
 /// An OCI runtime binary and how to call it on this host.
 ///
@@ -72,9 +73,24 @@ public struct ContainerRuntime: Sendable, Equatable {
         ChildProcess.runQuietly(command(["state", id])) == 0
     }
 
-    /// Ids of all containers the runtime knows (`runc list -q`).
-    public func listContainers() -> [String] {
-        guard let result = try? ChildProcess.runCapturing(command(["list", "-q"])), result.code == 0 else { return [] }
-        return result.output.split(separator: "\n").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    /// The containers the runtime knows: id and bundle directory (`runc list --format json`).
+    public func listContainers() -> [(id: String, bundle: String)] {
+        // `runc list` fails when a container's state vanishes while it reads it; retry then.
+        var attempt = 0
+        var output: String?
+        while output == nil && attempt < 10 {
+            attempt += 1
+            if let result = try? ChildProcess.runCapturing(command(["list", "--format", "json"]), stdoutOnly: true), result.code == 0 {
+                output = result.output
+            } else {
+                usleep(20_000)
+            }
+        }
+        guard let output,
+              let json = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] else { return [] }
+        return json.compactMap { entry in
+            guard let id = entry["id"] as? String else { return nil }
+            return (id, entry["bundle"] as? String ?? "")
+        }
     }
 }

@@ -38,16 +38,36 @@ public struct RunExecutor: Sendable {
     /// `CancellationError`. Nothing is left mounted or on disk when it throws.
     public func runStep(_ spec: RunSpec, lowerDirs: [String],
                         output: @escaping @Sendable (OutputLine) -> Void = { _ in }) async throws -> StepResult {
-        let snapshot = try OverlaySnapshot(lowerDirs: lowerDirs, in: scratchDirectory)
+        let snapshot = try mountSnapshot(for: spec, lowerDirs: lowerDirs)
         do {
-            let stubs = try makeStubLayer(for: spec, in: snapshot)
-            try snapshot.mount(extraTopLowers: stubs.map { [$0] } ?? [])
             let code = try await run(spec, rootfs: snapshot.mergedDir, bundleDir: snapshot.directory + "/bundle", output: output)
             try snapshot.unmount()
             if code.exitCode != 0 {
                 throw RuntimeError.processFailed(command: spec.args, exitCode: code.exitCode, lastLines: code.lastLines)
             }
             return StepResult(snapshot: snapshot, lastLines: code.lastLines)
+        } catch {
+            snapshot.remove()
+            throw error
+        }
+    }
+
+    /// Runs `spec` over `lowerDirs` and discards the snapshot whatever happens (`slipway run`).
+    /// Returns the exit code instead of throwing for a non-zero one.
+    public func runEphemeral(_ spec: RunSpec, lowerDirs: [String],
+                             output: @escaping @Sendable (OutputLine) -> Void = { _ in }) async throws -> ProcessResult {
+        let snapshot = try mountSnapshot(for: spec, lowerDirs: lowerDirs)
+        defer { snapshot.remove() }
+        return try await run(spec, rootfs: snapshot.mergedDir, bundleDir: snapshot.directory + "/bundle", output: output)
+    }
+
+    /// A new snapshot over `lowerDirs`, mounted, with stubs for the mount points `spec` needs.
+    public func mountSnapshot(for spec: RunSpec, lowerDirs: [String]) throws -> OverlaySnapshot {
+        let snapshot = try OverlaySnapshot(lowerDirs: lowerDirs, in: scratchDirectory)
+        do {
+            let stubs = try makeStubLayer(for: spec, in: snapshot)
+            try snapshot.mount(extraTopLowers: stubs.map { [$0] } ?? [])
+            return snapshot
         } catch {
             snapshot.remove()
             throw error

@@ -20,11 +20,6 @@ public enum MediaType {
     public static let dockerLayerZstd = "application/vnd.docker.image.rootfs.diff.tar.zstd"
     public static let dockerForeignLayerGzip = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
 
-    /// How a layer blob is compressed, judged from its media type.
-    public enum LayerCompression: String, Sendable, Codable, CaseIterable {
-        case none, gzip, zstd
-    }
-
     /// The compression of a layer media type, or nil when the type is not a layer type Slipway knows.
     public static func layerCompression(_ mediaType: String) -> LayerCompression? {
         switch mediaType {

@@ -33,7 +33,7 @@ extension ImageStore {
             }
             var r = known[layer.digest] ?? LayerRecord(
                 digest: layer.digest, diffID: config.rootfs.diffIDs[i], size: size,
-                uncompressedSize: MediaType.layerCompression(layer.mediaType) == MediaType.LayerCompression.none ? size : nil,
+                uncompressedSize: MediaType.layerCompression(layer.mediaType) == LayerCompression.none ? size : nil,
                 mediaType: layer.mediaType)
             guard r.diffID == config.rootfs.diffIDs[i] else {
                 throw StoreError.invalid("layer \(layer.digest) has diff_id \(r.diffID) but the config says \(config.rootfs.diffIDs[i])")
