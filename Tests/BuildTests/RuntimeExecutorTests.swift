@@ -13,9 +13,13 @@ struct RuntimeExecutorTests {
         defer { FileTree.removeAll(scratch) }
         let lines = RuntimeFixture.Lines()
         let step = try await RuntimeFixture.executor(scratch: scratch)
-            .runStep(RunSpec(args: RunSpec.shellForm("echo hi; echo err >&2")), lowerDirs: [rootfs], output: lines.append)
+            .runStep(RunSpec(args: RunSpec.shellForm("echo hi; echo err >&2; stat -c %Y /etc")), lowerDirs: [rootfs], output: lines.append)
         defer { step.remove() }
         #expect(lines.all.contains(OutputLine(stream: .stdout, text: "hi")))
+        // /etc/hosts is a stub in a layer above the image's /etc; /etc itself keeps its metadata.
+        var st = stat()
+        #expect(lstat(rootfs + "/etc", &st) == 0)
+        #expect(lines.all.filter { $0.stream == .stdout }.last?.text == String(st.st_mtim.tv_sec))
         #expect(lines.all.contains(OutputLine(stream: .stderr, text: "err")))
         // The runtime's mount points (/etc/hosts, /etc/resolv.conf are missing in busybox) must
         // not leak into the layer: nothing changed.

@@ -241,6 +241,7 @@ public struct RunExecutor: Sendable {
         guard !missing.isEmpty else { return nil }
         let root = snapshot.directory + "/init"
         try FileTree.makeDirectory(root)
+        var copyMetadata: [(source: String, host: String)] = []
         for point in missing {
             let components = point.path.split(separator: "/").map(String.init)
             var prefix = ""
@@ -256,15 +257,18 @@ public struct RunExecutor: Sendable {
                 if lstat(host, &st) == 0 { continue }
                 try FileTree.makeDirectory(host)
                 if !last, let source = lowers.lazy.map({ $0 + prefix }).first(where: { var s = stat(); return lstat($0, &s) == 0 }) {
-                    var s = stat()
-                    if lstat(source, &s) == 0, (s.st_mode & S_IFMT) == S_IFDIR {
-                        chmod(host, s.st_mode & 0o7777)
-                        lchown(host, s.st_uid, s.st_gid)
-                        var times = [s.st_atim, s.st_mtim]
-                        utimensat(AT_FDCWD, host, &times, AT_SYMLINK_NOFOLLOW)
-                    }
+                    copyMetadata.append((source, host))
                 }
             }
+        }
+        // After all stubs exist (creating them touched their parents' mtimes), deepest first.
+        for (source, host) in copyMetadata.reversed() {
+            var s = stat()
+            guard lstat(source, &s) == 0, (s.st_mode & S_IFMT) == S_IFDIR else { continue }
+            chmod(host, s.st_mode & 0o7777)
+            lchown(host, s.st_uid, s.st_gid)
+            var times = [s.st_atim, s.st_mtim]
+            utimensat(AT_FDCWD, host, &times, AT_SYMLINK_NOFOLLOW)
         }
         return root
     }
