@@ -145,6 +145,25 @@ struct RuntimeExecutorTests {
         #expect(!executor.runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
     }
 
+    @Test func cancellationRightAfterStartIsNotLost() async throws {
+        guard let rootfs = Self.ready() else { return }
+        let scratch = try RuntimeFixture.scratch()
+        defer { FileTree.removeAll(scratch) }
+        let executor = try RuntimeFixture.executor(scratch: scratch)
+        for delay in [0, 5, 15] as [UInt64] {
+            let started = Date()
+            let task = Task { try await executor.runStep(RunSpec(args: ["/bin/sleep", "60"]), lowerDirs: [rootfs]) }
+            try await Task.sleep(nanoseconds: delay * 1_000_000)
+            task.cancel()
+            let outcome = await task.result
+            #expect(throws: CancellationError.self) { try outcome.get() }
+            #expect(Date().timeIntervalSince(started) < 15, "cancel after \(delay) ms took too long")
+        }
+        #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
+        #expect((FileTree.entries(scratch) ?? ["?"]).isEmpty)
+        #expect(!executor.runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
+    }
+
     @Test func crunWorksWithCgroupWorkaround() async throws {
         guard let rootfs = Self.ready() else { return }
         guard ChildProcess.which("crun") != nil else {

@@ -125,7 +125,7 @@ public struct RunExecutor: Sendable {
             }
         } onCancel: {
             // Killing the container ends `runtime run`, which ends the wait above.
-            Thread { ChildProcess.runQuietly(runtime.command(["kill", id, "KILL"])) }.start()
+            Thread { Self.stop(id: id, runtime: runtime, pid: pid) }.start()
         }
 
         // `runtime run` deletes the container when its process exits; only a killed or failed
@@ -137,6 +137,19 @@ public struct RunExecutor: Sendable {
         }
         if Task.isCancelled { throw CancellationError() }
         return result
+    }
+
+    /// Kills container `id`. Cancellation can come before the runtime has created it (then
+    /// `kill` fails and would be lost), so retry until it works or `runtime run` has ended; after
+    /// 5 s kill the runtime process itself (runc's init child dies with it).
+    static func stop(id: String, runtime: ContainerRuntime, pid: CleanupRegistry.PIDBox) {
+        for _ in 0..<100 {
+            if pid.value.load(ordering: .acquiring) == 0 { return }
+            if ChildProcess.runQuietly(runtime.command(["kill", id, "KILL"])) == 0 { return }
+            usleep(50_000)
+        }
+        let p = pid.value.load(ordering: .acquiring)
+        if p > 0 { kill(p, SIGKILL) }
     }
 
     // MARK: - Bundle
