@@ -35,8 +35,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Run over this root filesystem directory instead of an image (repeat for layers, topmost first).", visibility: .hidden))
     var rootfs: [String] = []
 
-    @Argument(parsing: .captureForPassthrough, help: "IMAGE [ARG...]")
-    var words: [String] = []
+    @Argument(help: "The image to run (name, ID or digest).")
+    var image: String?
+
+    /// Everything after IMAGE belongs to the container's command, options included (Docker's rule).
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (default: the image's entrypoint and cmd).")
+    var command: [String] = []
 
     func run() async throws {
         guard let mode = NetworkMode(rawValue: network) else {
@@ -45,13 +49,14 @@ struct RunCommand: AsyncParsableCommand {
         let containerRuntime: ContainerRuntime
         do { containerRuntime = try ContainerRuntime.named(runtime) } catch { throw ValidationError("\(error)") }
 
-        var args = words
+        var args = command
         var lowers = rootfs
         var image = ImageRunDefaults()
         if lowers.isEmpty {
-            guard !args.isEmpty else { throw ValidationError("missing IMAGE (usage: slipway run [OPTIONS] IMAGE [ARG...])") }
-            let reference = args.removeFirst()
+            guard let reference = self.image else { throw ValidationError("missing IMAGE (usage: slipway run [OPTIONS] IMAGE [ARG...])") }
             throw ValidationError("image '\(reference)' not found: the local store is not available in this build yet (use --rootfs DIR)")
+        } else if let first = self.image {
+            args.insert(first, at: 0)   // with --rootfs there is no IMAGE: all words are the command
         }
         lowers = lowers.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
         if let entrypoint { image.entrypoint = entrypoint.isEmpty ? [] : [entrypoint] ; if args.isEmpty { image.cmd = [] } }
