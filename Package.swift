@@ -37,6 +37,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Parser benchmark (scripts/bench-parser.sh builds it in release mode).
+        .executableTarget(name: "parser-bench", dependencies: ["Dockerfile"], path: "Benchmarks/ParserBench"),
+
         .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI"]),
