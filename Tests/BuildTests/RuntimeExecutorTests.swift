@@ -121,11 +121,16 @@ struct RuntimeExecutorTests {
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
     }
 
-    @Test func cancellationKillsContainerAndCleansUp() async throws {
+    @Test(arguments: ContainerRuntime.Kind.allCases)
+    func cancellationKillsContainerAndCleansUp(kind: ContainerRuntime.Kind) async throws {
         guard let rootfs = Self.ready() else { return }
+        guard ChildProcess.which(kind.rawValue) != nil else {
+            print("skipping cancellation test: \(kind.rawValue) is not installed")
+            return
+        }
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
-        let executor = try RuntimeFixture.executor(scratch: scratch)
+        let executor = try RuntimeFixture.executor(kind, scratch: scratch)
         let lines = RuntimeFixture.Lines()
         let started = Date()
         let task = Task {

@@ -51,6 +51,17 @@ public final class OverlaySnapshot: Sendable {
         }
     }
 
+    /// A private directory `base/prefix<random>` registered for cleanup (removed on exit or
+    /// signal if the caller does not remove it first with `removeScratchDirectory`).
+    public static func makeScratchDirectory(in base: String, prefix: String) throws -> String {
+        try FileTree.makeRegisteredDirectory(in: base, prefix: prefix).1
+    }
+
+    /// Removes a directory made by `makeScratchDirectory` (and forgets it).
+    public static func removeScratchDirectory(_ path: String) {
+        CleanupRegistry.shared.cleanUp(path: path)
+    }
+
     public var isMounted: Bool { state.withLock { $0.mountToken != nil } }
 
     /// Mounts the overlay at `mergedDir`. `extraTopLowers` go above `lowerDirs` (the run
