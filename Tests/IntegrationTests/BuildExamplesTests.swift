@@ -78,7 +78,7 @@ struct BuildExamplesTests {
     @Test("Go: builder on Debian+Go, FROM scratch final with CA certs and a static binary that serves /health")
     func goExample() throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
-        let s = try BuildSandbox()
+        let s = try BuildSandbox(sharedStore: BuildSandbox.examplesStore)
         try s.importFixture("debian-go", as: "golang:1.22-bookworm")
         try s.write("Dockerfile", Self.goDockerfile)
         try s.write("go.mod", "module example.com/server\n\ngo 1.19\n")
@@ -126,5 +126,87 @@ struct BuildExamplesTests {
         #expect(!ran.contains { $0.contains("go mod download") }, "\(ran)")
         #expect(ran.contains { $0.contains("go build") }, "\(ran)")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
+    }
+
+    static let nodeDockerfile = """
+        # ---- Build Stage ----
+        FROM node:20-bookworm AS builder
+        WORKDIR /app
+        # Install dependencies first (better layer caching)
+        COPY package.json package-lock.json ./
+        RUN npm ci --include=dev
+        # Copy source and build
+        COPY tsconfig.json ./
+        COPY src/ ./src/
+        RUN npm run build
+        # Prune devDependencies
+        RUN npm prune --production
+        # ---- Production Stage ----
+        FROM node:20-bookworm-slim
+        WORKDIR /app
+        # Non-root user for security
+        RUN groupadd -r appuser && useradd -r -g appuser appuser
+        # Copy only production artifacts
+        COPY --from=builder --chown=appuser:appuser /app/dist ./dist
+        COPY --from=builder --chown=appuser:appuser /app/node_modules ./node_modules
+        COPY --from=builder --chown=appuser:appuser /app/package.json ./
+        USER appuser
+        EXPOSE 3000
+        HEALTHCHECK --interval=30s --timeout=3s \\
+        CMD node -e "require('http').get('http://localhost:3000/health', (r) => { process.exit(r.statusCode === 200 ? 0 : 1) })"
+        CMD ["node", "dist/index.js"]
+        """
+
+    @Test("Node: builder + slim stage, non-root user owning the app, HEALTHCHECK in the config, serves /health")
+    func nodeExample() throws {
+        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
+        let s = try BuildSandbox(sharedStore: BuildSandbox.examplesStore)
+        try s.importFixture("debian-node", as: "fixture/debian-node:latest")
+        // The official node images' names, over Debian's nodejs; npm told not to phone home (no internet here).
+        if try !s.hasImage("node:20-bookworm") {
+            let base = try BuildHarness.run([BuildHarness.binary, "build", "--root", s.store, "--progress", "plain",
+                                             "-t", "node:20-bookworm", "-t", "node:20-bookworm-slim", "-f", "-", s.context],
+                                            stdin: "FROM fixture/debian-node:latest\nENV NPM_CONFIG_AUDIT=false NPM_CONFIG_FUND=false NPM_CONFIG_UPDATE_NOTIFIER=false\n")
+            #expect(base.status == 0, "\(base.combined)")
+        }
+        try s.write("Dockerfile", Self.nodeDockerfile)
+        try s.write("package.json", """
+            {"name": "api", "version": "1.0.0", "private": true,
+             "scripts": {"build": "mkdir -p dist node_modules && cp src/index.js dist/index.js"}}
+            """)
+        try s.write("package-lock.json", """
+            {"name": "api", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+             "packages": {"": {"name": "api", "version": "1.0.0"}}}
+            """)
+        try s.write("tsconfig.json", "{}\n")
+        try s.write("src/index.js", """
+            const http = require('http');
+            const port = process.env.PORT || 3000;
+            http.createServer((req, res) => {
+              res.writeHead(req.url === '/health' ? 200 : 404);
+              res.end(req.url === '/health' ? 'ok' : 'no');
+            }).listen(port);
+            """)
+        let r = try s.build(["-t", "node:prod"])
+        #expect(r.status == 0, "\(r.combined)")
+        guard r.status == 0 else { return }
+        #expect(s.leftovers().isEmpty, "\(s.leftovers())")
+        let inspect = try s.slipway(["inspect", "node:prod"])
+        #expect(inspect.stdout.contains("CMD-SHELL"), "\(inspect.stdout)")
+        #expect(inspect.stdout.contains("\"User\" : \"appuser\""), "\(inspect.stdout)")
+        let owner = try s.slipway(["run", "node:prod", "stat", "-c", "%U:%G", "/app/dist/index.js"])
+        #expect(owner.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "appuser:appuser", "\(owner.combined)")
+
+        let port = 20_000 + Int.random(in: 0..<2000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: BuildHarness.binary)
+        server.arguments = ["run", "--root", s.store, "-e", "PORT=\(port)", "node:prod"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        let answer = try Self.fetch("http://127.0.0.1:\(port)/health", seconds: 20)
+        server.terminate()
+        server.waitUntilExit()
+        #expect(answer == "ok", "health endpoint answered \(answer ?? "nothing")")
     }
 }
