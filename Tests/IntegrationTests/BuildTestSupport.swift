@@ -124,7 +124,8 @@ final class BuildSandbox {
 
     @discardableResult
     func slipway(_ args: [String], stdin: String? = nil) throws -> BuildHarness.Result {
-        try BuildHarness.run([BuildHarness.binary] + args + ["--root", store], cwd: context, stdin: stdin)
+        // --root right after the subcommand: `run` passes everything after IMAGE to the container.
+        try BuildHarness.run([BuildHarness.binary] + args.prefix(1) + ["--root", store] + args.dropFirst(), cwd: context, stdin: stdin)
     }
 
     /// Imports a fixture rootfs as image `name` into this sandbox's store.
