@@ -196,7 +196,7 @@ struct BuildBusyboxTests {
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("started") {
+        while Date() < deadline, !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(" started\n") {
             Thread.sleep(forTimeInterval: 0.2)
         }
         kill(p.processIdentifier, SIGINT)
