@@ -9,6 +9,16 @@ struct Slipway: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Debug.self,
+            ImagesCommand.self,
+            TagCommand.self,
+            RmiCommand.self,
+            InspectCommand.self,
+            HistoryCommand.self,
+            FsckCommand.self,
+            PruneCommand.self,
+            ImportCommand.self,
+            SaveCommand.self,
+            LoadCommand.self,
         ]
     )
 }
