@@ -224,12 +224,12 @@ private func rules(_ result: LintResult) -> [String] { result.findings.map(\.rul
 @Suite struct ArticleFixturesTests {
     /// Every fixture is the article's own text (when the seed is present).
     @Test func fixturesComeFromTheArticle() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let seedDir = root.appendingPathComponent("../shared/seed").standardized
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: seedDir.path), !files.isEmpty else {
-            print("skipping: no seed article at \(seedDir.path)")
+        guard let seed = sharedDirectory("seed"),
+              let files = try? FileManager.default.contentsOfDirectory(atPath: seed), !files.isEmpty else {
+            print("skipping: no seed article at ../shared/seed")
             return
         }
+        let seedDir = URL(fileURLWithPath: seed)
         var article = ""
         for file in files where file.hasSuffix(".txt") {
             article += (try? String(contentsOf: seedDir.appendingPathComponent(file), encoding: .utf8)) ?? ""
