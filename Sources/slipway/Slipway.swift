@@ -19,6 +19,9 @@ struct Slipway: AsyncParsableCommand {
             ImportCommand.self,
             SaveCommand.self,
             LoadCommand.self,
+            AnalyzeCommand.self,
+            CompareCommand.self,
+            LintCommand.self,
         ]
     )
 }
