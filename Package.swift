@@ -36,6 +36,8 @@ let package = Package(
             "Dockerfile", "OCI", "Registry", "Build", "Inspect",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Benchmark driver for scripts/bench-layers.sh (layer write/read speed and memory).
+        .executableTarget(name: "slipway-bench", dependencies: ["OCI"], path: "Benchmarks/slipway-bench"),
 
         .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),

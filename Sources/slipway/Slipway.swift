@@ -19,6 +19,7 @@ struct Slipway: AsyncParsableCommand {
             ImportCommand.self,
             SaveCommand.self,
             LoadCommand.self,
+            RunCommand.self,
             AnalyzeCommand.self,
             CompareCommand.self,
             LintCommand.self,
