@@ -23,6 +23,7 @@ struct Slipway: AsyncParsableCommand {
             AnalyzeCommand.self,
             CompareCommand.self,
             LintCommand.self,
+            Outline.self,
         ]
     )
 }
@@ -31,6 +32,8 @@ struct Slipway: AsyncParsableCommand {
 struct Debug: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect Slipway's internals.",
-        subcommands: []
+        subcommands: [
+            DebugParse.self,
+        ]
     )
 }
