@@ -172,6 +172,14 @@ private func rules(_ result: LintResult) -> [String] { result.findings.map(\.rul
         #expect(all.findings.isEmpty)
     }
 
+    @Test func copyIgnoredFileIsExperimental() throws {
+        let text = "FROM alpine:3.19\nCOPY .env /app/.env\nCOPY main.go /app/\nUSER nobody\nCMD [\"/app\"]\n"
+        #expect(try lint(text).findings.isEmpty)
+        let enabled = try lint("# check=experimental=CopyIgnoredFile\n" + text)
+        #expect(enabled.findings.map { "\($0.line) \($0.rule)" } == ["3 CopyIgnoredFile"])
+        #expect(enabled.findings.first?.message == "Attempting to Copy file \".env\" that is excluded by .dockerignore")
+    }
+
     @Test func inlineCheckSkipAppliesToOneInstruction() throws {
         let text = """
             FROM alpine:3.19

@@ -35,6 +35,22 @@ extension LintContext {
         }
         checkFinalUser()
         checkSingleStageBuildTools()
+        checkCopyIgnoredFiles()
+    }
+
+    /// BuildKit's experimental CopyIgnoredFile: a local COPY/ADD source the .dockerignore excludes.
+    mutating func checkCopyIgnoredFiles() {
+        guard let ignore = options.dockerignore, let matcher = try? IgnoreMatcher(ignoreFile: ignore) else { return }
+        for stage in stages {
+            for node in stage.nodes where (node.command == "copy" || node.command == "add") && flagValue(node, "from") == nil {
+                for source in node.values.dropLast() where !source.hasPrefix("<<") && !source.contains("://") {
+                    if !matcher.includes(source) {
+                        let verb = node.command == "copy" ? "Copy" : "Add"
+                        report(.copyIgnoredFile, node, "Attempting to \(verb) file \"\(source)\" that is excluded by .dockerignore")
+                    }
+                }
+            }
+        }
     }
 
     // MARK: helpers
