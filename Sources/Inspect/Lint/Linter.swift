@@ -270,7 +270,9 @@ struct LintContext {
             for name in Self.commonImageEnv { defined[name] = "x" }
         }
         var seenOnce: [String: Node] = [:]
-        var shellChanged = false
+        // BuildKit skips JSONArgsRecommended once the image config has a Shell (SHELL here or
+        // in a stage this one is built FROM).
+        var shellChanged = stage.parent.map(stageSetsShell) ?? false
         let lexer = parsed.lexer
         for node in stage.nodes {
             let command = node.command
@@ -357,6 +359,10 @@ struct LintContext {
             for pair in node.keyValuePairs { names.insert(pair.key) }
         }
         return names
+    }
+
+    func stageSetsShell(_ index: Int) -> Bool {
+        stages[index].nodes.contains { $0.command == "shell" } || (stages[index].parent.map(stageSetsShell) ?? false)
     }
 
     func stageSetsAbsoluteWorkdir(_ index: Int) -> Bool {
