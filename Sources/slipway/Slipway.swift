@@ -25,7 +25,6 @@ struct Slipway: AsyncParsableCommand {
             AnalyzeCommand.self,
             CompareCommand.self,
             LintCommand.self,
-            Outline.self,
         ]
     )
 }
