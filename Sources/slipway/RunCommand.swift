@@ -47,10 +47,10 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let mode = NetworkMode(rawValue: network) else {
-            throw ValidationError("--network must be host or none, not '\(network)'")
+            throw Self.failure("--network must be host or none, not '\(network)'")
         }
         let containerRuntime: ContainerRuntime
-        do { containerRuntime = try ContainerRuntime.named(runtime) } catch { throw ValidationError("\(error)") }
+        do { containerRuntime = try ContainerRuntime.named(runtime) } catch { throw Self.failure("\(error)") }
 
         var args = command
         var lowers = rootfs

@@ -22,6 +22,9 @@ struct Slipway: AsyncParsableCommand {
             SaveCommand.self,
             LoadCommand.self,
             RunCommand.self,
+            AnalyzeCommand.self,
+            CompareCommand.self,
+            LintCommand.self,
         ]
     )
 }
