@@ -106,14 +106,14 @@ echo "slipway:  cold build ${sw_cold}s (RUN processes ${sw_run}s, builder overhe
 # ---- BuildKit (dockerd from Debian's docker.io) ----
 bk_med=""
 if [ -z "${BENCH_SKIP_DOCKER:-}" ]; then
-  if [ ! -x /usr/bin/dockerd ]; then
+  if [ ! -x /usr/sbin/dockerd ]; then
     echo "bench-build: installing docker.io for the comparison..." >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io >/dev/null 2>&1 || true
   fi
-  if [ -x /usr/bin/dockerd ] && [ -x /usr/bin/docker ]; then
+  if [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ]; then
     D=$WORK/docker; mkdir -p "$D"
     SOCK=unix://$D/docker.sock
-    /usr/bin/dockerd --data-root "$D/data" --exec-root "$D/exec" --pidfile "$D/pid" -H "$SOCK" \
+    /usr/sbin/dockerd --data-root "$D/data" --exec-root "$D/exec" --pidfile "$D/pid" -H "$SOCK" \
       --bridge=none --iptables=false --ip-masq=false >"$D/log" 2>&1 &
     DPID=$!
     trap 'kill $DPID 2>/dev/null; wait $DPID 2>/dev/null || true' EXIT
