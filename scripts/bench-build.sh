@@ -25,6 +25,8 @@ BIN=$(readlink -f "$BIN")
 
 WORK=/var/tmp/slipway-bench-build
 STORE=$WORK/store
+# A previous buildah run may have left its overlay mounts behind.
+awk -v w="$WORK/buildah" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r -n1 umount -l
 rm -rf "$WORK/ctx" "$WORK/buildah"; mkdir -p "$WORK/ctx/cmd/server"
 GO_FIXTURE=$(bash scripts/fixtures.sh debian-go)
 
@@ -162,6 +164,7 @@ if [ -z "${BENCH_SKIP_BUILDAH:-}" ]; then
       read -r ba_med ba_min < "$WORK/ba.stats"
     }
     if bench_buildah 2>"$WORK/buildah.err"; then
+      $B rm --all >/dev/null 2>&1 || true
       echo "buildah:  cold build ${ba_cold}s; no-change rebuild median ${ba_med}s min ${ba_min}s"
     else
       ba_med=""
