@@ -50,7 +50,8 @@ public struct ImageTransfer: Sendable {
         let repo = reference.path
         let wanted = platform ?? Platform.host
         var fetched = try await client.fetchManifest(repository: repo, reference: reference.digest?.description ?? reference.tag ?? ImageReference.defaultTag)
-        if fetched.isIndex {
+        let fromIndex = fetched.isIndex
+        if fromIndex {
             let index = try ImageIndex.decode(Array(fetched.data), source: "index of \(reference)")
             guard let chosen = index.bestManifest(for: wanted), MediaType.isManifest(chosen.mediaType) || !MediaType.isIndex(chosen.mediaType) else {
                 throw RegistryError.noMatchingPlatform(wanted: wanted.description,
@@ -66,9 +67,9 @@ public struct ImageTransfer: Sendable {
         do { manifest = try ImageManifest.decode(Array(fetched.data), source: "manifest of \(reference)") } catch {
             throw RegistryError.protocolViolation("\(error) (schema 1 manifests are not supported)")
         }
-        let blobs = [manifest.config] + manifest.layers
         let counters = TransferCounters()
-        try await forEachConcurrently(blobs) { descriptor in
+        // The config first: it is small, and an explicit --platform must match a plain manifest.
+        let fetchOne: @Sendable (Descriptor) async throws -> Void = { descriptor in
             let label = descriptor.digest.short
             if store.hasBlob(descriptor.digest), (try? store.lease(descriptor.digest)) == true {
                 counters.skip()
@@ -82,6 +83,15 @@ public struct ImageTransfer: Sendable {
             counters.fetched(n)
             progress?("\(label): done")
         }
+        try await fetchOne(manifest.config)
+        if let platform, !fromIndex {
+            let config = try ImageConfig.decode(try store.readBlob(manifest.config.digest), source: "config of \(reference)")
+            let actual = Platform(os: config.os, architecture: config.architecture, variant: config.variant)
+            guard actual.matches(platform) else {
+                throw RegistryError.noMatchingPlatform(wanted: platform.description, available: [actual.description])
+            }
+        }
+        try await forEachConcurrently(manifest.layers, fetchOne)
         let tags = reference.digest == nil ? [reference] : []
         let image = try store.putImage(manifest: Array(fetched.data), tags: tags)
         progress?("\(reference.familiar): stored \(fetched.digest)")

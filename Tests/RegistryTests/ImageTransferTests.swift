@@ -28,6 +28,10 @@ import Testing
             #expect(try b.store.fsck().isValid)
             #expect(lines.all.contains { $0.hasSuffix(": done") })
 
+            // An explicit platform that a single-platform image does not have is an error.
+            await #expect(throws: RegistryError.self) {
+                try await transfer.pull(ref, into: b.store, platform: Platform(parsing: "linux/s390x"))
+            }
             let repull = try await transfer.pull(ref, into: b.store)
             #expect(repull.fetchedBlobs == 0 && repull.skippedBlobs == 2)
 
