@@ -4,12 +4,23 @@ import Glibc
 #endif
 import OCI
 
-/// Writes a blob body to a file while hashing it, so the digest is known the moment the last
-/// byte lands, and keeps its state across attempts so a retry can resume with `Range`.
-final class BlobFileSink: ResponseSink, @unchecked Sendable {
+/// Where a downloading blob's bytes go: a plain file or a store `BlobWriter`.
+protocol BlobTarget: AnyObject {
+    func append(_ bytes: UnsafeRawBufferPointer) throws
+    /// Discards everything appended (the server ignored Range, or the bytes were wrong).
+    func restart() throws
+    /// Checks everything appended against `expected` (and `size`) and, when it matches, makes
+    /// it durable (and, for the store, publishes it). Returns the actual digest; on a mismatch
+    /// nothing is published and `restart` must come before more bytes.
+    func finalize(expected: Digest, size: Int64?, what: String) throws -> Digest
+}
+
+/// Hands a blob body to a `BlobTarget` (which hashes it as it arrives, so the digest is known
+/// the moment the last byte lands), and keeps its state across attempts so a retry can resume
+/// with `Range`.
+final class BlobSink: ResponseSink, @unchecked Sendable {
     private let lock = NSLock()
-    private let fd: Int32
-    private var hasher: SHA256Hasher? = SHA256Hasher()
+    private let target: BlobTarget
     private(set) var written: Int64 = 0
     /// The offset the current request asked to start from (0 without Range).
     var requestedOffset: Int64 = 0
@@ -17,17 +28,12 @@ final class BlobFileSink: ResponseSink, @unchecked Sendable {
     let what: String
     let progress: (@Sendable (Int64) -> Void)?
 
-    init(path: String, expectedSize: Int64?, what: String, progress: (@Sendable (Int64) -> Void)?) throws {
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw RegistryError.io("cannot create \(path): \(String(cString: strerror(errno)))")
-        }
+    init(target: BlobTarget, expectedSize: Int64?, what: String, progress: (@Sendable (Int64) -> Void)?) {
+        self.target = target
         self.expectedSize = expectedSize
         self.what = what
         self.progress = progress
     }
-
-    deinit { close(fd) }
 
     func begin(status: Int, headers: [String: String]) throws -> Bool {
         try lock.withLock {
@@ -35,10 +41,10 @@ final class BlobFileSink: ResponseSink, @unchecked Sendable {
             case 206:
                 // Resume only if the server starts exactly where we asked.
                 let range = headers["content-range"] ?? ""
-                if requestedOffset > 0, range.hasPrefix("bytes \(requestedOffset)-") { return true }
+                if requestedOffset > 0, requestedOffset == written, range.hasPrefix("bytes \(requestedOffset)-") { return true }
                 throw RegistryError.protocolViolation("\(what): partial content '\(range)' does not start at byte \(requestedOffset)")
             case 200:
-                if written > 0 { try resetLocked() }  // the server ignored Range: start over
+                if written > 0 { try restartLocked() }  // the server ignored Range: start over
                 return true
             default:
                 return false
@@ -47,48 +53,108 @@ final class BlobFileSink: ResponseSink, @unchecked Sendable {
     }
 
     func write(_ data: Data) throws {
-        try lock.withLock {
+        let total: Int64 = try lock.withLock {
             let newTotal = written + Int64(data.count)
             if let expectedSize, newTotal > expectedSize {
                 throw RegistryError.sizeMismatch(expected: expectedSize, actual: newTotal, what: what)
             }
-            try data.withUnsafeBytes { raw in
-                guard let base = raw.baseAddress else { return }
-                var offset = 0
-                while offset < raw.count {
-                    let n = Glibc.write(fd, base + offset, raw.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw RegistryError.io("writing \(what): \(String(cString: strerror(errno)))")
-                    }
-                    offset += n
-                }
-                hasher?.update(raw)
-            }
+            try data.withUnsafeBytes { raw in try target.append(raw) }
             written = newTotal
+            return newTotal
         }
-        progress?(written)
+        progress?(total)
     }
 
     /// Drops everything received so far.
     func reset() throws {
-        try lock.withLock { try resetLocked() }
+        try lock.withLock { try restartLocked() }
     }
 
-    private func resetLocked() throws {
-        guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
-            throw RegistryError.io("truncating \(what): \(String(cString: strerror(errno)))")
-        }
-        hasher = SHA256Hasher()
+    private func restartLocked() throws {
+        try target.restart()
         written = 0
     }
 
-    /// The digest of everything written, after flushing it to disk. Call once.
-    func finish() throws -> Digest {
-        try lock.withLock {
-            guard fsync(fd) == 0 else { throw RegistryError.io("fsync \(what): \(String(cString: strerror(errno)))") }
-            guard let h = hasher.take() else { throw RegistryError.io("\(what): digest already taken") }
-            return h.finalize()
+    /// The digest of the complete body; the target keeps the bytes only when it is `expected`.
+    func finish(expected: Digest) throws -> Digest {
+        try lock.withLock { try target.finalize(expected: expected, size: expectedSize, what: what) }
+    }
+}
+
+/// A blob downloaded to a path outside the store.
+final class FileBlobTarget: BlobTarget {
+    private let fd: Int32
+    private let path: String
+    private var hasher: SHA256Hasher? = SHA256Hasher()
+
+    init(path: String) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw RegistryError.io("cannot create \(path): \(String(cString: strerror(errno)))")
         }
     }
+
+    deinit { close(fd) }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, base + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw RegistryError.io("writing \(path): \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+        hasher?.update(bytes)
+    }
+
+    func restart() throws {
+        guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
+            throw RegistryError.io("truncating \(path): \(String(cString: strerror(errno)))")
+        }
+        hasher = SHA256Hasher()
+    }
+
+    func finalize(expected: Digest, size: Int64?, what: String) throws -> Digest {
+        guard let h = hasher.take() else { throw RegistryError.io("\(what): finalized twice") }
+        let actual = h.finalize()
+        if actual == expected {
+            guard fsync(fd) == 0 else { throw RegistryError.io("fsync \(path): \(String(cString: strerror(errno)))") }
+        }
+        return actual
+    }
+}
+
+/// A blob downloaded straight into the store through a `BlobWriter` (temp file on the store's
+/// filesystem, renamed into `blobs/` only by `commit`, which re-checks the digest).
+final class StoreBlobTarget: BlobTarget {
+    private let store: ImageStore
+    private var writer: BlobWriter
+
+    init(store: ImageStore) throws {
+        self.store = store
+        writer = try store.blobWriter()
+    }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws { try writer.write(bytes) }
+
+    func restart() throws {
+        writer.abort()
+        writer = try store.blobWriter()
+    }
+
+    /// `BlobWriter.commit` hashes, compares, fsyncs and renames into `blobs/` in one step.
+    func finalize(expected: Digest, size: Int64?, what: String) throws -> Digest {
+        do {
+            try writer.commit(expected: expected, expectedSize: size, what: what)
+            return expected
+        } catch StoreError.digestMismatch(_, let actual, _) {
+            return actual
+        }
+    }
+
+    func abort() { writer.abort() }
 }
