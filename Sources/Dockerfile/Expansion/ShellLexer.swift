@@ -82,6 +82,9 @@ final class LexState<Env: VariableLookup> {
     var rawEscapes: Bool
     var matched: Set<String> = []
     var unmatched: Set<String> = []
+    /// `${a:-${b:-...}}` nesting; bounded so hostile input cannot exhaust the stack.
+    var depth = 0
+    static var maxDepth: Int { 256 }
 
     init(lexer: ShellLexer, source: [Unicode.Scalar], env: Env) {
         self.lexer = lexer
@@ -107,6 +110,11 @@ final class LexState<Env: VariableLookup> {
     }
 
     func processStopOn(_ stop: Unicode.Scalar?, rawEscapes raw: Bool) throws(LexFailure) -> (String, [String]) {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > LexState.maxDepth {
+            throw LexFailure(message: "variable substitutions nested more than \(LexState.maxDepth) deep")
+        }
         var result = ScalarBuffer()
         var words = WordCollector()
         let saved = rawEscapes

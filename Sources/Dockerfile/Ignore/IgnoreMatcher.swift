@@ -271,52 +271,34 @@ public struct IgnoreMatcher: Sendable {
         }
     }
 
+    /// Whether `tokens` match all of `v`: dynamic programming from the back, O(tokens × length).
     static func fullMatch(_ tokens: [Token], _ v: [Unicode.Scalar]) -> Bool {
-        var failed = Set<Int>()
-        let width = v.count + 1
-        func go(_ ti: Int, _ vi: Int) -> Bool {
-            if ti == tokens.count { return vi == v.count }
-            let key = ti * width + vi
-            if failed.contains(key) { return false }
-            var ok = false
-            switch tokens[ti] {
-            case .literal(let c):
-                ok = vi < v.count && v[vi] == c && go(ti + 1, vi + 1)
-            case .question:
-                ok = vi < v.count && v[vi] != "/" && v[vi] != "\n" && go(ti + 1, vi + 1)
-            case .star:
-                var k = vi
-                while true {
-                    if go(ti + 1, k) { ok = true; break }
-                    guard k < v.count, v[k] != "/", v[k] != "\n" else { break }
-                    k += 1
-                }
-            case .anyTail:
-                var k = vi
-                while true {
-                    if go(ti + 1, k) { ok = true; break }
-                    guard k < v.count, v[k] != "\n" else { break }
-                    k += 1
-                }
-            case .anyDirs:
-                if go(ti + 1, vi) {
-                    ok = true
-                } else {
-                    var k = vi
-                    while k < v.count, v[k] != "\n" {
-                        if v[k] == "/", go(ti + 1, k + 1) { ok = true; break }
-                        k += 1
-                    }
-                }
-            case .charClass(let negated, let items):
-                if vi < v.count {
-                    let inClass = items.contains { $0.contains(v[vi].value) }
-                    ok = inClass != negated && go(ti + 1, vi + 1)
+        let n = v.count
+        var next = [Bool](repeating: false, count: n + 1)
+        next[n] = true
+        var row = [Bool](repeating: false, count: n + 1)
+        for token in tokens.reversed() {
+            var aux = false  // for `(.*/)?`: some `/` at or after vi (no newline between) can end it
+            for vi in stride(from: n, through: 0, by: -1) {
+                let has = vi < n
+                switch token {
+                case .literal(let c):
+                    row[vi] = has && v[vi] == c && next[vi + 1]
+                case .question:
+                    row[vi] = has && v[vi] != "/" && v[vi] != "\n" && next[vi + 1]
+                case .star:
+                    row[vi] = next[vi] || (has && v[vi] != "/" && v[vi] != "\n" && row[vi + 1])
+                case .anyTail:
+                    row[vi] = next[vi] || (has && v[vi] != "\n" && row[vi + 1])
+                case .anyDirs:
+                    aux = has && v[vi] != "\n" && ((v[vi] == "/" && next[vi + 1]) || aux)
+                    row[vi] = next[vi] || aux
+                case .charClass(let negated, let items):
+                    row[vi] = has && (items.contains { $0.contains(v[vi].value) } != negated) && next[vi + 1]
                 }
             }
-            if !ok { failed.insert(key) }
-            return ok
+            swap(&next, &row)
         }
-        return go(0, 0)
+        return next[0]
     }
 }
