@@ -146,3 +146,43 @@ enum ParserJSON {
         return out + "\""
     }
 }
+
+/// `slipway debug expand`: BuildKit's variable expansion of words, one per line on stdin
+/// (or given as arguments), printed as JSON `{"word": ..., "words": [...]}` or `{"error": ...}`.
+struct DebugExpand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "expand",
+        abstract: "Expand Dockerfile words with BuildKit's shell rules (one JSON line per word)."
+    )
+
+    @Option(name: .customLong("env"), help: "A variable KEY=VALUE (repeatable).")
+    var env: [String] = []
+
+    @Option(help: "The escape character: \\ or `.")
+    var escape: String = "\\"
+
+    @Argument(help: "Words to expand (default: read lines from standard input).")
+    var words: [String] = []
+
+    func run() async throws {
+        let environment = Environment(keyValueStrings: env)
+        guard let esc = escape.unicodeScalars.first, escape.unicodeScalars.count == 1 else {
+            DockerfileCLI.fail("--escape takes one character")
+        }
+        let lexer = ShellLexer(escape: esc)
+        var input = words
+        if input.isEmpty {
+            while let line = readLine(strippingNewline: true) { input.append(line) }
+        }
+        for w in input {
+            let out: ParserJSON
+            do {
+                let r = try lexer.process(w, env: environment)
+                out = .object([("word", .string(r.result)), ("words", .array(r.words.map(ParserJSON.string)))])
+            } catch {
+                out = .object([("error", .string(error.message))])
+            }
+            print(out.rendered().replacingOccurrences(of: "\n", with: ""))
+        }
+    }
+}

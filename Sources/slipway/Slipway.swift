@@ -20,6 +20,7 @@ struct Debug: AsyncParsableCommand {
         abstract: "Inspect Slipway's internals.",
         subcommands: [
             DebugParse.self,
+            DebugExpand.self,
         ]
     )
 }
