@@ -141,3 +141,19 @@ import Testing
         #expect(Mount.fromField(of: "type=bind,from=build,source=/out,target=/in") == "build")
     }
 }
+
+@Suite struct RunProgramTests {
+    func run(_ text: String) throws -> Run {
+        let m = try DockerfileModel.load("FROM a\n" + text)
+        guard case .run(let r) = m.stages[0].steps[0].instruction else { throw DockerfileError(.instruction, message: "not RUN") }
+        return r
+    }
+
+    @Test func heredocPrograms() throws {
+        #expect(try run("RUN [\"a\", \"b\"]\n").program == .exec(["a", "b"]))
+        #expect(try run("RUN make all\n").program == .shell("make all"))
+        #expect(try run("RUN <<-EOF\n\techo hi\nEOF\n").program == .shell("echo hi\n"))
+        #expect(try run("RUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF\n").program == .script(name: "EOF", content: "#!/usr/bin/env python3\nprint(1)\n"))
+        #expect(try run("RUN cat <<A > /x\nhello\nA\n").program == .shell("cat <<A > /x\nhello\nA"))
+    }
+}

@@ -46,6 +46,9 @@ import Testing
         #expect(g.globalArgs.lookup("TARGETSTAGE") == "test")
         // The stage-level ARG picks up the global value only after `ARG GO_VERSION`.
         #expect(g.stages[3].args.first?.value == "1.23")
+        #expect(g.unusedBuildArgs.isEmpty)
+        let u = try StageGraph.resolve(text, options: BuildOptions(buildArgs: ["NOPE": "1", "http_proxy": "x", "TARGETARCH": "arm64"]))
+        #expect(u.unusedBuildArgs == ["NOPE"])
     }
 
     @Test func predefinedPlatformArgs() throws {

@@ -99,6 +99,14 @@ public struct StageGraph: Sendable {
     /// Needed stages in groups; every stage's dependencies are in earlier groups, so the
     /// stages of one group can be built in parallel.
     public let buildOrder: [[Int]]
+    /// `--build-arg`s no ARG of the target's stages (or the global ones) declares — BuildKit
+    /// warns "build-arg was not consumed". Proxy variables are always accepted.
+    public let unusedBuildArgs: [String]
+
+    static let alwaysAllowedBuildArgs: Set<String> = [
+        "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
+        "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy",
+    ]
 
     public var targetStage: StageNode { stages[target] }
 
@@ -306,6 +314,13 @@ public struct StageGraph: Sendable {
             groups[l].append(n.index)
         }
         self.buildOrder = groups
+
+        var declared = Set(globalInfo.map(\.name))
+        for n in nodes where n.isUsed { for a in n.args { declared.insert(a.name) } }
+        self.unusedBuildArgs = options.buildArgs.keys.filter {
+            !declared.contains($0) && !StageGraph.alwaysAllowedBuildArgs.contains($0)
+                && Platform.predefinedArgs(build: .host, target: .host, targetStage: "").lookup($0) == nil
+        }.sorted()
     }
 
     /// Convenience: parse, type and resolve in one call.
