@@ -87,6 +87,8 @@ import Testing
             ("FROM a\nONBUILD FROM b\n", "Dockerfile:2: ONBUILD: FROM isn't allowed as an ONBUILD trigger"),
             ("FROM a\nRUNN x\n", "Dockerfile:2: RUNN: unknown instruction: RUNN (did you mean RUN?)"),
             ("RUN x\nFROM a\n", "Dockerfile:1: RUN: no build stage in current context: only ARG may come before the first FROM"),
+            ("FROM a\nADD --checksum=sha256:x a b /d/\n", "Dockerfile:2: ADD: checksum can't be specified for multiple sources"),
+            ("FROM a\nADD --checksum=sha256:x a /d/\n", "Dockerfile:2: ADD: checksum requires HTTP(S) or Git sources"),
             ("FROM a\nUSER --x=1 me\n", "Dockerfile:2: USER: unknown flag: --x (this instruction takes no flags)"),
         ]
         for (text, expected) in cases {
