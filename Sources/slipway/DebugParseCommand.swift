@@ -186,3 +186,51 @@ struct DebugExpand: AsyncParsableCommand {
         }
     }
 }
+
+/// `slipway debug ignore -i .dockerignore PATH...`: which context paths a `.dockerignore`
+/// keeps, with BuildKit's matching rules.
+struct DebugIgnore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ignore",
+        abstract: "Show whether context paths are included or excluded by a .dockerignore file."
+    )
+
+    @Option(name: [.short, .customLong("ignore-file")], help: "The ignore file (default: .dockerignore).")
+    var ignoreFile: String = ".dockerignore"
+
+    @Argument(help: "Paths relative to the build context. Without paths, reads JSON lines {\"ignore\": TEXT, \"paths\": [...]} from stdin.")
+    var paths: [String] = []
+
+    func run() async throws {
+        if paths.isEmpty {
+            while let line = readLine(strippingNewline: true) {
+                guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      let text = obj["ignore"] as? String, let ps = obj["paths"] as? [String] else {
+                    print("\"error\"")
+                    continue
+                }
+                guard let m = try? IgnoreMatcher(ignoreFile: text) else {
+                    print("\"error\"")
+                    continue
+                }
+                print("[" + ps.map { m.includes($0) ? "true" : "false" }.joined(separator: ",") + "]")
+            }
+            return
+        }
+        let text: String
+        do {
+            text = String(decoding: try DockerfileCLI.readInput(ignoreFile), as: UTF8.self)
+        } catch {
+            DockerfileCLI.fail("cannot read \(ignoreFile): \(error.localizedDescription)")
+        }
+        let matcher: IgnoreMatcher
+        do {
+            matcher = try IgnoreMatcher(ignoreFile: text)
+        } catch {
+            DockerfileCLI.fail("\(ignoreFile): \(error.message)")
+        }
+        for p in paths {
+            print("\(matcher.includes(p) ? "include" : "exclude")  \(p)")
+        }
+    }
+}

@@ -36,6 +36,7 @@ struct Debug: AsyncParsableCommand {
         subcommands: [
             DebugParse.self,
             DebugExpand.self,
+            DebugIgnore.self,
         ]
     )
 }
