@@ -15,6 +15,10 @@ struct DebugParse: AsyncParsableCommand {
     @Argument(help: "The Dockerfile to parse ('-' reads standard input).")
     var file: String
 
+    @Flag(name: .customLong("current-exec-form"),
+          help: "Treat `RUN [\"a\"] text` as shell form like current BuildKit (default: the v0.12.5 reference, which ignores text after the array).")
+    var currentExecForm = false
+
     func run() async throws {
         let bytes: [UInt8]
         do {
@@ -24,7 +28,8 @@ struct DebugParse: AsyncParsableCommand {
         }
         let parsed: ParsedDockerfile
         do {
-            parsed = try Dockerfile.parse(bytes: bytes, fileName: file == "-" ? "Dockerfile" : file)
+            parsed = try Dockerfile.parse(bytes: bytes, fileName: file == "-" ? "Dockerfile" : file,
+                                          execForm: currentExecForm ? .wholeText : .firstValue)
         } catch {
             if json {
                 print(ParserJSON.object([("error", .string(error.description))]).rendered())

@@ -4,15 +4,25 @@ public enum Dockerfile {
     public static let maxLineLength = 65535
 
     /// Parses Dockerfile text into BuildKit's raw syntax tree (no expansion, no validation).
-    public static func parse(_ text: String, fileName: String = "Dockerfile") throws(DockerfileError) -> ParsedDockerfile {
-        try parse(bytes: Array(text.utf8), fileName: fileName)
+    public static func parse(_ text: String, fileName: String = "Dockerfile", execForm: ExecFormRule = .wholeText) throws(DockerfileError) -> ParsedDockerfile {
+        try parse(bytes: Array(text.utf8), fileName: fileName, execForm: execForm)
     }
 
     /// Parses raw bytes (a UTF-8 BOM is skipped; CRLF accepted; invalid UTF-8 becomes U+FFFD).
-    public static func parse(bytes: [UInt8], fileName: String = "Dockerfile") throws(DockerfileError) -> ParsedDockerfile {
+    public static func parse(bytes: [UInt8], fileName: String = "Dockerfile", execForm: ExecFormRule = .wholeText) throws(DockerfileError) -> ParsedDockerfile {
         var parser = SyntaxParser(data: bytes, fileName: fileName)
+        parser.execForm = execForm
         return try parser.run()
     }
+}
+
+/// When `RUN ["a", "b"] more text` is the exec form. BuildKit changed this in 2024
+/// (dockerfile frontend 1.9): it used to read the first JSON value and ignore the rest.
+public enum ExecFormRule: Sendable, Equatable {
+    /// Current BuildKit: the whole argument text must be the JSON array, else shell form.
+    case wholeText
+    /// BuildKit ≤ v0.14 (the v0.12.5 reference of `slipway debug parse`): text after the array is ignored.
+    case firstValue
 }
 
 /// The line-oriented state machine of BuildKit's `parser.Parse`.
@@ -20,6 +30,7 @@ struct SyntaxParser {
     let data: [UInt8]
     let fileName: String
     var escape: UInt8 = UInt8(ascii: "\\")
+    var execForm: ExecFormRule = .wholeText
     // directive parser state
     var directivesDone = false
     var directiveLine = 0
@@ -202,7 +213,7 @@ struct SyntaxParser {
             if hasEmptyContinuation {
                 warnings.append(ParseWarning(message: "Empty continuation line found in: \(line)", line: currentLine))
             }
-            let parsers = LineParsers(escape: Unicode.Scalar(escape))
+            let parsers = LineParsers(escape: Unicode.Scalar(escape), execForm: execForm)
             var node: Node
             do {
                 node = try parsers.node(for: line, comments: comments)
