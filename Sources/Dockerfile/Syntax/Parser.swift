@@ -122,11 +122,17 @@ struct SyntaxParser {
         while i < body.count, isS(body[i]) { i += 1 }
         guard i < body.count, body[i] == UInt8(ascii: "=") else { directivesDone = true; return false }
         i += 1
+        guard i < body.count else { directivesDone = true; return false }
         while i < body.count, isS(body[i]) { i += 1 }
         var e = body.count
         while e > i, isS(body[e - 1]) { e -= 1 }
-        guard e > i else { directivesDone = true; return false }
-        let value = String(goDecoding: body[i..<e])
+        let value: String
+        if e > i {
+            value = String(goDecoding: body[i..<e])
+        } else {
+            // Only blanks after `=`: the regexp's `(.+?)` still takes the last one.
+            value = String(goDecoding: body[(body.count - 1)...])
+        }
         guard key == "syntax" || key == "escape" || key == "check" else {
             directivesDone = true
             return false
