@@ -15,9 +15,9 @@ struct DebugParse: AsyncParsableCommand {
     @Argument(help: "The Dockerfile to parse ('-' reads standard input).")
     var file: String
 
-    @Flag(name: .customLong("current-exec-form"),
-          help: "Treat `RUN [\"a\"] text` as shell form like current BuildKit (default: the v0.12.5 reference, which ignores text after the array).")
-    var currentExecForm = false
+    @Flag(name: .customLong("current"),
+          help: "Follow current BuildKit where it differs from the v0.12.5 reference (exec-form trailing text, heredoc words).")
+    var current = false
 
     func run() async throws {
         let bytes: [UInt8]
@@ -29,7 +29,7 @@ struct DebugParse: AsyncParsableCommand {
         let parsed: ParsedDockerfile
         do {
             parsed = try Dockerfile.parse(bytes: bytes, fileName: file == "-" ? "Dockerfile" : file,
-                                          execForm: currentExecForm ? .wholeText : .firstValue)
+                                          rules: current ? .current : .v0_12)
         } catch {
             if json {
                 print(ParserJSON.object([("error", .string(error.description))]).rendered())

@@ -1,7 +1,7 @@
 /// Decodes the exec form (`["a", "b"]`) the way BuildKit's parser does with Go's
 /// `encoding/json`: the JSON value must be an array of strings; a well-formed array with a
 /// non-string element is an error; anything else falls back to the shell form. Text after the
-/// array is an error (→ shell form) in current BuildKit, ignored in BuildKit ≤ v0.14 (`ExecFormRule`).
+/// array is an error (→ shell form) in current BuildKit, ignored in BuildKit ≤ v0.14 (`ParserRules`).
 enum JSONArray {
     enum Result: Equatable {
         case strings([String])

@@ -4,25 +4,28 @@ public enum Dockerfile {
     public static let maxLineLength = 65535
 
     /// Parses Dockerfile text into BuildKit's raw syntax tree (no expansion, no validation).
-    public static func parse(_ text: String, fileName: String = "Dockerfile", execForm: ExecFormRule = .wholeText) throws(DockerfileError) -> ParsedDockerfile {
-        try parse(bytes: Array(text.utf8), fileName: fileName, execForm: execForm)
+    public static func parse(_ text: String, fileName: String = "Dockerfile", rules: ParserRules = .current) throws(DockerfileError) -> ParsedDockerfile {
+        try parse(bytes: Array(text.utf8), fileName: fileName, rules: rules)
     }
 
     /// Parses raw bytes (a UTF-8 BOM is skipped; CRLF accepted; invalid UTF-8 becomes U+FFFD).
-    public static func parse(bytes: [UInt8], fileName: String = "Dockerfile", execForm: ExecFormRule = .wholeText) throws(DockerfileError) -> ParsedDockerfile {
+    public static func parse(bytes: [UInt8], fileName: String = "Dockerfile", rules: ParserRules = .current) throws(DockerfileError) -> ParsedDockerfile {
         var parser = SyntaxParser(data: bytes, fileName: fileName)
-        parser.execForm = execForm
+        parser.rules = rules
         return try parser.run()
     }
 }
 
-/// When `RUN ["a", "b"] more text` is the exec form. BuildKit changed this in 2024
-/// (dockerfile frontend 1.9): it used to read the first JSON value and ignore the rest.
-public enum ExecFormRule: Sendable, Equatable {
-    /// Current BuildKit: the whole argument text must be the JSON array, else shell form.
-    case wholeText
-    /// BuildKit ≤ v0.14 (the v0.12.5 reference of `slipway debug parse`): text after the array is ignored.
-    case firstValue
+/// Which BuildKit parser to reproduce where versions differ.
+public enum ParserRules: Sendable, Equatable {
+    /// Current BuildKit (what `docker buildx build` does today; the conformance files'
+    /// version). `RUN ["a"] more` is shell form; `<< EOF` (blank before the word) is a heredoc;
+    /// `${v#p}`, `${v%p}`, `${v/p/r}` are supported.
+    case current
+    /// BuildKit v0.12.5, the reference of `slipway debug parse`: text after an exec-form
+    /// array is ignored; a heredoc word must be `<<WORD`; a line using `${v#p}`-style
+    /// substitutions cannot start heredocs (its lexer rejected them).
+    case v0_12
 }
 
 /// The line-oriented state machine of BuildKit's `parser.Parse`.
@@ -30,7 +33,7 @@ struct SyntaxParser {
     let data: [UInt8]
     let fileName: String
     var escape: UInt8 = UInt8(ascii: "\\")
-    var execForm: ExecFormRule = .wholeText
+    var rules: ParserRules = .current
     // directive parser state
     var directivesDone = false
     var directiveLine = 0
@@ -219,7 +222,7 @@ struct SyntaxParser {
             if hasEmptyContinuation {
                 warnings.append(ParseWarning(message: "Empty continuation line found in: \(line)", line: currentLine))
             }
-            let parsers = LineParsers(escape: Unicode.Scalar(escape), execForm: execForm)
+            let parsers = LineParsers(escape: Unicode.Scalar(escape), rules: rules)
             var node: Node
             do {
                 node = try parsers.node(for: line, comments: comments)
@@ -231,7 +234,7 @@ struct SyntaxParser {
             if SyntaxParser.canContainHeredoc(node), line.hasHeredocMarker() {
                 let found: [Heredoc]
                 do {
-                    found = try Heredocs.fromLine(line)
+                    found = try Heredocs.fromLine(line, rules: rules)
                 } catch {
                     throw self.error(error.message, line: startLine, endLine: currentLine, instruction: node.keyword)
                 }
