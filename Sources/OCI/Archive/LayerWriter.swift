@@ -33,10 +33,12 @@ public struct LayerWriter: Sendable {
         public var excludedPaths: Set<String>
         /// Use Docker's gzip media type instead of OCI's.
         public var dockerMediaType: Bool
+        /// fsync the blob before returning it (what a store needs before its rename).
+        public var sync: Bool
 
         public init(compression: LayerCompression = .gzip, level: Int? = nil, threads: Int = 0,
                     source: SourceKind = .rootfs, sourceDateEpoch: Int64? = nil,
-                    excludedPaths: Set<String> = [], dockerMediaType: Bool = false) {
+                    excludedPaths: Set<String> = [], dockerMediaType: Bool = false, sync: Bool = true) {
             self.compression = compression
             self.level = level
             self.threads = threads
@@ -44,6 +46,7 @@ public struct LayerWriter: Sendable {
             self.sourceDateEpoch = sourceDateEpoch
             self.excludedPaths = excludedPaths
             self.dockerMediaType = dockerMediaType
+            self.sync = sync
         }
 
         /// SOURCE_DATE_EPOCH from the environment, if set to an integer.
@@ -64,7 +67,7 @@ public struct LayerWriter: Sendable {
 
     /// Writes `directory` as a compressed layer into a new temporary file inside
     /// `temporaryDirectory` (same filesystem as the store, so the caller can rename it into
-    /// place). The file is fsynced. On error nothing is left behind.
+    /// place). The file is fsynced unless `options.sync` is false. On error nothing is left behind.
     public func write(directory: String, into temporaryDirectory: String) throws -> LayerBlob {
         try withTemporaryFile(in: temporaryDirectory) { sink in
             try writeTar(directory: directory, to: sink)
@@ -102,7 +105,7 @@ public struct LayerWriter: Sendable {
         let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         fchmod(fd, 0o644)
         do {
-            let file = FileSink(descriptor: fd, path: path, ownsDescriptor: true, sync: true)
+            let file = FileSink(descriptor: fd, path: path, ownsDescriptor: true, sync: options.sync)
             let compressedHash = HashingSink(file)
             let compressor = try options.compression.compressor(into: compressedHash, level: options.level, threads: options.threads)
             let tarHash = HashingSink(compressor)
