@@ -1,0 +1,158 @@
+import CLinux
+import Foundation
+
+/// The parts of `struct stat` the build needs, taken without following a final symlink.
+public struct FileStat: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        case regular, directory, symlink, fifo, socket, charDevice, blockDevice
+    }
+
+    public let kind: Kind
+    /// Permission and special bits (`0o7777`), not the type.
+    public let permissions: UInt32
+    public let uid: UInt32
+    public let gid: UInt32
+    public let size: Int64
+    public let device: UInt64
+    public let inode: UInt64
+    public let links: UInt64
+    public let rdev: UInt64
+    public let mtime: timespec
+    public let atime: timespec
+    public let ctime: timespec
+
+    init(_ st: stat) {
+        switch st.st_mode & S_IFMT {
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symlink
+        case S_IFIFO: kind = .fifo
+        case S_IFSOCK: kind = .socket
+        case S_IFCHR: kind = .charDevice
+        case S_IFBLK: kind = .blockDevice
+        default: kind = .regular
+        }
+        permissions = UInt32(st.st_mode) & 0o7777
+        uid = st.st_uid
+        gid = st.st_gid
+        size = Int64(st.st_size)
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        links = UInt64(st.st_nlink)
+        rdev = UInt64(st.st_rdev)
+        mtime = st.st_mtim
+        atime = st.st_atim
+        ctime = st.st_ctim
+    }
+
+    /// `lstat(2)`; nil when the path does not exist (or a parent is not a directory).
+    public static func lstat(_ path: String) throws(FileSystemError) -> FileStat? {
+        var st = stat()
+        if Glibc.lstat(path, &st) == 0 { return FileStat(st) }
+        let e = errno
+        if e == ENOENT || e == ENOTDIR { return nil }
+        throw FileSystemError(operation: "lstat", path: path, errno: e)
+    }
+
+    /// `fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW)`.
+    static func at(_ dirfd: Int32, _ name: String, path: String) throws(FileSystemError) -> FileStat {
+        var st = stat()
+        guard fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else {
+            throw FileSystemError(operation: "stat", path: path, errno: errno)
+        }
+        return FileStat(st)
+    }
+
+    public static func == (a: FileStat, b: FileStat) -> Bool {
+        a.kind == b.kind && a.permissions == b.permissions && a.uid == b.uid && a.gid == b.gid
+            && a.size == b.size && a.device == b.device && a.inode == b.inode
+            && a.mtime.tv_sec == b.mtime.tv_sec && a.mtime.tv_nsec == b.mtime.tv_nsec
+            && a.ctime.tv_sec == b.ctime.tv_sec && a.ctime.tv_nsec == b.ctime.tv_nsec
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(device); h.combine(inode); h.combine(size)
+        h.combine(mtime.tv_sec); h.combine(mtime.tv_nsec)
+    }
+}
+
+/// A failed system call on a path, with the C error text (`stat X: no such file or directory`).
+public struct FileSystemError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let operation: String
+    public let path: String
+    public let errno: Int32
+
+    public init(operation: String, path: String, errno: Int32) {
+        self.operation = operation
+        self.path = path
+        self.errno = errno
+    }
+
+    public var description: String {
+        "\(operation) \(path): \(String(cString: strerror(errno)).lowercased())"
+    }
+}
+
+/// Small POSIX helpers shared by the context walk, hashing and copying.
+enum POSIX {
+    /// The names in a directory, sorted bytewise, without `.` and `..`.
+    static func listDirectory(_ path: String) throws(FileSystemError) -> [String] {
+        guard let dir = opendir(path) else {
+            throw FileSystemError(operation: "opendir", path: path, errno: errno)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
+        while let ent = readdir(dir) {
+            let name = String(cString: UnsafeRawPointer(ent).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self))
+            if name == "." || name == ".." { continue }
+            names.append(name)
+        }
+        names.sort { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        return names
+    }
+
+    static func readlink(_ path: String) throws(FileSystemError) -> String {
+        var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = Glibc.readlink(path, &buf, buf.count - 1)
+        guard n >= 0 else { throw FileSystemError(operation: "readlink", path: path, errno: errno) }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Extended attributes of a path (not following symlinks), sorted by name.
+    static func xattrs(_ path: String) -> [(name: String, value: [UInt8])] {
+        let size = llistxattr(path, nil, 0)
+        guard size > 0 else { return [] }
+        var names = [CChar](repeating: 0, count: size)
+        let got = llistxattr(path, &names, size)
+        guard got > 0 else { return [] }
+        var result: [(String, [UInt8])] = []
+        for raw in names[0..<got].split(separator: 0) {
+            let name = String(decoding: raw.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let vsize = lgetxattr(path, name, nil, 0)
+            guard vsize >= 0 else { continue }
+            var value = [UInt8](repeating: 0, count: vsize)
+            if vsize > 0 {
+                let vgot = lgetxattr(path, name, &value, vsize)
+                guard vgot >= 0 else { continue }
+                value = Array(value[0..<vgot])
+            }
+            result.append((name, value))
+        }
+        return result.sorted { $0.0 < $1.0 }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Joins a relative `/`-path onto a base without doubling slashes.
+    static func join(_ base: String, _ rel: String) -> String {
+        if rel.isEmpty { return base }
+        if base.hasSuffix("/") { return base + rel }
+        return base + "/" + rel
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// ADD's automatic extraction of local tar archives (plain, gzip, bzip2, xz, zstd), decided by
+/// content as BuildKit does: a file is an archive when it decompresses to a valid tar header.
+enum ArchiveUnpacker {
+    enum Compression: String {
+        case none, gzip, bzip2, xz, zstd
+        var tarFlag: String? {
+            switch self {
+            case .none: return nil
+            case .gzip: return "--gzip"
+            case .bzip2: return "--bzip2"
+            case .xz: return "--xz"
+            case .zstd: return "--zstd"
+            }
+        }
+        var decompressor: String? {
+            switch self {
+            case .none: return nil
+            case .gzip: return "gzip"
+            case .bzip2: return "bzip2"
+            case .xz: return "xz"
+            case .zstd: return "zstd"
+            }
+        }
+    }
+
+    static func compression(ofPrefix b: [UInt8]) -> Compression {
+        if b.starts(with: [0x1f, 0x8b]) { return .gzip }
+        if b.starts(with: [0x42, 0x5a, 0x68]) { return .bzip2 }
+        if b.starts(with: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) { return .xz }
+        if b.starts(with: [0x28, 0xb5, 0x2f, 0xfd]) { return .zstd }
+        return .none
+    }
+
+    /// A 512-byte ustar/gnu header whose checksum field matches.
+    static func isTarHeader(_ h: [UInt8]) -> Bool {
+        guard h.count >= 512, h[0] != 0 else { return false }
+        var sum = 0
+        for (i, b) in h[0..<512].enumerated() { sum += (148..<156).contains(i) ? 32 : Int(b) }
+        let field = h[148..<156].prefix { $0 != 0 && $0 != 32 }
+        guard let stored = Int(String(decoding: field, as: UTF8.self), radix: 8) else { return false }
+        return stored == sum
+    }
+
+    static func readPrefix(_ path: String, _ n: Int) -> [UInt8] {
+        guard let h = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? h.close() }
+        return [UInt8]((try? h.read(upToCount: n)) ?? Data())
+    }
+
+    static func isArchive(_ path: String) -> Bool {
+        let prefix = readPrefix(path, 512)
+        let c = compression(ofPrefix: prefix)
+        guard let tool = c.decompressor else { return isTarHeader(prefix) }
+        // Decompress only the first block.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "\(tool) -dc < \"$0\" 2>/dev/null | head -c 512", path]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return false }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return isTarHeader([UInt8](data))
+    }
+
+    /// Extracts into a fresh private directory with GNU tar (which strips `..` and leading
+    /// `/` and defers dangerous symlinks), then merges that tree into the destination with the
+    /// same confined writer COPY uses, so an archive can never write outside the target.
+    /// Ownership comes from the archive unless --chown is given; --chmod does not apply.
+    static func unpack(_ archive: String, spec: CopySpec, into root: String, destination: String, owner: Ownership?) throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-add-\(UUID().uuidString)").path
+        guard mkdir(tmp, 0o700) == 0 else {
+            throw spec.error(.io(FileSystemError(operation: "mkdir", path: tmp, errno: errno).description))
+        }
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let c = compression(ofPrefix: readPrefix(archive, 8))
+        var args = ["-x", "-f", archive, "-C", tmp, "--numeric-owner", "--same-owner", "--same-permissions",
+                    "--xattrs", "--xattrs-include=*", "--no-overwrite-dir"]
+        if let f = c.tarFlag { args.insert(f, at: 1) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/tar")
+        p.arguments = args
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        do { try p.run() } catch {
+            throw spec.error(.io("cannot run tar to unpack \(URL(fileURLWithPath: archive).lastPathComponent): \(error)"))
+        }
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            let last = message.split(separator: "\n").last.map(String.init) ?? "exit status \(p.terminationStatus)"
+            throw spec.error(.io("unpacking \(URL(fileURLWithPath: archive).lastPathComponent): \(last)"))
+        }
+        let extracted: BuildContext
+        do { extracted = try BuildContext(stageRootfs: tmp) } catch { throw spec.error(.io("\(error)")) }
+        var inner = spec
+        inner.chmod = nil
+        inner.excludes = []
+        let writer = TreeWriter(root: root, spec: inner, source: extracted, owner: owner, mode: nil, excludes: nil)
+        let host = try writer.mkdirAll(destination)
+        guard let st = (try? FileStat.lstat(extracted.root)) ?? nil else { return }
+        try writer.copyNode(src: extracted.root, st: st, filterRel: "", subRel: "", dst: host, top: true, visible: true)
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import OCI
+
+/// A file ADD downloaded from a URL, waiting in a private temporary file.
+public struct DownloadedFile: Sendable {
+    public let url: String
+    /// Temporary file holding the body; remove it with `discard()` when done.
+    public let path: String
+    /// sha256 of the body: the cache key's source digest for this URL.
+    public let digest: Digest
+    /// From the `Last-Modified` header, used as the file's mtime.
+    public let lastModified: Date?
+    /// The name taken from the URL path (`__unnamed__` when it has none, as BuildKit).
+    public let fileName: String
+
+    public func discard() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// ADD from HTTP(S): download with URLSession, verify `--checksum`, write with mode 0600.
+public enum RemoteSource {
+    public static func isURL(_ s: String) -> Bool {
+        let l = s.lowercased()
+        return l.hasPrefix("http://") || l.hasPrefix("https://")
+    }
+
+    /// Downloads `url` into a temporary file and checks it against `checksum`
+    /// (`sha256:<hex>`). Throws `CopyError` (`.checksumMismatch`, `.download`).
+    public static func download(_ url: String, spec: CopySpec) async throws -> DownloadedFile {
+        var expected: Digest?
+        if let c = spec.checksum, !c.isEmpty {
+            guard let d = try? Digest(parsing: c), d.algorithm == "sha256" else {
+                throw spec.error(.invalidOption("invalid --checksum \"\(c)\": expected sha256:<64 hex digits>"))
+            }
+            expected = d
+        }
+        guard let u = URL(string: url), let scheme = u.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
+            throw spec.error(.download(url: url, message: "not a valid http(s) URL"))
+        }
+        var request = URLRequest(url: u)
+        request.timeoutInterval = 120
+        let tempURL: URL
+        let response: URLResponse
+        do {
+            (tempURL, response) = try await URLSession.shared.download(for: request)
+        } catch {
+            throw spec.error(.download(url: url, message: error.localizedDescription))
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-url-\(UUID().uuidString)").path
+        do { try FileManager.default.moveItem(atPath: tempURL.path, toPath: path) } catch {
+            throw spec.error(.download(url: url, message: "cannot keep the downloaded file: \(error)"))
+        }
+        if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) {
+            try? FileManager.default.removeItem(atPath: path)
+            throw spec.error(.download(url: url, message: "server answered HTTP \(http.statusCode)"))
+        }
+        let digest: Digest
+        do {
+            let ctx = try BuildContext(stageRootfs: (path as NSString).deletingLastPathComponent)
+            guard let st = try FileStat.lstat(path) else { throw ContextError.io(FileSystemError(operation: "stat", path: path, errno: ENOENT)) }
+            digest = Digest(algorithm: "sha256", encoded: try ctx.fileDigest(path, st))
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw spec.error(.download(url: url, message: "\(error)"))
+        }
+        if let expected, expected != digest {
+            try? FileManager.default.removeItem(atPath: path)
+            throw spec.error(.checksumMismatch(url: url, expected: expected.description, actual: digest.description))
+        }
+        var lastModified: Date?
+        if let http = response as? HTTPURLResponse, let lm = http.value(forHTTPHeaderField: "Last-Modified") {
+            let f = DateFormatter()
+            f.locale = Locale(identifier: "en_US_POSIX")
+            f.timeZone = TimeZone(identifier: "GMT")
+            f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+            lastModified = f.date(from: lm)
+        }
+        let base = (u.path as NSString).lastPathComponent
+        let name = (base.isEmpty || base == "/" || base == ".") ? "__unnamed__" : base
+        return DownloadedFile(url: url, path: path, digest: digest, lastModified: lastModified, fileName: name)
+    }
+}
+
+extension Copier {
+    /// Places a downloaded file: into the destination directory under its URL name when the
+    /// destination ends with `/` (or is an existing directory), else as the destination file.
+    /// Mode 0600 unless --chmod, owner root unless --chown, mtime from Last-Modified.
+    /// With `ADD --unpack=true` an archive is extracted instead.
+    @discardableResult
+    public static func place(_ file: DownloadedFile, spec: CopySpec, into target: String) throws -> CopyReport {
+        let root: String
+        do { root = try ScopedPath.canonicalDirectory(target) } catch { throw spec.error(.io("\(error)")) }
+        let (owner, mode) = try options(spec, target: root)
+        let (dest, destIsDir) = spec.resolvedDestination
+        var report = CopyReport()
+        if spec.unpack == true && ArchiveUnpacker.isArchive(file.path) {
+            try ArchiveUnpacker.unpack(file.path, spec: spec, into: root, destination: dest, owner: owner)
+            report.archivesUnpacked = 1
+            return report
+        }
+        let staging = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-url-\(UUID().uuidString)").path
+        guard mkdir(staging, 0o700) == 0 else { throw spec.error(.io("cannot create a staging directory")) }
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        let staged = POSIX.join(staging, file.fileName)
+        do { try FileManager.default.copyItem(atPath: file.path, toPath: staged) } catch {
+            throw spec.error(.io("cannot stage \(file.url): \(error)"))
+        }
+        chmod(staged, 0o600)
+        if let lm = file.lastModified {
+            let t = timespec(tv_sec: Int(lm.timeIntervalSince1970), tv_nsec: 0)
+            var times = [t, t]
+            utimensat(AT_FDCWD, staged, &times, 0)
+        }
+        let ctx: BuildContext
+        do { ctx = try BuildContext(stageRootfs: staging) } catch { throw spec.error(.io("\(error)")) }
+        guard let src = try ctx.lookup(file.fileName) else { throw spec.error(.io("staged download vanished")) }
+        // Downloads belong to root unless --chown, like context files.
+        let writer = TreeWriter(root: root, spec: spec, source: ctx, owner: owner ?? Ownership(uid: 0, gid: 0),
+                                mode: mode, excludes: nil)
+        try writer.mkdirAll(destIsDir ? dest : parentPath(dest))
+        try writer.copyTop(src, destination: dest)
+        report.entries = writer.count
+        return report
+    }
+}
