@@ -224,7 +224,14 @@ private struct ApplyState {
             // The root itself ("./"): its metadata belongs to the extraction target, not the layer.
             return
         }
-        if case .other = entry.kind { return }
+        if case .other(let flag) = entry.kind {
+            // GNU sparse and multi-volume entries would silently lose data; other types
+            // (volume labels, GNU dump directories) carry nothing to extract.
+            if flag == UInt8(ascii: "S") || flag == UInt8(ascii: "M") {
+                throw ArchiveError.unsupported(entry: entry.path, detail: "GNU sparse and multi-volume entries are not supported in layers")
+            }
+            return
+        }
 
         if name.hasPrefix(Whiteout.prefix) {
             try applyWhiteout(entry, components: components, name: name)
