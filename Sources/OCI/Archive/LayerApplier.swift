@@ -92,8 +92,14 @@ func safeComponents(_ path: String, entry: String, what: String = "path") throws
         }
         out.append(String(part))
     }
+    if out.count > maxPathComponents {
+        throw ArchiveError.unsupported(entry: entry, detail: "its \(what) has more than \(maxPathComponents) components")
+    }
     return out
 }
+
+/// Deeper paths are refused: no real image comes close, and it bounds the work per entry.
+let maxPathComponents = 1024
 
 /// The state of one apply: the root descriptor, a cached parent directory, what this layer
 /// wrote (for opaque directories) and directory times to set at the end.
@@ -393,23 +399,43 @@ private struct ApplyState {
         }
     }
 
-    /// `rm -rf` of one name in a directory, never following symlinks.
+    /// `rm -rf` of one name in a directory, never following symlinks. Iterative and holding one
+    /// descriptor at a time (it climbs back with "..", which a real directory cannot redirect),
+    /// so neither a deep tree nor the descriptor limit can stop it.
     func removeAll(_ dirfd: Int32, _ name: String, path: String) throws {
         if unlinkat(dirfd, name, 0) == 0 { return }
         let e = errno
         if e == ENOENT { return }
         guard e == EISDIR || e == EPERM else { throw ArchiveError.io(operation: "remove", path: path, errno: e) }
-        let fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        var fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         if fd < 0 { throw ArchiveError.io(operation: "open", path: path, errno: errno) }
-        do {
-            for child in try Posix.entries(ofDirectory: fd, path: path) {
-                try removeAll(fd, child, path: path + "/" + child)
+        defer { Glibc.close(fd) }
+        struct Frame { let name: String; var pending: [String] }
+        var stack = [Frame(name: name, pending: try Posix.entries(ofDirectory: fd, path: path))]
+        func here() -> String { path + stack.dropFirst().map { "/" + $0.name }.joined() }
+        while !stack.isEmpty {
+            if let child = stack[stack.count - 1].pending.popLast() {
+                if unlinkat(fd, child, 0) == 0 || errno == ENOENT { continue }
+                let e = errno
+                guard e == EISDIR || e == EPERM else { throw ArchiveError.io(operation: "remove", path: here() + "/" + child, errno: e) }
+                let sub = openat(fd, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if sub < 0 { throw ArchiveError.io(operation: "open", path: here() + "/" + child, errno: errno) }
+                Glibc.close(fd)
+                fd = sub
+                stack.append(Frame(name: child, pending: []))
+                stack[stack.count - 1].pending = try Posix.entries(ofDirectory: fd, path: here())
+                continue
             }
-        } catch {
+            let done = stack.removeLast()
+            if stack.isEmpty { break }
+            let up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if up < 0 { throw ArchiveError.io(operation: "open", path: here(), errno: errno) }
             Glibc.close(fd)
-            throw error
+            fd = up
+            if unlinkat(fd, done.name, AT_REMOVEDIR) != 0 && errno != ENOENT {
+                throw ArchiveError.io(operation: "remove directory", path: here() + "/" + done.name, errno: errno)
+            }
         }
-        Glibc.close(fd)
         if unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT {
             throw ArchiveError.io(operation: "remove directory", path: path, errno: errno)
         }
