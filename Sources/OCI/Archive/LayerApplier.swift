@@ -380,21 +380,27 @@ private struct ApplyState {
         }
     }
 
-    /// Removes everything under the directory that this layer did not write itself.
+    /// Removes everything under the directory that this layer did not write itself. Iterative:
+    /// subdirectories this layer wrote are queued and reopened from the root one at a time.
     mutating func clearOpaque(_ dirfd: Int32, resolved: [String]) throws {
-        let path = display(resolved)
-        for child in try Posix.entries(ofDirectory: dirfd, path: path) {
-            let childResolved = resolved + [child]
-            let key = childResolved.joined(separator: "/")
-            if !written.contains(key) {
-                try removeAll(dirfd, child, path: display(childResolved))
-                dropCacheIfUnder(childResolved)
-            } else if let st = try Posix.lstatAtIfExists(dirfd, child, path: display(childResolved)),
-                      Posix.fileType(st) == S_IFDIR {
-                let fd = openat(dirfd, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                if fd < 0 { throw ArchiveError.io(operation: "open", path: display(childResolved), errno: errno) }
-                defer { Glibc.close(fd) }
-                try clearOpaque(fd, resolved: childResolved)
+        var queue: [(fd: Int32?, resolved: [String])] = [(dirfd, resolved)]
+        while let (given, dirResolved) = queue.popLast() {
+            let fd: Int32
+            if let given { fd = given } else {
+                guard let opened = try openDirectory(dirResolved, entry: dirResolved.joined(separator: "/"), create: false) else { continue }
+                fd = opened.fd
+            }
+            defer { if given == nil { Glibc.close(fd) } }
+            let path = display(dirResolved)
+            for child in try Posix.entries(ofDirectory: fd, path: path) {
+                let childResolved = dirResolved + [child]
+                if !written.contains(childResolved.joined(separator: "/")) {
+                    try removeAll(fd, child, path: display(childResolved))
+                    dropCacheIfUnder(childResolved)
+                } else if let st = try Posix.lstatAtIfExists(fd, child, path: display(childResolved)),
+                          Posix.fileType(st) == S_IFDIR {
+                    queue.append((nil, childResolved))
+                }
             }
         }
     }
