@@ -35,6 +35,8 @@ struct Debug: AsyncParsableCommand {
         abstract: "Inspect Slipway's internals.",
         subcommands: [
             DebugParse.self,
+            DebugExpand.self,
+            DebugIgnore.self,
         ]
     )
 }
