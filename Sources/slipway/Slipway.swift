@@ -9,6 +9,22 @@ struct Slipway: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Debug.self,
+            BuildCommand.self,
+            ImagesCommand.self,
+            TagCommand.self,
+            RmiCommand.self,
+            InspectCommand.self,
+            HistoryCommand.self,
+            FsckCommand.self,
+            PruneCommand.self,
+            Outline.self,
+            ImportCommand.self,
+            SaveCommand.self,
+            LoadCommand.self,
+            RunCommand.self,
+            AnalyzeCommand.self,
+            CompareCommand.self,
+            LintCommand.self,
         ]
     )
 }
@@ -17,6 +33,8 @@ struct Slipway: AsyncParsableCommand {
 struct Debug: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect Slipway's internals.",
-        subcommands: []
+        subcommands: [
+            DebugParse.self,
+        ]
     )
 }

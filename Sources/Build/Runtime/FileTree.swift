@@ -1,0 +1,158 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Small POSIX file helpers for snapshots and bundles (no FileManager: it is slow and follows
+/// symlinks in places we must not).
+enum FileTree {
+    /// Removes `path` and everything below it without following symlinks. A directory that is a
+    /// mount point (another device) is detached first rather than emptied.
+    static func removeAll(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if fd >= 0 {
+                removeContents(fd: fd, device: st.st_dev, path: path)
+                close(fd)
+            }
+            if rmdir(path) != 0 && errno == EBUSY {
+                umount2(path, Int32(MNT_DETACH))
+                rmdir(path)
+            }
+        } else {
+            unlink(path)
+        }
+    }
+
+    private static func removeContents(fd: Int32, device: dev_t, path: String) {
+        for name in entries(fd: fd) {
+            var st = stat()
+            guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                let child = path + "/" + name
+                if st.st_dev != device {
+                    umount2(child, Int32(MNT_DETACH))
+                    if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 { continue }
+                }
+                let sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if sub >= 0 {
+                    removeContents(fd: sub, device: st.st_dev, path: child)
+                    close(sub)
+                }
+                unlinkat(fd, name, AT_REMOVEDIR)
+            } else {
+                unlinkat(fd, name, 0)
+            }
+        }
+    }
+
+    /// Names in the directory open at `fd` (without "." and ".."). Does not close `fd`.
+    static func entries(fd: Int32) -> [String] {
+        let dup = dup(fd)
+        guard dup >= 0, let dir = fdopendir(dup) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
+        while let ent = readdir(dir) {
+            let name = String(cString: UnsafeRawPointer(ent).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self))
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Names in directory `path`, or nil if it cannot be opened.
+    static func entries(_ path: String) -> [String]? {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return entries(fd: fd)
+    }
+
+    /// Creates a directory; an existing one is fine.
+    static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws {
+        if mkdir(path, mode) != 0 && errno != EEXIST {
+            throw RuntimeError.system(operation: "mkdir", path: path, errno: errno)
+        }
+    }
+
+    /// Writes `contents` to `path` (created or truncated) with `mode`.
+    static func write(_ contents: String, to path: String, mode: mode_t = 0o644) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
+        guard fd >= 0 else { throw RuntimeError.system(operation: "create", path: path, errno: errno) }
+        defer { close(fd) }
+        var bytes = Array(contents.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw RuntimeError.system(operation: "write", path: path, errno: errno)
+            }
+            offset += n
+        }
+        fchmod(fd, mode)
+    }
+
+    /// Reads a small text file, or nil.
+    static func read(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = Glibc.read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A fresh directory `base/prefixXXXXXX`.
+    static func makeTemporaryDirectory(in base: String, prefix: String) throws -> String {
+        try makeDirectories(base)
+        var template = Array((base + "/" + prefix + "XXXXXX").utf8CString)
+        let ok = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
+        guard ok else { throw RuntimeError.system(operation: "mkdtemp", path: base, errno: errno) }
+        return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    /// A fresh directory `base/prefix<random>`, created and registered for cleanup in one step
+    /// (so that a signal can never leave it behind unregistered).
+    static func makeRegisteredDirectory(in base: String, prefix: String) throws -> (CleanupRegistry.Token, String) {
+        try makeDirectories(base)
+        for _ in 0..<16 {
+            let path = base + "/" + prefix + randomHex(6)
+            do {
+                return try CleanupRegistry.shared.register(.directory(path)) { () -> String in
+                    guard mkdir(path, 0o700) == 0 else { throw RuntimeError.system(operation: "mkdir", path: path, errno: errno) }
+                    return path
+                }
+            } catch RuntimeError.system(_, _, EEXIST) {
+                continue
+            }
+        }
+        throw RuntimeError.system(operation: "mkdir", path: base + "/" + prefix + "*", errno: EEXIST)
+    }
+
+    static func randomHex(_ bytes: Int) -> String {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<bytes).map { _ in
+            let b = UInt8.random(in: 0...255, using: &rng)
+            return String(b >> 4, radix: 16) + String(b & 15, radix: 16)
+        }.joined()
+    }
+
+    /// `mkdir -p` for host paths we own.
+    static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, mode) != 0 && errno != EEXIST {
+                throw RuntimeError.system(operation: "mkdir", path: current, errno: errno)
+            }
+        }
+    }
+}

@@ -1,0 +1,121 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+
+/// Paths inside a container root filesystem, resolved the way the container would see them:
+/// symlinks are followed relative to the root, and `..` never climbs above it (like
+/// github.com/cyphar/filepath-securejoin, which runc and BuildKit use).
+enum RootFS {
+    /// The host path of `path` inside `root`, with every existing symlink resolved within `root`.
+    static func resolve(root: String, _ path: String) -> String {
+        var resolved: [Substring] = []
+        var pending = path.split(separator: "/", omittingEmptySubsequences: true)[...]
+        var hops = 0
+        while let component = pending.first {
+            pending = pending.dropFirst()
+            if component == "." { continue }
+            if component == ".." {
+                _ = resolved.popLast()
+                continue
+            }
+            let candidate = root + "/" + (resolved + [component]).joined(separator: "/")
+            var st = stat()
+            if lstat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK, hops < 255 {
+                hops += 1
+                var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+                let n = readlink(candidate, &buffer, buffer.count - 1)
+                if n > 0 {
+                    let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                    if target.hasPrefix("/") { resolved = [] }
+                    pending = target.split(separator: "/", omittingEmptySubsequences: true)[...] + pending
+                    continue
+                }
+            }
+            resolved.append(component)
+        }
+        return resolved.isEmpty ? root : root + "/" + resolved.joined(separator: "/")
+    }
+
+    /// `mkdir -p path` inside `root`, new directories owned by uid:gid with mode 0755. Returns
+    /// whether anything was created. Fails if a component exists and is not a directory.
+    @discardableResult
+    static func makeDirectories(root: String, _ path: String, uid: UInt32 = 0, gid: UInt32 = 0) throws -> Bool {
+        var prefix = ""
+        var created = false
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            let host = resolve(root: root, prefix)
+            var st = stat()
+            if lstat(host, &st) == 0 {
+                if (st.st_mode & S_IFMT) != S_IFDIR {
+                    throw RuntimeError.invalidPath(path: prefix, reason: "exists in the image and is not a directory")
+                }
+                continue
+            }
+            guard mkdir(host, 0o755) == 0 || errno == EEXIST else {
+                throw RuntimeError.system(operation: "mkdir", path: host, errno: errno)
+            }
+            _ = chmod(host, 0o755)
+            _ = lchown(host, uid, gid)
+            created = true
+        }
+        return created
+    }
+
+    /// Reads a small text file inside `root` (e.g. /etc/passwd), or nil if it is absent.
+    static func readFile(root: String, _ path: String) -> String? {
+        let host = resolve(root: root, path)
+        var st = stat()
+        guard lstat(host, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return FileTree.read(host)
+    }
+}
+
+/// Lookups in a stack of overlay lower directories (topmost first) without mounting them:
+/// overlay whiteouts (char 0:0) hide a path, an opaque directory hides everything below it in
+/// lower layers. Used to decide which mount points the runtime would have to create.
+enum LowerStack {
+    enum Kind: Equatable { case directory, file, other }
+
+    /// The type `path` (absolute, no symlinks expected) has in the merged view, or nil if absent.
+    static func lookup(_ lowers: [String], _ path: String) -> Kind? {
+        let components = path.split(separator: "/").map(String.init)
+        guard !components.isEmpty else { return .directory }
+        for lower in lowers {
+            var current = lower
+            var opaqueAbove = false
+            var found: Kind?
+            for (index, component) in components.enumerated() {
+                current += "/" + component
+                var st = stat()
+                guard lstat(current, &st) == 0 else {
+                    // Absent here: an opaque ancestor in this layer hides every lower layer.
+                    if opaqueAbove { return nil }
+                    break
+                }
+                let type = st.st_mode & S_IFMT
+                if type == S_IFCHR && st.st_rdev == 0 { return nil }   // whiteout
+                if index == components.count - 1 {
+                    found = type == S_IFDIR ? .directory : (type == S_IFREG ? .file : .other)
+                } else if type != S_IFDIR {
+                    found = .other   // a file or symlink on the way: not a plain path, leave it be
+                    break
+                } else if isOpaque(current) {
+                    opaqueAbove = true
+                }
+            }
+            if let found { return found }
+        }
+        return nil
+    }
+
+    static func isOpaque(_ dir: String) -> Bool {
+        var value: [CChar] = [0, 0]
+        for name in ["trusted.overlay.opaque", "user.overlay.opaque"] {
+            let n = lgetxattr(dir, name, &value, 1)
+            if n == 1 && value[0] == CChar(UInt8(ascii: "y")) { return true }
+        }
+        return false
+    }
+}

@@ -1,1 +1,0 @@
-// The Dockerfile module. See docs/ARCHITECTURE.md.

@@ -1,0 +1,53 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything that can go wrong reading, writing or applying a layer. Each case names the file
+/// or archive entry involved so that the message alone tells the user what to look at.
+public enum ArchiveError: Error, CustomStringConvertible, LocalizedError, Equatable {
+    /// A system call failed on `path`.
+    case io(operation: String, path: String, errno: Int32)
+    /// zlib or zstd reported an error (corrupt or truncated compressed data).
+    case codec(format: String, message: String)
+    /// The compressed stream stopped before its end marker.
+    case truncatedCompressedStream(format: String)
+    /// The tar stream ended in the middle of a header or an entry's data.
+    case truncated(entry: String?, detail: String)
+    /// A header failed its checksum or had a malformed field.
+    case badHeader(offset: Int64, detail: String)
+    /// A PAX or GNU extension was malformed or unsupported.
+    case unsupported(entry: String, detail: String)
+    /// An entry would write outside the extraction root, or through a symlink leaving it.
+    case unsafePath(entry: String, reason: String)
+    /// An entry cannot be represented in a tar archive (e.g. a socket), or a tree is unsuitable.
+    case unsupportedFile(path: String, reason: String)
+    /// A media type that is not a known layer type.
+    case unknownMediaType(String)
+
+    public var description: String {
+        switch self {
+        case .io(let op, let path, let e):
+            return "\(op) '\(path)': \(String(cString: strerror(e)))"
+        case .codec(let format, let message):
+            return "\(format) data is corrupt: \(message)"
+        case .truncatedCompressedStream(let format):
+            return "\(format) stream is truncated (ended before its end marker)"
+        case .truncated(let entry, let detail):
+            if let entry { return "tar archive is truncated in entry '\(entry)': \(detail)" }
+            return "tar archive is truncated: \(detail)"
+        case .badHeader(let offset, let detail):
+            return "tar header at byte \(offset) is invalid: \(detail)"
+        case .unsupported(let entry, let detail):
+            return "tar entry '\(entry)': \(detail)"
+        case .unsafePath(let entry, let reason):
+            return "refusing tar entry '\(entry)': \(reason)"
+        case .unsupportedFile(let path, let reason):
+            return "cannot archive '\(path)': \(reason)"
+        case .unknownMediaType(let m):
+            return "unknown layer media type '\(m)' (expected an OCI or Docker layer tar, optionally +gzip or +zstd)"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}

@@ -1,0 +1,268 @@
+import CLinux
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Turns a directory into a layer blob in one streaming pass: walk → tar → sha256 (diffID) →
+/// compress → sha256 (digest) → temp file. Memory stays flat whatever the layer's size.
+///
+/// Entry order: each directory's entries sorted by the bytes of their (emitted) names, a
+/// directory directly followed by its contents (depth first, the order Go's filepath.Walk and
+/// BuildKit use); an opaque marker `.wh..wh..opq` comes right after its directory.
+public struct LayerWriter: Sendable {
+    /// What the directory is.
+    public enum SourceKind: Sendable, Hashable {
+        /// A complete tree: every file becomes an entry.
+        case rootfs
+        /// An overlayfs upper dir: char devices 0:0 become `.wh.NAME`, directories with
+        /// `trusted.overlay.opaque=y` (or `user.overlay.opaque=y`) get `.wh..wh..opq`.
+        case overlayUpper
+    }
+
+    public struct Options: Sendable, Hashable {
+        public var compression: LayerCompression
+        /// nil: gzip 6, zstd 3.
+        public var level: Int?
+        /// Compression threads (zstd); 0 picks the number of cores, at most 4.
+        public var threads: Int
+        public var source: SourceKind
+        /// Clamp every mtime to at most this (SOURCE_DATE_EPOCH), for reproducible layers.
+        public var sourceDateEpoch: Int64?
+        /// Relative paths ("proc", "etc/resolv.conf") left out with everything under them.
+        public var excludedPaths: Set<String>
+        /// Use Docker's gzip media type instead of OCI's.
+        public var dockerMediaType: Bool
+
+        public init(compression: LayerCompression = .gzip, level: Int? = nil, threads: Int = 0,
+                    source: SourceKind = .rootfs, sourceDateEpoch: Int64? = nil,
+                    excludedPaths: Set<String> = [], dockerMediaType: Bool = false) {
+            self.compression = compression
+            self.level = level
+            self.threads = threads
+            self.source = source
+            self.sourceDateEpoch = sourceDateEpoch
+            self.excludedPaths = excludedPaths
+            self.dockerMediaType = dockerMediaType
+        }
+
+        /// SOURCE_DATE_EPOCH from the environment, if set to an integer.
+        public static var sourceDateEpochFromEnvironment: Int64? {
+            ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) }
+        }
+    }
+
+    public var options: Options
+
+    public init(options: Options = Options()) {
+        self.options = options
+    }
+
+    var mediaType: String {
+        options.dockerMediaType ? options.compression.dockerMediaType : options.compression.ociMediaType
+    }
+
+    /// Writes `directory` as a compressed layer into a new temporary file inside
+    /// `temporaryDirectory` (same filesystem as the store, so the caller can rename it into
+    /// place). The file is fsynced. On error nothing is left behind.
+    public func write(directory: String, into temporaryDirectory: String) throws -> LayerBlob {
+        try withTemporaryFile(in: temporaryDirectory) { sink in
+            try writeTar(directory: directory, to: sink)
+        }
+    }
+
+    /// Compresses an existing tar stream (e.g. `slipway import`) into a layer blob, checking
+    /// that it parses as tar on the way; the tar bytes are kept as they are, so its diffID is
+    /// the sha256 of the input.
+    public func write(tarStream: ByteSource, into temporaryDirectory: String) throws -> LayerBlob {
+        try withTemporaryFile(in: temporaryDirectory) { sink in
+            let tee = TeeSource(tarStream, into: sink)
+            let reader = TarReader(source: tee)
+            while try reader.next() != nil {}
+            try tee.drain()
+            try sink.finish()
+        }
+    }
+
+    /// Streams the uncompressed tar of `directory` into `sink` and finishes it.
+    public func writeTar(directory: String, to sink: ByteSink) throws {
+        let rootfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if rootfd < 0 { throw ArchiveError.io(operation: "open", path: directory, errno: errno) }
+        defer { close(rootfd) }
+        let tar = TarWriter(sink: sink)
+        var walker = Walker(options: options, root: directory, tar: tar)
+        try walker.walk(dirfd: rootfd, relative: "")
+        try tar.finish()
+    }
+
+    private func withTemporaryFile(in dir: String, _ body: (ByteSink) throws -> Void) throws -> LayerBlob {
+        var template = Array((dir + "/.layer-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        if fd < 0 { throw ArchiveError.io(operation: "create temporary file in", path: dir, errno: errno) }
+        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        fchmod(fd, 0o644)
+        do {
+            let file = FileSink(descriptor: fd, path: path, ownsDescriptor: true, sync: true)
+            let compressedHash = HashingSink(file)
+            let compressor = try options.compression.compressor(into: compressedHash, level: options.level, threads: options.threads)
+            let tarHash = HashingSink(compressor)
+            try body(tarHash)
+            try tarHash.finish()
+            return LayerBlob(digest: compressedHash.digest, diffID: tarHash.digest,
+                             compressedSize: compressedHash.count, uncompressedSize: tarHash.count,
+                             mediaType: mediaType, compression: options.compression, file: path)
+        } catch {
+            unlink(path)
+            throw error
+        }
+    }
+}
+
+/// Copies everything read through it into a sink.
+final class TeeSource: ByteSource {
+    private let upstream: ByteSource
+    private let sink: ByteSink
+    init(_ upstream: ByteSource, into sink: ByteSink) {
+        self.upstream = upstream
+        self.sink = sink
+    }
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = try upstream.read(into: buffer)
+        if n > 0 { try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) }
+        return n
+    }
+    /// Copies whatever follows the end-of-archive marker too, so the bytes stay identical.
+    func drain() throws {
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+        defer { chunk.deallocate() }
+        while try read(into: chunk) > 0 {}
+    }
+}
+
+/// The recursive walk behind `LayerWriter.writeTar`.
+private struct Walker {
+    let options: LayerWriter.Options
+    let root: String
+    let tar: TarWriter
+    /// (device, inode) → first path written, for files with several links.
+    var links: [FileID: String] = [:]
+
+    struct FileID: Hashable {
+        let dev: UInt64
+        let ino: UInt64
+    }
+
+    init(options: LayerWriter.Options, root: String, tar: TarWriter) {
+        self.options = options
+        self.root = root
+        self.tar = tar
+    }
+
+    var upper: Bool { options.source == .overlayUpper }
+
+    func clamp(_ t: Int64) -> Int64 {
+        if let epoch = options.sourceDateEpoch, t > epoch { return epoch }
+        return t
+    }
+
+    func full(_ relative: String) -> String { root + "/" + relative }
+
+    mutating func walk(dirfd: Int32, relative: String) throws {
+        let dirPath = relative.isEmpty ? root : full(relative)
+        let names = try Posix.entries(ofDirectory: dirfd, path: dirPath)
+        struct Child {
+            let name: String
+            let emitted: [UInt8]
+            let st: stat
+            let whiteout: Bool
+        }
+        var children: [Child] = []
+        children.reserveCapacity(names.count)
+        for name in names {
+            let rel = relative.isEmpty ? name : relative + "/" + name
+            if options.excludedPaths.contains(rel) { continue }
+            guard let st = try Posix.lstatAtIfExists(dirfd, name, path: full(rel)) else { continue }
+            let whiteout = upper && Posix.isWhiteoutDevice(st)
+            let emitted = whiteout ? Whiteout.prefix + name : name
+            children.append(Child(name: name, emitted: Array(emitted.utf8), st: st, whiteout: whiteout))
+        }
+        children.sort { $0.emitted.lexicographicallyPrecedes($1.emitted) }
+        for child in children {
+            let rel = relative.isEmpty ? child.name : relative + "/" + child.name
+            try emit(dirfd: dirfd, name: child.name, relative: rel, st: child.st, whiteout: child.whiteout)
+        }
+    }
+
+    mutating func emit(dirfd: Int32, name: String, relative rel: String, st: stat, whiteout: Bool) throws {
+        let path = full(rel)
+        let mtime = clamp(Int64(st.st_mtim.tv_sec))
+        if whiteout {
+            let parent = rel.contains("/") ? String(rel[...rel.lastIndex(of: "/")!]) : ""
+            try tar.add(TarEntry(path: parent + Whiteout.prefix + name, kind: .regular, mode: 0, mtime: mtime))
+            return
+        }
+        let type = Posix.fileType(st)
+        var entry = TarEntry(path: rel, kind: .regular, mode: UInt32(st.st_mode) & 0o7777,
+                             uid: Int(st.st_uid), gid: Int(st.st_gid), mtime: mtime)
+        var opaque = false
+        var xattrs = try Posix.xattrs(path: path)
+        for key in xattrs.keys where key.hasPrefix("trusted.overlay.") || key.hasPrefix("user.overlay.") {
+            if upper {
+                let suffix = key.split(separator: ".").last.map(String.init) ?? ""
+                if suffix == "redirect" || suffix == "metacopy" {
+                    throw ArchiveError.unsupportedFile(path: path, reason: "overlayfs \(key) is set; mount the overlay with redirect_dir=off,metacopy=off so the upper dir holds whole files")
+                }
+                if suffix == "opaque" && xattrs[key] == Array("y".utf8) && type == S_IFDIR { opaque = true }
+            }
+            xattrs[key] = nil
+        }
+        entry.xattrs = xattrs
+
+        if type != S_IFDIR && st.st_nlink > 1 {
+            let id = FileID(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino))
+            if let first = links[id] {
+                entry.kind = .hardlink
+                entry.linkName = first
+                try tar.add(entry)
+                return
+            }
+            links[id] = rel
+        }
+
+        switch type {
+        case S_IFREG:
+            entry.kind = .regular
+            entry.size = Int64(st.st_size)
+            let fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            if fd < 0 { throw ArchiveError.io(operation: "open", path: path, errno: errno) }
+            defer { close(fd) }
+            try tar.add(entry)
+            try tar.writeData(fromDescriptor: fd, path: path)
+        case S_IFDIR:
+            entry.kind = .directory
+            try tar.add(entry)
+            if opaque {
+                try tar.add(TarEntry(path: rel + "/" + Whiteout.opaqueMarker, kind: .regular, mode: 0, mtime: mtime))
+            }
+            let fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if fd < 0 { throw ArchiveError.io(operation: "open", path: path, errno: errno) }
+            defer { close(fd) }
+            try walk(dirfd: fd, relative: rel)
+        case S_IFLNK:
+            entry.kind = .symlink
+            entry.linkName = try Posix.readLink(dirfd, name, path: path)
+            try tar.add(entry)
+        case S_IFCHR, S_IFBLK:
+            entry.kind = type == S_IFCHR ? .characterDevice : .blockDevice
+            entry.deviceMajor = clinux_major(st.st_rdev)
+            entry.deviceMinor = clinux_minor(st.st_rdev)
+            try tar.add(entry)
+        case S_IFIFO:
+            entry.kind = .fifo
+            try tar.add(entry)
+        default:
+            // Sockets cannot be archived; Docker and BuildKit leave them out too.
+            return
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import CLinux
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Thin POSIX helpers shared by the layer writer and applier. Everything works relative to
+/// directory descriptors so that no path is re-resolved through symlinks.
+enum Posix {
+    /// The names in an open directory (without "." and ".."), in byte order. Takes ownership
+    /// of nothing: `fd` stays open.
+    static func entries(ofDirectory fd: Int32, path: String) throws -> [String] {
+        let dupfd = dup(fd)
+        if dupfd < 0 { throw ArchiveError.io(operation: "dup", path: path, errno: errno) }
+        guard let dir = fdopendir(dupfd) else {
+            let e = errno
+            close(dupfd)
+            throw ArchiveError.io(operation: "opendir", path: path, errno: e)
+        }
+        defer { closedir(dir) }
+        rewinddir(dir)
+        var names: [[UInt8]] = []
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        while true {
+            errno = 0
+            guard let ent = readdir(dir) else {
+                if errno != 0 { throw ArchiveError.io(operation: "readdir", path: path, errno: errno) }
+                break
+            }
+            let cname = UnsafeRawPointer(ent).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self)
+            let len = strlen(cname)
+            let bytes = Array(UnsafeRawBufferPointer(start: cname, count: len))
+            if bytes == [0x2e] || bytes == [0x2e, 0x2e] { continue }
+            names.append(bytes)
+        }
+        names.sort { $0.lexicographicallyPrecedes($1) }
+        var out: [String] = []
+        out.reserveCapacity(names.count)
+        for n in names {
+            guard let s = String(validating: n, as: UTF8.self) else {
+                throw ArchiveError.unsupportedFile(path: path + "/" + String(decoding: n, as: UTF8.self),
+                                                   reason: "file name is not valid UTF-8")
+            }
+            out.append(s)
+        }
+        return out
+    }
+
+    static func lstatAt(_ dirfd: Int32, _ name: String, path: String) throws -> stat {
+        var st = stat()
+        if fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
+            throw ArchiveError.io(operation: "stat", path: path, errno: errno)
+        }
+        return st
+    }
+
+    /// Stat that returns nil for ENOENT.
+    static func lstatAtIfExists(_ dirfd: Int32, _ name: String, path: String) throws -> stat? {
+        var st = stat()
+        if fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
+            if errno == ENOENT { return nil }
+            throw ArchiveError.io(operation: "stat", path: path, errno: errno)
+        }
+        return st
+    }
+
+    static func fileType(_ st: stat) -> mode_t { st.st_mode & S_IFMT }
+
+    static func readLink(_ dirfd: Int32, _ name: String, path: String) throws -> String {
+        var size = 256
+        while true {
+            var buf = [UInt8](repeating: 0, count: size)
+            let n = buf.withUnsafeMutableBytes {
+                readlinkat(dirfd, name, $0.baseAddress!.assumingMemoryBound(to: CChar.self), size)
+            }
+            if n < 0 { throw ArchiveError.io(operation: "readlink", path: path, errno: errno) }
+            if n < size { return String(decoding: buf[0..<n], as: UTF8.self) }
+            size *= 4
+        }
+    }
+
+    /// Extended attributes of a path, without following a final symlink.
+    static func xattrs(path: String) throws -> [String: [UInt8]] {
+        var size = llistxattr(path, nil, 0)
+        if size < 0 {
+            if errno == ENOTSUP || errno == ENODATA { return [:] }
+            throw ArchiveError.io(operation: "listxattr", path: path, errno: errno)
+        }
+        if size == 0 { return [:] }
+        var list = [CChar](repeating: 0, count: size)
+        size = llistxattr(path, &list, size)
+        if size < 0 { throw ArchiveError.io(operation: "listxattr", path: path, errno: errno) }
+        var out: [String: [UInt8]] = [:]
+        var start = 0
+        for i in 0..<size where list[i] == 0 {
+            let name = list[start..<i].withUnsafeBufferPointer { String(decoding: UnsafeRawBufferPointer($0), as: UTF8.self) }
+            start = i + 1
+            if name.isEmpty { continue }
+            var vsize = lgetxattr(path, name, nil, 0)
+            if vsize < 0 {
+                if errno == ENODATA { continue }
+                throw ArchiveError.io(operation: "getxattr \(name)", path: path, errno: errno)
+            }
+            var value = [UInt8](repeating: 0, count: vsize)
+            vsize = value.withUnsafeMutableBytes { lgetxattr(path, name, $0.baseAddress, vsize) }
+            if vsize < 0 { throw ArchiveError.io(operation: "getxattr \(name)", path: path, errno: errno) }
+            out[name] = Array(value[0..<vsize])
+        }
+        return out
+    }
+
+    static func isWhiteoutDevice(_ st: stat) -> Bool {
+        fileType(st) == S_IFCHR && clinux_major(st.st_rdev) == 0 && clinux_minor(st.st_rdev) == 0
+    }
+}
+
+extension Posix {
+    /// Sets an extended attribute on a path without following a final symlink.
+    static func setXattr(path: String, name: String, value: [UInt8]) throws {
+        let rc = value.withUnsafeBytes { lsetxattr(path, name, $0.baseAddress, value.count, 0) }
+        if rc != 0 { throw ArchiveError.io(operation: "setxattr \(name)", path: path, errno: errno) }
+    }
+}

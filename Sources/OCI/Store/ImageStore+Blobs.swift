@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ImageStore {
+    /// Where a blob lives (whether or not it is present).
+    public func blobPath(_ digest: Digest) -> String { blobsDirectory + "/" + digest.encoded }
+
+    public func hasBlob(_ digest: Digest) -> Bool {
+        digest.algorithm == "sha256" && StoreFS.exists(blobPath(digest))
+    }
+
+    /// Starts a streaming blob write (layers, large files).
+    public func blobWriter() throws -> BlobWriter { try BlobWriter(store: self) }
+
+    /// Stores in-memory bytes (manifests, configs), verified against `expected` when given.
+    @discardableResult
+    public func putBlob(_ bytes: [UInt8], expected: Digest? = nil, what: String = "blob") throws -> Digest {
+        let w = try blobWriter()
+        try w.write(bytes)
+        return try w.commit(expected: expected, expectedSize: nil, what: what).digest
+    }
+
+    /// Copies a file into the store as one blob, streaming and verifying.
+    @discardableResult
+    public func putBlob(copying path: String, expected: Digest? = nil, expectedSize: Int64? = nil) throws -> (digest: Digest, size: Int64) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        try StoreFS.check(fd, "open", path)
+        defer { close(fd) }
+        let w = try blobWriter()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StoreError.io(path: path, operation: "read", errno: errno)
+            }
+            if n == 0 { break }
+            try w.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+        return try w.commit(expected: expected, expectedSize: expectedSize, what: path)
+    }
+
+    /// Reads a whole blob (manifests and configs) and verifies its digest.
+    public func readBlob(_ digest: Digest, limit: Int = 64 << 20) throws -> [UInt8] {
+        guard digest.algorithm == "sha256" else { throw StoreError.blobMissing(digest) }
+        let path = blobPath(digest)
+        guard StoreFS.exists(path) else { throw StoreError.blobMissing(digest) }
+        let bytes = try StoreFS.readAll(path, limit: limit)
+        let actual = Digest.sha256(Data(bytes))
+        guard actual == digest else {
+            throw StoreError.digestMismatch(expected: digest, actual: actual, what: "blob \(path)")
+        }
+        return bytes
+    }
+
+    /// Opens a blob for streaming reads; the caller closes the descriptor.
+    public func openBlob(_ digest: Digest) throws -> Int32 {
+        let path = blobPath(digest)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { throw StoreError.blobMissing(digest) }
+            throw StoreError.io(path: path, operation: "open", errno: errno)
+        }
+        return fd
+    }
+
+    public func blobSize(_ digest: Digest) -> Int64? {
+        var st = stat()
+        guard stat(blobPath(digest), &st) == 0 else { return nil }
+        return Int64(st.st_size)
+    }
+
+    /// Protects a blob that is already present from garbage collection until an image or cache
+    /// record names it (or this process ends). Returns false when the blob is absent.
+    public func lease(_ digest: Digest) throws -> Bool {
+        try locked { db in
+            guard hasBlob(digest) else { return false }
+            try addLease(db, digest)
+            return true
+        }
+    }
+
+    func addLease(_ db: Database, _ digest: Digest) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO leases(digest, pid, created_at) VALUES (?, ?, ?)",
+                       arguments: [digest.description, Int64(getpid()), Date().timeIntervalSince1970])
+    }
+
+    /// Moves a verified temp file into `blobs/`: lease first (so a concurrent collection keeps
+    /// it), then rename, then fsync of the directory.
+    func publish(tempPath: String, digest: Digest) throws {
+        try locked { db in try addLease(db, digest) }
+        let dest = blobPath(digest)
+        if StoreFS.exists(dest) {
+            unlink(tempPath)
+            return
+        }
+        chmod(tempPath, 0o444)
+        try StoreFS.check(rename(tempPath, dest), "rename to \(dest)", tempPath)
+        try StoreFS.fsyncDirectory(blobsDirectory)
+    }
+}

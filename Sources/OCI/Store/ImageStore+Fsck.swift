@@ -1,0 +1,172 @@
+import Foundation
+import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The findings of `fsck`. `problems` break the store's promises (a referenced blob missing or
+/// corrupt, an unreadable image, a damaged index); `garbage` is only reclaimable space (blobs
+/// nothing references, leftovers of killed writers) and leaves the store valid.
+public struct FsckReport: Sendable {
+    public var checkedBlobs = 0
+    public var checkedImages = 0
+    public var problems: [String] = []
+    public var garbage: [String] = []
+    /// What `--repair` did.
+    public var repairs: [String] = []
+    public var isValid: Bool { problems.isEmpty }
+}
+
+extension ImageStore {
+    /// Re-verifies every blob against its name and every index row against the blobs. With
+    /// `repair`, removes corrupt blobs, images whose content is missing or corrupt, cache
+    /// records without their layer, and all garbage; the report then lists what was done and
+    /// the problems that remain (none, unless the index itself is damaged).
+    public func fsck(repair: Bool = false) throws -> FsckReport {
+        try locked { db in
+            var report = FsckReport()
+            for row in try String.fetchAll(db, sql: "PRAGMA integrity_check") where row != "ok" {
+                report.problems.append("index: \(row)")
+            }
+            for row in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") {
+                report.problems.append("index: dangling reference in table \(row[0] as String? ?? "?")")
+            }
+
+            // 1. Every blob hashes to its name.
+            var present = Set<String>()
+            var corrupt = Set<String>()
+            for name in StoreFS.list(blobsDirectory) {
+                let path = blobsDirectory + "/" + name
+                report.checkedBlobs += 1
+                guard name.utf8.count == 64, name.utf8.allSatisfy(ImageReference.isLowerHex) else {
+                    report.garbage.append("stray file \(path)")
+                    if repair, (try? StoreFS.removeTree(path)) != nil { report.repairs.append("removed stray file \(path)") }
+                    continue
+                }
+                let actual = try? Self.hashFile(path)
+                if actual?.encoded == name {
+                    present.insert(name)
+                } else {
+                    corrupt.insert(name)
+                    report.problems.append("blob sha256:\(name) is corrupt (content hashes to \(actual?.description ?? "unreadable"))")
+                    if repair, unlink(path) == 0 { report.repairs.append("removed corrupt blob sha256:\(name)") }
+                }
+            }
+
+            // 2. Every image's manifest, config and layers are present and agree.
+            var broken: [String] = []
+            for row in try Row.fetchAll(db, sql: "SELECT manifest_digest, config_digest FROM images") {
+                report.checkedImages += 1
+                let md: String = row["manifest_digest"]
+                let cd: String = row["config_digest"]
+                if let issue = try checkImage(db, manifest: md, config: cd, present: present) {
+                    report.problems.append("image \(md): \(issue)")
+                    broken.append(md)
+                }
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT digest FROM layers") {
+                let d: String = row["digest"]
+                if !present.contains(String(d.dropFirst(7))) {
+                    let users = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM image_layers WHERE layer_digest = ?", arguments: [d]) ?? 0
+                        + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cache_records WHERE layer_digest = ?", arguments: [d]) ?? 0)
+                    if users > 0 { report.problems.append("layer \(d) is recorded but its blob is missing") }
+                }
+            }
+            let badCache = try String.fetchAll(db, sql: "SELECT key FROM cache_records WHERE layer_digest IS NOT NULL")
+                .filter { key in
+                    let l = (try? String.fetchOne(db, sql: "SELECT layer_digest FROM cache_records WHERE key = ?", arguments: [key])) ?? nil
+                    return !(l.map { present.contains(String($0.dropFirst(7))) } ?? true)
+                }
+            for key in badCache { report.problems.append("cache record \(key) names a missing layer") }
+
+            if repair {
+                for md in broken {
+                    try db.execute(sql: "DELETE FROM images WHERE manifest_digest = ?", arguments: [md])
+                    report.repairs.append("removed image \(md) (its content is missing or corrupt)")
+                }
+                for key in badCache {
+                    try db.execute(sql: "DELETE FROM cache_records WHERE key = ?", arguments: [key])
+                    report.repairs.append("removed cache record \(key)")
+                }
+                for d in try String.fetchAll(db, sql: "SELECT digest FROM layers") where !present.contains(String(d.dropFirst(7))) {
+                    try db.execute(sql: "DELETE FROM image_layers WHERE layer_digest = ?", arguments: [d])
+                    try db.execute(sql: "DELETE FROM layers WHERE digest = ?", arguments: [d])
+                }
+                // Problems fixed above are no longer problems; re-check what remains.
+                report.problems = report.problems.filter { $0.hasPrefix("index:") }
+            }
+
+            // 3. Garbage: unreferenced blobs, dead leases, leftovers of killed processes.
+            try dropDeadLeasesCounting(db, report: &report, repair: repair)
+            let needed = try neededBlobs(db)
+            for name in present.subtracting(needed).sorted() {
+                report.garbage.append("unreferenced blob sha256:\(name)")
+                if repair, unlink(blobsDirectory + "/" + name) == 0 { report.repairs.append("removed unreferenced blob sha256:\(name)") }
+            }
+            for dir in [tmpDirectory, snapshotsDirectory] {
+                for name in StoreFS.list(dir) {
+                    guard let pid = StoreFS.ownerPID(ofTempName: name), !StoreFS.processIsAlive(pid) else { continue }
+                    report.garbage.append("leftover \(dir)/\(name) of a stopped process")
+                    if repair, (try? StoreFS.removeTree(dir + "/" + name)) != nil { report.repairs.append("removed \(dir)/\(name)") }
+                }
+            }
+            if repair {
+                let n = try removeStaleSnapshots(db)
+                if n > 0 { report.repairs.append("removed \(n) stale snapshots") }
+            }
+            return report
+        }
+    }
+
+    private func dropDeadLeasesCounting(_ db: Database, report: inout FsckReport, repair: Bool) throws {
+        for pid in try Int64.fetchAll(db, sql: "SELECT DISTINCT pid FROM leases") where !StoreFS.processIsAlive(Int32(pid)) {
+            report.garbage.append("stale leases of stopped process \(pid)")
+            if repair {
+                try db.execute(sql: "DELETE FROM leases WHERE pid = ?", arguments: [pid])
+                report.repairs.append("dropped stale leases of process \(pid)")
+            }
+        }
+    }
+
+    /// Why an image is unusable, or nil when it is fine.
+    private func checkImage(_ db: Database, manifest md: String, config cd: String, present: Set<String>) throws -> String? {
+        guard let mdg = try? Digest(parsing: md), present.contains(mdg.encoded) else { return "manifest blob missing or corrupt" }
+        guard let bytes = try? StoreFS.readAll(blobPath(mdg)) else { return "manifest unreadable" }
+        let manifest: ImageManifest
+        do { manifest = try ImageManifest.decode(bytes) } catch { return "\(error)" }
+        guard manifest.config.digest.description == cd else { return "index says config \(cd), manifest says \(manifest.config.digest)" }
+        guard present.contains(manifest.config.digest.encoded) else { return "config blob \(cd) missing or corrupt" }
+        let config: ImageConfig
+        do { config = try ImageConfig.decode(try StoreFS.readAll(blobPath(manifest.config.digest))) } catch { return "\(error)" }
+        let recorded = try String.fetchAll(db, sql: "SELECT layer_digest FROM image_layers WHERE manifest_digest = ? ORDER BY position", arguments: [md])
+        guard recorded == manifest.layers.map(\.digest.description) else { return "index layer list differs from the manifest" }
+        for (i, layer) in manifest.layers.enumerated() {
+            guard present.contains(layer.digest.encoded) else { return "layer blob \(layer.digest) missing or corrupt" }
+            let diff = try String.fetchOne(db, sql: "SELECT diff_id FROM layers WHERE digest = ?", arguments: [layer.digest.description])
+            guard i < config.rootfs.diffIDs.count, diff == config.rootfs.diffIDs[i].description else {
+                return "layer \(layer.digest) diff_id does not match the config"
+            }
+        }
+        return nil
+    }
+
+    /// Streams a file through SHA-256.
+    static func hashFile(_ path: String) throws -> Digest {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        try StoreFS.check(fd, "open", path)
+        defer { close(fd) }
+        var hasher = SHA256Hasher()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw StoreError.io(path: path, operation: "read", errno: errno)
+            }
+            if n == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+        return hasher.finalize()
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a garbage collection removed.
+public struct GarbageReport: Sendable, Equatable {
+    public var removedImages: [Digest] = []
+    public var removedCacheRecords = 0
+    public var removedBlobs: [Digest] = []
+    public var freedBytes: Int64 = 0
+    public var removedSnapshots = 0
+    public var removedTempFiles = 0
+}
+
+extension ImageStore {
+    /// Removes what nothing needs: blobs not named by an image, a cache record, a layer record
+    /// or a live writer's lease; layer records no image or cache record uses; snapshots of
+    /// layers no longer recorded; temp files of dead processes. With `danglingImages`, untagged
+    /// images go first; with `cache`, all build-cache records do.
+    @discardableResult
+    public func collectGarbage(danglingImages: Bool = false, cache: Bool = false) throws -> GarbageReport {
+        try locked { db in
+            var report = GarbageReport()
+            if danglingImages {
+                let rows = try String.fetchAll(db, sql: """
+                    SELECT manifest_digest FROM images WHERE manifest_digest NOT IN (SELECT manifest_digest FROM tags)
+                    """)
+                report.removedImages = rows.compactMap { try? Digest(parsing: $0) }
+                try db.execute(sql: "DELETE FROM images WHERE manifest_digest NOT IN (SELECT manifest_digest FROM tags)")
+            }
+            if cache {
+                try db.execute(sql: "DELETE FROM cache_records")
+                report.removedCacheRecords = db.changesCount
+            }
+            try dropDeadLeases(db)
+            try db.execute(sql: """
+                DELETE FROM layers WHERE digest NOT IN (SELECT layer_digest FROM image_layers)
+                  AND digest NOT IN (SELECT layer_digest FROM cache_records WHERE layer_digest IS NOT NULL)
+                  AND digest NOT IN (SELECT digest FROM leases)
+                """)
+            let needed = try neededBlobs(db)
+            for name in StoreFS.list(blobsDirectory) where !needed.contains(name) {
+                let path = blobsDirectory + "/" + name
+                let size = blobSizeAt(path)
+                if unlink(path) == 0 {
+                    if let d = try? Digest(parsing: "sha256:" + name) { report.removedBlobs.append(d) }
+                    report.freedBytes += size
+                }
+            }
+            report.removedTempFiles = removeDeadTempFiles()
+            report.removedSnapshots = try removeStaleSnapshots(db)
+            return report
+        }
+    }
+
+    func blobSizeAt(_ path: String) -> Int64 {
+        var st = stat()
+        return lstat(path, &st) == 0 ? Int64(st.st_size) : 0
+    }
+
+    func dropDeadLeases(_ db: Database) throws {
+        for pid in try Int64.fetchAll(db, sql: "SELECT DISTINCT pid FROM leases") where !StoreFS.processIsAlive(Int32(pid)) {
+            try db.execute(sql: "DELETE FROM leases WHERE pid = ?", arguments: [pid])
+        }
+    }
+
+    /// Hex names of every blob the index still needs.
+    func neededBlobs(_ db: Database) throws -> Set<String> {
+        var needed = Set<String>()
+        for sql in ["SELECT manifest_digest FROM images", "SELECT config_digest FROM images",
+                    "SELECT layer_digest FROM image_layers", "SELECT digest FROM layers",
+                    "SELECT layer_digest FROM cache_records WHERE layer_digest IS NOT NULL", "SELECT digest FROM leases"] {
+            for s in try String.fetchAll(db, sql: sql) {
+                if let d = try? Digest(parsing: s) { needed.insert(d.encoded) }
+            }
+        }
+        return needed
+    }
+
+    /// Temp files and directories left by processes that no longer run.
+    func removeDeadTempFiles() -> Int {
+        var n = 0
+        for dir in [tmpDirectory, snapshotsDirectory] {
+            for name in StoreFS.list(dir) {
+                guard let pid = StoreFS.ownerPID(ofTempName: name), !StoreFS.processIsAlive(pid) else { continue }
+                if (try? StoreFS.removeTree(dir + "/" + name)) != nil { n += 1 }
+            }
+        }
+        return n
+    }
+
+    /// Snapshot directories whose layer is no longer recorded.
+    func removeStaleSnapshots(_ db: Database) throws -> Int {
+        let live = Set(try String.fetchAll(db, sql: "SELECT diff_id FROM layers").compactMap { try? Digest(parsing: $0).encoded })
+        var n = 0
+        for name in StoreFS.list(snapshotsDirectory) where name.utf8.count == 64 && !live.contains(name) {
+            if (try? StoreFS.removeTree(snapshotsDirectory + "/" + name)) != nil { n += 1 }
+        }
+        return n
+    }
+}

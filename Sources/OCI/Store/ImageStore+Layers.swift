@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ImageStore {
+    /// A new private directory under `tmp/` (on the store's filesystem, so files made there can
+    /// be renamed into `blobs/`). Its name carries this process's pid: if the process dies, the
+    /// next `prune`/`fsck --repair` removes it. The caller removes it when done.
+    public func makeTemporaryDirectory() throws -> String {
+        let path = StoreFS.tempPath(in: tmpDirectory, suffix: ".d")
+        try StoreFS.check(mkdir(path, 0o700), "mkdir", path)
+        return path
+    }
+
+    /// Removes a directory made by `makeTemporaryDirectory` (errors ignored: GC retries).
+    public func removeTemporaryDirectory(_ path: String) {
+        try? StoreFS.removeTree(path)
+    }
+
+    /// Publishes a layer written by `LayerWriter` (whose digests were computed while it was
+    /// written) into a directory of this store's filesystem, and records its facts.
+    @discardableResult
+    public func adoptLayer(_ blob: LayerBlob) throws -> LayerRecord {
+        do {
+            try publish(tempPath: blob.file, digest: blob.digest)
+        } catch StoreError.io(_, _, EXDEV) {
+            try putBlob(copying: blob.file, expected: blob.digest, expectedSize: blob.compressedSize)
+            unlink(blob.file)
+        }
+        let record = LayerRecord(digest: blob.digest, diffID: blob.diffID, size: blob.compressedSize,
+                                 uncompressedSize: blob.uncompressedSize, mediaType: blob.mediaType)
+        try recordLayer(record)
+        return record
+    }
+
+    /// Drops every lease this process holds, so blobs it wrote but never recorded become garbage.
+    public func releaseLeases() throws {
+        try locked { db in
+            try db.execute(sql: "DELETE FROM leases WHERE pid = ?", arguments: [Int64(getpid())])
+        }
+    }
+
+    /// Drops this process's leases on `digests` and deletes those blobs that nothing else needs
+    /// (what a failed or finished load leaves over).
+    public func discardUnreferenced(_ digests: Set<Digest>) throws {
+        guard !digests.isEmpty else { return }
+        try locked { db in
+            let pid = Int64(getpid())
+            for d in digests {
+                try db.execute(sql: "DELETE FROM leases WHERE digest = ? AND pid = ?", arguments: [d.description, pid])
+            }
+            let needed = try neededBlobs(db)
+            for d in digests where !needed.contains(d.encoded) {
+                unlink(blobPath(d))
+            }
+        }
+    }
+
+    /// Streams a layer blob's uncompressed tar, checking it parses as tar, and returns its diff
+    /// ID and uncompressed size. Verifies what a foreign manifest claims before it is recorded.
+    public func measureLayer(_ digest: Digest, mediaType: String) throws -> (diffID: Digest, size: Int64) {
+        guard let compression = MediaType.layerCompression(mediaType) else {
+            throw ModelError.unknownMediaType(what: "layer \(digest)", mediaType: mediaType)
+        }
+        let fd = try openBlob(digest)
+        let file = FileSource(descriptor: fd, path: blobPath(digest), ownsDescriptor: true)
+        let hashing = HashingSource(try compression.decompressor(from: file))
+        let reader = TarReader(source: hashing)
+        do {
+            while try reader.next() != nil {}
+            let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+            defer { chunk.deallocate() }
+            while try hashing.read(into: chunk) > 0 {}
+        } catch {
+            throw StoreError.invalid("layer \(digest) (\(mediaType)) is not a valid layer: \(error)")
+        }
+        return (hashing.finalize(), hashing.count)
+    }
+}

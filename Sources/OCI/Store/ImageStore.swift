@@ -1,0 +1,152 @@
+import Foundation
+import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The local image store: one directory holding an OCI image layout's `blobs/sha256/<hex>`, an
+/// SQLite index (`index.db`) of images, tags, layer facts, build-cache records and last-use
+/// times, and unpacked layer snapshots.
+///
+/// Safety rules: a blob is written to `tmp/`, verified against its digest, fsynced and renamed
+/// into place before any index row names it, so a process killed at any moment leaves only
+/// unreferenced garbage (which `prune`/`fsck --repair` removes). Index changes run inside an
+/// SQLite transaction under an exclusive `flock` on `lock`. A blob written but not yet named by
+/// an image is protected from a concurrent garbage collection by a lease row carrying the
+/// writer's pid, dropped when the image is recorded or the process ends.
+public final class ImageStore: Sendable {
+    public let root: String
+    let db: DatabaseQueue
+
+    public var blobsDirectory: String { root + "/blobs/sha256" }
+    public var tmpDirectory: String { root + "/tmp" }
+    public var snapshotsDirectory: String { root + "/snapshots" }
+    var lockPath: String { root + "/lock" }
+
+    /// Opens (creating when needed) the store at `root`.
+    public init(root: String) throws {
+        var r = root
+        while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
+        self.root = r
+        for dir in [r, r + "/blobs/sha256", r + "/tmp", r + "/snapshots"] {
+            try StoreFS.mkdirs(dir)
+        }
+        let layoutPath = r + "/oci-layout"
+        if !StoreFS.exists(layoutPath) {
+            try StoreFS.writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutPath, tmpDir: r + "/tmp")
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(60)
+        config.foreignKeysEnabled = true
+        // WAL: one fsync per commit instead of several, and readers never wait for a writer.
+        config.journalMode = .wal
+        do {
+            db = try DatabaseQueue(path: r + "/index.db", configuration: config)
+            try StoreFileLock.withLock(r + "/lock") {
+                try Self.migrator.migrate(db)
+            }
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw StoreError.database("cannot open \(r)/index.db: \(error)")
+        }
+    }
+
+    deinit {
+        // Leases only protect blobs of a live writer; this process is done with its own.
+        let pid = Int64(getpid())
+        _ = try? StoreFileLock.withLock(lockPath) {
+            try db.write { try $0.execute(sql: "DELETE FROM leases WHERE pid = ?", arguments: [pid]) }
+        }
+    }
+
+    /// The default store location: `$SLIPWAY_ROOT`, else `/var/lib/slipway` for root, else
+    /// `$XDG_DATA_HOME/slipway` (`~/.local/share/slipway`).
+    public static func defaultRoot(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let r = environment["SLIPWAY_ROOT"], !r.isEmpty { return r }
+        if getuid() == 0 { return "/var/lib/slipway" }
+        if let x = environment["XDG_DATA_HOME"], !x.isEmpty { return x + "/slipway" }
+        let home = environment["HOME"] ?? "/tmp"
+        return home + "/.local/share/slipway"
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE images (
+                    manifest_digest TEXT PRIMARY KEY,
+                    config_digest TEXT NOT NULL,
+                    media_type TEXT NOT NULL,
+                    manifest_size INTEGER NOT NULL,
+                    size INTEGER NOT NULL,
+                    stored_size INTEGER NOT NULL,
+                    created TEXT,
+                    architecture TEXT NOT NULL,
+                    os TEXT NOT NULL,
+                    variant TEXT,
+                    added_at REAL NOT NULL,
+                    last_used REAL NOT NULL);
+                CREATE INDEX images_config ON images(config_digest);
+                CREATE TABLE layers (
+                    digest TEXT PRIMARY KEY,
+                    diff_id TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    uncompressed_size INTEGER,
+                    media_type TEXT NOT NULL,
+                    last_used REAL NOT NULL);
+                CREATE INDEX layers_diff_id ON layers(diff_id);
+                CREATE TABLE image_layers (
+                    manifest_digest TEXT NOT NULL REFERENCES images(manifest_digest) ON DELETE CASCADE,
+                    position INTEGER NOT NULL,
+                    layer_digest TEXT NOT NULL REFERENCES layers(digest),
+                    PRIMARY KEY (manifest_digest, position));
+                CREATE INDEX image_layers_layer ON image_layers(layer_digest);
+                CREATE TABLE tags (
+                    reference TEXT PRIMARY KEY,
+                    repository TEXT NOT NULL,
+                    tag TEXT NOT NULL,
+                    manifest_digest TEXT NOT NULL REFERENCES images(manifest_digest) ON DELETE CASCADE,
+                    updated_at REAL NOT NULL);
+                CREATE INDEX tags_image ON tags(manifest_digest);
+                CREATE TABLE cache_records (
+                    key TEXT PRIMARY KEY,
+                    layer_digest TEXT REFERENCES layers(digest),
+                    result TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    last_used REAL NOT NULL);
+                CREATE INDEX cache_layer ON cache_records(layer_digest);
+                CREATE TABLE leases (
+                    digest TEXT NOT NULL,
+                    pid INTEGER NOT NULL,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (digest, pid));
+                """)
+        }
+        return m
+    }
+
+    /// Runs an index change under the store lock, in one SQLite transaction.
+    func locked<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try StoreFileLock.withLock(lockPath) {
+                try db.write { try body($0) }
+            }
+        } catch let e as StoreError {
+            throw e
+        } catch let e as DatabaseError {
+            throw StoreError.database(e.description)
+        }
+    }
+
+    /// Reads the index (no file lock: SQLite gives a consistent snapshot).
+    func reading<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try db.read { try body($0) }
+        } catch let e as StoreError {
+            throw e
+        } catch let e as DatabaseError {
+            throw StoreError.database(e.description)
+        }
+    }
+}

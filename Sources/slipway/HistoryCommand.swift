@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import OCI
+
+/// `slipway history IMAGE`: one row per history entry, newest first, with the size that entry's
+/// layer adds — like `docker history`.
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "Show the history of an image.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Argument(help: "An image name, ID or digest.")
+    var image: String
+
+    @Flag(name: .customLong("no-trunc"), help: "Do not truncate CREATED BY and IDs.")
+    var noTrunc = false
+
+    @Flag(name: .shortAndLong, help: "Only print image IDs.")
+    var quiet = false
+
+    @Option(help: "Output format: table or json (one object per line).")
+    var format: ListFormat = .table
+
+    struct Row: Encodable {
+        var ID: String
+        var CreatedAt: String
+        var CreatedSince: String
+        var CreatedBy: String
+        var Size: String
+        var SizeBytes: Int64
+        var Comment: String
+        var EmptyLayer: Bool
+        var LayerDigest: String?
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let s = try store.open()
+            let img = try s.resolve(image)
+            let config = try s.config(of: img)
+            let layers = try s.layerRecords(of: img)
+            var rows: [Row] = []
+            for (h, index) in config.historyWithLayers() {
+                let layer = index.flatMap { $0 < layers.count ? layers[$0] : nil }
+                let size = layer.map { $0.uncompressedSize ?? $0.size } ?? 0
+                rows.append(Row(
+                    ID: "<missing>", CreatedAt: h.created ?? "",
+                    CreatedSince: StoreFormatting.since(h.created.flatMap(Timestamp.parse)),
+                    CreatedBy: h.createdBy ?? "", Size: StoreFormatting.humanSize(size), SizeBytes: size,
+                    Comment: h.comment ?? "", EmptyLayer: index == nil, LayerDigest: layer?.digest.description))
+            }
+            rows.reverse()
+            if !rows.isEmpty { rows[0].ID = noTrunc ? img.id.description : img.id.short }
+            if quiet {
+                for r in rows { print(r.ID) }
+                return
+            }
+            switch format {
+            case .json:
+                for r in rows { print(try StoreFormatting.jsonLine(r)) }
+            case .table:
+                print(StoreFormatting.table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], rows.map { r in
+                    [r.ID, r.CreatedSince, noTrunc ? r.CreatedBy : Self.truncate(r.CreatedBy), r.Size, r.Comment]
+                }))
+            }
+        }
+    }
+
+    /// Docker cuts CREATED BY at 45 characters, ending with "…"; newlines and tabs become spaces.
+    static func truncate(_ s: String, to n: Int = 45) -> String {
+        let flat = s.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " ")
+        return flat.count <= n ? flat : String(flat.prefix(n - 1)) + "…"
+    }
+}

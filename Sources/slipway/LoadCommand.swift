@@ -1,0 +1,39 @@
+import ArgumentParser
+import OCI
+
+/// `slipway load -i FILE`: OCI archives and docker-archives (old and new layouts).
+struct LoadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Load images from a tar archive (OCI image layout or docker-archive, optionally compressed).")
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(name: .shortAndLong, help: "The archive to read ('-' for standard input).")
+    var input: String
+
+    @Option(name: .shortAndLong, help: "Name the loaded image (when the archive holds one image).")
+    var tag: String?
+
+    func run() throws {
+        try reportingErrors {
+            let extra = try tag.map { try ImageReference(parsing: $0) }
+            let s = try store.open()
+            let loaded = try s.load(archive: input)
+            if let t = extra {
+                guard loaded.count == 1, let only = loaded.first else {
+                    throw ValidationError("--tag needs an archive with one image; this one has \(loaded.count)")
+                }
+                try s.tag(only.image, as: t)
+                print("Loaded image: \(t.familiar)")
+            }
+            for l in loaded {
+                if l.names.isEmpty {
+                    if extra == nil { print("Loaded image ID: \(l.image.id)") }
+                } else {
+                    for n in l.names { print("Loaded image: \(n.familiar)") }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Testing
+@testable import Build
+
+/// SIGINT/SIGTERM during a run: the process cleans up (container, mount, snapshot dir) and exits
+/// 130/143. Drives the built `slipway run --rootfs` so the real signal handlers are exercised.
+@Suite("RuntimeSignals", .serialized)
+struct RuntimeSignalTests {
+    static let binary = RuntimeFixture.packageRoot + "/.build/debug/slipway"
+
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func signalCleansUpAndExits(signal: Int32, expected: Int32) async throws {
+        guard let rootfs = RuntimeExecutorTests.ready() else { return }
+        guard access(Self.binary, X_OK) == 0 else {
+            print("skipping signal test: \(Self.binary) not built (swift build)")
+            return
+        }
+        let scratch = try RuntimeFixture.scratch()
+        defer { FileTree.removeAll(scratch) }
+        let child = try ChildProcess.spawn(["/usr/bin/env", "SLIPWAY_SCRATCH=" + scratch, Self.binary, "run", "--rootfs", rootfs,
+                                            "sh", "-c", "echo started; sleep 60"])
+        let started = Date()
+        let seen = RuntimeFixture.Lines()
+        let reader = Thread { child.pumpLines(seen.append) }
+        reader.start()
+        while !seen.texts.contains("started") && Date().timeIntervalSince(started) < 20 {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        #expect(seen.texts.contains("started"), "\(seen.texts)")
+        #expect(RuntimeFixture.overlayMounts(under: scratch).count == 1)
+        let runtime = try ContainerRuntime.find(.runc)
+        #expect(runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
+        kill(child.pid, signal)
+        let code = child.wait()
+        #expect(code == expected, "\(seen.texts)")
+        #expect(Date().timeIntervalSince(started) < 20)
+        #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
+        #expect((FileTree.entries(scratch) ?? ["?"]).isEmpty, "snapshot dirs left: \(FileTree.entries(scratch) ?? [])")
+        #expect(!runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+@testable import OCI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A small tree with every kind of file a layer can hold.
+func makeSampleTree(_ root: String) throws {
+    try shell("""
+        set -e
+        cd '\(root)'
+        mkdir -p etc usr/bin 'usr/share/doc/données' empty
+        printf 'root:x:0:0::/root:/bin/sh\\n' > etc/passwd
+        head -c 300000 /dev/urandom > usr/bin/tool
+        chmod 4755 usr/bin/tool
+        ln usr/bin/tool usr/bin/tool-hardlink
+        ln -s ../usr/bin/tool etc/tool-link
+        ln -s /nonexistent dangling
+        printf 'x' > 'usr/share/doc/données/日本.txt'
+        mknod dev-null c 1 3
+        mkfifo fifo
+        chown -h 1234:5678 etc/tool-link
+        chown 1000:1001 etc/passwd
+        chmod 1777 empty
+        touch -h -d '2001-02-03 04:05:06' etc/tool-link
+        """)
+    try Posix.setXattr(path: root + "/etc/passwd", name: "user.note", value: Array("hello".utf8))
+}
+
+@Suite("Archive layer writer")
+struct ArchiveLayerWriterTests {
+    @Test("blob digests match sha256sum of the file and of its decompressed tar", arguments: LayerCompression.allCases)
+    func digests(compression: LayerCompression) throws {
+        let dir = ScratchDir("lw")
+        let tree = dir.sub("tree")
+        try makeSampleTree(tree)
+        let blob = try LayerWriter(options: .init(compression: compression)).write(directory: tree, into: dir.path)
+        #expect(blob.file.hasPrefix(dir.path + "/"))
+        #expect(blob.mediaType == compression.ociMediaType)
+        let fileSum = try shell("sha256sum '\(blob.file)' | cut -d' ' -f1").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(blob.digest.encoded == fileSum)
+        let cat = compression == .none ? "cat" : compression == .gzip ? "gzip -dc" : "zstd -dc"
+        let tarSum = try shell("\(cat) < '\(blob.file)' | sha256sum | cut -d' ' -f1").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(blob.diffID.encoded == tarSum)
+        let size = try shell("stat -c %s '\(blob.file)'").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(String(blob.compressedSize) == size)
+        let listing = try shell("\(cat) < '\(blob.file)' | tar --numeric-owner -tvf -")
+        #expect(listing.contains("-rwsr-xr-x 0/0") && listing.contains("usr/bin/tool"))
+        #expect(listing.contains("usr/bin/tool-hardlink link to usr/bin/tool"))
+        #expect(listing.contains("etc/tool-link -> ../usr/bin/tool"))
+        #expect(listing.contains("lrwxrwxrwx 1234/5678"))
+        #expect(listing.contains("drwxrwxrwt") && listing.contains("empty/"))
+        #expect(listing.contains("crw-r--r-- 0/0") || listing.contains("crw-"))
+        #expect(listing.contains("prw-"))
+        #expect(listing.contains("usr/share/doc/données/日本.txt"))
+        #expect(!listing.contains(" ./"))
+    }
+
+    @Test("same tree gives the same digest; SOURCE_DATE_EPOCH clamps differing mtimes")
+    func determinism() throws {
+        let dir = ScratchDir("lw")
+        let a = dir.sub("a")
+        let b = dir.sub("b")
+        try makeSampleTree(a)
+        try shell("cp -a '\(a)/.' '\(b)/'")
+        // Same content, different (recent) mtimes.
+        try shell("find '\(b)' -exec touch -h -d '2030-01-01' {} +")
+        let plain = LayerWriter(options: .init(compression: .gzip))
+        let a1 = try plain.write(directory: a, into: dir.path)
+        let a2 = try plain.write(directory: a, into: dir.path)
+        #expect(a1.digest == a2.digest)
+        #expect(a1.diffID == a2.diffID)
+        let b1 = try plain.write(directory: b, into: dir.path)
+        #expect(b1.diffID != a1.diffID)
+        // Clamp to a time before both trees' mtimes (cp -a keeps the hardlink and all metadata).
+        try shell("find '\(a)' -exec touch -h -d '2029-01-01' {} +")
+        let clamped = LayerWriter(options: .init(compression: .zstd, sourceDateEpoch: 1_000_000_000))
+        let ca = try clamped.write(directory: a, into: dir.path)
+        let cb = try clamped.write(directory: b, into: dir.path)
+        #expect(ca.diffID == cb.diffID)
+        #expect(ca.digest == cb.digest)
+        let entries = try listTar(Array(try Data(contentsOf: URL(fileURLWithPath: ca.file))))
+        #expect(entries.allSatisfy { $0.mtime <= 1_000_000_000 })
+        // Paths are sorted depth first with each directory's names in byte order.
+        #expect(entries.map(\.path).prefix(3) == ["dangling", "dev-null", "empty"])
+    }
+
+    @Test("compressing an existing tar keeps its bytes and rejects non-tar input")
+    func fromTarStream() throws {
+        let dir = ScratchDir("lw")
+        let tar = try makeTar([(TarEntry(path: "a", kind: .regular), Array("abc".utf8))])
+        let blob = try LayerWriter(options: .init(compression: .zstd)).write(tarStream: MemorySource(tar), into: dir.path)
+        #expect(blob.diffID == Digest.sha256(Data(tar)))
+        #expect(blob.uncompressedSize == Int64(tar.count))
+        let back = try AutoDecompressor(from: FileSource(path: blob.file)).readAll()
+        #expect(back == tar)
+        #expect(throws: ArchiveError.self) {
+            _ = try LayerWriter().write(tarStream: MemorySource(Array(tar.prefix(700))), into: dir.path)
+        }
+        // Nothing left behind by the failed write.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".layer-") }
+        #expect(leftovers.count == 1)
+    }
+}

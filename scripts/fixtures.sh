@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Builds and caches root filesystems that tests use as base images (there is no Docker Hub here).
+#
+#   scripts/fixtures.sh busybox        -> DIR with rootfs/ (extracted) and rootfs.tar
+#   scripts/fixtures.sh debian         -> DIR with rootfs.tar (bookworm minbase)
+#   scripts/fixtures.sh debian-go      -> + golang-go ca-certificates
+#   scripts/fixtures.sh debian-node    -> + nodejs npm ca-certificates
+#   scripts/fixtures.sh debian-python  -> + python3 python3-pip ca-certificates
+#
+# Prints DIR (one line on stdout). Fixtures live under ${SLIPWAY_FIXTURES:-/var/cache/slipway-fixtures}
+# and are built only once: a second call prints the cached path at once. Builds go to a temporary
+# directory and are renamed into place, under a lock, so concurrent callers never see half a fixture.
+# Timing goes to stderr.
+set -euo pipefail
+
+ROOT=${SLIPWAY_FIXTURES:-/var/cache/slipway-fixtures}
+name=${1:-}
+case "$name" in
+  busybox) extra="" ;;
+  debian) extra="" ;;
+  debian-go) extra="golang-go,ca-certificates" ;;
+  debian-node) extra="nodejs,npm,ca-certificates" ;;
+  debian-python) extra="python3,python3-pip,ca-certificates" ;;
+  *) echo "usage: $0 busybox|debian|debian-go|debian-node|debian-python" >&2; exit 2 ;;
+esac
+
+dest="$ROOT/$name"
+if [ -f "$dest/rootfs.tar" ]; then echo "$dest"; exit 0; fi
+
+mkdir -p "$ROOT"
+exec 9>"$ROOT/.$name.lock"
+flock 9
+if [ -f "$dest/rootfs.tar" ]; then echo "$dest"; exit 0; fi   # built by a concurrent caller
+
+start=$(date +%s.%N)
+tmp=$(mktemp -d "$ROOT/.$name.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+build_busybox() {
+  local bb
+  bb=$(command -v busybox || true)
+  [ -n "$bb" ] || { echo "fixtures: busybox not found (apt-get install busybox-static)" >&2; exit 1; }
+  local r="$tmp/rootfs"
+  mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,home/app,var/tmp}
+  chmod 1777 "$r/tmp" "$r/var/tmp"; chmod 700 "$r/root"
+  cp "$bb" "$r/bin/busybox"
+  # Like `busybox --install -s`: one symlink per applet, all in /bin.
+  for a in $("$r/bin/busybox" --list); do
+    [ "$a" = busybox ] || ln -sf busybox "$r/bin/$a"
+  done
+  cat > "$r/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+app:x:1000:1000:app:/home/app:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOF
+  cat > "$r/etc/group" <<'EOF'
+root:x:0:
+staff:x:50:app
+app:x:1000:
+nogroup:x:65534:
+EOF
+  chown 1000:1000 "$r/home/app"
+  tar --numeric-owner --xattrs --sort=name -C "$r" -cf "$tmp/rootfs.tar" .
+}
+
+build_debian() {
+  local args=(--variant=minbase --mode=root --quiet)
+  [ -z "$extra" ] || args+=("--include=$extra")
+  # Mimic the official debian image: no apt caches or translations in layers.
+  for f in docker-clean docker-gzip-indexes docker-no-languages docker-autoremove-suggests; do
+    [ -f "/etc/apt/apt.conf.d/$f" ] &&
+      args+=("--customize-hook=copy-in /etc/apt/apt.conf.d/$f /etc/apt/apt.conf.d")
+  done
+  mmdebstrap "${args[@]}" bookworm "$tmp/rootfs.tar" >&2
+}
+
+case "$name" in
+  busybox) build_busybox ;;
+  *) build_debian ;;
+esac
+
+rm -rf "$dest"
+mv "$tmp" "$dest"
+trap - EXIT
+chmod 755 "$dest"
+end=$(date +%s.%N)
+awk -v n="$name" -v a="$start" -v b="$end" 'BEGIN { printf "fixtures: built %s in %.1f s\n", n, b - a }' >&2
+echo "$dest"
