@@ -317,3 +317,35 @@ struct CopyRemoteTests {
         #expect(e404.description.contains("HTTP 404"))
     }
 }
+
+@Suite("ADD from URL through perform", .serialized)
+struct CopyRemotePerformTests {
+    @Test func performDownloadsOncePerBuildAndDigestFollowsRemoteContent() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else {
+            print("python3 not available; skipping ADD URL test")
+            return
+        }
+        let www = TempTree("www2")
+        www.file("v.txt", "v1")
+        let c = TempTree("perform-ctx")
+        c.file("local.txt", "L")
+        let r = TempTree("perform-root")
+        let server = try #require(CopyRemoteTests.Server(serving: www.path))
+        let url = "http://127.0.0.1:\(server.port)/v.txt"
+        let spec = CopySpec(sources: [url, "local.txt"], destination: "/d/", isAdd: true)
+        let ctx1 = try BuildContext(directory: c.path)
+        let d1 = try await Copier.digest(spec, from: ctx1)
+        try await Copier.perform(spec, from: ctx1, into: r.path)
+        #expect(r.read("d/v.txt") == "v1" && r.read("d/local.txt") == "L")
+        #expect(r.stat("d/v.txt")?.permissions == 0o600)
+        // Same content on the next build: same digest; changed remote content: new digest.
+        #expect(try await Copier.digest(spec, from: try BuildContext(directory: c.path)) == d1)
+        www.file("v.txt", "v2")
+        #expect(try await Copier.digest(spec, from: try BuildContext(directory: c.path)) != d1)
+        // The synchronous copy refuses URLs rather than skipping them.
+        #expect(throws: CopyError.self) { try Copier.copy(spec, from: ctx1, into: r.path) }
+        let copyURL = CopySpec(sources: [url], destination: "/d/", line: 3)
+        let err = try await #require(throws: CopyError.self) { try await Copier.perform(copyURL, from: ctx1, into: r.path) }
+        #expect(err.description == "Dockerfile:3: COPY failed: source can't be a URL for COPY; use ADD")
+    }
+}

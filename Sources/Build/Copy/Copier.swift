@@ -95,10 +95,14 @@ public enum Copier {
     }
 
     /// Copies the local sources of `spec` from `source` into `target` (the step's root
-    /// filesystem). ADD unpacks local tar archives (plain, gzip, bzip2, xz, zstd) into the
+    /// filesystem); URL sources are refused here (use the async `perform`). ADD unpacks local tar archives (plain, gzip, bzip2, xz, zstd) into the
     /// destination directory. Throws `CopyError`.
     @discardableResult
     public static func copy(_ spec: CopySpec, from source: BuildContext, into target: String) throws -> CopyReport {
+        if spec.sources.contains(where: RemoteSource.isURL) {
+            // Never skip a URL silently: downloads are async, see `perform`.
+            throw spec.error(.invalidOption("ADD from a URL needs Copier.perform (internal: the synchronous copy got \(spec.sources.filter(RemoteSource.isURL)))"))
+        }
         let found = try matches(spec, from: source)
         var report = CopyReport()
         if found.isEmpty { return report }
