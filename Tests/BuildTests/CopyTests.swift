@@ -349,3 +349,29 @@ struct CopyRemotePerformTests {
         #expect(err.description == "Dockerfile:3: COPY failed: source can't be a URL for COPY; use ADD")
     }
 }
+
+@Suite("COPY --exclude as in BuildKit's exclude tests")
+struct CopyExcludeTests {
+    @Test func excludeBelowMatchesAndMatchedFiles() throws {
+        let c = TempTree("ex-ctx")
+        c.file("dir1/file-101.png", "2"); c.file("dir1/file-102.txt", "3")
+        c.file("dir3/file-301.mp3", "9"); c.file("dir3/file-302.mpeg", "10")
+        c.file("home.txt", "h"); c.file("home.md", "m")
+        let ctx = try BuildContext(directory: c.path)
+        let r = TempTree("ex-root")
+        try Copier.copy(CopySpec(sources: ["dir3/"], destination: "/3/", excludes: ["*.mp3"]), from: ctx, into: r.path)
+        #expect(!r.exists("3/file-301.mp3") && r.read("3/file-302.mpeg") == "10")
+        try Copier.copy(CopySpec(sources: ["."], destination: "/1", excludes: ["*/*.png"]), from: ctx, into: r.path)
+        #expect(!r.exists("1/dir1/file-101.png") && r.exists("1/dir1/file-102.txt"))
+        try Copier.copy(CopySpec(sources: ["dir*"], destination: "/6", excludes: ["*"], isAdd: true), from: ctx, into: r.path)
+        #expect(r.stat("6")?.kind == .directory)
+        #expect(try POSIX.listDirectory(r.p("6")).isEmpty)
+        try Copier.copy(CopySpec(sources: ["hom*"], destination: "/h/", excludes: ["*.txt"]), from: ctx, into: r.path)
+        #expect(r.exists("h/home.md") && !r.exists("h/home.txt"))
+        // The digest follows the same selection: an excluded file's edit keeps it.
+        let spec = CopySpec(sources: ["dir3"], destination: "/3/", excludes: ["*.mp3"])
+        let d0 = try Copier.sourceDigest(spec, from: ctx)
+        c.file("dir3/file-301.mp3", "changed")
+        #expect(try Copier.sourceDigest(spec, from: try BuildContext(directory: c.path)) == d0)
+    }
+}

@@ -40,6 +40,7 @@ public enum Copier {
     }
 
     static func matches(_ spec: CopySpec, from source: BuildContext) throws -> [Match] {
+        let excludes = try excludeSet(spec)
         var out: [Match] = []
         for pattern in spec.sources where !RemoteSource.isURL(pattern) {
             var pivot = ""
@@ -56,7 +57,13 @@ public enum Copier {
             guard let found else {
                 throw spec.error(.notFound(path: pattern, inContext: source.isContext))
             }
-            out += found.map { Match(source: $0, pivot: pivot) }
+            // --exclude applies below each match (BuildKit); a matched *file* is also dropped
+            // when a pattern names it, so `COPY --exclude=*.txt hom* /d/` skips home.txt as
+            // documented. Matched directories stay (`ADD --exclude=* dir* /d` makes an empty /d).
+            out += found.filter { m in
+                guard let ex = excludes, m.stat.kind != .directory else { return true }
+                return !ex.matches(m.path) && !ex.matches(m.baseName)
+            }.map { Match(source: $0, pivot: pivot) }
         }
         return out
     }
