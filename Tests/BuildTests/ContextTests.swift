@@ -207,3 +207,26 @@ struct ContextIgnoreMatcherTests {
         #expect(try Copier.sourceDigest(CopySpec(sources: ["."], destination: "/w/"), from: try BuildContext(directory: t.path, filter: matcher)) == d0)
     }
 }
+
+@Suite("Symlinked parents inside the context")
+struct ContextParentLinkTests {
+    @Test func parentSymlinkInsideIsFollowedAndRelativeEscapeIsRefused() throws {
+        let t = TempTree("plink")
+        t.file("real/sub/f.txt", "f")
+        t.link("alias", to: "real")
+        t.link("abs", to: t.p("real"))
+        t.link("real/sub/out", to: "../../..")
+        let ctx = try BuildContext(directory: t.path)
+        #expect(try ctx.lookup("alias/sub/f.txt")?.resolved == "real/sub/f.txt")
+        #expect(try ctx.lookup("abs/sub/f.txt")?.resolved == "real/sub/f.txt")
+        #expect(try ctx.expand("alias/*/f.txt")?.map(\.resolved) == ["real/sub/f.txt"])
+        let err = try #require(throws: CopyError.self) {
+            try Copier.resolveSources(CopySpec(sources: ["real/sub/out/etc"], destination: "/x", line: 1), from: ctx)
+        }
+        guard case .outsideContext = err.kind else { Issue.record("wrong error \(err)"); return }
+        // Copying the directory copies the escaping link as a link, without following it.
+        let r = TempTree("plink-root")
+        try Copier.copy(CopySpec(sources: ["real"], destination: "/r/"), from: ctx, into: r.path)
+        #expect(try POSIX.readlink(r.p("r/sub/out")) == "../../..")
+    }
+}

@@ -146,6 +146,8 @@ final class TreeWriter {
             do { names = try POSIX.listDirectory(src) } catch { throw spec.error(.io(error.description)) }
             for name in names {
                 let childSrc = POSIX.join(src, name)
+                // Never copy the target into itself (a context that contains the step's root).
+                if childSrc == root { continue }
                 let childFilter = filterRel.isEmpty ? name : filterRel + "/" + name
                 let childSub = subRel.isEmpty ? name : subRel + "/" + name
                 guard let cst = try? FileStat.lstat(childSrc) else { continue }
