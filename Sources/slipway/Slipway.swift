@@ -35,6 +35,7 @@ struct Debug: AsyncParsableCommand {
         abstract: "Inspect Slipway's internals.",
         subcommands: [
             DebugParse.self,
+            DebugContext.self,
         ]
     )
 }

@@ -84,3 +84,39 @@ struct CacheKeyTests {
         #expect(try key(t) != k0)
     }
 }
+
+@Suite("Digest memo kept between builds")
+struct CacheKeyMemoTests {
+    @Test func savedMemoIsReusedAndEditsStillInvalidate() throws {
+        let t = TempTree("memo-file")
+        t.file("src/a.txt", "alpha")
+        t.file("src/b.txt", "beta")
+        let store = TempTree("memo-store")
+        let memoFile = store.p("context.memo")
+        let spec = CopySpec(sources: ["src"], destination: "/s/")
+        let first = try BuildContext(directory: t.path)
+        let d0 = try Copier.sourceDigest(spec, from: first)
+        try first.memo.save(memoFile, racyWindow: -1)
+
+        // The next build trusts the memo for unchanged files: prove it by planting a digest.
+        let planted = try String(contentsOfFile: memoFile, encoding: .utf8)
+            .replacingOccurrences(of: Digest.sha256("alpha").encoded, with: String(repeating: "0", count: 64))
+        try planted.write(toFile: memoFile, atomically: true, encoding: .utf8)
+        let second = try BuildContext(directory: t.path)
+        second.loadDigestMemo(from: memoFile)
+        #expect(try Copier.sourceDigest(spec, from: second) != d0, "the remembered digest was used, not the file")
+
+        // An edit (new ctime) is never served from the memo, even with the old mtime and size.
+        let third = try BuildContext(directory: t.path)
+        third.loadDigestMemo(from: memoFile)
+        t.file("src/a.txt", "ALPHA")
+        t.touch("src/a.txt", seconds: 1_000)
+        let edited = try BuildContext(directory: t.path)
+        #expect(try Copier.sourceDigest(spec, from: third) == Copier.sourceDigest(spec, from: edited))
+        #expect(try Copier.sourceDigest(spec, from: third) != d0)
+
+        // Files changed in the last seconds are not saved (racy entries).
+        try first.saveDigestMemo(to: memoFile)
+        #expect(try String(contentsOfFile: memoFile, encoding: .utf8).isEmpty)
+    }
+}

@@ -38,6 +38,17 @@ public final class BuildContext: Sendable {
         self.isContext = false
     }
 
+    /// Loads file digests remembered by an earlier build (see `saveDigestMemo`), so unchanged
+    /// files are not read again. A missing or unreadable file is ignored.
+    public func loadDigestMemo(from file: String) {
+        memo.load(file)
+    }
+
+    /// Saves the file digests computed so far (atomically) for the next build.
+    public func saveDigestMemo(to file: String) throws {
+        try memo.save(file)
+    }
+
     // MARK: - Walking
 
     /// Visits every visible entry below `relative` (not the start itself), depth first in
