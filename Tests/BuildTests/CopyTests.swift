@@ -375,3 +375,37 @@ struct CopyExcludeTests {
         #expect(try Copier.sourceDigest(spec, from: try BuildContext(directory: c.path)) == d0)
     }
 }
+
+@Suite("COPY --parents with ** and flag validation")
+struct CopyParentsTests {
+    @Test func doubleStarUnderParents() throws {
+        let c = TempTree("dstar")
+        c.file("src/a.txt", "a"); c.file("src/x/b.txt", "b"); c.file("src/x/y/c.txt", "c"); c.file("src/x/y/d.md", "d")
+        let ctx = try BuildContext(directory: c.path)
+        let r = TempTree("dstar-root")
+        try Copier.copy(CopySpec(sources: ["./src/**/*.txt"], destination: "/parents/", parents: true), from: ctx, into: r.path)
+        #expect(r.read("parents/src/a.txt") == "a")
+        #expect(r.read("parents/src/x/b.txt") == "b")
+        #expect(r.read("parents/src/x/y/c.txt") == "c")
+        #expect(!r.exists("parents/src/x/y/d.md"))
+        try Copier.copy(CopySpec(sources: ["src/x/**"], destination: "/all/", parents: true), from: ctx, into: r.path)
+        #expect(r.read("all/src/x/y/d.md") == "d" && r.read("all/src/x/b.txt") == "b")
+        // Without --parents, `**` is Go's `*` twice: one segment.
+        #expect(try ctx.expand("src/**/*.txt")?.map(\.path) == ["src/x/b.txt"])
+    }
+
+    @Test func checksumRules() throws {
+        let c = TempTree("cks")
+        c.file("a.txt", "a")
+        let ctx = try BuildContext(directory: c.path)
+        let r = TempTree("cks-root")
+        let sum = Digest.sha256("a").description
+        for (spec, message) in [
+            (CopySpec(sources: ["a.txt"], destination: "/x", checksum: sum, line: 2), "checksum can't be specified for COPY"),
+            (CopySpec(sources: ["a.txt"], destination: "/x", isAdd: true, checksum: sum, line: 2), "checksum requires HTTP(S) or Git sources"),
+        ] {
+            let err = try #require(throws: CopyError.self) { try Copier.copy(spec, from: ctx, into: r.path) }
+            #expect(err.description == "Dockerfile:2: \(spec.instructionName) failed: \(message)")
+        }
+    }
+}

@@ -39,7 +39,18 @@ public enum Copier {
         }
     }
 
+    /// The flag combinations BuildKit rejects before doing anything (dockerfile2llb).
+    static func validate(_ spec: CopySpec) throws {
+        guard let c = spec.checksum, !c.isEmpty else { return }
+        if !spec.isAdd { throw spec.error(.invalidOption("checksum can't be specified for COPY")) }
+        if spec.sources.count != 1 { throw spec.error(.invalidOption("checksum can't be specified for multiple sources")) }
+        if !spec.sources.allSatisfy(RemoteSource.isURL) {
+            throw spec.error(.invalidOption("checksum requires HTTP(S) or Git sources"))
+        }
+    }
+
     static func matches(_ spec: CopySpec, from source: BuildContext) throws -> [Match] {
+        try validate(spec)
         let excludes = try excludeSet(spec)
         var out: [Match] = []
         for pattern in spec.sources where !RemoteSource.isURL(pattern) {
@@ -53,7 +64,7 @@ public enum Copier {
                 }
             }
             let found: [ResolvedSource]?
-            do { found = try source.expand(full) } catch let e as ContextError { throw map(e, spec) }
+            do { found = try source.expand(full, doubleStar: spec.parents) } catch let e as ContextError { throw map(e, spec) }
             guard let found else {
                 throw spec.error(.notFound(path: pattern, inContext: source.isContext))
             }

@@ -145,6 +145,7 @@ extension Copier {
     /// Throws `CopyError`.
     @discardableResult
     public static func perform(_ spec: CopySpec, from source: BuildContext, into target: String) async throws -> CopyReport {
+        try validate(spec)
         let urls = spec.sources.filter(RemoteSource.isURL)
         if !urls.isEmpty && !spec.isAdd {
             throw spec.error(.invalidOption("source can't be a URL for COPY; use ADD"))
