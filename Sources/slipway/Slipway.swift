@@ -37,6 +37,7 @@ struct Debug: AsyncParsableCommand {
             DebugParse.self,
             DebugExpand.self,
             DebugIgnore.self,
+            DebugContext.self,
         ]
     )
 }
