@@ -25,6 +25,10 @@ struct Slipway: AsyncParsableCommand {
             AnalyzeCommand.self,
             CompareCommand.self,
             LintCommand.self,
+            LoginCommand.self,
+            LogoutCommand.self,
+            PullCommand.self,
+            PushCommand.self,
         ]
     )
 }
