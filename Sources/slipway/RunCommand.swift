@@ -1,6 +1,7 @@
 import ArgumentParser
 import Build
 import Foundation
+import OCI
 
 /// `slipway run`: runs an image's entrypoint/cmd (or the given command) in the OCI runtime, over
 /// an overlay snapshot of its layers, with host networking and this terminal's stdio — to check
@@ -10,6 +11,8 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a command in a new container from an image.")
+
+    @OptionGroup var store: StoreOptions
 
     @Flag(name: .long, help: "Remove the container when it exits (always done).")
     var rm = false
@@ -35,8 +38,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Run over this root filesystem directory instead of an image (repeat for layers, topmost first).", visibility: .hidden))
     var rootfs: [String] = []
 
-    @Argument(parsing: .captureForPassthrough, help: "IMAGE [ARG...]")
-    var words: [String] = []
+    @Argument(help: "The image to run (name, ID or digest).")
+    var image: String?
+
+    /// Everything after IMAGE belongs to the container's command, options included (Docker's rule).
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (default: the image's entrypoint and cmd).")
+    var command: [String] = []
 
     func run() async throws {
         guard let mode = NetworkMode(rawValue: network) else {
@@ -45,18 +52,42 @@ struct RunCommand: AsyncParsableCommand {
         let containerRuntime: ContainerRuntime
         do { containerRuntime = try ContainerRuntime.named(runtime) } catch { throw ValidationError("\(error)") }
 
-        var args = words
+        var args = command
         var lowers = rootfs
         var image = ImageRunDefaults()
+        let executor = RunExecutor(runtime: containerRuntime)
+        var layers: ImageLayers?
+        defer { layers?.remove() }
         if lowers.isEmpty {
-            guard !args.isEmpty else { throw ValidationError("missing IMAGE (usage: slipway run [OPTIONS] IMAGE [ARG...])") }
-            let reference = args.removeFirst()
-            throw ValidationError("image '\(reference)' not found: the local store is not available in this build yet (use --rootfs DIR)")
+            guard let reference = self.image else { throw Self.failure("missing IMAGE (usage: slipway run [OPTIONS] IMAGE [ARG...])") }
+            do {
+                let s = try store.open()
+                let stored = try s.resolve(reference)
+                let config = try s.config(of: stored)
+                let c = config.config ?? ContainerConfig()
+                image = ImageRunDefaults(entrypoint: c.entrypoint, cmd: c.cmd, env: c.env ?? [],
+                                         workingDir: c.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/", user: c.user ?? "")
+                let unpacked = try ImageLayers.unpack(stored, config: config, from: s, scratch: executor.scratchDirectory)
+                layers = unpacked
+                lowers = unpacked.lowerDirs
+            } catch let e as ExitCode {
+                throw e
+            } catch let e as ValidationError {
+                throw Self.failure(e.message)
+            } catch {
+                throw Self.failure("\(error)")
+            }
+        } else if let first = self.image {
+            args.insert(first, at: 0)   // with --rootfs there is no IMAGE: all words are the command
         }
         lowers = lowers.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
-        if let entrypoint { image.entrypoint = entrypoint.isEmpty ? [] : [entrypoint] ; if args.isEmpty { image.cmd = [] } }
+        if let entrypoint {
+            // Docker: --entrypoint replaces the entrypoint and drops the image's cmd.
+            image.entrypoint = entrypoint.isEmpty ? [] : [entrypoint]
+            image.cmd = []
+        }
         let argv = (image.entrypoint ?? []) + (args.isEmpty ? (image.cmd ?? []) : args)
-        guard !argv.isEmpty else { throw ValidationError("no command specified: the image has no entrypoint or cmd; give one after IMAGE") }
+        guard !argv.isEmpty else { throw Self.failure("no command specified: the image has no entrypoint or cmd; give one after IMAGE") }
 
         var environment = image.env
         for entry in env {
@@ -70,16 +101,22 @@ struct RunCommand: AsyncParsableCommand {
         }
         let spec = RunSpec(args: argv, env: environment, workingDir: workdir ?? image.workingDir,
                            user: user ?? image.user, network: mode, interactive: true)
-        let executor = RunExecutor(runtime: containerRuntime)
         let result: RunExecutor.ProcessResult
         do {
             result = try await executor.runEphemeral(spec, lowerDirs: lowers)
         } catch let error as RuntimeError {
-            // Docker's convention: 125 when the container could not be run at all.
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(125)
+            throw Self.failure("\(error)")
         }
         if result.exitCode != 0 { throw ExitCode(result.exitCode) }
+    }
+}
+
+extension RunCommand {
+    /// Prints `error: message` and returns Docker's status for "the container could not be run
+    /// at all" (125), which a command's own exit codes cannot be confused with.
+    static func failure(_ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        return ExitCode(125)
     }
 }
 
@@ -90,4 +127,35 @@ struct ImageRunDefaults {
     var env: [String] = []
     var workingDir = "/"
     var user = ""
+}
+
+/// An image's layers extracted in overlay-lower form for one run, removed afterwards.
+/// (Each layer is extracted into a private directory under the scratch directory, registered
+/// for cleanup; once the store keeps unpacked snapshots, use those instead.)
+struct ImageLayers {
+    var lowerDirs: [String]
+    var directory: String
+
+    static func unpack(_ image: StoredImage, config: ImageConfig, from store: ImageStore, scratch: String) throws -> ImageLayers {
+        let records = try store.layerRecords(of: image)
+        let directory = try OverlaySnapshot.makeScratchDirectory(in: scratch, prefix: "layers-")
+        var dirs: [String] = []
+        do {
+            for (index, record) in records.enumerated() {
+                let dir = directory + "/\(index)"
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+                let result = try LayerApplier(mode: .overlayLower).apply(blob: store.blobPath(record.digest), to: dir)
+                if index < config.rootfs.diffIDs.count, result.diffID != config.rootfs.diffIDs[index] {
+                    throw ValidationError("layer \(index) of \(image.configDigest) does not match the image config (diff ID \(result.diffID), expected \(config.rootfs.diffIDs[index])): run `slipway fsck`")
+                }
+                dirs.append(dir)
+            }
+        } catch {
+            OverlaySnapshot.removeScratchDirectory(directory)
+            throw error
+        }
+        return ImageLayers(lowerDirs: dirs.reversed(), directory: directory)
+    }
+
+    func remove() { OverlaySnapshot.removeScratchDirectory(directory) }
 }

@@ -9,6 +9,7 @@ struct Slipway: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Debug.self,
+            BuildCommand.self,
             ImagesCommand.self,
             TagCommand.self,
             RmiCommand.self,
@@ -16,6 +17,7 @@ struct Slipway: AsyncParsableCommand {
             HistoryCommand.self,
             FsckCommand.self,
             PruneCommand.self,
+            Outline.self,
             ImportCommand.self,
             SaveCommand.self,
             LoadCommand.self,
@@ -23,7 +25,6 @@ struct Slipway: AsyncParsableCommand {
             AnalyzeCommand.self,
             CompareCommand.self,
             LintCommand.self,
-            Outline.self,
         ]
     )
 }

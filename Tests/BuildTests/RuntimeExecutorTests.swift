@@ -13,9 +13,13 @@ struct RuntimeExecutorTests {
         defer { FileTree.removeAll(scratch) }
         let lines = RuntimeFixture.Lines()
         let step = try await RuntimeFixture.executor(scratch: scratch)
-            .runStep(RunSpec(args: RunSpec.shellForm("echo hi; echo err >&2")), lowerDirs: [rootfs], output: lines.append)
+            .runStep(RunSpec(args: RunSpec.shellForm("echo hi; echo err >&2; stat -c %Y /etc")), lowerDirs: [rootfs], output: lines.append)
         defer { step.remove() }
         #expect(lines.all.contains(OutputLine(stream: .stdout, text: "hi")))
+        // /etc/hosts is a stub in a layer above the image's /etc; /etc itself keeps its metadata.
+        var st = stat()
+        #expect(lstat(rootfs + "/etc", &st) == 0)
+        #expect(lines.all.filter { $0.stream == .stdout }.last?.text == String(st.st_mtim.tv_sec))
         #expect(lines.all.contains(OutputLine(stream: .stderr, text: "err")))
         // The runtime's mount points (/etc/hosts, /etc/resolv.conf are missing in busybox) must
         // not leak into the layer: nothing changed.
@@ -117,11 +121,16 @@ struct RuntimeExecutorTests {
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
     }
 
-    @Test func cancellationKillsContainerAndCleansUp() async throws {
+    @Test(arguments: ContainerRuntime.Kind.allCases)
+    func cancellationKillsContainerAndCleansUp(kind: ContainerRuntime.Kind) async throws {
         guard let rootfs = Self.ready() else { return }
+        guard ChildProcess.which(kind.rawValue) != nil else {
+            print("skipping cancellation test: \(kind.rawValue) is not installed")
+            return
+        }
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
-        let executor = try RuntimeFixture.executor(scratch: scratch)
+        let executor = try RuntimeFixture.executor(kind, scratch: scratch)
         let lines = RuntimeFixture.Lines()
         let started = Date()
         let task = Task {
@@ -136,6 +145,25 @@ struct RuntimeExecutorTests {
         let outcome = await task.result
         #expect(Date().timeIntervalSince(started) < 20)
         #expect(throws: CancellationError.self) { try outcome.get() }
+        #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
+        #expect((FileTree.entries(scratch) ?? ["?"]).isEmpty)
+        #expect(!executor.runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
+    }
+
+    @Test func cancellationRightAfterStartIsNotLost() async throws {
+        guard let rootfs = Self.ready() else { return }
+        let scratch = try RuntimeFixture.scratch()
+        defer { FileTree.removeAll(scratch) }
+        let executor = try RuntimeFixture.executor(scratch: scratch)
+        for delay in [0, 5, 15] as [UInt64] {
+            let started = Date()
+            let task = Task { try await executor.runStep(RunSpec(args: ["/bin/sleep", "60"]), lowerDirs: [rootfs]) }
+            try await Task.sleep(nanoseconds: delay * 1_000_000)
+            task.cancel()
+            let outcome = await task.result
+            #expect(throws: CancellationError.self) { try outcome.get() }
+            #expect(Date().timeIntervalSince(started) < 15, "cancel after \(delay) ms took too long")
+        }
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
         #expect((FileTree.entries(scratch) ?? ["?"]).isEmpty)
         #expect(!executor.runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })

@@ -52,7 +52,7 @@ import Glibc
         #expect(try Fixtures.slipway(bin, root: root, ["images"]).stdout.contains("big "))
     }
 
-    @Test func concurrentWritersAndPruneKeepTheStoreValid() async throws {
+    @Test func concurrentWritersAndPruneKeepTheStoreValid() throws {
         guard let bin = Fixtures.slipwayBinary else { return }
         let dir = try Fixtures.scratch("concurrent")
         defer { Fixtures.removeScratch(dir) }
@@ -62,14 +62,22 @@ import Glibc
             try Fixtures.tarball(of: rootfs, to: dir + "/r\(i).tar")
         }
         let root = dir + "/store"
-        let results = try await withThrowingTaskGroup(of: Int32.self) { group in
-            for i in 0..<3 {
-                group.addTask { try Fixtures.slipway(bin, root: root, ["import", dir + "/r\(i).tar", "img:\(i)"]).status }
-                group.addTask { try Fixtures.slipway(bin, root: root, ["prune"]).status }
+        // Start every writer and collector at once, then wait for all of them.
+        var processes: [Process] = []
+        for i in 0..<3 {
+            for args in [["import", dir + "/r\(i).tar", "img:\(i)"], ["prune"]] {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: bin)
+                p.arguments = args + ["--root", root]
+                p.standardOutput = FileHandle.nullDevice
+                p.standardError = FileHandle.nullDevice
+                try p.run()
+                processes.append(p)
             }
-            var all: [Int32] = []
-            for try await s in group { all.append(s) }
-            return all
+        }
+        let results = processes.map { p -> Int32 in
+            p.waitUntilExit()
+            return p.terminationStatus
         }
         #expect(results.allSatisfy { $0 == 0 }, "\(results)")
         let list = try Fixtures.slipway(bin, root: root, ["images", "-q"]).stdout.split(separator: "\n")

@@ -77,6 +77,14 @@ public final class CleanupRegistry: Sendable {
         if let resource { Self.remove(resource) }
     }
 
+    /// Removes the directory resource registered for `path` now (or just the path if none is).
+    public func cleanUp(path: String) {
+        state.withLock { state in
+            state.items.removeAll { if case .directory(path) = $0.1 { return true }; return false }
+        }
+        FileTree.removeAll(path)
+    }
+
     /// Number of live resources (for tests and diagnostics).
     public var liveCount: Int { state.withLock { $0.items.count } }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Synchronization
+import Foundation
 
 /// A writable overlayfs view of a stack of read-only layer directories, for one RUN step.
 ///
@@ -50,6 +51,17 @@ public final class OverlaySnapshot: Sendable {
         }
     }
 
+    /// A private directory `base/prefix<random>` registered for cleanup (removed on exit or
+    /// signal if the caller does not remove it first with `removeScratchDirectory`).
+    public static func makeScratchDirectory(in base: String, prefix: String) throws -> String {
+        try FileTree.makeRegisteredDirectory(in: base, prefix: prefix).1
+    }
+
+    /// Removes a directory made by `makeScratchDirectory` (and forgets it).
+    public static func removeScratchDirectory(_ path: String) {
+        CleanupRegistry.shared.cleanUp(path: path)
+    }
+
     public var isMounted: Bool { state.withLock { $0.mountToken != nil } }
 
     /// Mounts the overlay at `mergedDir`. `extraTopLowers` go above `lowerDirs` (the run
@@ -63,15 +75,31 @@ public final class OverlaySnapshot: Sendable {
                 try FileTree.makeDirectory(empty)
                 lowers = [empty]
             }
-            var data = Self.options(lowers: lowers, upper: upperDir, work: workDir)
-            if data.utf8.count > Self.maxMountData {
-                data = Self.options(lowers: try shortLinks(lowers), upper: upperDir, work: workDir)
-                if data.utf8.count > Self.maxMountData { throw RuntimeError.tooManyLayers(count: lowers.count) }
-            }
             let merged = mergedDir
+            let data = Self.options(lowers: lowers, upper: upperDir, work: workDir)
+            if data.utf8.count <= Self.maxMountData {
+                let (token, _) = try CleanupRegistry.shared.register(.mount(merged)) {
+                    guard Glibc.mount("overlay", merged, "overlay", 0, data) == 0 else {
+                        throw RuntimeError.system(operation: "mount overlay (\(lowers.count) lower layers) on", path: merged, errno: errno)
+                    }
+                }
+                state.mountToken = token
+                return
+            }
+            // Too long for one page: mount with paths relative to a directory of short symlinks
+            // (`l/0`, `l/1`, ...), as containerd does. The kernel resolves relative lowerdirs from
+            // the mounting process's cwd, and chdir is process-wide, so a helper mounts from there.
+            let links = try shortLinks(lowers)
+            let relative = Self.options(lowers: links, upper: "../upper", work: "../work")
+            guard relative.utf8.count <= Self.maxMountData else { throw RuntimeError.tooManyLayers(count: lowers.count) }
+            guard let mountTool = ChildProcess.which("mount") else { throw RuntimeError.runtimeNotFound("mount") }
+            let script = "cd \"$1\" && exec \"$2\" -t overlay overlay -o \"$3\" \"$4\""
+            let linkDir = directory + "/l"
             let (token, _) = try CleanupRegistry.shared.register(.mount(merged)) {
-                guard Glibc.mount("overlay", merged, "overlay", 0, data) == 0 else {
-                    throw RuntimeError.system(operation: "mount overlay (\(lowers.count) lower layers) on", path: merged, errno: errno)
+                let result = try ChildProcess.runCapturing(["/bin/sh", "-c", script, "sh", linkDir, mountTool, relative, merged])
+                guard result.code == 0 else {
+                    throw RuntimeError.system(operation: "mount overlay (\(lowers.count) lower layers): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines)); on",
+                                              path: merged, errno: EINVAL)
                 }
             }
             state.mountToken = token
@@ -92,16 +120,17 @@ public final class OverlaySnapshot: Sendable {
             + ",workdir=" + escape(work) + ",index=off,redirect_dir=off,metacopy=off,xino=off"
     }
 
-    /// Symlinks `directory/l/<n>` → each lower, so the option string stays short: the kernel
-    /// follows them at mount time and keeps no reference to the names afterwards.
+    /// Symlinks `directory/l/<n>` → each lower; returns the names `<n>`. The kernel follows them
+    /// at mount time and keeps no reference to the names afterwards.
     private func shortLinks(_ lowers: [String]) throws -> [String] {
         let links = directory + "/l"
         try FileTree.makeDirectory(links)
         return try lowers.enumerated().map { index, lower in
-            let link = links + "/" + String(index, radix: 36)
+            let name = String(index, radix: 36)
+            let link = links + "/" + name
             unlink(link)
             guard symlink(lower, link) == 0 else { throw RuntimeError.system(operation: "symlink", path: link, errno: errno) }
-            return link
+            return name
         }
     }
 

@@ -125,7 +125,7 @@ public struct RunExecutor: Sendable {
             }
         } onCancel: {
             // Killing the container ends `runtime run`, which ends the wait above.
-            Thread { ChildProcess.runQuietly(runtime.command(["kill", id, "KILL"])) }.start()
+            Thread { Self.stop(id: id, runtime: runtime, pid: pid) }.start()
         }
 
         // `runtime run` deletes the container when its process exits; only a killed or failed
@@ -137,6 +137,19 @@ public struct RunExecutor: Sendable {
         }
         if Task.isCancelled { throw CancellationError() }
         return result
+    }
+
+    /// Kills container `id`. Cancellation can come before the runtime has created it (then
+    /// `kill` fails and would be lost), so retry until it works or `runtime run` has ended; after
+    /// 5 s kill the runtime process itself (runc's init child dies with it).
+    static func stop(id: String, runtime: ContainerRuntime, pid: CleanupRegistry.PIDBox) {
+        for _ in 0..<100 {
+            if pid.value.load(ordering: .acquiring) == 0 { return }
+            if ChildProcess.runQuietly(runtime.command(["kill", id, "KILL"])) == 0 { return }
+            usleep(50_000)
+        }
+        let p = pid.value.load(ordering: .acquiring)
+        if p > 0 { kill(p, SIGKILL) }
     }
 
     // MARK: - Bundle
@@ -241,6 +254,7 @@ public struct RunExecutor: Sendable {
         guard !missing.isEmpty else { return nil }
         let root = snapshot.directory + "/init"
         try FileTree.makeDirectory(root)
+        var copyMetadata: [(source: String, host: String)] = []
         for point in missing {
             let components = point.path.split(separator: "/").map(String.init)
             var prefix = ""
@@ -256,15 +270,18 @@ public struct RunExecutor: Sendable {
                 if lstat(host, &st) == 0 { continue }
                 try FileTree.makeDirectory(host)
                 if !last, let source = lowers.lazy.map({ $0 + prefix }).first(where: { var s = stat(); return lstat($0, &s) == 0 }) {
-                    var s = stat()
-                    if lstat(source, &s) == 0, (s.st_mode & S_IFMT) == S_IFDIR {
-                        chmod(host, s.st_mode & 0o7777)
-                        lchown(host, s.st_uid, s.st_gid)
-                        var times = [s.st_atim, s.st_mtim]
-                        utimensat(AT_FDCWD, host, &times, AT_SYMLINK_NOFOLLOW)
-                    }
+                    copyMetadata.append((source, host))
                 }
             }
+        }
+        // After all stubs exist (creating them touched their parents' mtimes), deepest first.
+        for (source, host) in copyMetadata.reversed() {
+            var s = stat()
+            guard lstat(source, &s) == 0, (s.st_mode & S_IFMT) == S_IFDIR else { continue }
+            chmod(host, s.st_mode & 0o7777)
+            lchown(host, s.st_uid, s.st_gid)
+            var times = [s.st_atim, s.st_mtim]
+            utimensat(AT_FDCWD, host, &times, AT_SYMLINK_NOFOLLOW)
         }
         return root
     }

@@ -54,7 +54,7 @@ extension ParsedDockerfile {
                 return (.index, i.flatMap { $0 < stages.count ? $0 : nil })
             }
             if let s = stages.first(where: { $0.name?.lowercased() == x.lowercased() }) { return (.stage, s.index) }
-            if x.contains("$") { return (.variable, nil) }
+            if x.hasByte("$") { return (.variable, nil) }
             return (.image, nil)
         }
         var current = -1

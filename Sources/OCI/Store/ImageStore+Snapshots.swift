@@ -8,13 +8,16 @@ extension ImageStore {
     /// form (whiteouts as 0:0 character devices, opaque directories marked with
     /// `trusted.overlay.opaque=y`), ready to be stacked as an overlay `lowerdir`. Extracted once
     /// into a temp directory, verified against the diff ID, synced, and renamed to
-    /// `snapshots/<hex>`; later calls return that path at once. Treat it as read-only.
+    /// `snapshots/<hex>`; later calls return that path at once. Treat it as read-only; it stays while this process
+    /// runs (a lease) and afterwards while any image or cache record uses the layer.
     public func unpackedLayerPath(diffID: Digest) throws -> String {
         let path = snapshotsDirectory + "/" + diffID.encoded
-        if StoreFS.isDirectory(path) { return path }
+        // The lease keeps the layer record, and so its snapshot, from a concurrent collection
+        // for as long as this process runs.
         guard let layer = try layerRecord(diffID: diffID), try lease(layer.digest) else {
             throw StoreError.invalid("no layer with diff ID \(diffID) is in the store")
         }
+        if StoreFS.isDirectory(path) { return path }
         let tmp = StoreFS.tempPath(in: snapshotsDirectory, suffix: ".d")
         try StoreFS.check(mkdir(tmp, 0o755), "mkdir", tmp)
         do {

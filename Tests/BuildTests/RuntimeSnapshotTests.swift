@@ -1,0 +1,153 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Testing
+@testable import Build
+import CLinux
+
+@Suite("RuntimeSnapshot")
+struct RuntimeSnapshotTests {
+    static var isRoot: Bool {
+        if getuid() == 0 { return true }
+        print("skipping snapshot test: needs root")
+        return false
+    }
+
+    @Test func scratchHasNoLowerAndRecordsWrites() throws {
+        guard Self.isRoot else { return }
+        let scratch = try RuntimeFixture.scratch()
+        defer { FileTree.removeAll(scratch) }
+        let snapshot = try OverlaySnapshot(lowerDirs: [], in: scratch)
+        try snapshot.mount()
+        #expect(snapshot.isMounted)
+        #expect(RuntimeFixture.overlayMounts(under: scratch) == [snapshot.mergedDir])
+        #expect(FileTree.entries(snapshot.mergedDir) == [])
+        #expect(!snapshot.hasChanges())
+        try FileTree.write("x", to: snapshot.mergedDir + "/file")
+        try snapshot.unmount()
+        #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
+        #expect(snapshot.hasChanges())
+        #expect(FileTree.read(snapshot.upperDir + "/file") == "x")
+        snapshot.remove()
+        #expect(access(snapshot.directory, F_OK) != 0)
+        snapshot.remove()   // idempotent
+    }
+
+    @Test func mountOptionsDisableRedirectMetacopyIndex() throws {
+        guard Self.isRoot else { return }
+        let scratch = try RuntimeFixture.scratch()
+        defer { FileTree.removeAll(scratch) }
+        let lower = scratch + "/lower"
+        try FileTree.makeDirectories(lower + "/dir/sub")
+        try FileTree.write("a", to: lower + "/dir/sub/f")
+        let snapshot = try OverlaySnapshot(lowerDirs: [lower], in: scratch)
+        defer { snapshot.remove() }
+        try snapshot.mount()
+        let line = (FileTree.read("/proc/self/mounts") ?? "").split(separator: "\n").first { $0.contains(snapshot.mergedDir) }
+        let options = line.map(String.init) ?? ""
+        #expect(!options.contains("redirect_dir=on") && !options.contains("metacopy=on") && !options.contains("index=on"), "\(options)")
+        // With redirect_dir off, renaming a lower directory copies it whole into the upper dir.
+        #expect(rename(snapshot.mergedDir + "/dir", snapshot.mergedDir + "/moved") == 0 || errno == EXDEV)
+        chmod(snapshot.mergedDir + "/dir/sub/f", 0o600)   // exists only if rename failed with EXDEV
+        try snapshot.unmount()
+        var st = stat()
+        if lstat(snapshot.upperDir + "/moved", &st) == 0 {
+            #expect(FileTree.read(snapshot.upperDir + "/moved/sub/f") == "a", "a renamed dir must be a full copy")
+        } else {
+            // Metacopy off: a chmod copies the data too.
+            #expect(FileTree.read(snapshot.upperDir + "/dir/sub/f") == "a")
+        }
+    }
+
+    @Test func manyLayersWithLongPathsMount() throws {
+        guard Self.isRoot else { return }
+        let scratch = try RuntimeFixture.scratch()
+        defer { FileTree.removeAll(scratch) }
+        // 120 layers whose paths are ~100 bytes each: 12 KB of lowerdir, three times a page.
+        let long = scratch + "/" + String(repeating: "d", count: 60)
+        var lowers: [String] = []
+        for i in 0..<120 {
+            let dir = long + "/layer-\(String(format: "%04d", i))-" + String(repeating: "x", count: 20)
+            try FileTree.makeDirectories(dir)
+            try FileTree.write("\(i)", to: dir + "/file-\(i)")
+            try FileTree.write("\(i)", to: dir + "/shadowed")
+            lowers.insert(dir, at: 0)   // topmost first: the last one written is on top
+        }
+        #expect(lowers.joined(separator: ":").utf8.count > 3 * 4096)
+        let snapshot = try OverlaySnapshot(lowerDirs: lowers, in: scratch)
+        defer { snapshot.remove() }
+        try snapshot.mount()
+        #expect(FileTree.read(snapshot.mergedDir + "/file-0") == "0")
+        #expect(FileTree.read(snapshot.mergedDir + "/file-119") == "119")
+        #expect(FileTree.read(snapshot.mergedDir + "/shadowed") == "119")
+        try snapshot.unmount()
+        #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
+    }
+
+    @Test func lowerStackLookupHonoursWhiteoutsAndOpaqueDirs() throws {
+        guard Self.isRoot else { return }
+        let scratch = try RuntimeFixture.scratch()
+        defer { FileTree.removeAll(scratch) }
+        let bottom = scratch + "/bottom", top = scratch + "/top"
+        try FileTree.makeDirectories(bottom + "/etc/sub")
+        try FileTree.makeDirectories(bottom + "/opt/keep")
+        try FileTree.write("", to: bottom + "/etc/hosts")
+        try FileTree.write("", to: bottom + "/etc/sub/f")
+        try FileTree.makeDirectories(top + "/etc")
+        try FileTree.makeDirectories(top + "/opt")
+        mknod(top + "/etc/hosts", S_IFCHR, 0)   // whiteout
+        setxattr(top + "/opt", "trusted.overlay.opaque", "y", 1, 0)
+        let stack = [top, bottom]
+        #expect(LowerStack.lookup(stack, "/etc") == .directory)
+        #expect(LowerStack.lookup(stack, "/etc/hosts") == nil)
+        #expect(LowerStack.lookup(stack, "/etc/sub/f") == .file)
+        #expect(LowerStack.lookup(stack, "/opt/keep") == nil)
+        #expect(LowerStack.lookup([bottom], "/opt/keep") == .directory)
+        #expect(LowerStack.lookup(stack, "/proc") == nil)
+    }
+}
+
+@Suite("RuntimeUser")
+struct RuntimeUserTests {
+    let passwd = """
+    root:x:0:0:root:/root:/bin/sh
+    app:x:1000:1000:app:/home/app:/bin/sh
+    svc:x:999:999::/srv:/bin/false
+    """
+    let group = """
+    root:x:0:
+    staff:x:50:app,svc
+    app:x:1000:
+    svc:x:999:
+    audio:x:29:app
+    """
+
+    @Test func namesAndNumbersResolveLikeDocker() throws {
+        #expect(try ResolvedUser.resolve("", passwd: passwd, group: group) == ResolvedUser(uid: 0, gid: 0, home: "/root"))
+        #expect(try ResolvedUser.resolve("app", passwd: passwd, group: group)
+                == ResolvedUser(uid: 1000, gid: 1000, additionalGids: [50, 29], home: "/home/app"))
+        #expect(try ResolvedUser.resolve("1000", passwd: passwd, group: group)
+                == ResolvedUser(uid: 1000, gid: 1000, additionalGids: [50, 29], home: "/home/app"))
+        #expect(try ResolvedUser.resolve("4242", passwd: passwd, group: group) == ResolvedUser(uid: 4242, gid: 0, home: "/"))
+        #expect(try ResolvedUser.resolve("app:staff", passwd: passwd, group: group)
+                == ResolvedUser(uid: 1000, gid: 50, home: "/home/app"))
+        #expect(try ResolvedUser.resolve("svc:7", passwd: passwd, group: group) == ResolvedUser(uid: 999, gid: 7, home: "/srv"))
+        #expect(try ResolvedUser.resolve("5:6", passwd: nil, group: nil) == ResolvedUser(uid: 5, gid: 6, home: "/"))
+    }
+
+    @Test func unknownNamesAreClearErrors() {
+        #expect(throws: RuntimeError.self) { try ResolvedUser.resolve("nobody", passwd: passwd, group: group) }
+        #expect(throws: RuntimeError.self) { try ResolvedUser.resolve("app:wheel", passwd: passwd, group: group) }
+        do {
+            _ = try ResolvedUser.resolve("ghost", passwd: nil, group: nil)
+        } catch {
+            #expect("\(error)" == "unable to find user ghost: the image has no /etc/passwd")
+        }
+    }
+
+    @Test func shellFormUsesShell() {
+        #expect(RunSpec.shellForm("echo hi") == ["/bin/sh", "-c", "echo hi"])
+        #expect(RunSpec.shellForm("echo hi", shell: ["/bin/bash", "-eo", "pipefail", "-c"]) == ["/bin/bash", "-eo", "pipefail", "-c", "echo hi"])
+    }
+}
