@@ -55,4 +55,64 @@ struct InspectPredictionTests {
         #expect(error <= 0.15, "predicted \(m.predicted), real \(m.real)\n\(m.report)")
         #expect(m.report.contains("a static binary"), "\(m.report)")
     }
+
+    /// The article's Python example, adapted to Debian's python3 (no `python` alias, no ensurepip):
+    /// the builder compiles psycopg2 with gcc and the headers; the final stage installs libpq5
+    /// and copies the installed packages. Both stages use the same base image, so the real
+    /// difference is the build dependencies (gcc, headers, static libraries) and nothing else.
+    /// (Measured: 13.9 % over, mostly apt's pkgcache.bin, which the fixture base keeps and both
+    /// images carry, but which analyze rightly counts as a cache a clean final stage drops.)
+    static let pythonSingle = """
+        FROM python:3.12-bookworm
+        WORKDIR /app
+        RUN apt-get update && apt-get install -y --no-install-recommends \\
+        gcc libc6-dev libpq-dev python3-dev && rm -rf /var/lib/apt/lists/*
+        COPY requirements.txt ./
+        RUN pip3 install --no-cache-dir --break-system-packages --prefix=/opt/venv -r requirements.txt
+        ENV PYTHONPATH=/opt/venv/lib/python3.11/site-packages
+        COPY app/ ./app/
+        RUN useradd -r appuser
+        USER appuser
+        CMD ["python3", "-m", "app.main"]
+        """
+
+    static let pythonMulti = """
+        # ---- Build Stage ----
+        FROM python:3.12-bookworm AS builder
+        WORKDIR /app
+        RUN apt-get update && apt-get install -y --no-install-recommends \\
+        gcc libc6-dev libpq-dev python3-dev && rm -rf /var/lib/apt/lists/*
+        COPY requirements.txt ./
+        RUN pip3 install --no-cache-dir --break-system-packages --prefix=/opt/venv -r requirements.txt
+        # ---- Production Stage ----
+        FROM python:3.12-slim-bookworm
+        WORKDIR /app
+        RUN apt-get update && apt-get install -y --no-install-recommends \\
+        libpq5 && rm -rf /var/lib/apt/lists/*
+        COPY --from=builder /opt/venv /opt/venv
+        ENV PYTHONPATH=/opt/venv/lib/python3.11/site-packages
+        COPY app/ ./app/
+        RUN useradd -r appuser
+        USER appuser
+        CMD ["python3", "-m", "app.main"]
+        """
+
+    @Test("Python: gcc and headers in the single-stage image vs a builder stage")
+    func pythonPrediction() throws {
+        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
+        let s = try BuildSandbox()
+        try s.importFixture("debian-python", as: "python:3.12-bookworm")
+        try s.importFixture("debian-python", as: "python:3.12-slim-bookworm")
+        try s.write("requirements.txt", "psycopg2==2.9.9\n")
+        try s.write("app/__init__.py", "")
+        try s.write("app/main.py", "import psycopg2\nprint(psycopg2.__version__)\n")
+        try s.write(".dockerignore", "Dockerfile*\n")
+        guard let m = try measure(s, single: Self.pythonSingle, multi: Self.pythonMulti) else { return }
+        let error = abs(Double(m.predicted - m.real)) / Double(max(1, m.real))
+        print("Python: predicted saving \(m.predicted) bytes, real \(m.real) bytes, error \(String(format: "%.1f", error * 100)) %")
+        #expect(m.real > 50_000_000)
+        #expect(error <= 0.15, "predicted \(m.predicted), real \(m.real)\n\(m.report)")
+        let run = try BuildHarness.run([BuildHarness.binary, "run", "--root", s.store, "--rm", "app:multi"])
+        #expect(run.stdout.contains("2.9.9"), "the multi-stage image runs: \(run.combined)")
+    }
 }
