@@ -25,6 +25,7 @@ struct Slipway: AsyncParsableCommand {
             AnalyzeCommand.self,
             CompareCommand.self,
             LintCommand.self,
+            CacheCommand.self,
         ]
     )
 }
