@@ -29,6 +29,7 @@ struct Slipway: AsyncParsableCommand {
             LogoutCommand.self,
             PullCommand.self,
             PushCommand.self,
+            CacheCommand.self,
         ]
     )
 }
