@@ -25,6 +25,11 @@ struct Slipway: AsyncParsableCommand {
             AnalyzeCommand.self,
             CompareCommand.self,
             LintCommand.self,
+            LoginCommand.self,
+            LogoutCommand.self,
+            PullCommand.self,
+            PushCommand.self,
+            CacheCommand.self,
         ]
     )
 }
@@ -37,6 +42,7 @@ struct Debug: AsyncParsableCommand {
             DebugParse.self,
             DebugExpand.self,
             DebugIgnore.self,
+            DebugContext.self,
         ]
     )
 }
