@@ -409,3 +409,45 @@ struct CopyParentsTests {
         }
     }
 }
+
+@Suite("COPY type conflicts and ADD archive ownership")
+struct CopyConflictTests {
+    @Test func fileOverDirectoryAndDirectoryOverFileFail() throws {
+        let c = TempTree("conf")
+        c.file("a.txt", "a")
+        c.file("d/x", "x")
+        let r = TempTree("conf-root")
+        r.dir("app/a.txt")
+        r.file("file", "f")
+        r.file("merge/x/inner", "old")
+        let ctx = try BuildContext(directory: c.path)
+        let e1 = try #require(throws: CopyError.self) {
+            try Copier.copy(CopySpec(sources: ["d"], destination: "/file", line: 4), from: ctx, into: r.path)
+        }
+        #expect(e1.description == "Dockerfile:4: COPY failed: cannot copy to non-directory: /file")
+        // `COPY a.txt /app/` where /app/a.txt is a directory.
+        let e2 = try #require(throws: CopyError.self) {
+            try Copier.copy(CopySpec(sources: ["a.txt"], destination: "/app/"), from: ctx, into: r.path)
+        }
+        #expect(e2.description.contains("cannot replace directory /app/a.txt with a file"))
+        // A directory's contents replace a same-named directory's file-by-file only for files.
+        let e3 = try #require(throws: CopyError.self) {
+            try Copier.copy(CopySpec(sources: ["d"], destination: "/merge/"), from: ctx, into: r.path)
+        }
+        #expect(e3.description.contains("cannot replace directory /merge/x with a file"))
+    }
+
+    @Test func addArchiveWithChown() throws {
+        let c = TempTree("tarown")
+        let src = TempTree("tarown-src")
+        src.file("etc/app.conf", "conf")
+        #expect(sh("tar -C \(src.path) -czf \(c.p("conf.tgz")) etc") == 0)
+        let r = TempTree("tarown-root")
+        r.file("etc/passwd", "app:x:1000:1000::/:/bin/sh\n")
+        let ctx = try BuildContext(directory: c.path)
+        try Copier.copy(CopySpec(sources: ["conf.tgz"], destination: "/", chown: "app", isAdd: true), from: ctx, into: r.path)
+        #expect(r.read("etc/app.conf") == "conf")
+        #expect(r.stat("etc/app.conf").map { [$0.uid, $0.gid] } == [1000, 1000])
+        #expect(r.read("etc/passwd") == "app:x:1000:1000::/:/bin/sh\n", "existing files are kept (tar -x union)")
+    }
+}
