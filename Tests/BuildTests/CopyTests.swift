@@ -451,3 +451,63 @@ struct CopyConflictTests {
         #expect(r.read("etc/passwd") == "app:x:1000:1000::/:/bin/sh\n", "existing files are kept (tar -x union)")
     }
 }
+
+@Suite("ADD from git", .serialized)
+struct CopyGitTests {
+    @Test func addGitRepositoryOverDumbHTTP() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/git"),
+              FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else {
+            print("git or python3 not available; skipping ADD git test")
+            return
+        }
+        let repo = TempTree("gitrepo")
+        repo.file("README", "v1")
+        repo.file("bin/run.sh", "#!/bin/sh\n", mode: 0o775)
+        repo.file("docs/guide.md", "guide", mode: 0o600)
+        let git = "git -C \(repo.path) -c user.email=t@t -c user.name=t"
+        #expect(sh("git init -q -b main \(repo.path) && \(git) add -A && \(git) commit -qm one && \(git) tag v1 && echo v2 > \(repo.p("README")) && \(git) commit -qam two && \(git) update-server-info") == 0)
+        let server = try #require(CopyRemoteTests.Server(serving: repo.path))
+        let base = "http://127.0.0.1:\(server.port)/.git"
+        let c = TempTree("git-ctx")
+        let ctx = try BuildContext(directory: c.path)
+        let r = TempTree("git-root")
+
+        try await Copier.perform(CopySpec(sources: [base], destination: "/src", isAdd: true), from: ctx, into: r.path)
+        #expect(r.read("src/README") == "v2\n")
+        #expect(r.stat("src/bin/run.sh")?.permissions == 0o755)
+        #expect(r.stat("src/docs/guide.md")?.permissions == 0o644)
+        #expect(!r.exists("src/.git"))
+
+        try await Copier.perform(CopySpec(sources: [base + "#v1:docs"], destination: "/docs/", isAdd: true), from: ctx, into: r.path)
+        #expect(r.read("docs/guide.md") == "guide" && !r.exists("docs/README"))
+
+        try await Copier.perform(CopySpec(sources: [base + "#v1"], destination: "/kept", isAdd: true, keepGitDir: true), from: ctx, into: r.path)
+        #expect(r.read("kept/README") == "v1" && r.exists("kept/.git"))
+
+        // The digest is the commit: v1 and main differ, the same ref twice agrees.
+        let d1 = try await Copier.digest(CopySpec(sources: [base + "#v1"], destination: "/x", isAdd: true), from: ctx)
+        let d2 = try await Copier.digest(CopySpec(sources: [base], destination: "/x", isAdd: true), from: ctx)
+        #expect(d1 != d2)
+        #expect(try await Copier.digest(CopySpec(sources: [base + "#v1"], destination: "/x", isAdd: true), from: try BuildContext(directory: c.path)) == d1)
+
+        let bad = CopySpec(sources: [base + "#v1"], destination: "/x", isAdd: true, checksum: "deadbeef", line: 8)
+        let err = try await #require(throws: CopyError.self) { try await Copier.perform(bad, from: ctx, into: r.path) }
+        #expect(err.description.hasPrefix("Dockerfile:8: ADD failed: checksum mismatch for \(base): expected deadbeef, got "))
+        let copyGit = CopySpec(sources: [base], destination: "/x", line: 9)
+        let e2 = try await #require(throws: CopyError.self) { try await Copier.perform(copyGit, from: ctx, into: r.path) }
+        #expect(e2.description == "Dockerfile:9: COPY failed: source can't be a git ref for COPY; use ADD")
+    }
+
+    @Test("git ref parsing", arguments: [
+        ("https://github.com/moby/buildkit.git#v0.10.1:docs", "https://github.com/moby/buildkit.git", "v0.10.1", "docs"),
+        ("git@github.com:user/repo.git", "git@github.com:user/repo.git", "", ""),
+        ("https://example.com/file.tar.gz", "", "", ""),
+    ])
+    func parse(_ s: String, _ remote: String, _ ref: String, _ subdir: String) {
+        let g = GitRef.parse(s)
+        #expect(g?.remote ?? "" == remote)
+        #expect(g?.ref ?? "" == ref)
+        #expect(g?.subdir ?? "" == subdir)
+        #expect(RemoteSource.isURL(s) == remote.isEmpty)
+    }
+}

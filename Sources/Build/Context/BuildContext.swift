@@ -17,9 +17,12 @@ public final class BuildContext: Sendable {
     let memo = ContentMemo()
     /// ADD URLs fetched during this build (digest first, copy later): url + checksum → file.
     let downloads = Mutex<[String: DownloadedFile]>([:])
+    /// ADD git sources cloned during this build.
+    let gitCheckouts = Mutex<[String: GitCheckout]>([:])
 
     deinit {
         for file in downloads.withLock({ Array($0.values) }) { file.discard() }
+        for co in gitCheckouts.withLock({ Array($0.values) }) { co.discard() }
     }
 
     /// The build context at `directory`, seen through `filter` (.dockerignore).
