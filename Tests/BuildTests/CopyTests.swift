@@ -390,6 +390,11 @@ struct CopyParentsTests {
         #expect(!r.exists("parents/src/x/y/d.md"))
         try Copier.copy(CopySpec(sources: ["src/x/**"], destination: "/all/", parents: true), from: ctx, into: r.path)
         #expect(r.read("all/src/x/y/d.md") == "d" && r.read("all/src/x/b.txt") == "b")
+        // Parents reached through a symlinked directory are recreated as directories.
+        c.link("alias", to: "src")
+        try Copier.copy(CopySpec(sources: ["alias/x/b.txt"], destination: "/viaLink/", parents: true), from: ctx, into: r.path)
+        #expect(r.read("viaLink/alias/x/b.txt") == "b")
+        #expect(r.stat("viaLink/alias")?.kind == .directory)
         // Without --parents, `**` is Go's `*` twice: one segment.
         #expect(try ctx.expand("src/**/*.txt")?.map(\.path) == ["src/x/b.txt"])
     }
