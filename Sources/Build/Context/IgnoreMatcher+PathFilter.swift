@@ -22,7 +22,7 @@ extension BuildContext {
             matcher = try IgnoreMatcher.forBuild(dockerfileSpecific: specific, contextIgnore: general)
         } catch {
             let file = specific != nil ? (dockerfilePath ?? "") + ".dockerignore" : POSIX.join(contextDirectory, ".dockerignore")
-            throw ContextError.badPattern("\(file): \(error)")
+            throw ContextError.invalidIgnoreFile(path: file, message: "\(error)")
         }
         return try BuildContext(directory: contextDirectory, filter: matcher)
     }
