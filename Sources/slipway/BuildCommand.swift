@@ -3,6 +3,7 @@ import Build
 import Dockerfile
 import Foundation
 import OCI
+import Registry
 
 /// `slipway build`: docker buildx's flags, run by the Build engine without a daemon.
 struct BuildCommand: AsyncParsableCommand {
@@ -11,6 +12,7 @@ struct BuildCommand: AsyncParsableCommand {
         abstract: "Build an image from a Dockerfile (multi-stage, cached, parallel stages).")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var registry: RegistryOptions
 
     @Option(name: [.short, .customLong("tag")], help: ArgumentHelp("Name and tag for the image (repeatable).", valueName: "name:tag"))
     var tags: [String] = []
@@ -117,11 +119,16 @@ struct BuildCommand: AsyncParsableCommand {
         let scratch = imageStore.root + "/scratch"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let containerRuntime = try ContainerRuntime.named(runtime)
-        let engineStore = StoreEngineStore(store: imageStore)
+        var engineStore = StoreEngineStore(store: imageStore)
         let snapshotter = OverlaySnapshotter(scratchDirectory: scratch)
         let reporter = ProgressReporter(mode: mode)
-        if pull {
-            await reporter.emit(.note("--pull: no registry client yet; using the store's images"))
+        let access = registry.access
+        engineStore.alwaysPull = pull
+        engineStore.pull = { ref in
+            await reporter.emit(.note("pulling \(ref)"))
+            let reference = try ImageReference(parsing: ref)
+            let result = try await ImageTransfer(access: access).pull(reference, into: imageStore)
+            await reporter.emit(.note("pulled \(ref) (\(result.manifestDigest))"))
         }
         let engine = BuildEngine(store: engineStore, snapshotter: snapshotter,
                                  executor: RuntimeStepExecutor(executor: RunExecutor(runtime: containerRuntime, scratchDirectory: scratch)),
