@@ -67,7 +67,7 @@ EOF
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-stats() { sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f %.3f", m, v[1] }'; }
+stats() { sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f %.3f\n", m, v[1] }'; }
 
 # ---- slipway ----
 if ! "$BIN" images --root "$STORE" 2>/dev/null | grep -q golang; then
@@ -92,12 +92,16 @@ print(f"{total:.3f}")
 EOF
 )
 sw_overhead=$(awk -v a="$sw_cold" -v b="$sw_run" 'BEGIN { printf "%.3f", a - b }')
+: > "$WORK/sw.cpu"
 for i in $(seq "$RUNS"); do
-  a=$(now); "$BIN" build --root "$STORE" --progress quiet -t bench/go:prod "$WORK/ctx" >/dev/null; b=$(now)
+  a=$(now)
+  /usr/bin/time -a -o "$WORK/sw.cpu" -f "%U %S" "$BIN" build --root "$STORE" --progress quiet -t bench/go:prod "$WORK/ctx" >/dev/null
+  b=$(now)
   elapsed "$a" "$b"; echo
 done | stats > "$WORK/sw.stats"
 read -r sw_med sw_min < "$WORK/sw.stats"
-echo "slipway:  cold build ${sw_cold}s (RUN processes ${sw_run}s, builder overhead ${sw_overhead}s); no-change rebuild median ${sw_med}s min ${sw_min}s ($RUNS runs)"
+sw_cpu=$(awk '{ print $1 + $2 }' "$WORK/sw.cpu" | stats)
+echo "slipway:  cold build ${sw_cold}s (RUN processes ${sw_run}s, builder overhead ${sw_overhead}s); no-change rebuild median ${sw_med}s min ${sw_min}s, CPU median/min ${sw_cpu} s ($RUNS runs; load average $(cut -d' ' -f1 /proc/loadavg))"
 
 # ---- BuildKit (dockerd from Debian's docker.io) ----
 bk_med=""

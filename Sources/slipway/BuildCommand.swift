@@ -51,6 +51,15 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("type=image|oci|docker|local|tar[,dest=PATH]", valueName: "spec"))
     var output: String?
 
+    @Option(name: .customLong("secret"), help: ArgumentHelp("Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR (repeatable).", valueName: "spec"))
+    var secrets: [String] = []
+
+    @Option(name: .customLong("ssh"), help: ArgumentHelp("SSH agent socket for RUN --mount=type=ssh: default or ID=PATH (repeatable).", valueName: "spec"))
+    var ssh: [String] = []
+
+    @Option(name: .customLong("allow"), help: ArgumentHelp("Grant an entitlement: security.insecure (for RUN --security=insecure).", valueName: "entitlement"))
+    var allow: [String] = []
+
     @Argument(help: "The build context directory.")
     var context: String
 
@@ -119,8 +128,9 @@ struct BuildCommand: AsyncParsableCommand {
                                  copier: try ContextCopier(contextDirectory: contextDir, dockerfile: fileName),
                                  hooks: .dockerfile(lexer: graph.model.parsed.lexer, graph: graph), progress: reporter)
         let writeToStore = out.type == .image || out.type == .oci || out.type == .docker || !tags.isEmpty
-        let request = BuildRequest(plan: plan, contextDirectory: contextDir, buildArgs: args, noCache: noCache,
+        var request = BuildRequest(plan: plan, contextDirectory: contextDir, buildArgs: args, noCache: noCache,
                                    network: net, jobs: jobs, labels: labelValues, tags: tags, writeToStore: writeToStore)
+        request.extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root)
         let result: BuildResult
         do {
             result = try await engine.build(request)

@@ -15,6 +15,8 @@ public struct BuildRequest: Sendable {
     public var tags: [String]
     /// Writes the target into the store. False for `--output` types that only export.
     public var writeToStore: Bool
+    /// Secrets, SSH sockets, cache-mount store and entitlements for RUN --mount (Build/Mounts).
+    public var extensions = BuildExtensions()
 
     public init(plan: BuildPlan, contextDirectory: String, buildArgs: [String: String] = [:], noCache: Bool = false,
                 network: NetworkMode = .host, jobs: Int = 2, labels: [String: String] = [:], tags: [String] = [],

@@ -31,6 +31,7 @@ extension BuildPlan {
 
     static func plannedStep(_ step: Step, graph: StageGraph, stageIndex: Int, file: String) throws(BuildError) -> PlannedStep {
         let op: StepOp
+        var extras = RunExtras()
         func unsupported(_ what: String) -> BuildError {
             .stepFailed(file: file, line: step.startLine, instruction: text(step), reason: "\(what) is not supported yet")
         }
@@ -38,13 +39,18 @@ extension BuildPlan {
         case .from:
             throw unsupported("FROM inside a stage")
         case .run(let r):
-            if !r.mountSpecs.isEmpty { throw unsupported("RUN --mount") }
-            if r.security == "insecure" { throw unsupported("RUN --security=insecure") }
+            extras = Self.runExtras(r, graph: graph, stageIndex: stageIndex)
             var command = r.command.words
             if !r.heredocs.isEmpty, r.command.isShell {
                 // BuildKit: a single heredoc is the script; otherwise the shell gets the text.
                 if r.heredocs.count == 1, command.count == 1, command[0].trimmingCharacters(in: .whitespaces).hasPrefix("<<") {
                     command = [r.heredocs[0].effectiveContent]
+                    if command[0].hasPrefix("#!") {
+                        // With a shebang BuildKit runs the body as a file (/dev/pipes/NAME).
+                        let script = InlineScript(name: r.heredocs[0].name, data: command[0])
+                        extras.script = script
+                        command = [script.path]
+                    }
                 } else {
                     var t = command.joined(separator: " ")
                     for h in r.heredocs { t += "\n" + h.content + h.name }
@@ -114,7 +120,9 @@ extension BuildPlan {
         case .maintainer(let m):
             op = .maintainer(m)
         }
-        return PlannedStep(line: step.startLine, text: text(step), op: op)
+        var planned = PlannedStep(line: step.startLine, text: text(step), op: op)
+        planned.runExtras = extras
+        return planned
     }
 }
 
@@ -132,6 +140,10 @@ extension FrontendHooks {
             var planned = try BuildPlan.plannedStep(step, graph: graph, stageIndex: 0, file: graph.model.fileName)
             planned.line = line
             planned.text = "ONBUILD " + planned.text
+            if case .copy(var c) = planned.op {
+                c.line = line
+                planned.op = .copy(c)
+            }
             return planned
         })
     }

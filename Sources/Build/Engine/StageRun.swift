@@ -152,17 +152,29 @@ struct StageRun {
                 let runEnv = machine.runEnvironment
                 let user = machine.image.config.user
                 let workdir = machine.image.config.workingDir.isEmpty ? "/" : machine.image.config.workingDir
-                key = StepKey.chain(key, ["RUN", network.rawValue, user, workdir] + argv + ["\u{0}"] + runEnv)
+                let runMounts = try await resolveRunMounts(step, env: env, workdir: workdir)
+                key = StepKey.chain(key, ["RUN", network.rawValue, user, workdir] + argv + ["\u{0}"] + runEnv + runMounts.keyParts)
                 let shown = shellForm ? command.joined(separator: " ") : argv.joined(separator: " ")
-                let process = StepProcess(argv: argv, env: runEnv, user: user, workdir: workdir, network: network)
+                var process = StepProcess(argv: argv, env: runEnv, user: user, workdir: workdir, network: network)
                 let outcome = try await filesystemStep(key: key, label: label("RUN \(shown)"), layers: layers, step: step) {
                     lowers, stepID in
+                    let active = try await activateRunMounts(runMounts, line: step.line)
+                    process.mounts = active.binds
+                    process.tmpfs = active.tmpfs
+                    process.env += active.env
+                    process.insecure = runMounts.insecure
                     do {
-                        return try await runProcess(process, lowers: lowers, step: stepID)
+                        let snap = try await runProcess(process, lowers: lowers, step: stepID)
+                        await active.release()
+                        return snap
                     } catch let e as StepExitError {
+                        await active.release()
                         var tail = await engine.progress.tail(of: stepID, count: 15)
                         if tail.isEmpty { tail = e.tail }
                         throw BuildError.runFailed(file: file, line: step.line, command: shown, status: e.status, tail: tail)
+                    } catch {
+                        await active.release()
+                        throw error
                     }
                 }
                 if outcome.ran { executedRuns += 1 }

@@ -43,7 +43,11 @@ public struct StoreEngineStore: EngineStore {
         let dir = snapshotPath(layer)
         if FileManager.default.fileExists(atPath: dir) { return dir }
         let tmp = store.tmpDirectory + "/unpack-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: false)
+        // Registered, so that Ctrl-C during a long extraction leaves no half-unpacked directory.
+        let (token, _) = try CleanupRegistry.shared.register(.directory(tmp)) {
+            try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: false)
+        }
+        defer { CleanupRegistry.shared.release(token) }
         do {
             try unpack(store.blobPath(layer.digest), layer.mediaType, tmp)
             if rename(tmp, dir) != 0 {

@@ -134,7 +134,8 @@ struct ChildProcess {
             let n = poll(&pollfds, nfds_t(pollfds.count), -1)
             if n < 0 {
                 if errno == EINTR { continue }
-                break
+                for entry in fds { close(entry.fd) }
+                return
             }
             var closed: [Int] = []
             for i in pollfds.indices where pollfds[i].revents != 0 {

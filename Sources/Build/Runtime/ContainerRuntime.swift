@@ -32,7 +32,7 @@ public struct ContainerRuntime: Sendable, Equatable {
     /// Parses a `--runtime` value ("runc" or "crun").
     public static func named(_ name: String) throws -> ContainerRuntime {
         guard let kind = Kind(rawValue: name) else {
-            throw RuntimeError.invalidPath(path: name, reason: "unknown runtime; use runc or crun")
+            throw RuntimeError.unknownRuntime(name)
         }
         return try find(kind)
     }

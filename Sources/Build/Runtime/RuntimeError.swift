@@ -11,6 +11,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Sendable {
     case processFailed(command: [String], exitCode: Int32, lastLines: [String])
     /// The runtime binary (runc/crun) or a helper is missing.
     case runtimeNotFound(String)
+    /// `--runtime` named something other than runc or crun.
+    case unknownRuntime(String)
     /// A user or group named in USER / --user is not in the image.
     case unknownUser(spec: String, reason: String)
     /// The overlay mount options do not fit in a page even with shortened lower paths.
@@ -34,6 +36,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Sendable {
             return text
         case let .runtimeNotFound(name):
             return "container runtime '\(name)' not found in PATH (install it: apt-get install \(name))"
+        case let .unknownRuntime(name):
+            return "unknown runtime '\(name)': use runc or crun"
         case let .unknownUser(spec, reason):
             return "unable to find user \(spec): \(reason)"
         case let .tooManyLayers(count):
