@@ -4,17 +4,18 @@ import Inspect
 
 /// `slipway analyze IMAGE`: dive's efficiency figures, per-layer changes, and what a
 /// multi-stage build would drop; `--ci` turns thresholds into an exit code.
-struct AnalyzeCommand: ParsableCommand {
+struct AnalyzeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze",
         abstract: "Measure an image: layer sizes and changes, wasted space, build-only content.",
         discussion: """
             IMAGE is a name or ID in the store, an OCI layout directory, or an image archive \
             (OCI layout tar or docker-archive, old or new layout). Prefix with oci:, oci-archive: \
-            or docker-archive: to force a source.
+            or docker-archive: to force a source, or with docker:// to pull it from a registry.
             """)
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var registry: RegistryOptions
 
     @Argument(help: "The image to analyze.")
     var image: String
@@ -67,10 +68,10 @@ struct AnalyzeCommand: ParsableCommand {
         return t
     }
 
-    func run() throws {
-        try reportingErrors {
+    func run() async throws {
+        try await reportingErrorsAsync {
             let thresholds = try thresholds()
-            let input = try ImageLoader.load(image, storeRoot: store.rootPath)
+            let input = try await loadForInspection(image, store: store, registry: registry)
             let analysis = Analyzer.analyze(input)
             let ciEnabled = ci || ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true"
                 || lowestEfficiency != nil || highestWastedBytes != nil || highestUserWastedPercent != nil

@@ -152,4 +152,68 @@ import Testing
         #expect(missing?.status == 1)
         #expect(missing?.stderr.hasPrefix("error: cannot read") == true)
     }
+
+    /// analyze docker://REF pulls from a registry (Debian's docker-registry on 127.0.0.1) into a
+    /// throw-away store; the user's store stays empty.
+    @Test func analyzePullsFromARegistry() throws {
+        guard let binary = Self.binary, FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry") else {
+            print("skipping: needs .build/debug/slipway and /usr/bin/docker-registry")
+            return
+        }
+        let dir = NSTemporaryDirectory() + "slipway-registry-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = 21_000 + Int.random(in: 0..<4000)
+        try """
+            version: 0.1
+            log:
+              level: error
+            storage:
+              filesystem:
+                rootdirectory: \(dir)/data
+            http:
+              addr: 127.0.0.1:\(port)
+
+            """.write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
+        server.arguments = ["serve", dir + "/config.yml"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+
+        // A small image: the busybox binary as one layer.
+        let rootfs = dir + "/rootfs"
+        try FileManager.default.createDirectory(atPath: rootfs + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: rootfs + "/bin/busybox")
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
+        tar.arguments = ["-cf", dir + "/rootfs.tar", "-C", rootfs, "."]
+        try tar.run()
+        tar.waitUntilExit()
+        let store = dir + "/store"
+        let reference = "127.0.0.1:\(port)/inspect/busybox:1"
+        func run(_ arguments: [String]) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        #expect(try run(["import", "--root", store, dir + "/rootfs.tar", reference]) == 0)
+        var pushed = false
+        for _ in 0..<50 where !pushed {
+            pushed = try run(["push", "--root", store, reference]) == 0
+            if !pushed { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        #expect(pushed, "push to the test registry failed")
+        guard pushed, let result = try slipway(["analyze", "docker://" + reference]) else { return }
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Image: \(reference)"), "\(result.stdout)")
+        #expect(result.stdout.contains("Layers (1)"))
+    }
 }
