@@ -153,7 +153,7 @@ public enum ImageLoader {
                     var hash: UInt64 = 0
                     var executable: ExecutableFormat?
                     if entry.kind == .regular {
-                        if ImageInput.capturedPaths.contains(path) {
+                        if ImageInput.shouldCapture(path), entry.size <= 64 << 20 {
                             let data = try reader.readData(limit: 256 << 20)
                             captured[path] = data
                             hash = contentHash(data)
