@@ -12,7 +12,7 @@ public enum ImageLoadError: Error, CustomStringConvertible, LocalizedError {
         case .notFound(let spec):
             return "no image '\(spec)': not in the store, and not an OCI layout directory or an image archive file"
         case .invalid(let path, let reason):
-            return "\(path): \(reason)"
+            return reason.hasPrefix(path) ? reason : "\(path): \(reason)"
         case .layer(let path, let reason):
             return "cannot read layer \(path): \(reason)"
         }
@@ -108,6 +108,9 @@ public enum ImageLoader {
         }
         var descriptor: Descriptor?
         var indexPath = directory + "/index.json"
+        guard FileManager.default.fileExists(atPath: indexPath) else {
+            throw ImageLoadError.invalid(path: directory, reason: "not an OCI image layout (no index.json)")
+        }
         for _ in 0..<4 {
             let index: Index
             do {
