@@ -17,6 +17,7 @@ import Testing
         // rm -rf /root/example removes somefile1 and somefile2.
         #expect(changes[9].removed == Tally(files: 2, bytes: 12810))
         #expect(changes[13].modified == Tally(files: 1, bytes: 6405))
+        #expect(changes[10].topDirectories == [DirectoryBytes(path: "/root/.data", bytes: 2187, files: 2)])
         let paths = Set(Analyzer.finalFilesystem(image).map(\.path))
         #expect(paths.contains("/root/saved.txt"))
         #expect(!paths.contains("/root/example"))
