@@ -29,6 +29,9 @@ struct AnalyzeCommand: AsyncParsableCommand {
     @Flag(help: "Evaluate the CI rules and exit non-zero when one fails (also on when CI=true).")
     var ci = false
 
+    @Option(name: .customLong("ci-config"), help: ArgumentHelp("CI rules file in dive's .dive-ci format (default: ./.dive-ci when present).", valueName: "file"))
+    var ciConfig: String?
+
     @Option(name: .customLong("lowest-efficiency"), help: "CI: fail below this efficiency (0-1, or 'disabled'; default 0.9).")
     var lowestEfficiency: String?
 
@@ -45,6 +48,17 @@ struct AnalyzeCommand: AsyncParsableCommand {
 
     func thresholds() throws -> CIThresholds {
         var t = CIThresholds()
+        let configPath = ciConfig ?? (FileManager.default.fileExists(atPath: ".dive-ci") ? ".dive-ci" : nil)
+        if let configPath {
+            guard let data = FileManager.default.contents(atPath: configPath) else {
+                throw ValidationError("cannot read CI config \(configPath)")
+            }
+            do {
+                try t.apply(diveCI: String(decoding: data, as: UTF8.self))
+            } catch {
+                throw ValidationError("\(configPath): \(error)")
+            }
+        }
         func ratio(_ text: String?, _ name: String, _ current: Double?) throws -> Double? {
             guard let text else { return current }
             if text.lowercased() == "disabled" { return nil }
@@ -73,7 +87,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
             let thresholds = try thresholds()
             let input = try await loadForInspection(image, store: store, registry: registry)
             let analysis = Analyzer.analyze(input)
-            let ciEnabled = ci || ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true"
+            let ciEnabled = ci || ciConfig != nil || ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true"
                 || lowestEfficiency != nil || highestWastedBytes != nil || highestUserWastedPercent != nil
                 || maxBuildOnlyPercent != nil
             let results = ciEnabled ? CIEvaluator.evaluate(analysis, thresholds: thresholds) : []

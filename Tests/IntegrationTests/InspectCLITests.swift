@@ -78,6 +78,13 @@ import Testing
         #expect(pass?.status == 0, "\(pass?.stdout ?? "")")
         let wasted = try slipway(["analyze", image, "--highest-wasted-bytes", "32024", "--highest-user-wasted-percent", "disabled"])
         #expect(wasted?.status == 2)
+        let config = NSTemporaryDirectory() + "slipway-dive-ci-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        try "rules:\n  lowest-efficiency: 0.99\n  highest-user-wasted-percent: disabled\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let fromFile = try slipway(["analyze", image, "--ci-config", config])
+        #expect(fromFile?.status == 2)
+        #expect(fromFile?.stdout.contains("FAIL: lowest-efficiency") == true)
         let bad = try slipway(["analyze", image, "--lowest-efficiency", "high"])
         #expect(bad?.status == 1)
         #expect(bad?.stderr.hasPrefix("error: --lowest-efficiency") == true)
