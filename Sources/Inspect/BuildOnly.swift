@@ -9,9 +9,11 @@ public enum BuildOnlyClass: String, Sendable, Codable, CaseIterable, Hashable {
     case docs
     case sources
     case tests
+    case devDependencies = "dev-dependencies"
 
     public var title: String {
         switch self {
+        case .devDependencies: return "npm devDependencies"
         case .toolchains: return "compilers and toolchains"
         case .headers: return "C/C++ headers"
         case .staticLibraries: return "static libraries"

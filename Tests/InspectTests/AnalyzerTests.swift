@@ -17,6 +17,7 @@ import Testing
         // rm -rf /root/example removes somefile1 and somefile2.
         #expect(changes[9].removed == Tally(files: 2, bytes: 12810))
         #expect(changes[13].modified == Tally(files: 1, bytes: 6405))
+        #expect(changes[10].topDirectories == [DirectoryBytes(path: "/root/.data", bytes: 2187, files: 2)])
         let paths = Set(Analyzer.finalFilesystem(image).map(\.path))
         #expect(paths.contains("/root/saved.txt"))
         #expect(!paths.contains("/root/example"))
@@ -71,13 +72,25 @@ import Testing
         #expect(text.contains("A multi-stage build would drop ≈ 52.2 MB (83.8 %)"))
     }
 
-    @Test func ciThresholdsFollowDive() {
+    @Test func ciThresholdsFollowDive() throws {
         let analysis = Analyzer.analyze(ImageInput(name: "dive", layers: diveTestLayers()))
         let defaults = CIEvaluator.evaluate(analysis, thresholds: CIThresholds())
         #expect(defaults.map(\.status) == [.pass, .skip, .fail, .skip])
         let strict = CIEvaluator.evaluate(analysis, thresholds: CIThresholds(
             lowestEfficiency: 0.99, highestWastedBytes: 32_025, highestUserWastedPercent: 0.5, maxBuildOnlyPercent: 0))
         #expect(strict.map(\.status) == [.fail, .pass, .pass, .pass])
+        var fromFile = CIThresholds()
+        try fromFile.apply(diveCI: """
+            rules:
+              # If the efficiency is measured below X%, mark as failed.
+              lowest-efficiency: 0.95
+              highestWastedBytes: 20MB
+              highest-user-wasted-percent: disabled
+              max-build-only-percent: "25%"
+            """)
+        #expect(fromFile == CIThresholds(lowestEfficiency: 0.95, highestWastedBytes: 20_000_000,
+                                         highestUserWastedPercent: nil, maxBuildOnlyPercent: 0.25))
+        #expect(throws: CIConfigError.self) { try fromFile.apply(diveCI: "rules:\n  lowest-efficiency: high\n") }
         #expect(ByteFormat.parse("20MB") == 20_000_000)
         #expect(ByteFormat.parse("1 MiB") == 1_048_576)
         #expect(ByteFormat.parse("abc") == nil)
