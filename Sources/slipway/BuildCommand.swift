@@ -117,7 +117,10 @@ struct BuildCommand: AsyncParsableCommand {
         let scratch = imageStore.root + "/scratch"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let containerRuntime = try ContainerRuntime.named(runtime)
-        let engineStore = StoreEngineStore(store: imageStore)
+        let extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root,
+                                                       buildArgs: args)
+        var engineStore = StoreEngineStore(store: imageStore)
+        engineStore.sourceDateEpoch = extensions.sourceDateEpoch
         let snapshotter = OverlaySnapshotter(scratchDirectory: scratch)
         let reporter = ProgressReporter(mode: mode)
         if pull {
@@ -130,7 +133,7 @@ struct BuildCommand: AsyncParsableCommand {
         let writeToStore = out.type == .image || out.type == .oci || out.type == .docker || !tags.isEmpty
         var request = BuildRequest(plan: plan, contextDirectory: contextDir, buildArgs: args, noCache: noCache,
                                    network: net, jobs: jobs, labels: labelValues, tags: tags, writeToStore: writeToStore)
-        request.extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root)
+        request.extensions = extensions
         let result: BuildResult
         do {
             result = try await engine.build(request)

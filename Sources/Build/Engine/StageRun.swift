@@ -267,6 +267,9 @@ struct StageRun {
                         _ body: ([String], Int) async throws -> any RootSnapshot) async throws -> StepOutcome {
         let progress = engine.progress
         let id = await progress.newStep()
+        // SOURCE_DATE_EPOCH changes the layer bytes (clamped mtimes) and times: its own records.
+        let epoch = request.extensions.sourceDateEpoch
+        let key = epoch.map { StepKey.chain(key, ["SOURCE_DATE_EPOCH=\($0)"]) } ?? key
         if !request.noCache, let hit = try await engine.store.cachedStep(key) {
             await progress.emit(.cached(step: id, name: label))
             return StepOutcome(layer: hit.layer, ran: false, created: hit.created)
@@ -289,7 +292,7 @@ struct StageRun {
             await snap.discard()
             // Whole seconds: the time survives the cache record exactly, so a cached rebuild
             // reproduces the same config bytes (and image ID).
-            let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+            let now = Date(timeIntervalSince1970: epoch.map(Double.init) ?? Date().timeIntervalSince1970.rounded(.down))
             try await engine.store.recordStep(key, CachedStep(layer: layer, created: now))
             await progress.emit(.finished(step: id))
             return StepOutcome(layer: layer, ran: true, created: now)
