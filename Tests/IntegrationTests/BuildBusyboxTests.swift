@@ -163,4 +163,50 @@ struct BuildBusyboxTests {
         let history = try s.slipway(["history", "--no-trunc", "demo:flags"])
         #expect(history.stdout.contains("COPY /src/out.txt /app/out.txt # buildkit"), "\(history.combined)")
     }
+
+    @Test("ONBUILD triggers run in the stage built FROM the image, and are not inherited further")
+    func onbuild() throws {
+        guard let s = try sandbox() else { return }
+        try s.write("Dockerfile", """
+            FROM busybox
+            ONBUILD COPY hello.txt /from-trigger.txt
+            ONBUILD RUN echo trigger ran > /trigger.txt
+            """)
+        let parent = try s.build(["-t", "parent:1"])
+        #expect(parent.status == 0, "\(parent.combined)")
+        try s.write("Dockerfile", "FROM parent:1\nRUN cat /trigger.txt /from-trigger.txt\n")
+        let child = try s.build(["-t", "child:1"])
+        #expect(child.status == 0, "\(child.combined)")
+        #expect(child.stderr.contains("trigger ran"), "\(child.stderr)")
+        #expect(child.stderr.contains("the context"), "\(child.stderr)")
+        let inspect = try s.slipway(["inspect", "child:1"])
+        #expect(!inspect.stdout.contains("OnBuild\" : ["), "triggers are not inherited: \(inspect.stdout)")
+    }
+
+    @Test("Ctrl-C during a RUN stops the build and leaves no mounts, snapshots or containers")
+    func interrupted() throws {
+        guard let s = try sandbox() else { return }
+        try s.write("Dockerfile", "FROM busybox\nRUN echo started && sleep 60\n")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: BuildHarness.binary)
+        p.arguments = ["build", "--root", s.store, "--progress", "plain", s.context]
+        let log = s.root + "/interrupted.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(" started\n") {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(p.terminationStatus != 0)
+        #expect(s.leftovers().isEmpty, "\(s.leftovers())")
+        let scratch = (try? FileManager.default.contentsOfDirectory(atPath: s.store + "/scratch")) ?? []
+        #expect(scratch.isEmpty, "\(scratch)")
+        // Other builds may run containers meanwhile: only ours (bundles under this store) count.
+        let containers = try BuildHarness.run(["/usr/sbin/runc", "list"])
+        #expect(!containers.stdout.contains(s.store), "\(containers.stdout)")
+    }
 }

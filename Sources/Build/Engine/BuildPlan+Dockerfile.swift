@@ -140,6 +140,10 @@ extension FrontendHooks {
             var planned = try BuildPlan.plannedStep(step, graph: graph, stageIndex: 0, file: graph.model.fileName)
             planned.line = line
             planned.text = "ONBUILD " + planned.text
+            if case .copy(var c) = planned.op {
+                c.line = line
+                planned.op = .copy(c)
+            }
             return planned
         })
     }

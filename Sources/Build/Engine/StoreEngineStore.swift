@@ -45,7 +45,11 @@ public struct StoreEngineStore: EngineStore {
         let dir = snapshotPath(layer)
         if FileManager.default.fileExists(atPath: dir) { return dir }
         let tmp = store.tmpDirectory + "/unpack-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: false)
+        // Registered, so that Ctrl-C during a long extraction leaves no half-unpacked directory.
+        let (token, _) = try CleanupRegistry.shared.register(.directory(tmp)) {
+            try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: false)
+        }
+        defer { CleanupRegistry.shared.release(token) }
         do {
             try unpack(store.blobPath(layer.digest), layer.mediaType, tmp)
             if rename(tmp, dir) != 0 {
@@ -104,6 +108,13 @@ public struct StoreEngineStore: EngineStore {
                 ?? LayerRecord(digest: l.digest, diffID: l.diffID, size: l.size, uncompressedSize: nil, mediaType: l.mediaType)
         }
         let config = image.imageConfig(diffIDs: layers.map(\.diffID))
+        // A no-change rebuild produces the same config: when that image exists and already
+        // carries every tag, there is nothing to write (no fsyncs on the fast path).
+        let configDigest = try CanonicalJSON.blob(config, mediaType: MediaType.ociConfig).descriptor.digest
+        if let existing = try store.images().first(where: { $0.configDigest == configDigest && Set(refs).isSubset(of: Set($0.tags)) }) {
+            try? store.touch(existing)
+            return WrittenImage(id: existing.configDigest, manifestDigest: existing.manifestDigest, size: existing.size)
+        }
         let stored = try store.putImage(config: config, layers: records, tags: refs)
         return WrittenImage(id: stored.configDigest, manifestDigest: stored.manifestDigest, size: stored.size)
     }
