@@ -129,7 +129,8 @@ final class Filesystem {
                 let entry = child.entry ?? LayerEntry(path: path, kind: .directory)
                 result.append(FileRecord(path: path, kind: entry.kind, size: entry.size, mode: entry.mode,
                                          uid: entry.uid, gid: entry.gid, contentHash: entry.contentHash,
-                                         linkTarget: entry.linkTarget, layer: child.layer))
+                                         linkTarget: entry.linkTarget, layer: child.layer,
+                                         executable: entry.executable))
                 walk(child, path)
             }
         }
@@ -151,4 +152,5 @@ public struct FileRecord: Sendable, Codable, Hashable {
     public var linkTarget: String
     /// Index of the layer that last wrote it.
     public var layer: Int
+    public var executable: ExecutableFormat?
 }

@@ -42,11 +42,17 @@ extension ImageAnalysis {
         }
 
         body += "<h2>Build-only content</h2>\n"
+        if let program = buildOnly.staticProgram {
+            body += "<p class=\"verdict\">The image runs <code>\(html(program.program))</code>, a static binary: a "
+                + "<code>FROM scratch</code> final stage would drop ≈ <b>\(html(ByteFormat.megabytes(program.droppedBytes)))</b>.</p>\n"
+        }
         if buildOnly.classes.isEmpty {
             body += "<p>None found: no compilers, headers, caches, docs or sources in the final filesystem.</p>\n"
         } else {
-            body += "<p class=\"verdict\">A multi-stage build would drop ≈ <b>\(html(ByteFormat.megabytes(buildOnly.bytes)))</b> "
-                + "(\(String(format: "%.1f", buildOnly.fraction * 100)) % of \(html(ByteFormat.human(finalSize))) of files).</p>\n"
+            body += "<p class=\"verdict\">A multi-stage build would drop ≈ <b>\(html(ByteFormat.megabytes(buildOnly.predictedSaving)))</b> "
+                + "(\(String(format: "%.1f", buildOnly.predictedFraction * 100)) % of the image); build-only files: "
+                + "\(html(ByteFormat.megabytes(buildOnly.bytes))) (\(String(format: "%.1f", buildOnly.fraction * 100)) % of "
+                + "\(html(ByteFormat.human(finalSize))) of files).</p>\n"
             body += buildOnlyChart()
             for (index, cls) in buildOnly.classes.enumerated() {
                 body += "<h3><span class=\"dot\" style=\"background:\(Self.palette[index % Self.palette.count])\"></span>"

@@ -31,8 +31,9 @@ extension RegistryClient {
                           progress: (@Sendable (Int64) -> Void)? = nil) async throws -> Int64 {
         let repo = try Self.repositoryPath(repository)
         let what = "blob \(digest.short) of \(host.name)/\(repo)"
-        let sink = try BlobFileSink(path: destination.path, expectedSize: size, what: what, progress: progress)
         do {
+            let sink = BlobSink(target: try FileBlobTarget(path: destination.path), expectedSize: size, what: what,
+                                progress: progress)
             return try await fetchBlob(repo: repo, digest: digest, size: size, sink: sink, what: what)
         } catch {
             unlink(destination.path)
@@ -40,7 +41,28 @@ extension RegistryClient {
         }
     }
 
-    private func fetchBlob(repo: String, digest: Digest, size: Int64?, sink: BlobFileSink, what: String) async throws -> Int64 {
+    /// Downloads a blob straight into `store` (verified while streaming, and again by the store
+    /// before it is published). A blob the store already has is not fetched. Returns the bytes
+    /// transferred (0 when skipped).
+    @discardableResult
+    public func fetchBlob(repository: String, digest: Digest, size: Int64?, into store: ImageStore,
+                          progress: (@Sendable (Int64) -> Void)? = nil) async throws -> Int64 {
+        if store.hasBlob(digest), (try? store.lease(digest)) == true { return 0 }
+        let repo = try Self.repositoryPath(repository)
+        let what = "blob \(digest.short) of \(host.name)/\(repo)"
+        let target = try StoreBlobTarget(store: store)
+        do {
+            let sink = BlobSink(target: target, expectedSize: size, what: what, progress: progress)
+            let n = try await fetchBlob(repo: repo, digest: digest, size: size, sink: sink, what: what)
+            try target.commit(digest: digest, size: size, what: what)
+            return n
+        } catch {
+            target.abort()
+            throw error
+        }
+    }
+
+    private func fetchBlob(repo: String, digest: Digest, size: Int64?, sink: BlobSink, what: String) async throws -> Int64 {
         let policy = options.retry
         var attempt = 1
         var mismatches = 0

@@ -25,6 +25,10 @@ struct Slipway: AsyncParsableCommand {
             AnalyzeCommand.self,
             CompareCommand.self,
             LintCommand.self,
+            LoginCommand.self,
+            LogoutCommand.self,
+            PullCommand.self,
+            PushCommand.self,
             CacheCommand.self,
         ]
     )
@@ -36,6 +40,9 @@ struct Debug: AsyncParsableCommand {
         abstract: "Inspect Slipway's internals.",
         subcommands: [
             DebugParse.self,
+            DebugExpand.self,
+            DebugIgnore.self,
+            DebugContext.self,
         ]
     )
 }

@@ -126,4 +126,33 @@ import Testing
         #expect(p.nodes[1].isUnknown)
         #expect(p.nodes[1].dump() == "foo \"\"")
     }
+
+    @Test func syntaxStagesAndReferences() throws {
+        let p = try parse("""
+        ARG V=1
+        FROM --platform=$BUILDPLATFORM golang:${V} AS Build
+        RUN --mount=type=cache,target=/c --mount=type=bind,from=tools,target=/t make
+        FROM build
+        COPY --from=0 /a /a
+        COPY --from=build /b /b
+        COPY --from=$IMG /c /c
+        COPY --from=nginx /d /d
+        COPY --from=9 /e /e
+        ONBUILD COPY --from=build /f /f
+        """)
+        #expect(p.syntaxStages == [
+            SyntaxStage(index: 0, name: "Build", base: "golang:${V}", platform: "$BUILDPLATFORM", instructionCount: 1, line: 2),
+            SyntaxStage(index: 1, name: nil, base: "build", platform: nil, instructionCount: 6, line: 4),
+        ])
+        let refs = p.syntaxReferences.map { "\($0.kind.rawValue) \($0.stage) \($0.line) \($0.ref) \($0.targetKind.rawValue) \($0.target.map(String.init) ?? "-")" }
+        #expect(refs == [
+            "run_mount_from 0 3 tools image -",
+            "from 1 4 build stage 0",
+            "copy_from 1 5 0 index 0",
+            "copy_from 1 6 build stage 0",
+            "copy_from 1 7 $IMG variable -",
+            "copy_from 1 8 nginx image -",
+            "copy_from 1 9 9 index -",
+        ])
+    }
 }

@@ -84,3 +84,51 @@ import Testing
         #expect(ByteFormat.parseRatio("10%") == 0.1)
     }
 }
+
+@Suite struct StaticProgramTests {
+    /// A minimal ELF64 header with one program header of the given type.
+    static func elf(programHeaderType: UInt8) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 120)
+        bytes[0...3] = [0x7F, 0x45, 0x4C, 0x46]
+        bytes[4] = 2  // 64-bit
+        bytes[5] = 1  // little endian
+        bytes[0x20] = 64  // e_phoff
+        bytes[0x36] = 56  // e_phentsize
+        bytes[0x38] = 1  // e_phnum
+        bytes[64] = programHeaderType
+        return bytes
+    }
+
+    @Test func detectsStaticAndDynamicELF() {
+        #expect(ExecutableFormat.detect(Self.elf(programHeaderType: 1)) == .staticELF)
+        #expect(ExecutableFormat.detect(Self.elf(programHeaderType: 3)) == .dynamicELF)
+        #expect(ExecutableFormat.detect(Array("#!/bin/sh\necho".utf8)) == .script)
+        #expect(ExecutableFormat.detect([1, 2, 3]) == .other)
+    }
+
+    @Test func staticEntrypointPredictsAScratchStage() {
+        let base = LayerInput(entries: [
+            LayerEntry(path: "usr/lib/go-1.19/bin/go", kind: .file, size: 15_000_000, mode: 0o755, executable: .staticELF),
+            LayerEntry(path: "usr/lib/x86_64-linux-gnu/libc.so.6", kind: .file, size: 2_000_000),
+            LayerEntry(path: "bin/bash", kind: .file, size: 1_200_000, mode: 0o755, executable: .dynamicELF),
+            LayerEntry(path: "etc/ssl/certs/ca-certificates.crt", kind: .file, size: 200_000),
+            LayerEntry(path: "etc/passwd", kind: .file, size: 1_000),
+        ])
+        let app = LayerInput(entries: [
+            LayerEntry(path: "app/server", kind: .file, size: 7_000_000, mode: 0o755, executable: .staticELF),
+            LayerEntry(path: "usr/local/bin/server", kind: .symlink, linkTarget: "../../../app/server"),
+        ])
+        let image = ImageInput(name: "go:single", layers: [base, app], cmd: ["server"])
+        let report = Analyzer.analyze(image).buildOnly
+        let program = report.staticProgram
+        #expect(program != nil)
+        #expect(program?.program == "/usr/local/bin/server")
+        #expect(program?.keptBytes == 7_201_000)
+        #expect(program?.droppedBytes == 18_200_000)
+        #expect(report.predictedSaving == 18_200_000)
+        // A dynamic program keeps its base: only the build-only estimate applies.
+        let dynamic = Analyzer.analyze(ImageInput(name: "x", layers: [base], entrypoint: ["/bin/bash"])).buildOnly
+        #expect(dynamic.staticProgram == nil)
+        #expect(dynamic.predictedSaving == 15_000_000)
+    }
+}

@@ -32,21 +32,4 @@ import Testing
             #expect(throws: RegistryError.self) { try RegistryHost(bad) }
         }
     }
-
-    @Test func platformParsingAndSelection() throws {
-        #expect(try PlatformChoice(parsing: "linux/arm64/v8") == PlatformChoice(os: "linux", architecture: "arm64", variant: "v8"))
-        #expect(try PlatformChoice(parsing: "linux/x86_64").architecture == "amd64")
-        #expect(throws: RegistryError.self) { try PlatformChoice(parsing: "linux") }
-        let amd = "sha256:" + String(repeating: "a", count: 64)
-        let arm = "sha256:" + String(repeating: "b", count: 64)
-        let index = Data("""
-        {"schemaVersion":2,"manifests":[
-          {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\(amd)","size":1,"platform":{"os":"linux","architecture":"amd64"}},
-          {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\(arm)","size":2,"platform":{"os":"linux","architecture":"arm64","variant":"v8"}}]}
-        """.utf8)
-        #expect(try PlatformChoice(parsing: "linux/amd64").select(fromIndex: index).digest.description == amd)
-        #expect(try PlatformChoice(parsing: "linux/arm64").select(fromIndex: index).digest.description == arm)
-        #expect(try PlatformChoice(parsing: "linux/arm64/v8").select(fromIndex: index).size == 2)
-        #expect(throws: RegistryError.self) { try PlatformChoice(parsing: "linux/s390x").select(fromIndex: index) }
-    }
 }

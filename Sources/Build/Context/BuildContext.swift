@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Synchronization
 
 /// A source tree COPY/ADD reads from: the build context (a directory on disk, filtered by
 /// .dockerignore, symlinks confined to it) or another stage's root filesystem (`--from`,
@@ -14,6 +15,12 @@ public final class BuildContext: Sendable {
     /// than a stage/image filesystem (ownership preserved).
     public let isContext: Bool
     let memo = ContentMemo()
+    /// ADD URLs fetched during this build (digest first, copy later): url + checksum → file.
+    let downloads = Mutex<[String: DownloadedFile]>([:])
+
+    deinit {
+        for file in downloads.withLock({ Array($0.values) }) { file.discard() }
+    }
 
     /// The build context at `directory`, seen through `filter` (.dockerignore).
     public init(directory: String, filter: any PathFilter = IncludeEverything()) throws {
@@ -29,6 +36,17 @@ public final class BuildContext: Sendable {
         self.filter = IncludeEverything()
         self.scope = .chroot
         self.isContext = false
+    }
+
+    /// Loads file digests remembered by an earlier build (see `saveDigestMemo`), so unchanged
+    /// files are not read again. A missing or unreadable file is ignored.
+    public func loadDigestMemo(from file: String) {
+        memo.load(file)
+    }
+
+    /// Saves the file digests computed so far (atomically) for the next build.
+    public func saveDigestMemo(to file: String) throws {
+        try memo.save(file)
     }
 
     // MARK: - Walking

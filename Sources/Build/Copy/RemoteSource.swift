@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import OCI
+import Synchronization
 
 /// A file ADD downloaded from a URL, waiting in a private temporary file.
 public struct DownloadedFile: Sendable {
@@ -123,5 +124,61 @@ extension Copier {
         try writer.copyTop(src, destination: dest)
         report.entries = writer.count
         return report
+    }
+}
+
+extension Copier {
+    /// The source digest for a COPY/ADD cache key including ADD URLs: each URL is downloaded
+    /// once per build (kept by `source` for the copy that follows) and contributes its
+    /// content digest, so a changed remote file invalidates the step. Throws `CopyError`.
+    public static func digest(_ spec: CopySpec, from source: BuildContext) async throws -> Digest {
+        let local = try sourceDigest(spec, from: source)
+        let urls = spec.sources.filter(RemoteSource.isURL)
+        if urls.isEmpty { return local }
+        var parts = [local.description]
+        for url in urls { parts.append(url + "\u{0}" + (try await fetch(url, spec: spec, source: source)).digest.description) }
+        return Digest.sha256(parts.joined(separator: "\n"))
+    }
+
+    /// Performs the whole instruction: local sources (as `copy`), then each ADD URL
+    /// (downloaded once per build, verified against --checksum, placed with mode 0600).
+    /// Throws `CopyError`.
+    @discardableResult
+    public static func perform(_ spec: CopySpec, from source: BuildContext, into target: String) async throws -> CopyReport {
+        try validate(spec)
+        let urls = spec.sources.filter(RemoteSource.isURL)
+        if !urls.isEmpty && !spec.isAdd {
+            throw spec.error(.invalidOption("source can't be a URL for COPY; use ADD"))
+        }
+        if urls.count > 1 || (!urls.isEmpty && urls.count != spec.sources.count) {
+            let (_, isDir) = spec.resolvedDestination
+            if !isDir { throw spec.error(.destinationNotDirectory(destination: spec.destination)) }
+        }
+        var report = CopyReport()
+        var local = spec
+        local.sources = spec.sources.filter { !RemoteSource.isURL($0) }
+        if !local.sources.isEmpty {
+            report = try copy(local, from: source, into: target)
+        }
+        for url in urls {
+            let file = try await fetch(url, spec: spec, source: source)
+            let r = try place(file, spec: spec, into: target)
+            report.entries += r.entries
+            report.archivesUnpacked += r.archivesUnpacked
+        }
+        return report
+    }
+
+    static func fetch(_ url: String, spec: CopySpec, source: BuildContext) async throws -> DownloadedFile {
+        let key = url + "\u{0}" + (spec.checksum ?? "")
+        if let f = source.downloads.withLock({ $0[key] }), FileManager.default.fileExists(atPath: f.path) { return f }
+        let f = try await RemoteSource.download(url, spec: spec)
+        let previous = source.downloads.withLock { d -> DownloadedFile? in
+            let old = d[key]
+            d[key] = f
+            return old
+        }
+        previous?.discard()
+        return f
     }
 }

@@ -82,6 +82,11 @@ final class LexState<Env: VariableLookup> {
     var rawEscapes: Bool
     var matched: Set<String> = []
     var unmatched: Set<String> = []
+    /// `${a:-${b:-...}}` nesting; bounded so hostile input cannot exhaust the stack.
+    var depth = 0
+    static var maxDepth: Int { 256 }
+    /// The partial word, shared by nested calls (see `WordCollector`).
+    var wordsBuffer = ScalarBuffer()
 
     init(lexer: ShellLexer, source: [Unicode.Scalar], env: Env) {
         self.lexer = lexer
@@ -107,7 +112,13 @@ final class LexState<Env: VariableLookup> {
     }
 
     func processStopOn(_ stop: Unicode.Scalar?, rawEscapes raw: Bool) throws(LexFailure) -> (String, [String]) {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > LexState.maxDepth {
+            throw LexFailure(message: "variable substitutions nested more than \(LexState.maxDepth) deep")
+        }
         var result = ScalarBuffer()
+        wordsBuffer.removeAll()
         var words = WordCollector()
         let saved = rawEscapes
         rawEscapes = raw
@@ -117,37 +128,37 @@ final class LexState<Env: VariableLookup> {
         while let ch = peek() {
             if let stop, ch == stop {
                 pos += 1
-                return (result.string, words.finish())
+                return (result.string, words.finish(&wordsBuffer))
             }
             switch ch {
             case "$":
                 let tmp = try processDollar()
                 result.append(tmp)
-                words.addString(tmp)
+                words.addString(tmp, &wordsBuffer)
             case "<":
                 let tmp = processPossibleHeredoc()
                 result.append(tmp)
-                words.addRawString(tmp)
+                words.addRawString(tmp, &wordsBuffer)
             case "'" where quotesSpecial:
                 let tmp = try processSingleQuote()
                 result.append(tmp)
-                words.addRawString(tmp)
+                words.addRawString(tmp, &wordsBuffer)
             case "\"" where quotesSpecial:
                 let tmp = try processDoubleQuote()
                 result.append(tmp)
-                words.addRawString(tmp)
+                words.addRawString(tmp, &wordsBuffer)
             default:
                 pos += 1
                 if ch == lexer.escape {
                     if rawEscapes {
-                        words.addRawChar(ch)
+                        words.addRawChar(ch, &wordsBuffer)
                         result.append(ch)
                     }
                     guard let escaped = next() else { break }
-                    words.addRawChar(escaped)
+                    words.addRawChar(escaped, &wordsBuffer)
                     result.append(escaped)
                 } else {
-                    words.addChar(ch)
+                    words.addChar(ch, &wordsBuffer)
                     result.append(ch)
                 }
             }
@@ -155,7 +166,7 @@ final class LexState<Env: VariableLookup> {
         if let stop {
             throw LexFailure(message: "unexpected end of statement while looking for matching \(Character(stop))")
         }
-        return (result.string, words.finish())
+        return (result.string, words.finish(&wordsBuffer))
     }
 
     func processSingleQuote() throws(LexFailure) -> String {
@@ -352,13 +363,15 @@ final class LexState<Env: VariableLookup> {
     }
 }
 
-/// Collects shell words while characters are appended (BuildKit's wordsStruct).
+/// Collects shell words while characters are appended (BuildKit's wordsStruct). The
+/// partial-word buffer lives in `LexState` and is shared by nested expansions, exactly as in
+/// BuildKit: a nested `${...}` clears it, so `pre${X:-a}` splits into `a` — the words a
+/// Dockerfile gets (EXPOSE, heredoc names) depend on this quirk.
 struct WordCollector {
-    var buf = ScalarBuffer()
     var words: [String] = []
     var inWord = false
 
-    mutating func addChar(_ ch: Unicode.Scalar) {
+    mutating func addChar(_ ch: Unicode.Scalar, _ buf: inout ScalarBuffer) {
         if ch.isGoSpace {
             if inWord && !buf.isEmpty {
                 words.append(buf.string)
@@ -366,25 +379,25 @@ struct WordCollector {
                 inWord = false
             }
         } else {
-            addRawChar(ch)
+            addRawChar(ch, &buf)
         }
     }
 
-    mutating func addRawChar(_ ch: Unicode.Scalar) {
+    mutating func addRawChar(_ ch: Unicode.Scalar, _ buf: inout ScalarBuffer) {
         buf.append(ch)
         inWord = true
     }
 
-    mutating func addString(_ s: String) {
-        for ch in s.unicodeScalars { addChar(ch) }
+    mutating func addString(_ s: String, _ buf: inout ScalarBuffer) {
+        for ch in s.unicodeScalars { addChar(ch, &buf) }
     }
 
-    mutating func addRawString(_ s: String) {
+    mutating func addRawString(_ s: String, _ buf: inout ScalarBuffer) {
         buf.append(s)
         inWord = true
     }
 
-    mutating func finish() -> [String] {
+    mutating func finish(_ buf: inout ScalarBuffer) -> [String] {
         if !buf.isEmpty {
             words.append(buf.string)
             buf.removeAll()

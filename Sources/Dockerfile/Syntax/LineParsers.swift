@@ -14,15 +14,19 @@ struct LineParsers {
         case message(String)
     }
 
+    /// ONBUILD nesting BuildKit's parser would follow; deeper is rejected (it is invalid anyway).
+    static let maxOnbuildDepth = 64
+
     /// Builds the node for one logical line (keyword, flags, arguments).
-    func node(for line: String, comments: [String]) throws(Failure) -> Node {
+    func node(for line: String, comments: [String], depth: Int = 0) throws(Failure) -> Node {
+        guard depth <= LineParsers.maxOnbuildDepth else { throw .message("ONBUILD triggers nested too deeply") }
         let (cmd, flags, args) = splitCommand(line)
-        let parsed = try dispatch(cmd.lowercased(), args)
+        let parsed = try dispatch(cmd.lowercased(), args, depth: depth)
         return Node(keyword: cmd, flags: flags, values: parsed.values, isJSON: parsed.isJSON,
                     original: line, comments: comments, trigger: parsed.trigger, isUnknown: parsed.isUnknown)
     }
 
-    func dispatch(_ cmd: String, _ rest: String) throws(Failure) -> Parsed {
+    func dispatch(_ cmd: String, _ rest: String, depth: Int) throws(Failure) -> Parsed {
         switch cmd {
         case "add", "copy", "volume": return try parseMaybeJSONToList(rest)
         case "arg": return Parsed(values: parseWords(rest))
@@ -34,7 +38,7 @@ struct LineParsers {
         case "maintainer", "stopsignal", "user", "workdir": return Parsed(values: rest.isEmpty ? [] : [rest])
         case "onbuild":
             if rest.isEmpty { return Parsed() }
-            var child = try node(for: rest, comments: [])
+            var child = try node(for: rest, comments: [], depth: depth + 1)
             child.original = rest
             return Parsed(trigger: child)
         default:

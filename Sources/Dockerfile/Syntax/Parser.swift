@@ -88,7 +88,7 @@ struct SyntaxParser {
 
     /// Go's `strings.TrimSpace` on bytes decoded as text.
     static func trimSpaceString(_ s: ArraySlice<UInt8>) -> String {
-        LineParsers.trimSpace(String(decoding: s, as: UTF8.self))
+        LineParsers.trimSpace(String(goDecoding: s))
     }
 
     /// A directive line: `#` then `name = value`, only while no other line has been seen.
@@ -115,7 +115,7 @@ struct SyntaxParser {
         var e = body.count
         while e > i, isS(body[e - 1]) { e -= 1 }
         guard e > i else { directivesDone = true; return false }
-        let value = String(decoding: body[i..<e], as: UTF8.self)
+        let value = String(goDecoding: body[i..<e])
         guard key == "syntax" || key == "escape" || key == "check" else {
             directivesDone = true
             return false
@@ -198,7 +198,7 @@ struct SyntaxParser {
                 (bytes, isEnd) = trimContinuation(b)
                 buf.append(contentsOf: bytes)
             }
-            let line = String(decoding: buf, as: UTF8.self)
+            let line = String(goDecoding: buf)
             if hasEmptyContinuation {
                 warnings.append(ParseWarning(message: "Empty continuation line found in: \(line)", line: currentLine))
             }
@@ -239,7 +239,7 @@ struct SyntaxParser {
                     if !terminated {
                         throw self.error("unterminated heredoc", line: startLine, endLine: currentLine, instruction: node.keyword)
                     }
-                    heredoc.content = String(decoding: content, as: UTF8.self)
+                    heredoc.content = String(goDecoding: content)
                     node.heredocs.append(heredoc)
                 }
             }

@@ -62,6 +62,9 @@ extension LintRule {
     public static let exposeProtoCasing = LintRule("ExposeProtoCasing", "Protocol in EXPOSE instruction should be lowercase")
     public static let exposeInvalidFormat = LintRule("ExposeInvalidFormat", "IP address and host-port mapping should not be used in EXPOSE instruction. This will become an error in a future release")
 
+    // Slipway: instructions BuildKit would refuse to build (bad flags, wrong argument counts).
+    public static let invalidInstruction = LintRule("InvalidInstruction", "The instruction is invalid and the build would fail", level: .error, buildKit: false)
+
     // Slipway: the article's common mistakes.
     public static let copyBeforeDependencyInstall = LintRule("CopyAllBeforeDependencyInstall", "Copying the whole context before installing dependencies re-runs the install on every source change", buildKit: false)
     public static let latestBaseImage = LintRule("LatestBaseImage", "Base images should be pinned to a version tag or digest, not :latest or untagged", buildKit: false)
@@ -77,7 +80,7 @@ extension LintRule {
         .undefinedVar, .multipleInstructionsDisallowed, .legacyKeyValueFormat, .redundantTargetPlatform,
         .secretsUsedInArgOrEnv, .invalidDefaultArgInFrom, .fromPlatformFlagConstDisallowed, .copyIgnoredFile,
         .exposeProtoCasing, .exposeInvalidFormat,
-        .copyBeforeDependencyInstall, .latestBaseImage, .finalStageRunsAsRoot, .copyAllWithoutDockerignore,
+        .invalidInstruction, .copyBeforeDependencyInstall, .latestBaseImage, .finalStageRunsAsRoot, .copyAllWithoutDockerignore,
         .aptNoInstallRecommends, .aptListsNotCleaned, .buildToolsInFinalStage,
     ]
 }

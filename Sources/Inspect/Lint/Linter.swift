@@ -90,6 +90,12 @@ struct LintContext {
     }
 
     mutating func run() {
+        do {
+            _ = try DockerfileModel(parsed)
+        } catch {
+            let line = error.line ?? 1
+            report(.invalidInstruction, line: line, endLine: error.endLine ?? line, error.message)
+        }
         collectStages()
         checkParserWarnings()
         checkCasing()

@@ -26,6 +26,7 @@ struct TempDir {
 final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let logPath: String
+    private let pidFile: String
 
     init(executable: String, arguments: [String], logPath: String, environment: [String: String]? = nil) throws {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
@@ -34,8 +35,19 @@ final class ServerProcess: @unchecked Sendable {
         self.logPath = logPath
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        // A shell watchdog: the server is killed when the test process disappears (a hung test
+        // killed by a timeout), so no registry outlives its test run. SIGKILL, because children
+        // of a test process may inherit a mask that blocks SIGTERM. (PR_SET_PDEATHSIG would fire
+        // when the spawning *thread* exits, which dispatch worker threads do.)
+        pidFile = logPath + ".pid"
+        let watchdog = """
+        "$@" & child=$!
+        echo $child > '\(pidFile)'
+        while kill -0 \(getpid()) 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.2; done
+        kill -KILL $child 2>/dev/null; wait $child
+        """
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", watchdog, "sh", executable] + arguments
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
@@ -44,13 +56,17 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     func stop() {
-        if process.isRunning {
-            process.terminate()
-            let deadline = Date().addingTimeInterval(5)
-            while process.isRunning && Date() < deadline { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        // Kill the server itself; the watchdog shell then exits. Process.waitUntilExit can spin
+        // forever in FoundationNetworking's run loop, so poll instead.
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline {
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+               let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0 {
+                kill(pid, SIGKILL)
+            }
+            usleep(20_000)
         }
-        process.waitUntilExit()
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }

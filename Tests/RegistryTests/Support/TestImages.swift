@@ -33,7 +33,7 @@ func makeManifest(config: Digest, configSize: Int, layers: [(Digest, Int)]) -> D
 }
 
 func makeClient(_ host: String, credentials: RegistryCredentials? = nil, retry: RetryPolicy = RetryPolicy(baseDelay: 0.05),
-                chunkSize: Int? = nil) throws -> RegistryClient {
+                chunkSize: Int? = nil, timeout: Double = 20) throws -> RegistryClient {
     RegistryClient(host: try RegistryHost(host), credentials: credentials,
-                   options: RegistryClientOptions(retry: retry, chunkSize: chunkSize, requestTimeout: 20))
+                   options: RegistryClientOptions(retry: retry, chunkSize: chunkSize, requestTimeout: timeout))
 }
