@@ -60,6 +60,9 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: .customLong("allow"), help: ArgumentHelp("Grant an entitlement: security.insecure (for RUN --security=insecure).", valueName: "entitlement"))
     var allow: [String] = []
 
+    @Option(name: .customLong("build-context"), help: ArgumentHelp("Named context: NAME=DIR, NAME=docker-image://REF or NAME=oci-layout://PATH (repeatable).", valueName: "name=value"))
+    var buildContexts: [String] = []
+
     @Argument(help: "The build context directory.")
     var context: String
 
@@ -117,8 +120,9 @@ struct BuildCommand: AsyncParsableCommand {
         let scratch = imageStore.root + "/scratch"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let containerRuntime = try ContainerRuntime.named(runtime)
-        let extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root,
+        var extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root,
                                                        buildArgs: args)
+        extensions.namedContexts = try NamedContext.parse(buildContexts, store: imageStore)
         var engineStore = StoreEngineStore(store: imageStore)
         engineStore.sourceDateEpoch = extensions.sourceDateEpoch
         let snapshotter = OverlaySnapshotter(scratchDirectory: scratch)

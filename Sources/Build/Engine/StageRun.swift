@@ -37,7 +37,12 @@ struct StageRun {
         case .scratch:
             key = Digest.sha256("scratch")
         case .image(let raw):
-            let ref = try expandWord(raw, plan.metaArgs, line: stage.line, instruction: "FROM \(raw)")
+            let written = try expandWord(raw, plan.metaArgs, line: stage.line, instruction: "FROM \(raw)")
+            if request.extensions.contextDirectory(written) != nil {
+                throw BuildError.stepFailed(file: file, line: stage.line, instruction: "FROM \(raw)",
+                                            reason: "build context \(written) is a directory: use it with COPY --from or RUN --mount, or pass docker-image:// or oci-layout://")
+            }
+            let ref = request.extensions.imageReference(written)
             let step = await engine.progress.newStep()
             await engine.progress.emit(.started(step: step, name: label("FROM \(ref)")))
             guard let resolved = try await engine.store.resolveImage(ref) else {
@@ -195,7 +200,7 @@ struct StageRun {
                 let sourceDigest: Digest
                 if source.layers == nil {
                     do {
-                        sourceDigest = try await engine.copier.sourceDigest(op, from: .context(request.contextDirectory))
+                        sourceDigest = try await engine.copier.sourceDigest(op, from: source.directory.map { .rootfs($0) } ?? .context(request.contextDirectory))
                     } catch {
                         throw located(error)
                     }
@@ -328,6 +333,8 @@ struct StageRun {
     /// Where a COPY reads from: the context (`layers == nil`) or a stage's / image's layers.
     struct Source {
         var layers: [LayerRef]?
+        /// A named local build context (`--build-context name=DIR`) when `layers` is nil.
+        var directory: String? = nil
         /// Cache identity: "context", the stage's last cache key, or the image ID.
         var identity: String
         var name: String
@@ -352,7 +359,11 @@ struct StageRun {
         case .stage(let j)?:
             let r = try await deps.result(of: j)
             return Source(layers: r.layers, identity: r.key.description, name: plan.displayName(j))
-        case .image(let ref)?:
+        case .image(let written)?:
+            if let dir = request.extensions.contextDirectory(written) {
+                return Source(layers: nil, directory: dir, identity: "context:" + written, name: written)
+            }
+            let ref = request.extensions.imageReference(written)
             guard let img = try await engine.store.resolveImage(ref) else {
                 throw BuildError.stepFailed(file: file, line: line, instruction: text,
                                             reason: "--from=\(ref) is neither a stage defined before this one nor an image in the store")
@@ -363,6 +374,7 @@ struct StageRun {
 
     func mountSource(_ source: Source) async throws -> MountedSource {
         guard let layers = source.layers else {
+            if let dir = source.directory { return MountedSource(root: .rootfs(dir), snapshot: nil) }
             return MountedSource(root: .context(request.contextDirectory), snapshot: nil)
         }
         var lowers: [String] = []

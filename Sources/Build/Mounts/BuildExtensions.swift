@@ -17,6 +17,8 @@ public struct BuildExtensions: Sendable {
     /// SOURCE_DATE_EPOCH (environment or --build-arg): new history entries and the config get
     /// this time, new layers have their mtimes clamped to it.
     public var sourceDateEpoch: Int64?
+    /// `--build-context` names.
+    public var namedContexts: [String: NamedContext] = [:]
     /// Where per-step scratch files (secret files, heredoc scripts) go when no tmpfs is found.
     public var scratchDirectory: String
 
