@@ -192,6 +192,7 @@ struct StageRun {
                 op.dest = try word(raw.dest)
                 op.chown = try raw.chown.map(word)
                 op.chmod = try raw.chmod.map(word)
+                try expandHeredocBodies(&op, env: env, step: step)
                 let verb = op.isAdd ? "ADD" : "COPY"
                 let workdir = machine.image.config.workingDir.isEmpty ? "/" : machine.image.config.workingDir
                 let source = try await copySource(op.from, line: step.line, text: step.text)
