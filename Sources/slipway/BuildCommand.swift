@@ -53,6 +53,18 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("type=image|oci|docker|local|tar[,dest=PATH]", valueName: "spec"))
     var output: String?
 
+    @Option(name: .customLong("secret"), help: ArgumentHelp("Secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR (repeatable).", valueName: "spec"))
+    var secrets: [String] = []
+
+    @Option(name: .customLong("ssh"), help: ArgumentHelp("SSH agent socket for RUN --mount=type=ssh: default or ID=PATH (repeatable).", valueName: "spec"))
+    var ssh: [String] = []
+
+    @Option(name: .customLong("allow"), help: ArgumentHelp("Grant an entitlement: security.insecure (for RUN --security=insecure).", valueName: "entitlement"))
+    var allow: [String] = []
+
+    @Option(name: .customLong("build-context"), help: ArgumentHelp("Named context: NAME=DIR, NAME=docker-image://REF or NAME=oci-layout://PATH (repeatable).", valueName: "name=value"))
+    var buildContexts: [String] = []
+
     @Argument(help: "The build context directory.")
     var context: String
 
@@ -111,6 +123,11 @@ struct BuildCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let containerRuntime = try ContainerRuntime.named(runtime)
         var engineStore = StoreEngineStore(store: imageStore)
+        var extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root,
+                                                       buildArgs: args)
+        extensions.namedContexts = try NamedContext.parse(buildContexts, store: imageStore)
+        var engineStore = StoreEngineStore(store: imageStore)
+        engineStore.sourceDateEpoch = extensions.sourceDateEpoch
         let snapshotter = OverlaySnapshotter(scratchDirectory: scratch)
         let reporter = ProgressReporter(mode: mode)
         let access = registry.access
@@ -126,8 +143,9 @@ struct BuildCommand: AsyncParsableCommand {
                                  copier: try ContextCopier(contextDirectory: contextDir, dockerfile: fileName),
                                  hooks: .dockerfile(lexer: graph.model.parsed.lexer, graph: graph), progress: reporter)
         let writeToStore = out.type == .image || out.type == .oci || out.type == .docker || !tags.isEmpty
-        let request = BuildRequest(plan: plan, contextDirectory: contextDir, buildArgs: args, noCache: noCache,
+        var request = BuildRequest(plan: plan, contextDirectory: contextDir, buildArgs: args, noCache: noCache,
                                    network: net, jobs: jobs, labels: labelValues, tags: tags, writeToStore: writeToStore)
+        request.extensions = extensions
         let result: BuildResult
         do {
             result = try await engine.build(request)

@@ -10,6 +10,8 @@ public struct StoreEngineStore: EngineStore {
     public let compression: LayerCompression
     /// Unpacks a layer blob into an empty directory in overlay-lower form.
     public let unpack: @Sendable (_ blobPath: String, _ mediaType: String, _ into: String) throws -> Void
+    /// SOURCE_DATE_EPOCH: new layers get every mtime clamped to it (reproducible builds).
+    public var sourceDateEpoch: Int64?
 
     /// Pulls a reference into the store (the registry module); nil: never pull.
     public var pull: (@Sendable (String) async throws -> Void)?
@@ -107,7 +109,7 @@ public struct StoreEngineStore: EngineStore {
     public func commitLayer(upperDirectory: String) async throws -> LayerRef? {
         let entries = try FileManager.default.contentsOfDirectory(atPath: upperDirectory)
         if entries.isEmpty { return nil }
-        let writer = LayerWriter(options: .init(compression: compression, source: .overlayUpper))
+        let writer = LayerWriter(options: .init(compression: compression, source: .overlayUpper, sourceDateEpoch: sourceDateEpoch))
         let blob = try writer.write(directory: upperDirectory, into: store.tmpDirectory)
         defer { unlink(blob.file) }
         _ = try store.putBlob(copying: blob.file, expected: blob.digest, expectedSize: blob.compressedSize)
