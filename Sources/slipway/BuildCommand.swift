@@ -122,7 +122,6 @@ struct BuildCommand: AsyncParsableCommand {
         let scratch = imageStore.root + "/scratch"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let containerRuntime = try ContainerRuntime.named(runtime)
-        var engineStore = StoreEngineStore(store: imageStore)
         var extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root,
                                                        buildArgs: args)
         extensions.namedContexts = try NamedContext.parse(buildContexts, store: imageStore)
