@@ -56,6 +56,7 @@ struct RunCommand: AsyncParsableCommand {
         var lowers = rootfs
         var image = ImageRunDefaults()
         let executor = RunExecutor(runtime: containerRuntime)
+        executor.removeStale()   // what a killed earlier run left
         var layers: ImageLayers?
         defer { layers?.remove() }
         if lowers.isEmpty {
