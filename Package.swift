@@ -39,6 +39,9 @@ let package = Package(
         // Benchmark driver for scripts/bench-layers.sh (layer write/read speed and memory).
         .executableTarget(name: "slipway-bench", dependencies: ["OCI"], path: "Benchmarks/slipway-bench"),
 
+        // Parser benchmark (scripts/bench-parser.sh builds it in release mode).
+        .executableTarget(name: "parser-bench", dependencies: ["Dockerfile"], path: "Benchmarks/ParserBench"),
+
         .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile"]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI"]),

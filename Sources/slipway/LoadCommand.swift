@@ -9,7 +9,7 @@ struct LoadCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Option(name: .shortAndLong, help: "The archive to read.")
+    @Option(name: .shortAndLong, help: "The archive to read ('-' for standard input).")
     var input: String
 
     @Option(name: .shortAndLong, help: "Name the loaded image (when the archive holds one image).")

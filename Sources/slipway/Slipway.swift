@@ -20,6 +20,7 @@ struct Slipway: AsyncParsableCommand {
             SaveCommand.self,
             LoadCommand.self,
             RunCommand.self,
+            Outline.self,
         ]
     )
 }
@@ -28,6 +29,8 @@ struct Slipway: AsyncParsableCommand {
 struct Debug: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Inspect Slipway's internals.",
-        subcommands: []
+        subcommands: [
+            DebugParse.self,
+        ]
     )
 }

@@ -29,3 +29,67 @@ final class TempStore {
                                   tags: try tags.map { try ImageReference(parsing: $0) })
     }
 }
+
+/// A busybox root filesystem (busybox-static plus a few symlinks and files) as a directory
+/// and a plain tar, made with the store's own LayerWriter; nil when busybox is not installed.
+final class BusyboxRootfs {
+    let dir: String
+    let rootfs: String
+    let tar: String
+
+    init?() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/bin/busybox") else {
+            print("skipping: /bin/busybox (busybox-static) is not installed")
+            return nil
+        }
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-rootfs-\(UUID().uuidString)").path
+        rootfs = dir + "/rootfs"
+        tar = dir + "/rootfs.tar"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: rootfs + "/bin", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: rootfs + "/etc", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: rootfs + "/tmp", withIntermediateDirectories: true)
+        try fm.copyItem(atPath: "/bin/busybox", toPath: rootfs + "/bin/busybox")
+        for tool in ["sh", "ls", "cat", "echo"] {
+            try fm.createSymbolicLink(atPath: rootfs + "/bin/" + tool, withDestinationPath: "busybox")
+        }
+        try Data("root:x:0:0:root:/root:/bin/sh\n".utf8).write(to: URL(fileURLWithPath: rootfs + "/etc/passwd"))
+        let sink = try FileSink(path: tar)
+        try LayerWriter(options: LayerWriter.Options(compression: .none, sourceDateEpoch: 1_700_000_000))
+            .writeTar(directory: rootfs, to: sink)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+}
+
+/// Writes a tar archive from (path, bytes) pairs, for crafting image archives.
+func writeTestArchive(_ path: String, _ files: [(String, [UInt8])]) throws {
+    let tar = TarWriter(sink: try FileSink(path: path))
+    for (name, bytes) in files {
+        try tar.add(TarEntry(path: name, kind: .regular, mode: 0o644, size: Int64(bytes.count)))
+        try bytes.withUnsafeBytes { try tar.writeData($0) }
+    }
+    try tar.finish()
+}
+
+/// Reads every regular file of a tar archive into memory (small test archives only).
+func readTestArchive(_ path: String) throws -> [(String, [UInt8])] {
+    let reader = TarReader(source: try FileSource(path: path))
+    var out: [(String, [UInt8])] = []
+    while let e = try reader.next() {
+        if e.kind == .regular { out.append((e.path, try reader.readData())) }
+    }
+    return out
+}
+
+/// The conformance directory `../shared/conformance/<sub>` next to the package, if present.
+func conformanceDirectory(_ sub: String, file: String = #filePath) -> String? {
+    var url = URL(fileURLWithPath: file)
+    for _ in 0..<3 { url.deleteLastPathComponent() }   // Tests/OCITests/X.swift → package root
+    let dir = url.deletingLastPathComponent().appendingPathComponent("shared/conformance/\(sub)").path
+    guard FileManager.default.fileExists(atPath: dir) else {
+        print("skipping: \(dir) is absent")
+        return nil
+    }
+    return dir
+}

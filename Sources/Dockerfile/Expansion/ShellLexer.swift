@@ -107,7 +107,7 @@ final class LexState<Env: VariableLookup> {
     }
 
     func processStopOn(_ stop: Unicode.Scalar?, rawEscapes raw: Bool) throws(LexFailure) -> (String, [String]) {
-        var result = String.UnicodeScalarView()
+        var result = ScalarBuffer()
         var words = WordCollector()
         let saved = rawEscapes
         rawEscapes = raw
@@ -117,24 +117,24 @@ final class LexState<Env: VariableLookup> {
         while let ch = peek() {
             if let stop, ch == stop {
                 pos += 1
-                return (String(result), words.finish())
+                return (result.string, words.finish())
             }
             switch ch {
             case "$":
                 let tmp = try processDollar()
-                result.append(contentsOf: tmp.unicodeScalars)
+                result.append(tmp)
                 words.addString(tmp)
             case "<":
                 let tmp = processPossibleHeredoc()
-                result.append(contentsOf: tmp.unicodeScalars)
+                result.append(tmp)
                 words.addRawString(tmp)
             case "'" where quotesSpecial:
                 let tmp = try processSingleQuote()
-                result.append(contentsOf: tmp.unicodeScalars)
+                result.append(tmp)
                 words.addRawString(tmp)
             case "\"" where quotesSpecial:
                 let tmp = try processDoubleQuote()
-                result.append(contentsOf: tmp.unicodeScalars)
+                result.append(tmp)
                 words.addRawString(tmp)
             default:
                 pos += 1
@@ -155,11 +155,11 @@ final class LexState<Env: VariableLookup> {
         if let stop {
             throw LexFailure(message: "unexpected end of statement while looking for matching \(Character(stop))")
         }
-        return (String(result), words.finish())
+        return (result.string, words.finish())
     }
 
     func processSingleQuote() throws(LexFailure) -> String {
-        var out = String.UnicodeScalarView()
+        var out = ScalarBuffer()
         let open = next()!
         if lexer.rawQuotes { out.append(open) }
         while true {
@@ -168,14 +168,14 @@ final class LexState<Env: VariableLookup> {
             }
             if ch == "'" {
                 if lexer.rawQuotes { out.append(ch) }
-                return String(out)
+                return out.string
             }
             out.append(ch)
         }
     }
 
     func processDoubleQuote() throws(LexFailure) -> String {
-        var out = String.UnicodeScalarView()
+        var out = ScalarBuffer()
         let open = next()!
         if lexer.rawQuotes { out.append(open) }
         while true {
@@ -185,10 +185,10 @@ final class LexState<Env: VariableLookup> {
             if p == "\"" {
                 pos += 1
                 if lexer.rawQuotes { out.append(p) }
-                return String(out)
+                return out.string
             }
             if p == "$" {
-                out.append(contentsOf: try processDollar().unicodeScalars)
+                out.append(try processDollar())
                 continue
             }
             var ch = next()!
@@ -312,14 +312,14 @@ final class LexState<Env: VariableLookup> {
     }
 
     func processName() -> String {
-        var name = String.UnicodeScalarView()
+        var name = ScalarBuffer()
         while let ch = peek() {
             if name.isEmpty && ch.properties.numericType == .decimal {
                 while let d = peek(), d.properties.numericType == .decimal {
                     name.append(d)
                     pos += 1
                 }
-                return String(name)
+                return name.string
             }
             if name.isEmpty && isSpecialParam(ch) {
                 pos += 1
@@ -329,7 +329,7 @@ final class LexState<Env: VariableLookup> {
             name.append(ch)
             pos += 1
         }
-        return String(name)
+        return name.string
     }
 
     func processPossibleHeredoc() -> String {
@@ -354,15 +354,15 @@ final class LexState<Env: VariableLookup> {
 
 /// Collects shell words while characters are appended (BuildKit's wordsStruct).
 struct WordCollector {
-    var buf = String.UnicodeScalarView()
+    var buf = ScalarBuffer()
     var words: [String] = []
     var inWord = false
 
     mutating func addChar(_ ch: Unicode.Scalar) {
         if ch.isGoSpace {
             if inWord && !buf.isEmpty {
-                words.append(String(buf))
-                buf = String.UnicodeScalarView()
+                words.append(buf.string)
+                buf.removeAll()
                 inWord = false
             }
         } else {
@@ -380,14 +380,14 @@ struct WordCollector {
     }
 
     mutating func addRawString(_ s: String) {
-        buf.append(contentsOf: s.unicodeScalars)
+        buf.append(s)
         inWord = true
     }
 
     mutating func finish() -> [String] {
         if !buf.isEmpty {
-            words.append(String(buf))
-            buf = String.UnicodeScalarView()
+            words.append(buf.string)
+            buf.removeAll()
             inWord = false
         }
         return words

@@ -73,7 +73,7 @@ public enum InstructionParser {
             for spec in specs {
                 do {
                     // Fully validate mounts without variables now; others after expansion.
-                    let identity: ((String) throws(ExpansionError) -> String)? = spec.contains("$") ? nil : { $0 }
+                    let identity: ((String) throws(ExpansionError) -> String)? = spec.hasByte("$") ? nil : { $0 }
                     mounts.append(try Mount.parse(spec, expand: identity))
                 } catch {
                     throw ValidationFailure(error.message)
@@ -92,7 +92,7 @@ public enum InstructionParser {
         case "expose":
             guard !args.isEmpty else { throw ValidationFailure("EXPOSE requires at least one argument") }
             try noFlags(node)
-            for p in args where !p.contains("$") {
+            for p in args where !p.hasByte("$") {
                 if let e = Validation.checkPort(p) { throw ValidationFailure(e) }
             }
             return .expose(args)
@@ -144,7 +144,7 @@ public enum InstructionParser {
             if let e = flags.parse(node.flags) { throw ValidationFailure(e) }
             let (sources, contents, dest) = try sourcesAndDest(node, "COPY")
             let chmod = flags.string("chmod").flatMap { $0.isEmpty ? nil : $0 }
-            if let chmod, !chmod.contains("$"), let e = Validation.checkChmod(chmod) { throw ValidationFailure(e) }
+            if let chmod, !chmod.hasByte("$"), let e = Validation.checkChmod(chmod) { throw ValidationFailure(e) }
             let from = flags.string("from").flatMap { $0.isEmpty ? nil : $0 }
             if let from {
                 // BuildKit expands --from with an empty environment and rejects any change.
@@ -166,7 +166,7 @@ public enum InstructionParser {
             if let e = flags.parse(node.flags) { throw ValidationFailure(e) }
             let (sources, contents, dest) = try sourcesAndDest(node, "ADD")
             let chmod = flags.string("chmod").flatMap { $0.isEmpty ? nil : $0 }
-            if let chmod, !chmod.contains("$"), let e = Validation.checkChmod(chmod) { throw ValidationFailure(e) }
+            if let chmod, !chmod.hasByte("$"), let e = Validation.checkChmod(chmod) { throw ValidationFailure(e) }
             let checksum = flags.string("checksum").flatMap { $0.isEmpty ? nil : $0 }
             if checksum != nil && sources.count + contents.count != 1 {
                 throw ValidationFailure("checksum can't be specified for multiple sources")

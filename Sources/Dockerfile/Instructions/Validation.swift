@@ -150,49 +150,46 @@ public enum Validation {
 
     /// One CSV record (the `--mount` syntax): commas separate, `"..."` quotes with `""` escapes.
     static func csvFields(_ s: String) -> [String]? {
+        let b = Array(s.utf8)
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
         var out: [String] = []
-        var field = ""
-        var i = s.startIndex
+        var field: [UInt8] = []
+        var i = 0
         var fieldStart = true
         var inQuotes = false
         var wasQuoted = false
-        while i < s.endIndex {
-            let c = s[i]
+        while i < b.count {
+            let c = b[i]
+            i += 1
             if inQuotes {
-                if c == "\"" {
-                    let n = s.index(after: i)
-                    if n < s.endIndex, s[n] == "\"" {
-                        field.append("\"")
-                        i = s.index(after: n)
+                if c == quote {
+                    if i < b.count, b[i] == quote {
+                        field.append(quote)
+                        i += 1
                         continue
                     }
                     inQuotes = false
                 } else {
                     field.append(c)
                 }
-            } else if c == "," {
-                out.append(field)
-                field = ""
+            } else if c == comma {
+                out.append(String(decoding: field, as: UTF8.self))
+                field.removeAll(keepingCapacity: true)
                 fieldStart = true
                 wasQuoted = false
-                i = s.index(after: i)
                 continue
-            } else if c == "\"" {
-                if fieldStart {
-                    inQuotes = true
-                    wasQuoted = true
-                } else {
-                    return nil  // bare quote in a non-quoted field
-                }
+            } else if c == quote {
+                guard fieldStart else { return nil }  // bare quote in a non-quoted field
+                inQuotes = true
+                wasQuoted = true
             } else {
                 if wasQuoted { return nil }  // text after a closing quote
                 field.append(c)
             }
             fieldStart = false
-            i = s.index(after: i)
         }
         if inQuotes { return nil }
-        out.append(field)
+        out.append(String(decoding: field, as: UTF8.self))
         return out
     }
 }

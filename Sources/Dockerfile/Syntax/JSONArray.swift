@@ -48,11 +48,11 @@ enum JSONArray {
     /// Parses a JSON string starting at the opening quote; nil when malformed.
     static func parseString(_ s: [Unicode.Scalar], _ p: inout Int) -> String? {
         p += 1
-        var out = String.UnicodeScalarView()
+        var out = ScalarBuffer()
         while p < s.count {
             let c = s[p]
             p += 1
-            if c == "\"" { return String(out) }
+            if c == "\"" { return out.string }
             if c.value < 0x20 { return nil }
             if c != "\\" {
                 out.append(c)

@@ -92,7 +92,13 @@ struct LineParsers {
         let esc = UInt8(truncatingIfNeeded: escape.value)
         func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (c >= 0x09 && c <= 0x0D) || c == 0x85 || c == 0xA0 }
         func rest(_ pos: Int) -> String { String(decoding: b[pos...], as: UTF8.self) }
-        func wordString() -> String { String(String.UnicodeScalarView(word.map { Unicode.Scalar($0) })) }
+        func wordString() -> String {
+            // BuildKit writes each byte as a rune; only non-ASCII bytes differ from UTF-8.
+            if !word.contains(where: { $0 >= 0x80 }) { return String(decoding: word, as: UTF8.self) }
+            var buf = ScalarBuffer()
+            for b in word { buf.append(Unicode.Scalar(b)) }
+            return buf.string
+        }
         var pos = 0
         while pos <= b.count {
             let atEnd = pos == b.count
@@ -202,7 +208,7 @@ struct LineParsers {
         var inWord = false, inQuote = false
         var quote: Unicode.Scalar = "\0"
         var blankOK = false
-        var sb = String.UnicodeScalarView()
+        var sb = ScalarBuffer()
         var pos = 0
         while pos <= r.count {
             let atEnd = pos == r.count
@@ -213,14 +219,14 @@ struct LineParsers {
                 inWord = true
             }
             if atEnd {
-                if blankOK || !sb.isEmpty { words.append(String(sb)) }
+                if blankOK || !sb.isEmpty { words.append(sb.string) }
                 break
             }
             if inWord {
                 if ch.isGoSpace {
                     inWord = false
-                    if blankOK || !sb.isEmpty { words.append(String(sb)) }
-                    sb = String.UnicodeScalarView()
+                    if blankOK || !sb.isEmpty { words.append(sb.string) }
+                    sb.removeAll()
                     blankOK = false
                     pos += 1
                     continue
@@ -266,7 +272,7 @@ struct LineParsers {
     func parseNameVal(_ rest: String, key: String) throws(Failure) -> Parsed {
         let words = parseWords(rest)
         if words.isEmpty { return Parsed() }
-        if !words[0].contains("=") {
+        if !words[0].hasByte("=") {
             let parts = LineParsers.regexSplit(rest, limit: 2)
             if parts.count < 2 { throw .message("\(key) must have two arguments") }
             return Parsed(values: [parts[0], parts[1], ""])

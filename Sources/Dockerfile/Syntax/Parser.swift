@@ -211,7 +211,7 @@ struct SyntaxParser {
                 let keyword = parsers.splitCommand(line).0
                 throw self.error(m, line: startLine, endLine: currentLine, instruction: keyword)
             }
-            if SyntaxParser.canContainHeredoc(node), line.contains("<<") {
+            if SyntaxParser.canContainHeredoc(node), line.hasHeredocMarker() {
                 let found: [Heredoc]
                 do {
                     found = try Heredocs.fromLine(line)

@@ -17,7 +17,7 @@ extension ImageStore {
     /// Every blob is verified as it streams in (against its name where the archive gives one),
     /// every layer against its config's diff_id, and every manifest against its index entry.
     /// Images are recorded only after all of them verified; on error none are and the blobs
-    /// written so far are removed again.
+    /// written so far are removed again. `-` reads standard input.
     public func load(archive path: String) throws -> [LoadedImage] {
         var written = Set<Digest>()
         do {
@@ -33,8 +33,14 @@ extension ImageStore {
     private static let metadataNames: Set<String> = ["index.json", "manifest.json", "oci-layout", "repositories"]
 
     private func loadArchive(_ path: String, written: inout Set<Digest>) throws -> [LoadedImage] {
-        guard StoreFS.exists(path) else { throw StoreError.io(path: path, operation: "open", errno: ENOENT) }
-        let reader = TarReader(source: try AutoDecompressor(from: try FileSource(path: path)))
+        let file: FileSource
+        if path == "-" {
+            file = FileSource(descriptor: 0, path: "<stdin>", ownsDescriptor: false)
+        } else {
+            guard StoreFS.exists(path) else { throw StoreError.io(path: path, operation: "open", errno: ENOENT) }
+            file = try FileSource(path: path)
+        }
+        let reader = TarReader(source: try AutoDecompressor(from: file))
         var files: [String: Digest] = [:]
         var metadata: [String: [UInt8]] = [:]
         var links: [String: String] = [:]

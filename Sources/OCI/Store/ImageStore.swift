@@ -38,6 +38,8 @@ public final class ImageStore: Sendable {
         var config = Configuration()
         config.busyMode = .timeout(60)
         config.foreignKeysEnabled = true
+        // WAL: one fsync per commit instead of several, and readers never wait for a writer.
+        config.journalMode = .wal
         do {
             db = try DatabaseQueue(path: r + "/index.db", configuration: config)
             try StoreFileLock.withLock(r + "/lock") {

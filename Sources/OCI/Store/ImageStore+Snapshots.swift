@@ -1,0 +1,52 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ImageStore {
+    /// A directory holding the layer with this diff ID extracted on its own in overlayfs-lower
+    /// form (whiteouts as 0:0 character devices, opaque directories marked with
+    /// `trusted.overlay.opaque=y`), ready to be stacked as an overlay `lowerdir`. Extracted once
+    /// into a temp directory, verified against the diff ID, synced, and renamed to
+    /// `snapshots/<hex>`; later calls return that path at once. Treat it as read-only; it stays while this process
+    /// runs (a lease) and afterwards while any image or cache record uses the layer.
+    public func unpackedLayerPath(diffID: Digest) throws -> String {
+        let path = snapshotsDirectory + "/" + diffID.encoded
+        // The lease keeps the layer record, and so its snapshot, from a concurrent collection
+        // for as long as this process runs.
+        guard let layer = try layerRecord(diffID: diffID), try lease(layer.digest) else {
+            throw StoreError.invalid("no layer with diff ID \(diffID) is in the store")
+        }
+        if StoreFS.isDirectory(path) { return path }
+        let tmp = StoreFS.tempPath(in: snapshotsDirectory, suffix: ".d")
+        try StoreFS.check(mkdir(tmp, 0o755), "mkdir", tmp)
+        do {
+            let result = try LayerApplier(mode: .overlayLower).apply(blob: blobPath(layer.digest), to: tmp)
+            guard result.diffID == diffID else {
+                throw StoreError.digestMismatch(expected: diffID, actual: result.diffID, what: "layer \(layer.digest) while unpacking")
+            }
+            let fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if fd >= 0 {
+                _ = storeSyncfs(fd)
+                close(fd)
+            }
+            if rename(tmp, path) != 0 {
+                let e = errno
+                // Another process unpacked the same layer first: use theirs.
+                guard (e == EEXIST || e == ENOTEMPTY), StoreFS.isDirectory(path) else {
+                    throw StoreError.io(path: path, operation: "rename snapshot to", errno: e)
+                }
+                try? StoreFS.removeTree(tmp)
+            }
+            try StoreFS.fsyncDirectory(snapshotsDirectory)
+        } catch {
+            try? StoreFS.removeTree(tmp)
+            throw error
+        }
+        return path
+    }
+}
+
+/// syncfs(2) flushes only the store's filesystem (Glibc's module map hides it behind _GNU_SOURCE).
+@_silgen_name("syncfs")
+private func storeSyncfs(_ fd: Int32) -> Int32

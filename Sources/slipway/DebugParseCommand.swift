@@ -1,0 +1,148 @@
+import ArgumentParser
+import Dockerfile
+import Foundation
+
+/// `slipway debug parse [--json] FILE`: BuildKit's raw syntax tree for a Dockerfile.
+struct DebugParse: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parse",
+        abstract: "Print a Dockerfile's raw syntax tree (BuildKit's AST dump, or JSON with --json)."
+    )
+
+    @Flag(name: .long, help: "Print JSON: instructions, stages and stage references.")
+    var json = false
+
+    @Argument(help: "The Dockerfile to parse ('-' reads standard input).")
+    var file: String
+
+    func run() async throws {
+        let bytes: [UInt8]
+        do {
+            bytes = try DockerfileCLI.readInput(file)
+        } catch {
+            DockerfileCLI.fail("cannot read \(file): \(error.localizedDescription)")
+        }
+        let parsed: ParsedDockerfile
+        do {
+            parsed = try Dockerfile.parse(bytes: bytes, fileName: file == "-" ? "Dockerfile" : file)
+        } catch {
+            if json {
+                print(ParserJSON.object([("error", .string(error.description))]).rendered())
+            }
+            DockerfileCLI.fail(error.description)
+        }
+        if !json {
+            print(parsed.dump())
+            return
+        }
+        print(DebugParse.json(parsed).rendered())
+    }
+
+    static func json(_ parsed: ParsedDockerfile) -> ParserJSON {
+        func node(_ n: Node) -> ParserJSON {
+            .object([
+                ("cmd", .string(n.keyword)),
+                ("start_line", .int(n.startLine)),
+                ("end_line", .int(n.endLine)),
+                ("flags", .array(n.flags.map(ParserJSON.string))),
+                ("value", .array(n.arguments.map(ParserJSON.string))),
+                ("sub_cmd", n.trigger.map { .string($0.keyword) } ?? .null),
+                ("json", .bool(n.trigger?.isJSON ?? n.isJSON)),
+                ("heredocs", .array(n.heredocs.map { h in
+                    .object([("name", .string(h.name)), ("content", .string(h.content))])
+                })),
+            ])
+        }
+        let stages = parsed.syntaxStages.map { s in
+            ParserJSON.object([
+                ("index", .int(s.index)),
+                ("name", s.name.map(ParserJSON.string) ?? .null),
+                ("base", .string(s.base)),
+                ("platform", s.platform.map(ParserJSON.string) ?? .null),
+                ("instruction_count", .int(s.instructionCount)),
+            ])
+        }
+        let refs = parsed.syntaxReferences.map { r in
+            ParserJSON.object([
+                ("kind", .string(r.kind.rawValue)),
+                ("stage", .int(r.stage)),
+                ("line", .int(r.line)),
+                ("ref", .string(r.ref)),
+                ("target_kind", .string(r.targetKind.rawValue)),
+                ("target", r.target.map(ParserJSON.int) ?? .null),
+            ])
+        }
+        return .object([
+            ("instructions", .array(parsed.nodes.map(node))),
+            ("stages", .array(stages)),
+            ("references", .array(refs)),
+        ])
+    }
+}
+
+/// Shared helpers of the Dockerfile commands.
+enum DockerfileCLI {
+    static func readInput(_ path: String) throws -> [UInt8] {
+        if path == "-" {
+            return Array(FileHandle.standardInput.readDataToEndOfFile())
+        }
+        return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// Prints `error: message` on stderr and exits 1.
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        exit(1)
+    }
+}
+
+/// A small ordered JSON value for the Dockerfile commands' output.
+enum ParserJSON {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case string(String)
+    case array([ParserJSON])
+    case object([(String, ParserJSON)])
+
+    func rendered(indent: Int = 0) -> String {
+        let pad = String(repeating: "  ", count: indent + 1)
+        let close = String(repeating: "  ", count: indent)
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .string(let s): return ParserJSON.quote(s)
+        case .array(let items):
+            if items.isEmpty { return "[]" }
+            if items.allSatisfy({ if case .string = $0 { return true } else { return false } }) {
+                return "[" + items.map { $0.rendered() }.joined(separator: ", ") + "]"
+            }
+            return "[\n" + items.map { pad + $0.rendered(indent: indent + 1) }.joined(separator: ",\n") + "\n" + close + "]"
+        case .object(let fields):
+            if fields.isEmpty { return "{}" }
+            return "{\n" + fields.map { pad + ParserJSON.quote($0.0) + ": " + $0.1.rendered(indent: indent + 1) }.joined(separator: ",\n") + "\n" + close + "}"
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for c in s.unicodeScalars {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if c.value < 0x20 || c.value == 0x7F {
+                    let h = String(c.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                } else {
+                    out.unicodeScalars.append(c)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+extension Fixtures {
+    /// Makes a small root filesystem from busybox-static in `dir/rootfs` (/bin/busybox plus
+    /// sh/ls/cat/echo symlinks, /etc/passwd, /tmp) and returns its path, or nil with a note
+    /// when busybox-static is not installed. `padding` adds a file of that many random bytes
+    /// (to make slow-enough inputs for kill tests).
+    static func busyboxRootfs(in dir: String, padding: Int = 0) throws -> String? {
+        guard FileManager.default.isExecutableFile(atPath: "/bin/busybox") else {
+            print("skipping: /bin/busybox (busybox-static) is not installed")
+            return nil
+        }
+        let root = dir + "/rootfs"
+        try sh("""
+            set -e
+            mkdir -p '\(root)/bin' '\(root)/etc' '\(root)/tmp' '\(root)/root'
+            cp /bin/busybox '\(root)/bin/busybox'
+            for t in sh ls cat echo; do ln -sf busybox '\(root)/bin/'$t; done
+            echo 'root:x:0:0:root:/root:/bin/sh' > '\(root)/etc/passwd'
+            chmod 1777 '\(root)/tmp'
+            """)
+        if padding > 0 {
+            try sh("head -c \(padding) /dev/urandom > '\(root)/root/padding.bin'")
+        }
+        return root
+    }
+
+    /// Tars a directory (numeric owners, sorted names) to `output`; compresses it when the name
+    /// ends in .gz or .zst.
+    static func tarball(of dir: String, to output: String) throws {
+        let base = output.hasSuffix(".gz") ? String(output.dropLast(3)) : output.hasSuffix(".zst") ? String(output.dropLast(4)) : output
+        try sh("tar --sort=name --numeric-owner -C '\(dir)' -cf '\(base)' .")
+        if output.hasSuffix(".gz") { try sh("gzip -f '\(base)'") }
+        if output.hasSuffix(".zst") { try sh("zstd -q -f --rm '\(base)'") }
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Shared helpers for integration tests: where the package and the built `slipway` are, how
+/// to run it, scratch directories, and the conformance data.
+enum Fixtures {
+    /// The package root, from this file's path (Tests/IntegrationTests/Support/…).
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// `.build/debug/slipway`, or nil (with a note) when it has not been built.
+    static var slipwayBinary: String? {
+        let p = packageRoot + "/.build/debug/slipway"
+        guard FileManager.default.isExecutableFile(atPath: p) else {
+            print("skipping: \(p) is not built (run `swift build` first)")
+            return nil
+        }
+        return p
+    }
+
+    /// `../shared/conformance/<sub>` next to the package, or nil (with a note) when absent.
+    static func conformance(_ sub: String) -> String? {
+        let dir = URL(fileURLWithPath: packageRoot).deletingLastPathComponent().appendingPathComponent("shared/conformance/\(sub)").path
+        guard FileManager.default.fileExists(atPath: dir) else {
+            print("skipping: \(dir) is absent")
+            return nil
+        }
+        return dir
+    }
+
+    /// Whether an executable is on PATH (for optional interop tools such as skopeo, umoci).
+    static func hasTool(_ name: String) -> Bool {
+        let found = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+            .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
+        if !found { print("skipping: \(name) is not installed") }
+        return found
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs a program to completion, capturing its output.
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                    stdin: String? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        // Read both pipes concurrently so a chatty child never blocks on a full pipe.
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Runs a shell command line; throws when it fails.
+    @discardableResult
+    static func sh(_ command: String) throws -> String {
+        let r = try run("/bin/sh", ["-c", command])
+        guard r.status == 0 else { throw FixtureError("`\(command)` exited \(r.status): \(r.stderr)") }
+        return r.stdout
+    }
+
+    /// Runs `slipway ARGS --root ROOT`.
+    @discardableResult
+    static func slipway(_ binary: String, root: String, _ arguments: [String]) throws -> Result {
+        try run(binary, arguments + ["--root", root])
+    }
+
+    /// A fresh scratch directory under /tmp; remove it with `removeScratch`.
+    static func scratch(_ label: String) throws -> String {
+        var template = Array("/tmp/slipway-it-\(label)-XXXXXX".utf8CString)
+        guard let p = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw FixtureError("mkdtemp failed: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: p)
+    }
+
+    static func removeScratch(_ path: String) {
+        _ = try? sh("rm -rf '\(path)'")
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
