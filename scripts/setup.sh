@@ -4,6 +4,7 @@ set -euo pipefail
 pkgs=(libzstd-dev libssl-dev libsqlite3-dev zlib1g-dev pkgconf runc crun busybox-static
       docker-registry skopeo umoci mmdebstrap apache2-utils
       zstd)
+pkgs+=(chromium)  # analyze --html is rendered by headless Chromium in the Inspect tests
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -9,6 +9,7 @@ struct Slipway: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Debug.self,
+            BuildCommand.self,
             ImagesCommand.self,
             TagCommand.self,
             RmiCommand.self,
@@ -16,10 +17,14 @@ struct Slipway: AsyncParsableCommand {
             HistoryCommand.self,
             FsckCommand.self,
             PruneCommand.self,
+            Outline.self,
             ImportCommand.self,
             SaveCommand.self,
             LoadCommand.self,
             RunCommand.self,
+            AnalyzeCommand.self,
+            CompareCommand.self,
+            LintCommand.self,
             Outline.self,
         ]
     )

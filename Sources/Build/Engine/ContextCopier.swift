@@ -1,0 +1,53 @@
+import Foundation
+import OCI
+
+/// COPY/ADD through the copy module: the build context is opened once per build (its file
+/// digests are memoised across steps), stage and image roots are opened per step.
+public final class ContextCopier: FileCopier {
+    let context: BuildContext
+    let dockerfile: String
+
+    /// Opens the context at `directory`, applying its `.dockerignore`.
+    public init(contextDirectory: String, dockerfile: String) throws {
+        var patterns: [String] = []
+        if let text = try? String(contentsOfFile: contextDirectory + "/.dockerignore", encoding: .utf8) {
+            for raw in text.split(whereSeparator: \.isNewline) {
+                let line = raw.trimmingCharacters(in: .whitespaces)
+                if line.isEmpty || line.hasPrefix("#") { continue }
+                patterns.append(line)
+            }
+        }
+        let filter: any PathFilter = patterns.isEmpty ? IncludeEverything() : try PathPatternSet(patterns)
+        self.context = try BuildContext(directory: contextDirectory, filter: filter)
+        self.dockerfile = dockerfile
+    }
+
+    func spec(_ op: CopyOp, workdir: String) -> CopySpec {
+        CopySpec(sources: op.sources, destination: op.dest, workdir: workdir, chown: op.chown, chmod: op.chmod,
+                 excludes: op.excludes, parents: op.parents, link: op.link, isAdd: op.isAdd, unpack: op.unpack,
+                 checksum: op.checksum, line: op.line, dockerfile: dockerfile)
+    }
+
+    func source(_ from: CopySourceRoot) throws -> BuildContext {
+        switch from {
+        case .context: return context
+        case .rootfs(let dir): return try BuildContext(stageRootfs: dir)
+        }
+    }
+
+    public func sourceDigest(_ op: CopyOp, from: CopySourceRoot) async throws -> Digest {
+        var d = try Copier.sourceDigest(spec(op, workdir: "/"), from: source(from))
+        if !op.inline.isEmpty {
+            d = Digest.sha256(d.description + op.inline.map { $0.name + "\u{0}" + $0.data }.joined(separator: "\u{0}"))
+        }
+        return d
+    }
+
+    public func copy(_ op: CopyOp, from: CopySourceRoot, into root: String, workdir: String) async throws {
+        let s = spec(op, workdir: workdir)
+        if !op.sources.isEmpty { try Copier.copy(s, from: source(from), into: root) }
+        if !op.inline.isEmpty {
+            _ = try Copier.writeHeredocs(op.inline.map { HeredocSource(name: $0.name, content: $0.data) }, spec: s, into: root)
+        }
+    }
+}

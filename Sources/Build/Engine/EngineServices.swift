@@ -1,0 +1,146 @@
+import Foundation
+import OCI
+
+/// A layer of a stage's root filesystem, as the engine tracks it.
+public struct LayerRef: Sendable, Codable, Hashable {
+    /// Digest of the compressed blob in the store.
+    public var digest: Digest
+    /// Digest of the uncompressed tar (the config's rootfs.diff_ids entry).
+    public var diffID: Digest
+    /// Size of the compressed blob.
+    public var size: Int64
+    public var mediaType: String
+
+    public init(digest: Digest, diffID: Digest, size: Int64, mediaType: String) {
+        self.digest = digest
+        self.diffID = diffID
+        self.size = size
+        self.mediaType = mediaType
+    }
+}
+
+/// A base image found in the store (or pulled).
+public struct ResolvedImage: Sendable {
+    /// Stable identity for cache keys (the image's config digest).
+    public var id: Digest
+    public var image: StageImage
+    public var layers: [LayerRef]
+    /// ONBUILD triggers of the image, run first by a stage built FROM it.
+    public var onBuild: [String]
+
+    public init(id: Digest, image: StageImage, layers: [LayerRef], onBuild: [String] = []) {
+        self.id = id
+        self.image = image
+        self.layers = layers
+        self.onBuild = onBuild
+    }
+}
+
+/// What a cached step produced: its layer, or nil when the step changed nothing.
+public struct CachedStep: Sendable, Codable, Equatable {
+    public var layer: LayerRef?
+    /// When the step first ran: history times come from here so a cached rebuild gives the same image.
+    public var created: Date
+    public init(layer: LayerRef?, created: Date) {
+        self.layer = layer
+        self.created = created
+    }
+}
+
+/// The result of a finished image write.
+public struct WrittenImage: Sendable {
+    /// The image ID (config digest), what `docker images` shows.
+    public var id: Digest
+    public var manifestDigest: Digest
+    /// Sum of the layer blobs plus config (compressed size).
+    public var size: Int64
+    public init(id: Digest, manifestDigest: Digest, size: Int64) {
+        self.id = id
+        self.manifestDigest = manifestDigest
+        self.size = size
+    }
+}
+
+/// The store operations the engine needs (implemented over the OCI store).
+public protocol EngineStore: Sendable {
+    /// The image `reference` names, or nil when the store does not have it.
+    func resolveImage(_ reference: String) async throws -> ResolvedImage?
+    /// A directory holding `layer` unpacked in overlay-lower form (whiteouts as 0:0 devices).
+    func layerDirectory(_ layer: LayerRef) async throws -> String
+    func cachedStep(_ key: Digest) async throws -> CachedStep?
+    func recordStep(_ key: Digest, _ step: CachedStep) async throws
+    /// Turns an overlay upper directory into a layer blob and keeps the directory as the layer's
+    /// unpacked form. Returns nil when the directory holds no change.
+    func commitLayer(upperDirectory: String) async throws -> LayerRef?
+    /// Writes config + manifest for `image` over `layers` and points `tags` at it.
+    func writeImage(_ image: StageImage, layers: [LayerRef], tags: [String]) async throws -> WrittenImage
+}
+
+/// A mounted root filesystem: overlay of read-only layers plus (when writable) a fresh upper dir.
+public protocol RootSnapshot: Sendable {
+    /// The merged root to run in or copy into.
+    var root: String { get }
+    /// The upper directory holding this step's changes (nil for read-only views).
+    var upper: String? { get }
+    /// Unmounts. After it, `upper` stays on disk until `discard`.
+    func unmount() async throws
+    /// Removes every directory of the snapshot (upper/work/mountpoint).
+    func discard() async
+}
+
+public protocol Snapshotter: Sendable {
+    /// A writable overlay over `lowers` (topmost first; may be empty for scratch).
+    func writable(lowers: [String]) async throws -> any RootSnapshot
+    /// A read-only view over `lowers` (for COPY --from).
+    func readOnly(lowers: [String]) async throws -> any RootSnapshot
+}
+
+/// The process of a RUN step, with Dockerfile semantics already applied (SHELL, ENV, USER...).
+public struct StepProcess: Sendable {
+    public var argv: [String]
+    public var env: [String]
+    public var user: String
+    public var workdir: String
+    public var network: NetworkMode
+
+    public init(argv: [String], env: [String], user: String, workdir: String, network: NetworkMode) {
+        self.argv = argv
+        self.env = env
+        self.user = user
+        self.workdir = workdir
+        self.network = network
+    }
+}
+
+/// A RUN process that exited non-zero (adapters map their runtime's error to this).
+public struct StepExitError: Error, CustomStringConvertible {
+    public var status: Int32
+    public var tail: [String]
+    public init(status: Int32, tail: [String]) {
+        self.status = status
+        self.tail = tail
+    }
+    public var description: String { "exit code \(status)" }
+}
+
+public protocol StepExecutor: Sendable {
+    /// Runs `process` over a fresh writable snapshot of `lowers` (topmost first) and returns the
+    /// unmounted snapshot holding the changes in `upper`. Throws `StepExitError` on a non-zero
+    /// exit; nothing is left mounted when it throws.
+    func run(_ process: StepProcess, lowers: [String], output: @escaping @Sendable (String) -> Void) async throws -> any RootSnapshot
+}
+
+/// Where COPY/ADD read from.
+public enum CopySourceRoot: Sendable {
+    /// The build context directory (with .dockerignore applied).
+    case context(String)
+    /// A mounted root filesystem of a stage or image.
+    case rootfs(String)
+}
+
+public protocol FileCopier: Sendable {
+    /// A digest over the sources' content and metadata (not mtimes) for the cache key.
+    func sourceDigest(_ op: CopyOp, from: CopySourceRoot) async throws -> Digest
+    /// Performs COPY/ADD into the mounted `root`, relative paths resolved against `workdir`.
+    func copy(_ op: CopyOp, from: CopySourceRoot, into root: String, workdir: String) async throws
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+/// What the engine reports while it builds. Renderers turn these into tty, plain or json output.
+public enum ProgressEvent: Sendable {
+    /// A step began; `name` reads like BuildKit's: `[builder 2/5] RUN go build ...`.
+    case started(step: Int, name: String)
+    /// A line the step's process wrote (stdout and stderr merged).
+    case output(step: Int, line: String)
+    /// The step was found in the build cache and skipped.
+    case cached(step: Int, name: String)
+    case finished(step: Int)
+    case failed(step: Int, message: String)
+    /// A note that belongs to no step (e.g. "writing image").
+    case note(String)
+    /// The final result: the last line of every build.
+    case result(imageID: String, tags: [String], size: Int64)
+}
+
+public enum ProgressMode: String, Sendable, CaseIterable {
+    case auto, tty, plain, json, quiet
+}
+
+/// Human-readable byte sizes (decimal units, as docker prints them).
+public enum ByteCount {
+    public static func format(_ n: Int64) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB"]
+        var v = Double(n)
+        var i = 0
+        while v >= 1000, i < units.count - 1 { v /= 1000; i += 1 }
+        return i == 0 ? "\(n) B" : String(format: v >= 100 ? "%.0f %@" : "%.1f %@", v, units[i])
+    }
+}

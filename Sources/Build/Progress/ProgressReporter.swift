@@ -1,0 +1,205 @@
+import Foundation
+
+/// Receives progress events from concurrently running stages and renders them. An actor, so
+/// output from parallel stages never interleaves mid-line.
+public actor ProgressReporter {
+    public let mode: ProgressMode
+    private let err: FileHandle
+    private let out: FileHandle
+    private let clock = ContinuousClock()
+    private let start: ContinuousClock.Instant
+
+    private struct Step {
+        var name: String
+        var started: ContinuousClock.Instant
+        var tail: [String] = []
+        var done = false
+        var printedLines = 0
+    }
+    private var steps: [Int: Step] = [:]
+    private var running: [Int] = []
+    /// Lines of the live area currently on screen (tty mode).
+    private var liveLines = 0
+    private var ticker: Task<Void, Never>?
+    /// Every line of every step's output, kept for error reports (last lines of the failing step).
+    private var fullTail: [Int: [String]] = [:]
+    private var nextID = 0
+
+    /// `auto` picks tty when stderr is a terminal, plain otherwise.
+    public init(mode: ProgressMode, stderr: FileHandle = .standardError, stdout: FileHandle = .standardOutput) {
+        var m = mode
+        if m == .auto { m = isatty(2) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb" ? .tty : .plain }
+        self.mode = m
+        self.err = stderr
+        self.out = stdout
+        self.start = ContinuousClock().now
+    }
+
+    /// A fresh step number (BuildKit's `#N`).
+    public func newStep() -> Int {
+        nextID += 1
+        return nextID
+    }
+
+    /// The last `count` output lines of a step (for error messages).
+    public func tail(of step: Int, count: Int = 20) -> [String] {
+        Array((fullTail[step] ?? []).suffix(count))
+    }
+
+    public func emit(_ event: ProgressEvent) {
+        switch mode {
+        case .json: emitJSON(event)
+        case .plain: emitPlain(event)
+        case .tty: emitTTY(event)
+        case .quiet, .auto:
+            track(event)
+            if case .result(let id, _, _) = event { write(id + "\n", to: out) }
+        }
+    }
+
+    /// Stops the live redraw (tty) and leaves the cursor below the output.
+    public func close() {
+        ticker?.cancel()
+        ticker = nil
+        if mode == .tty { clearLive() }
+    }
+
+    // MARK: - bookkeeping
+
+    private func track(_ event: ProgressEvent) {
+        switch event {
+        case .started(let id, let name):
+            steps[id] = Step(name: name, started: clock.now)
+            running.append(id)
+        case .output(let id, let line):
+            steps[id]?.tail.append(line)
+            if (steps[id]?.tail.count ?? 0) > 6 { steps[id]?.tail.removeFirst() }
+            fullTail[id, default: []].append(line)
+            if (fullTail[id]?.count ?? 0) > 200 { fullTail[id]?.removeFirst(100) }
+        case .cached, .note, .result:
+            break
+        case .finished(let id), .failed(let id, _):
+            steps[id]?.done = true
+            running.removeAll { $0 == id }
+        }
+    }
+
+    private func elapsed(_ id: Int) -> Double {
+        guard let s = steps[id] else { return 0 }
+        let d = clock.now - s.started
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    private func sinceStart() -> Double {
+        let d = clock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    private func write(_ s: String, to h: FileHandle? = nil) {
+        (h ?? err).write(Data(s.utf8))
+    }
+
+    // MARK: - plain
+
+    private func emitPlain(_ event: ProgressEvent) {
+        track(event)
+        switch event {
+        case .started(let id, let name): write("#\(id) \(name)\n")
+        case .output(let id, let line): write(String(format: "#%d %.3f ", id, elapsed(id)) + line + "\n")
+        case .cached(let id, let name): write("#\(id) \(name)\n#\(id) CACHED\n\n")
+        case .finished(let id): write(String(format: "#%d DONE %.1fs\n\n", id, elapsed(id)))
+        case .failed(let id, let msg): write("#\(id) ERROR: \(msg)\n\n")
+        case .note(let s): write(s + "\n")
+        case .result(let id, let tags, let size): write(Self.resultLine(id, tags, size) + "\n", to: out)
+        }
+    }
+
+    static func resultLine(_ id: String, _ tags: [String], _ size: Int64) -> String {
+        let t = tags.isEmpty ? "<none>" : tags.joined(separator: ", ")
+        return "Built \(id)  tags: \(t)  size: \(ByteCount.format(size))"
+    }
+
+    // MARK: - json
+
+    private func emitJSON(_ event: ProgressEvent) {
+        track(event)
+        var obj: [String: Any] = ["time": (sinceStart() * 1000).rounded() / 1000]
+        switch event {
+        case .started(let id, let name): obj["event"] = "started"; obj["step"] = id; obj["name"] = name
+        case .output(let id, let line): obj["event"] = "output"; obj["step"] = id; obj["line"] = line
+        case .cached(let id, let name): obj["event"] = "cached"; obj["step"] = id; obj["name"] = name
+        case .finished(let id): obj["event"] = "finished"; obj["step"] = id; obj["duration"] = (elapsed(id) * 1000).rounded() / 1000
+        case .failed(let id, let msg): obj["event"] = "failed"; obj["step"] = id; obj["error"] = msg
+        case .note(let s): obj["event"] = "note"; obj["message"] = s
+        case .result(let id, let tags, let size):
+            obj["event"] = "result"; obj["image"] = id; obj["tags"] = tags; obj["size"] = size
+        }
+        if let data = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes]) {
+            var line = data
+            line.append(0x0A)
+            if case .result = event { out.write(line) } else { err.write(line) }
+        }
+    }
+
+    // MARK: - tty
+
+    private func emitTTY(_ event: ProgressEvent) {
+        track(event)
+        clearLive()
+        switch event {
+        case .started:
+            if ticker == nil {
+                ticker = Task { [weak self] in
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(150))
+                        await self?.redraw()
+                    }
+                }
+            }
+        case .output:
+            break
+        case .cached(_, let name): write("\u{1B}[34m => CACHED \(name)\u{1B}[0m\n")
+        case .finished(let id):
+            if let s = steps[id] { write(String(format: " => %@ %.1fs\n", s.name, elapsed(id))) }
+        case .failed(let id, let msg):
+            if let s = steps[id] {
+                write("\u{1B}[31m => ERROR \(s.name)\u{1B}[0m\n")
+                for l in tail(of: id, count: 10) { write("    \(l)\n") }
+                write("\u{1B}[31m    \(msg)\u{1B}[0m\n")
+            }
+        case .note(let s): write(" => \(s)\n")
+        case .result(let id, let tags, let size):
+            write(Self.resultLine(id, tags, size) + "\n", to: out)
+        }
+        drawLive()
+    }
+
+    private func clearLive() {
+        guard liveLines > 0 else { return }
+        write("\u{1B}[\(liveLines)A\u{1B}[J")
+        liveLines = 0
+    }
+
+    private func drawLive() {
+        var lines: [String] = []
+        let width = Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 100
+        lines.append(String(format: "[+] Building %.1fs (%d running)", sinceStart(), running.count))
+        for id in running {
+            guard let s = steps[id] else { continue }
+            lines.append(String(format: " => %@ %.1fs", s.name, elapsed(id)))
+            for t in s.tail.suffix(5) { lines.append("    \u{1B}[2m" + t + "\u{1B}[0m") }
+        }
+        for l in lines {
+            // Keep each entry to one terminal row so the cursor arithmetic stays right.
+            let visible = l.count > width ? String(l.prefix(width - 1)) : l
+            write(visible + "\u{1B}[0m\n")
+        }
+        liveLines = lines.count
+    }
+
+    private func redraw() {
+        guard mode == .tty, !running.isEmpty || liveLines > 0 else { return }
+        clearLive()
+        if !running.isEmpty { drawLive() }
+    }
+}

@@ -1,1 +1,0 @@
-// The Inspect module. See docs/ARCHITECTURE.md.

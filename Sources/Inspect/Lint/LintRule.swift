@@ -1,0 +1,94 @@
+/// How serious a finding is. Errors make `slipway lint` exit non-zero.
+public enum LintLevel: String, Sendable, Codable, Comparable, CaseIterable {
+    case info, warning, error
+
+    public static func < (a: LintLevel, b: LintLevel) -> Bool {
+        let order: [LintLevel] = [.info, .warning, .error]
+        return order.firstIndex(of: a)! < order.firstIndex(of: b)!
+    }
+}
+
+/// A lint rule: BuildKit's build checks under their BuildKit names, plus Slipway's rules for
+/// the mistakes the multi-stage article lists.
+public struct LintRule: Sendable, Hashable, Codable {
+    public var name: String
+    public var description: String
+    public var level: LintLevel
+    /// True for BuildKit's own checks (affected by `# check=error=true`).
+    public var isBuildKit: Bool
+    /// Off unless enabled with `# check=experimental=NAME` (BuildKit's experimental checks).
+    public var isExperimental: Bool
+    public var url: String
+
+    init(_ name: String, _ description: String, level: LintLevel = .warning, buildKit: Bool = true,
+         experimental: Bool = false) {
+        self.name = name
+        self.description = description
+        self.level = level
+        self.isBuildKit = buildKit
+        self.isExperimental = experimental
+        if buildKit {
+            let slug = name.reduce(into: "") { out, c in
+                if c.isUppercase, !out.isEmpty { out.append("-") }
+                out.append(Character(c.lowercased()))
+            }
+            url = "https://docs.docker.com/go/dockerfile/rule/\(slug)/"
+        } else {
+            url = "https://github.com/slipway/slipway/blob/main/docs/lint.md#\(name.lowercased())"
+        }
+    }
+}
+
+extension LintRule {
+    // BuildKit (frontend/dockerfile/linter/ruleset.go).
+    public static let stageNameCasing = LintRule("StageNameCasing", "Stage names should be lowercase")
+    public static let fromAsCasing = LintRule("FromAsCasing", "The 'as' keyword should match the case of the 'from' keyword")
+    public static let noEmptyContinuation = LintRule("NoEmptyContinuation", "Empty continuation lines will become errors in a future release")
+    public static let consistentInstructionCasing = LintRule("ConsistentInstructionCasing", "All commands within the Dockerfile should use the same casing (either upper or lower)")
+    public static let duplicateStageName = LintRule("DuplicateStageName", "Stage names should be unique")
+    public static let reservedStageName = LintRule("ReservedStageName", "Reserved words should not be used as stage names")
+    public static let jsonArgsRecommended = LintRule("JSONArgsRecommended", "JSON arguments recommended for ENTRYPOINT/CMD to prevent unintended behavior related to OS signals")
+    public static let maintainerDeprecated = LintRule("MaintainerDeprecated", "The MAINTAINER instruction is deprecated, use a label instead to define an image author")
+    public static let undefinedArgInFrom = LintRule("UndefinedArgInFrom", "FROM command must use declared ARGs")
+    public static let workdirRelativePath = LintRule("WorkdirRelativePath", "Relative workdir without an absolute workdir declared within the build can have unexpected results if the base image changes")
+    public static let undefinedVar = LintRule("UndefinedVar", "Variables should be defined before their use")
+    public static let multipleInstructionsDisallowed = LintRule("MultipleInstructionsDisallowed", "Multiple instructions of the same type should not be used in the same stage")
+    public static let legacyKeyValueFormat = LintRule("LegacyKeyValueFormat", "Legacy key/value format with whitespace separator should not be used")
+    public static let redundantTargetPlatform = LintRule("RedundantTargetPlatform", "Setting platform to predefined $TARGETPLATFORM in FROM is redundant as this is the default behavior")
+    public static let secretsUsedInArgOrEnv = LintRule("SecretsUsedInArgOrEnv", "Sensitive data should not be used in the ARG or ENV commands")
+    public static let invalidDefaultArgInFrom = LintRule("InvalidDefaultArgInFrom", "Default value for global ARG results in an empty or invalid base image name")
+    public static let fromPlatformFlagConstDisallowed = LintRule("FromPlatformFlagConstDisallowed", "FROM --platform flag should not use a constant value")
+    public static let copyIgnoredFile = LintRule("CopyIgnoredFile", "Attempting to Copy file that is excluded by .dockerignore", experimental: true)
+    public static let exposeProtoCasing = LintRule("ExposeProtoCasing", "Protocol in EXPOSE instruction should be lowercase")
+    public static let exposeInvalidFormat = LintRule("ExposeInvalidFormat", "IP address and host-port mapping should not be used in EXPOSE instruction. This will become an error in a future release")
+
+    // Slipway: the article's common mistakes.
+    public static let copyBeforeDependencyInstall = LintRule("CopyAllBeforeDependencyInstall", "Copying the whole context before installing dependencies re-runs the install on every source change", buildKit: false)
+    public static let latestBaseImage = LintRule("LatestBaseImage", "Base images should be pinned to a version tag or digest, not :latest or untagged", buildKit: false)
+    public static let finalStageRunsAsRoot = LintRule("FinalStageRunsAsRoot", "The final stage should switch to a non-root USER", buildKit: false)
+    public static let copyAllWithoutDockerignore = LintRule("CopyAllWithoutDockerignore", "Copying the whole context without a .dockerignore sends and stores everything (node_modules, .git, .env)", buildKit: false)
+    public static let aptNoInstallRecommends = LintRule("AptGetNoInstallRecommends", "apt-get install should use --no-install-recommends", level: .info, buildKit: false)
+    public static let aptListsNotCleaned = LintRule("AptGetListsNotCleaned", "apt-get lists should be removed in the same RUN (rm -rf /var/lib/apt/lists/*)", buildKit: false)
+    public static let buildToolsInFinalStage = LintRule("BuildToolsInFinalImage", "A single-stage build ships its compilers and build dependencies; build in a builder stage and copy the artifacts", buildKit: false)
+
+    public static let all: [LintRule] = [
+        .stageNameCasing, .fromAsCasing, .noEmptyContinuation, .consistentInstructionCasing, .duplicateStageName,
+        .reservedStageName, .jsonArgsRecommended, .maintainerDeprecated, .undefinedArgInFrom, .workdirRelativePath,
+        .undefinedVar, .multipleInstructionsDisallowed, .legacyKeyValueFormat, .redundantTargetPlatform,
+        .secretsUsedInArgOrEnv, .invalidDefaultArgInFrom, .fromPlatformFlagConstDisallowed, .copyIgnoredFile,
+        .exposeProtoCasing, .exposeInvalidFormat,
+        .copyBeforeDependencyInstall, .latestBaseImage, .finalStageRunsAsRoot, .copyAllWithoutDockerignore,
+        .aptNoInstallRecommends, .aptListsNotCleaned, .buildToolsInFinalStage,
+    ]
+}
+
+/// One finding.
+public struct LintFinding: Sendable, Hashable, Codable {
+    public var rule: String
+    public var level: LintLevel
+    public var message: String
+    public var file: String
+    public var line: Int
+    public var endLine: Int
+    public var url: String
+}

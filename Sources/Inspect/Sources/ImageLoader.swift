@@ -1,0 +1,208 @@
+import Foundation
+import OCI
+
+/// Why an image could not be read for analysis.
+public enum ImageLoadError: Error, CustomStringConvertible, LocalizedError {
+    case notFound(String)
+    case invalid(path: String, reason: String)
+    case layer(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let spec):
+            return "no image '\(spec)': not in the store, and not an OCI layout directory or an image archive file"
+        case .invalid(let path, let reason):
+            return "\(path): \(reason)"
+        case .layer(let path, let reason):
+            return "cannot read layer \(path): \(reason)"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
+
+/// A blob-backed image: its config and its layers' blob files, wherever they came from.
+struct BlobImage {
+    var name: String
+    var config: ImageConfig
+    var layers: [(path: String, descriptor: Descriptor)]
+}
+
+/// Reads images for `analyze` and `compare` from the local store, an OCI layout directory, or
+/// an archive file (OCI layout tar, docker-archive old or new layout, optionally compressed).
+public enum ImageLoader {
+    /// Resolves `spec` and reads every layer's entries.
+    ///
+    /// - `oci:DIR`, `oci-archive:FILE`, `docker-archive:FILE` force a source; otherwise an
+    ///   existing directory is an OCI layout, an existing file an archive, and anything else a
+    ///   name or ID in the store at `storeRoot`.
+    public static func load(_ spec: String, storeRoot: String) throws -> ImageInput {
+        var path = spec
+        var forced: String?
+        for prefix in ["oci:", "oci-archive:", "docker-archive:"] where spec.hasPrefix(prefix) {
+            forced = prefix
+            path = String(spec.dropFirst(prefix.count))
+        }
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if forced == "oci:" || (forced == nil && exists && isDirectory.boolValue) {
+            return try scan(try layoutImage(directory: path, name: spec))
+        }
+        if forced != nil || exists {
+            guard exists else { throw ImageLoadError.notFound(spec) }
+            return try withArchive(path) { try scan($0) }
+        }
+        let store: ImageStore
+        do {
+            store = try ImageStore(root: storeRoot)
+        } catch {
+            throw ImageLoadError.invalid(path: storeRoot, reason: "cannot open the image store: \(error)")
+        }
+        let image: StoredImage
+        do {
+            image = try store.resolve(spec)
+        } catch {
+            throw ImageLoadError.notFound(spec)
+        }
+        return try scan(try storedImage(image, in: store, name: spec))
+    }
+
+    static func storedImage(_ image: StoredImage, in store: ImageStore, name: String) throws -> BlobImage {
+        let manifest = try store.manifest(of: image)
+        let config = try store.config(of: image)
+        return BlobImage(name: name, config: config,
+                         layers: manifest.layers.map { (store.blobPath($0.digest), $0) })
+    }
+
+    /// Loads an archive into a throw-away store (verifying every blob), then reads from there.
+    static func withArchive<T>(_ path: String, _ body: (BlobImage) throws -> T) throws -> T {
+        let temp = NSTemporaryDirectory() + "slipway-analyze-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        let store: ImageStore
+        let loaded: [LoadedImage]
+        do {
+            store = try ImageStore(root: temp)
+            loaded = try store.load(archive: path)
+        } catch {
+            throw ImageLoadError.invalid(path: path, reason: "\(error)")
+        }
+        guard let first = loaded.first else {
+            throw ImageLoadError.invalid(path: path, reason: "the archive holds no image")
+        }
+        let name = first.names.first.map { "\($0)" } ?? (path as NSString).lastPathComponent
+        return try body(try storedImage(first.image, in: store, name: name))
+    }
+
+    /// An OCI image layout directory (`oci-layout`, `index.json`, `blobs/`).
+    static func layoutImage(directory: String, name: String) throws -> BlobImage {
+        func blob(_ digest: Digest) -> String { directory + "/blobs/\(digest.algorithm)/\(digest.encoded)" }
+        func read(_ path: String) throws -> [UInt8] {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ImageLoadError.invalid(path: path, reason: "missing or unreadable")
+            }
+            return [UInt8](data)
+        }
+        struct Index: Decodable {
+            var mediaType: String?
+            var manifests: [Descriptor]
+        }
+        var descriptor: Descriptor?
+        var indexPath = directory + "/index.json"
+        for _ in 0..<4 {
+            let index: Index
+            do {
+                index = try JSONDecoder().decode(Index.self, from: Data(try read(indexPath)))
+            } catch let error as ImageLoadError {
+                throw error
+            } catch {
+                throw ImageLoadError.invalid(path: indexPath, reason: "not an OCI index: \(error)")
+            }
+            let linux = index.manifests.first { $0.platform?.os == "linux" && $0.platform?.architecture == "amd64" }
+            guard let chosen = linux ?? index.manifests.first else {
+                throw ImageLoadError.invalid(path: indexPath, reason: "the index lists no manifest")
+            }
+            if chosen.mediaType.contains("index") || chosen.mediaType.contains("manifest.list") {
+                indexPath = blob(chosen.digest)
+                continue
+            }
+            descriptor = chosen
+            break
+        }
+        guard let descriptor else { throw ImageLoadError.invalid(path: directory, reason: "nested indexes too deep") }
+        let manifestPath = blob(descriptor.digest)
+        let manifest = try ImageManifest.decode(try read(manifestPath), source: manifestPath)
+        let config = try ImageConfig.decode(try read(blob(manifest.config.digest)), source: blob(manifest.config.digest))
+        return BlobImage(name: name, config: config, layers: manifest.layers.map { (blob($0.digest), $0) })
+    }
+
+    /// Reads every layer's entries, hashing file content to tell modified from unchanged files.
+    static func scan(_ image: BlobImage) throws -> ImageInput {
+        // History entries that made layers, in order (dive's pairing).
+        let history = (image.config.history ?? []).filter { $0.emptyLayer != true }
+        var layers: [LayerInput] = []
+        for (index, layer) in image.layers.enumerated() {
+            var entries: [LayerEntry] = []
+            var captured: [String: [UInt8]] = [:]
+            do {
+                let reader = try LayerReader(blob: layer.path)
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
+                defer { buffer.deallocate() }
+                while let entry = try reader.next() {
+                    let path = LayerEntry.normalize(entry.path)
+                    if path.isEmpty { continue }
+                    var hash: UInt64 = 0
+                    if entry.kind == .regular {
+                        if ImageInput.capturedPaths.contains(path) {
+                            let data = try reader.readData(limit: 256 << 20)
+                            captured[path] = data
+                            hash = contentHash(data)
+                        } else {
+                            var hasher = SHA256Hasher()
+                            while true {
+                                let count = try reader.read(into: buffer)
+                                if count <= 0 { break }
+                                hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                            }
+                            hash = prefixHash(hasher.finalize())
+                        }
+                    } else if entry.kind == .symlink || entry.kind == .hardlink {
+                        hash = contentHash(Array(entry.linkName.utf8))
+                    }
+                    entries.append(LayerEntry(path: path, kind: kind(entry.kind), size: entry.size,
+                                              mode: entry.mode & 0o7777, uid: entry.uid, gid: entry.gid,
+                                              linkTarget: entry.linkName, contentHash: hash))
+                }
+            } catch {
+                throw ImageLoadError.layer(path: layer.path, reason: "\(error)")
+            }
+            let command = index < history.count ? (history[index].createdBy ?? "") : ""
+            layers.append(LayerInput(digest: layer.descriptor.digest.description, command: command,
+                                     blobSize: layer.descriptor.size, entries: entries, captured: captured))
+        }
+        return ImageInput(name: image.name, layers: layers, user: image.config.config?.user ?? "",
+                          os: image.config.os, architecture: image.config.architecture)
+    }
+
+    static func kind(_ kind: TarEntry.Kind) -> EntryKind {
+        switch kind {
+        case .regular: return .file
+        case .directory: return .directory
+        case .symlink: return .symlink
+        case .hardlink: return .hardlink
+        case .characterDevice: return .charDevice
+        case .blockDevice: return .blockDevice
+        case .fifo: return .fifo
+        case .other: return .other
+        }
+    }
+
+    static func contentHash(_ bytes: [UInt8]) -> UInt64 {
+        var hasher = SHA256Hasher()
+        hasher.update(bytes)
+        return prefixHash(hasher.finalize())
+    }
+
+    static func prefixHash(_ digest: Digest) -> UInt64 {
+        UInt64(digest.encoded.prefix(16), radix: 16) ?? 0
+    }
+}

@@ -1,1 +1,0 @@
-// The Registry module. See docs/ARCHITECTURE.md.

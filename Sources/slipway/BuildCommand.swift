@@ -1,0 +1,151 @@
+import ArgumentParser
+import Build
+import Dockerfile
+import Foundation
+import OCI
+
+/// `slipway build`: docker buildx's flags, run by the Build engine without a daemon.
+struct BuildCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build an image from a Dockerfile (multi-stage, cached, parallel stages).")
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(name: [.short, .customLong("tag")], help: ArgumentHelp("Name and tag for the image (repeatable).", valueName: "name:tag"))
+    var tags: [String] = []
+
+    @Option(name: [.short, .customLong("file")], help: ArgumentHelp("Dockerfile to use; - reads it from stdin (default: CONTEXT/Dockerfile).", valueName: "file"))
+    var file: String?
+
+    @Option(help: "Stage to build (default: the last one).")
+    var target: String?
+
+    @Option(name: .customLong("build-arg"), help: ArgumentHelp("Build-time variable NAME=VALUE (NAME alone takes it from the environment).", valueName: "name=value"))
+    var buildArgs: [String] = []
+
+    @Flag(name: .customLong("no-cache"), help: "Do not use the build cache.")
+    var noCache = false
+
+    @Flag(help: "Pull base images from their registry even when the store has them.")
+    var pull = false
+
+    @Option(help: "Progress output: auto, tty, plain, json or quiet.")
+    var progress: String = "auto"
+
+    @Option(help: ArgumentHelp("Write the image ID to this file.", valueName: "file"))
+    var iidfile: String?
+
+    @Option(name: .customLong("label"), help: ArgumentHelp("Set a label on the image (repeatable).", valueName: "key=value"))
+    var labels: [String] = []
+
+    @Option(help: "Network for RUN steps: host (default) or none.")
+    var network: String = "host"
+
+    @Option(help: "Stages built at the same time (default: number of CPU cores).")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "OCI runtime for RUN steps: runc or crun.")
+    var runtime: String = "runc"
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("type=image|oci|docker|local|tar[,dest=PATH]", valueName: "spec"))
+    var output: String?
+
+    @Argument(help: "The build context directory.")
+    var context: String
+
+    func run() async throws {
+        do {
+            try await build()
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    func build() async throws {
+        // Validate every flag before touching anything.
+        let args = try BuildFlags.buildArgs(buildArgs)
+        let labelValues = try BuildFlags.labels(labels)
+        let out = try output.map { try BuildFlags.output($0) } ?? OutputSpec(type: .image, dest: nil)
+        guard let mode = ProgressMode(rawValue: progress) else {
+            throw ValidationError("invalid --progress \"\(progress)\": use auto, tty, plain, json or quiet")
+        }
+        guard let net = NetworkMode(rawValue: network) else {
+            throw ValidationError("invalid --network \"\(network)\": use host or none")
+        }
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        for t in tags {
+            do { _ = try ImageReference(parsing: t) } catch { throw ValidationError("invalid tag \"\(t)\": \(error)") }
+        }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: context, isDirectory: &isDir), isDir.boolValue else {
+            throw ValidationError("build context \"\(context)\" is not a directory")
+        }
+        let contextDir = URL(fileURLWithPath: context).standardizedFileURL.path
+
+        // The Dockerfile.
+        let text: String
+        let fileName: String
+        if file == "-" {
+            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            fileName = "Dockerfile"
+        } else {
+            let path = file ?? contextDir + "/Dockerfile"
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("cannot read Dockerfile \(path): no such file (use -f FILE)")
+            }
+            text = String(decoding: data, as: UTF8.self)
+            fileName = (path as NSString).lastPathComponent
+        }
+        let graph = try StageGraph.resolve(text, fileName: fileName, options: BuildOptions(target: target, buildArgs: args))
+        let plan = try BuildPlan(graph: graph)
+
+        // Services.
+        let imageStore = try store.open()
+        let scratch = imageStore.root + "/scratch"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let containerRuntime = try ContainerRuntime.named(runtime)
+        let engineStore = StoreEngineStore(store: imageStore)
+        let snapshotter = OverlaySnapshotter(scratchDirectory: scratch)
+        let reporter = ProgressReporter(mode: mode)
+        if pull {
+            await reporter.emit(.note("--pull: no registry client yet; using the store's images"))
+        }
+        let engine = BuildEngine(store: engineStore, snapshotter: snapshotter,
+                                 executor: RuntimeStepExecutor(executor: RunExecutor(runtime: containerRuntime, scratchDirectory: scratch)),
+                                 copier: try ContextCopier(contextDirectory: contextDir, dockerfile: fileName),
+                                 hooks: .dockerfile(lexer: graph.model.parsed.lexer, graph: graph), progress: reporter)
+        let writeToStore = out.type == .image || out.type == .oci || out.type == .docker || !tags.isEmpty
+        let request = BuildRequest(plan: plan, contextDirectory: contextDir, buildArgs: args, noCache: noCache,
+                                   network: net, jobs: jobs, labels: labelValues, tags: tags, writeToStore: writeToStore)
+        let result: BuildResult
+        do {
+            result = try await engine.build(request)
+        } catch {
+            await reporter.close()
+            throw error
+        }
+
+        let exporter = BuildExporter(store: imageStore, engineStore: engineStore, snapshotter: snapshotter)
+        switch out.type {
+        case .image:
+            break
+        case .local, .tar:
+            try await exporter.exportRootfs(layers: result.target.layers, to: out.dest ?? ".", asTar: out.type == .tar)
+        case .oci, .docker:
+            if let w = result.written {
+                try exporter.exportArchive(manifestDigest: w.manifestDigest, tags: tags, to: out.dest ?? "-", docker: out.type == .docker)
+            }
+        }
+        if let iidfile, let w = result.written {
+            try Data(w.id.description.utf8).write(to: URL(fileURLWithPath: iidfile))
+        }
+        await reporter.close()
+        let id = result.written?.id.description ?? "(not stored)"
+        let size = result.written?.size ?? result.target.layers.reduce(0) { $0 + $1.size }
+        await reporter.emit(.result(imageID: id, tags: tags, size: size))
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Inspect
+
+/// `slipway compare A B`: sizes, reduction, layer counts, file and package differences.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare two images: sizes, reduction, files and OS packages added or removed.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Argument(help: "The first (usually the larger, single-stage) image.")
+    var a: String
+
+    @Argument(help: "The second image.")
+    var b: String
+
+    @Option(help: "Output format: text or json.")
+    var format: AnalyzeCommand.OutputFormat = .text
+
+    func run() throws {
+        try reportingErrors {
+            let left = try ImageLoader.load(a, storeRoot: store.rootPath)
+            let right = try ImageLoader.load(b, storeRoot: store.rootPath)
+            let comparison = Comparer.compare(left, right)
+            switch format {
+            case .text:
+                print(comparison.renderText(), terminator: "")
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(comparison), as: UTF8.self))
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Dockerfile
+import Foundation
+import Inspect
+
+/// `slipway lint`: BuildKit's build checks plus the multi-stage article's common mistakes.
+struct LintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lint",
+        abstract: "Check a Dockerfile: BuildKit's build checks and common multi-stage mistakes.",
+        discussion: """
+            Honours '# check=skip=Rule1,Rule2;error=true' at the top of the Dockerfile, and \
+            '# check=skip=Rule' on the line above one instruction. Exits 1 when a finding is at \
+            or above --fail-on (default: error).
+            """)
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("The Dockerfile (default: CONTEXT/Dockerfile).", valueName: "file"))
+    var file: String?
+
+    @Argument(help: "The build context, where .dockerignore is looked for (default: the Dockerfile's directory).")
+    var context: String?
+
+    @Option(help: "Output format: text, json or sarif.")
+    var format: Format = .text
+
+    @Option(help: "The stage that is built (the final stage for root-user checks).")
+    var target: String?
+
+    @Option(name: .customLong("fail-on"), help: "Lowest level that makes the exit code non-zero: error, warning, info or none.")
+    var failOn: FailOn = .error
+
+    enum Format: String, ExpressibleByArgument { case text, json, sarif }
+    enum FailOn: String, ExpressibleByArgument { case error, warning, info, none }
+
+    func run() throws {
+        try reportingErrors {
+            let dockerfile = file ?? ((context ?? ".") as NSString).appendingPathComponent("Dockerfile")
+            guard let data = FileManager.default.contents(atPath: dockerfile) else {
+                throw ValidationError("cannot read \(dockerfile): no such file (use -f to name the Dockerfile)")
+            }
+            let contextDir = context ?? (dockerfile as NSString).deletingLastPathComponent
+            var ignore: String?
+            for candidate in [dockerfile + ".dockerignore",
+                              ((contextDir.isEmpty ? "." : contextDir) as NSString).appendingPathComponent(".dockerignore")] {
+                if let content = FileManager.default.contents(atPath: candidate) {
+                    ignore = String(decoding: content, as: UTF8.self)
+                    break
+                }
+            }
+            let result: LintResult
+            do {
+                result = try Linter.lint(Dockerfile.parse(bytes: [UInt8](data), fileName: dockerfile),
+                                         options: LintOptions(dockerignore: ignore, target: target))
+            } catch {
+                throw ValidationError("\(error)")
+            }
+            switch format {
+            case .text: print(result.renderText(), terminator: "")
+            case .json: print(try result.renderJSON(), terminator: "")
+            case .sarif: print(try result.renderSARIF(), terminator: "")
+            }
+            let threshold: LintLevel? = switch failOn {
+            case .error: .error
+            case .warning: .warning
+            case .info: .info
+            case .none: nil
+            }
+            if let threshold, result.findings.contains(where: { $0.level >= threshold }) {
+                throw ExitCode.failure
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+import OCI
+@testable import Build
+
+/// Stand-ins for the store, overlay and runtime that keep everything in temp directories, so the
+/// engine's orchestration (cache flow, stage selection, history) is tested without root. The real
+/// services are exercised by Tests/IntegrationTests/Build*.swift.
+final class FlowWorld: @unchecked Sendable {
+    let dir: String
+    let lock = NSLock()
+    var cache: [Digest: CachedStep] = [:]
+    var commands: [String] = []
+    var images: [String: ResolvedImage] = [:]
+    var written: [(StageImage, [LayerRef], [String])] = []
+
+    init() throws {
+        dir = NSTemporaryDirectory() + "slipway-flow-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+    func locked<T>(_ f: () -> T) -> T { lock.lock(); defer { lock.unlock() }; return f() }
+}
+
+struct FlowStore: EngineStore {
+    let w: FlowWorld
+    func resolveImage(_ reference: String) async throws -> ResolvedImage? { w.locked { w.images[reference] } }
+    func layerDirectory(_ layer: LayerRef) async throws -> String { w.dir + "/layers/" + layer.digest.encoded }
+    func cachedStep(_ key: Digest) async throws -> CachedStep? { w.locked { w.cache[key] } }
+    func recordStep(_ key: Digest, _ step: CachedStep) async throws { w.locked { w.cache[key] = step } }
+    func commitLayer(upperDirectory: String) async throws -> LayerRef? {
+        let names = try FileManager.default.contentsOfDirectory(atPath: upperDirectory).sorted()
+        if names.isEmpty { return nil }
+        let d = Digest.sha256(names.joined(separator: ",") + UUID().uuidString)
+        try FileManager.default.createDirectory(atPath: w.dir + "/layers", withIntermediateDirectories: true)
+        try FileManager.default.moveItem(atPath: upperDirectory, toPath: w.dir + "/layers/" + d.encoded)
+        return LayerRef(digest: d, diffID: d, size: Int64(names.count), mediaType: "test")
+    }
+    func writeImage(_ image: StageImage, layers: [LayerRef], tags: [String]) async throws -> WrittenImage {
+        w.locked { w.written.append((image, layers, tags)) }
+        let d = Digest.sha256("\(image.history.map(\.createdBy))\(layers.map(\.digest))")
+        return WrittenImage(id: d, manifestDigest: d, size: layers.reduce(0) { $0 + $1.size })
+    }
+}
+
+struct DirSnapshot: RootSnapshot {
+    let root: String
+    var upper: String? { root }
+    func unmount() async throws {}
+    func discard() async { try? FileManager.default.removeItem(atPath: root) }
+}
+
+struct FlowSnapshotter: Snapshotter {
+    let w: FlowWorld
+    func writable(lowers: [String]) async throws -> any RootSnapshot {
+        let d = w.dir + "/snap-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return DirSnapshot(root: d)
+    }
+    func readOnly(lowers: [String]) async throws -> any RootSnapshot {
+        // The top layer is enough for these tests' COPY --from.
+        DirSnapshot(root: lowers.first ?? w.dir)
+    }
+}
+
+/// Understands `touch NAME`, `fail`, and records every command.
+struct FlowExecutor: StepExecutor {
+    let w: FlowWorld
+    func run(_ process: StepProcess, lowers: [String], output: @escaping @Sendable (String) -> Void) async throws -> any RootSnapshot {
+        let cmd = process.argv.last ?? ""
+        w.locked { w.commands.append(cmd) }
+        output("running \(cmd)")
+        let snap = try await FlowSnapshotter(w: w).writable(lowers: lowers)
+        if cmd.hasPrefix("fail") {
+            output("boom")
+            await snap.discard()
+            throw StepExitError(status: 3, tail: ["boom"])
+        }
+        if cmd.hasPrefix("touch ") {
+            _ = FileManager.default.createFile(atPath: snap.root + "/" + cmd.dropFirst(6), contents: Data())
+        }
+        return snap
+    }
+}
+
+struct FlowCopier: FileCopier {
+    func sourceDigest(_ op: CopyOp, from: CopySourceRoot) async throws -> Digest {
+        guard case .context(let dir) = from else { return Digest.sha256("stage") }
+        var s = ""
+        for src in op.sources {
+            guard let data = FileManager.default.contents(atPath: dir + "/" + src) else {
+                throw BuildError.invalidBuildArg("missing \(src)")
+            }
+            s += src + String(decoding: data, as: UTF8.self)
+        }
+        return Digest.sha256(s)
+    }
+    func copy(_ op: CopyOp, from: CopySourceRoot, into root: String, workdir: String) async throws {
+        let dir: String
+        switch from { case .context(let d), .rootfs(let d): dir = d }
+        for src in op.sources {
+            let name = (src as NSString).lastPathComponent
+            try FileManager.default.copyItem(atPath: dir + "/" + src, toPath: root + "/" + name)
+        }
+    }
+}
+
+@Suite("Engine: build flow over stand-in services")
+struct EngineFlowTests {
+    func engine(_ w: FlowWorld) -> BuildEngine {
+        BuildEngine(store: FlowStore(w: w), snapshotter: FlowSnapshotter(w: w), executor: FlowExecutor(w: w),
+                    copier: FlowCopier(),
+                    hooks: FrontendHooks(expand: { word, env in
+                        var out = word
+                        for (k, v) in env { out = out.replacingOccurrences(of: "$" + k, with: v) }
+                        return out
+                    }, parseTrigger: { text, line in
+                        PlannedStep(line: line, text: text, op: .run(command: [String(text.dropFirst(4))], shellForm: true, network: nil))
+                    }),
+                    progress: ProgressReporter(mode: .quiet))
+    }
+
+    func plan() -> BuildPlan {
+        BuildPlan(stages: [
+            StagePlan(name: "builder", base: .scratch, baseText: "scratch", line: 1, steps: [
+                PlannedStep(line: 2, text: "COPY app.txt .", op: .copy(CopyOp(isAdd: false, sources: ["app.txt"], dest: "."))),
+                PlannedStep(line: 3, text: "RUN touch built", op: .run(command: ["touch built"], shellForm: true, network: nil)),
+            ]),
+            StagePlan(name: "unused", base: .scratch, baseText: "scratch", line: 4, steps: [
+                PlannedStep(line: 5, text: "RUN fail", op: .run(command: ["fail"], shellForm: true, network: nil)),
+            ]),
+            StagePlan(name: nil, base: .scratch, baseText: "scratch", line: 6, steps: [
+                PlannedStep(line: 7, text: "COPY --from=builder built /built", op: .copy(CopyOp(isAdd: false, sources: ["built"], dest: "/", from: .stage(0)))),
+                PlannedStep(line: 8, text: "ENV MODE=prod", op: .env([("MODE", "prod")])),
+                PlannedStep(line: 9, text: "CMD [\"/built\"]", op: .cmd(["/built"], shellForm: false)),
+            ]),
+        ], target: 2)
+    }
+
+    @Test("unused stages never run; a rebuild with no change runs no RUN; editing a source re-runs from its COPY")
+    func cacheFlow() async throws {
+        let w = try FlowWorld()
+        let ctx = w.dir + "/ctx"
+        try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
+        try "v1".write(toFile: ctx + "/app.txt", atomically: true, encoding: .utf8)
+        let e = engine(w)
+
+        let first = try await e.build(BuildRequest(plan: plan(), contextDirectory: ctx, tags: ["app:1"]))
+        #expect(first.stagesBuilt == [0, 2])
+        #expect(w.commands == ["touch built"])
+        let hist = first.target.image.history.map(\.createdBy)
+        #expect(hist == ["COPY built / # buildkit", "ENV MODE=prod", "CMD [\"/built\"]"])
+        #expect(first.target.image.config.env.contains("MODE=prod"))
+
+        let second = try await e.build(BuildRequest(plan: plan(), contextDirectory: ctx))
+        #expect(w.commands == ["touch built"], "no RUN on a no-change rebuild")
+        #expect(second.written?.id == first.written?.id)
+
+        try "v2".write(toFile: ctx + "/app.txt", atomically: true, encoding: .utf8)
+        _ = try await e.build(BuildRequest(plan: plan(), contextDirectory: ctx))
+        #expect(w.commands == ["touch built", "touch built"])
+
+        _ = try await e.build(BuildRequest(plan: plan(), contextDirectory: ctx, noCache: true))
+        #expect(w.commands.count == 3, "--no-cache runs every step")
+    }
+
+    @Test("a failing RUN reports line, command, exit code and output tail")
+    func failingRun() async throws {
+        let w = try FlowWorld()
+        var p = plan()
+        p.target = 1
+        do {
+            _ = try await engine(w).build(BuildRequest(plan: p, contextDirectory: w.dir))
+            Issue.record("build should fail")
+        } catch let e as BuildError {
+            let text = e.description
+            #expect(text.contains("Dockerfile:5: RUN fail"))
+            #expect(text.contains("exited with code 3"))
+            #expect(text.contains("boom"))
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: w.dir).filter { $0.hasPrefix("snap-") }
+        #expect(leftovers.isEmpty, "snapshots are removed after a failure")
+    }
+
+    @Test("missing base image is a clear error naming the line")
+    func missingBase() async throws {
+        let w = try FlowWorld()
+        let p = BuildPlan(stages: [StagePlan(name: nil, base: .image("nope:1"), baseText: "nope:1", line: 3, steps: [])], target: 0)
+        await #expect(throws: BuildError.self) { _ = try await engine(w).build(BuildRequest(plan: p, contextDirectory: w.dir)) }
+        do { _ = try await engine(w).build(BuildRequest(plan: p, contextDirectory: w.dir)) } catch {
+            #expect("\(error)".contains("Dockerfile:3: base image \"nope:1\" is not in the store"))
+        }
+    }
+}

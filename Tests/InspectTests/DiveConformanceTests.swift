@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+@testable import Inspect
+
+/// `../shared/<sub>` beside the package root (a worktree under /work/wt/<name> sits one level
+/// deeper, so the level above is tried too), or nil.
+func sharedDirectory(_ sub: String) -> String? {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    let parent = root.deletingLastPathComponent()
+    for base in [parent, parent.deletingLastPathComponent()] {
+        let url = base.appendingPathComponent("shared/" + sub)
+        if FileManager.default.fileExists(atPath: url.path) { return url.path }
+    }
+    return nil
+}
+
+/// `../shared/conformance/dive`, or nil (tests then skip with a message).
+func diveConformanceDirectory() -> String? {
+    guard let dir = sharedDirectory("conformance/dive"),
+          FileManager.default.fileExists(atPath: dir + "/test-docker-image.tar") else {
+        print("skipping: no dive conformance data at ../shared/conformance/dive")
+        return nil
+    }
+    return dir
+}
+
+@Suite struct DiveConformanceTests {
+    /// The figures of dive's own test (EXPECTED.md), to the last digit, from the real archive.
+    @Test func dockerArchiveFiguresMatchDive() throws {
+        guard let dir = diveConformanceDirectory() else { return }
+        let image = try ImageLoader.load(dir + "/test-docker-image.tar", storeRoot: "/nonexistent")
+        #expect(image.layers.count == 14)
+        let analysis = Analyzer.analyze(image)
+        let e = analysis.efficiency
+        #expect(e.efficiency == 0.9844212134184309)
+        #expect(e.sizeBytes == 1_220_598)
+        #expect(e.userSizeBytes == 66_237)
+        #expect(e.wastedBytes == 32_025)
+        #expect(e.wastedUserPercent == 0.4834911001404049)
+        #expect(e.inefficiencies.map(\.path) == ["/root/example/somefile1.txt", "/root/saved.txt",
+                                                 "/root/example/somefile3.txt"])
+        // Commands come from the config history, skipping empty layers.
+        #expect(analysis.layers[1].command.contains("ADD file:") || analysis.layers[1].command.contains("somefile.txt"))
+        #expect(analysis.layers[13].command.contains("chmod +x /root/saved.txt"))
+        // chmod 444 keeps the content: modified, not added.
+        #expect(analysis.layers[4].changes.modified == Tally(files: 1, bytes: 6405))
+        #expect(analysis.layers[9].changes.removed == Tally(files: 2, bytes: 12810))
+    }
+
+    /// The OCI archives with gzip, zstd and uncompressed layers give the same file tree.
+    @Test func ociArchivesGiveTheSameTree() throws {
+        guard let dir = diveConformanceDirectory() else { return }
+        var trees: [[FileRecord]] = []
+        for name in ["test-oci-gzip-image.tar", "test-oci-zstd-image.tar", "test-oci-uncompressed-image.tar"] {
+            let image = try ImageLoader.load(dir + "/" + name, storeRoot: "/nonexistent")
+            trees.append(Analyzer.finalFilesystem(image).map { var r = $0; r.layer = 0; return r })
+        }
+        #expect(trees[0].count > 0)
+        #expect(trees[0] == trees[1])
+        #expect(trees[0] == trees[2])
+    }
+
+    @Test func missingImageIsAClearError() throws {
+        #expect(throws: ImageLoadError.self) {
+            try ImageLoader.load("/nonexistent/archive.tar", storeRoot: "/nonexistent")
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+@testable import Inspect
+
+@Suite struct HTMLReportTests {
+    func report() -> ImageAnalysis {
+        var layers = diveTestLayers()
+        layers.append(LayerInput(command: "RUN apt-get install -y gcc <script>alert(1)</script>", entries: [
+            LayerEntry(path: "usr/lib/gcc/x86_64-linux-gnu/12/cc1", kind: .file, size: 30_000_000),
+            LayerEntry(path: "usr/include/stdio.h", kind: .file, size: 30_000),
+            LayerEntry(path: "var/lib/apt/lists/x_Packages", kind: .file, size: 9_000_000),
+        ]))
+        return Analyzer.analyze(ImageInput(name: "demo & <test>", layers: layers))
+    }
+
+    @Test func pageIsSelfContainedAndEscaped() {
+        let page = report().renderHTML()
+        #expect(page.hasPrefix("<!DOCTYPE html>"))
+        #expect(page.contains("<svg"))
+        #expect(page.contains("A multi-stage build would drop ≈ <b>39.0 MB</b>"))
+        #expect(page.contains("/root/example/somefile1.txt"))
+        #expect(page.contains("demo &amp; &lt;test&gt;"))
+        #expect(!page.contains("<script"))
+        // Nothing is fetched: no external URLs in src/href attributes.
+        #expect(!page.contains("src=\"http"))
+        #expect(!page.contains("href=\"http"))
+    }
+
+    /// Renders the page in headless Chromium, checks a screenshot is produced and that the
+    /// browser logged no console message (errors, failed loads). Skips when Chromium is absent.
+    @Test func rendersInHeadlessChromiumWithoutConsoleErrors() throws {
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile) else {
+            print("skipping: chromium is not installed")
+            return
+        }
+        let dir = NSTemporaryDirectory() + "slipway-html-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let good = dir + "/report.html"
+        try Data(report().renderHTML().utf8).write(to: URL(fileURLWithPath: good))
+        let (shot, console) = try render(chromium, good, dir + "/report.png")
+        #expect(shot > 10_000, "screenshot too small: \(shot) bytes")
+        #expect(console.isEmpty, "console output: \(console)")
+
+        // The detector itself works: a page with a script error is caught.
+        let bad = dir + "/bad.html"
+        try Data("<!DOCTYPE html><html><body><script>console.error('boom')</script></body></html>".utf8)
+            .write(to: URL(fileURLWithPath: bad))
+        let (_, badConsole) = try render(chromium, bad, dir + "/bad.png")
+        #expect(badConsole.contains { $0.contains("boom") })
+    }
+
+    func render(_ chromium: String, _ page: String, _ screenshot: String) throws -> (Int, [String]) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: chromium)
+        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                             "--window-size=1200,1600", "--screenshot=\(screenshot)", "--enable-logging=stderr", "--v=0",
+                             "--user-data-dir=\(screenshot).profile", "file://\(page)"]
+        let errPipe = Pipe()
+        process.standardError = errPipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let data = errPipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        let console = lines.filter { $0.contains(":CONSOLE") }
+        let size = (try? FileManager.default.attributesOfItem(atPath: screenshot)[.size] as? Int) ?? 0
+        return (size, console)
+    }
+}

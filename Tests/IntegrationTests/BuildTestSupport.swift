@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+
+/// Helpers for the build integration tests: they drive the built `.build/debug/slipway` against a
+/// private store and base images made from scripts/fixtures.sh (no Docker Hub here).
+enum BuildHarness {
+    static let packageRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static var binary: String { packageRoot + "/.build/debug/slipway" }
+
+    /// Why these tests cannot run here (nil when they can).
+    static var skipReason: String? {
+        if getuid() != 0 { return "build integration tests need root (overlayfs, runc)" }
+        if !FileManager.default.isExecutableFile(atPath: binary) { return "\(binary) not built" }
+        if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/runc") && !FileManager.default.isExecutableFile(atPath: "/usr/bin/runc") {
+            return "runc not installed"
+        }
+        return nil
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var seconds: Double
+        var combined: String { stdout + stderr }
+    }
+
+    /// Runs a command, capturing output (files, not pipes, so large output never blocks).
+    @discardableResult
+    static func run(_ argv: [String], cwd: String? = nil, env: [String: String] = [:], stdin: String? = nil) throws -> Result {
+        let dir = NSTemporaryDirectory() + "slipway-run-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = FileManager.default.createFile(atPath: dir + "/out", contents: nil)
+        _ = FileManager.default.createFile(atPath: dir + "/err", contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: argv[0])
+        p.arguments = Array(argv.dropFirst())
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        var e = ProcessInfo.processInfo.environment
+        for (k, v) in env { e[k] = v }
+        p.environment = e
+        p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/out"))
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/err"))
+        if let stdin {
+            try stdin.write(toFile: dir + "/in", atomically: true, encoding: .utf8)
+            p.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: dir + "/in"))
+        } else {
+            p.standardInput = FileHandle.nullDevice
+        }
+        let start = Date()
+        try p.run()
+        p.waitUntilExit()
+        let secs = Date().timeIntervalSince(start)
+        let out = (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? ""
+        let err = (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? ""
+        return Result(status: p.terminationStatus, stdout: out, stderr: err, seconds: secs)
+    }
+
+    /// A fixture's directory (built once and cached by scripts/fixtures.sh).
+    static func fixture(_ name: String) throws -> String {
+        let r = try run(["/bin/bash", packageRoot + "/scripts/fixtures.sh", name])
+        guard r.status == 0 else { throw HarnessError.failed("fixtures.sh \(name): \(r.stderr)") }
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Mounts under `path` (from /proc/mounts): must be empty after every build.
+    static func mounts(under path: String) -> [String] {
+        guard let text = try? String(contentsOfFile: "/proc/mounts", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: " ")
+            guard f.count > 1, f[1].hasPrefix(path) else { return nil }
+            return String(f[1])
+        }
+    }
+}
+
+enum HarnessError: Error, CustomStringConvertible {
+    case failed(String)
+    var description: String {
+        switch self {
+        case .failed(let m): return m
+        }
+    }
+}
+
+/// A private store plus a scratch project directory for one test.
+final class BuildSandbox {
+    let root: String
+    let store: String
+    let context: String
+
+    init() throws {
+        root = "/var/tmp/slipway-it-" + UUID().uuidString.prefix(8).lowercased()
+        store = root + "/store"
+        context = root + "/ctx"
+        try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        for m in BuildHarness.mounts(under: root).reversed() { _ = umount2(m, Int32(MNT_DETACH)) }
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    func write(_ path: String, _ text: String) throws {
+        let full = context + "/" + path
+        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: full, atomically: true, encoding: .utf8)
+    }
+
+    @discardableResult
+    func slipway(_ args: [String], stdin: String? = nil) throws -> BuildHarness.Result {
+        try BuildHarness.run([BuildHarness.binary] + args + ["--root", store], cwd: context, stdin: stdin)
+    }
+
+    /// Imports a fixture rootfs as image `name` into this sandbox's store.
+    func importFixture(_ fixture: String, as name: String) throws {
+        let dir = try BuildHarness.fixture(fixture)
+        let help = try BuildHarness.run([BuildHarness.binary, "--help"])
+        let r: BuildHarness.Result
+        if help.stdout.contains("  import") {
+            r = try slipway(["import", dir + "/rootfs.tar", name])
+        } else {
+            // No `import` command in this build: a FROM scratch + ADD of the tarball makes the same image.
+            r = try BuildHarness.run([BuildHarness.binary, "build", "--root", store, "--progress", "quiet", "-t", name, "-f", "-", dir],
+                                     stdin: "FROM scratch\nADD rootfs.tar /\n")
+        }
+        guard r.status == 0 else { throw HarnessError.failed("importing \(fixture): \(r.combined)") }
+    }
+
+    func build(_ args: [String]) throws -> BuildHarness.Result {
+        try slipway(["build", "--progress", "plain"] + args + [context])
+    }
+
+    /// The image ID the build's last line names.
+    static func imageID(_ r: BuildHarness.Result) -> String? {
+        guard let m = r.stdout.range(of: "sha256:[0-9a-f]{64}", options: .regularExpression) else { return nil }
+        return String(r.stdout[m])
+    }
+
+    /// Step events from `--progress json` output.
+    static func events(_ r: BuildHarness.Result) -> [[String: Any]] {
+        r.stderr.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    /// Names of steps that actually ran (not cached) in a json-progress build.
+    static func ranSteps(_ r: BuildHarness.Result) -> [String] {
+        events(r).filter { $0["event"] as? String == "started" }.compactMap { $0["name"] as? String }
+    }
+
+    /// Leftovers that a finished build must not leave: mounts and temp directories.
+    func leftovers() -> [String] {
+        var out = BuildHarness.mounts(under: root)
+        if let tmp = try? FileManager.default.contentsOfDirectory(atPath: store + "/tmp") {
+            out += tmp.map { "tmp/" + $0 }
+        }
+        return out
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+
+/// Runs the built `slipway` binary: analyze, compare and lint end to end.
+@Suite struct InspectCLITests {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static var binary: String? {
+        let path = packageRoot.appendingPathComponent(".build/debug/slipway").path
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+
+    static var diveDirectory: String? {
+        let parent = packageRoot.deletingLastPathComponent()
+        for base in [parent, parent.deletingLastPathComponent()] {
+            let dir = base.appendingPathComponent("shared/conformance/dive").path
+            if FileManager.default.fileExists(atPath: dir + "/test-docker-image.tar") { return dir }
+        }
+        return nil
+    }
+
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func slipway(_ arguments: [String], in directory: String? = nil) throws -> Run? {
+        guard let binary = Self.binary else {
+            print("skipping: build slipway first (.build/debug/slipway)")
+            return nil
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        var environment = ProcessInfo.processInfo.environment
+        environment["CI"] = nil
+        environment["SLIPWAY_ROOT"] = NSTemporaryDirectory() + "slipway-cli-store-" + UUID().uuidString
+        process.environment = environment
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        if let root = environment["SLIPWAY_ROOT"] { try? FileManager.default.removeItem(atPath: root) }
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test func analyzeJSONHasDiveFigures() throws {
+        guard let dir = Self.diveDirectory else { print("skipping: no dive conformance data"); return }
+        guard let run = try slipway(["analyze", "--format", "json", dir + "/test-docker-image.tar"]) else { return }
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        let efficiency = (json?["analysis"] as? [String: Any])?["efficiency"] as? [String: Any]
+        // Foundation's JSONSerialization rounds doubles on Linux: check the printed digits.
+        #expect(run.stdout.contains("\"efficiency\" : 0.9844212134184309,"))
+        #expect(run.stdout.contains("\"wastedUserPercent\" : 0.4834911001404049"))
+        #expect(efficiency?["wastedBytes"] as? Int == 32025)
+        #expect(efficiency?["sizeBytes"] as? Int == 1_220_598)
+        #expect(efficiency?["userSizeBytes"] as? Int == 66237)
+    }
+
+    @Test func analyzeCIExitsNonZeroWhenAThresholdIsCrossed() throws {
+        guard let dir = Self.diveDirectory else { print("skipping: no dive conformance data"); return }
+        let image = dir + "/test-docker-image.tar"
+        // dive's defaults: user wasted percent 0.48 > 0.1 fails.
+        guard let defaults = try slipway(["analyze", "--ci", image]) else { return }
+        #expect(defaults.status == 2)
+        #expect(defaults.stdout.contains("FAIL: highest-user-wasted-percent"))
+        let pass = try slipway(["analyze", image, "--lowest-efficiency", "0.98", "--highest-wasted-bytes", "40kB",
+                                "--highest-user-wasted-percent", "50%", "--max-build-only-percent", "0.1"])
+        #expect(pass?.status == 0, "\(pass?.stdout ?? "")")
+        let wasted = try slipway(["analyze", image, "--highest-wasted-bytes", "32024", "--highest-user-wasted-percent", "disabled"])
+        #expect(wasted?.status == 2)
+        let bad = try slipway(["analyze", image, "--lowest-efficiency", "high"])
+        #expect(bad?.status == 1)
+        #expect(bad?.stderr.hasPrefix("error: --lowest-efficiency") == true)
+    }
+
+    @Test func analyzeWritesHTML() throws {
+        guard let dir = Self.diveDirectory else { print("skipping: no dive conformance data"); return }
+        let html = NSTemporaryDirectory() + "slipway-\(UUID().uuidString).html"
+        defer { try? FileManager.default.removeItem(atPath: html) }
+        guard let run = try slipway(["analyze", dir + "/test-oci-gzip-image.tar", "--html", html]) else { return }
+        #expect(run.status == 0, "\(run.stderr)")
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.contains("<svg"))
+    }
+
+    @Test func analyzeOCILayoutDirectoryAndMissingImage() throws {
+        guard let dir = Self.diveDirectory else { print("skipping: no dive conformance data"); return }
+        let layout = NSTemporaryDirectory() + "slipway-layout-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: layout, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: layout) }
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
+        tar.arguments = ["-xf", dir + "/test-oci-uncompressed-image.tar", "-C", layout]
+        try tar.run()
+        tar.waitUntilExit()
+        guard let fromDir = try slipway(["analyze", layout]) else { return }
+        #expect(fromDir.status == 0, "\(fromDir.stderr)")
+        guard let fromTar = try slipway(["analyze", dir + "/test-oci-uncompressed-image.tar"]) else { return }
+        // Same figures whichever way the image is read (the name line differs).
+        #expect(fromDir.stdout.split(separator: "\n").dropFirst() == fromTar.stdout.split(separator: "\n").dropFirst())
+        let missing = try slipway(["analyze", "no-such-image:1"])
+        #expect(missing?.status == 1)
+        #expect(missing?.stderr.hasPrefix("error: no image 'no-such-image:1'") == true)
+    }
+
+    @Test func compareTwoArchives() throws {
+        guard let dir = Self.diveDirectory else { print("skipping: no dive conformance data"); return }
+        guard let run = try slipway(["compare", dir + "/test-docker-image.tar", dir + "/test-oci-zstd-image.tar"]) else { return }
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("layers"))
+        #expect(run.stdout.contains("Files: +"))
+        let json = try slipway(["compare", "--format", "json", dir + "/test-docker-image.tar", dir + "/test-docker-image.tar"])
+        let object = try JSONSerialization.jsonObject(with: Data((json?.stdout ?? "").utf8)) as? [String: Any]
+        #expect(object?["reductionPercent"] as? Double == 0)
+    }
+
+    @Test func lintFormatsAndExitCodes() throws {
+        let dir = NSTemporaryDirectory() + "slipway-lint-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "FROM node:latest\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD node server.js\n"
+            .write(toFile: dir + "/Dockerfile", atomically: true, encoding: .utf8)
+        guard let text = try slipway(["lint"], in: dir) else { return }
+        #expect(text.status == 0, "warnings only: \(text.stdout)")
+        for expected in ["Dockerfile:1 LatestBaseImage:", "Dockerfile:3 CopyAllBeforeDependencyInstall:",
+                         "Dockerfile:3 CopyAllWithoutDockerignore:", "Dockerfile:5 JSONArgsRecommended:",
+                         "Dockerfile:1 FinalStageRunsAsRoot:"] {
+            #expect(text.stdout.contains(expected), "missing \(expected) in \(text.stdout)")
+        }
+        let strict = try slipway(["lint", "--fail-on", "warning", "-f", dir + "/Dockerfile"])
+        #expect(strict?.status == 1)
+        let sarif = try slipway(["lint", "--format", "sarif", "-f", dir + "/Dockerfile"])
+        let document = try JSONSerialization.jsonObject(with: Data((sarif?.stdout ?? "").utf8)) as? [String: Any]
+        #expect(document?["version"] as? String == "2.1.0")
+        // The check directive escalates BuildKit's checks to errors.
+        try "# check=error=true\nFROM alpine:3.19\nUSER nobody\nCMD echo hi\n"
+            .write(toFile: dir + "/Dockerfile.strict", atomically: true, encoding: .utf8)
+        let escalated = try slipway(["lint", "-f", dir + "/Dockerfile.strict", "--format", "json"])
+        #expect(escalated?.status == 1)
+        #expect(escalated?.stdout.contains("\"level\" : \"error\"") == true)
+        let missing = try slipway(["lint", "-f", dir + "/nope"])
+        #expect(missing?.status == 1)
+        #expect(missing?.stderr.hasPrefix("error: cannot read") == true)
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+/// Debian's `docker-registry` (distribution 2.8) on 127.0.0.1 with a free port and a temporary
+/// storage directory. Open, with htpasswd Basic auth, or with Bearer tokens from `TokenServer`.
+final class RegistryServer: @unchecked Sendable {
+    enum Auth {
+        case none
+        /// Basic auth against an htpasswd file made with `htpasswd -Bbn`.
+        case htpasswd(user: String, password: String)
+        /// Bearer tokens issued by a token server (realm, service, issuer, root certificate).
+        case token(realm: String, service: String, issuer: String, certificatePath: String)
+    }
+
+    let port: Int
+    let dir: TempDir
+    private let server: ServerProcess
+
+    var host: String { "127.0.0.1:\(port)" }
+
+    init(auth: Auth = .none) throws {
+        dir = try TempDir("registry")
+        do {
+            port = try ServerProcess.freePort()
+            var authBlock = ""
+            switch auth {
+            case .none:
+                break
+            case .htpasswd(let user, let password):
+                let (status, line) = try runCommand("/usr/bin/htpasswd", ["-Bbn", user, password])
+                guard status == 0 else { throw TestSupportError("htpasswd failed: \(line)") }
+                let file = dir.file("htpasswd")
+                try line.trimmingCharacters(in: .whitespacesAndNewlines).appending("\n")
+                    .write(to: file, atomically: true, encoding: .utf8)
+                authBlock = """
+                auth:
+                  htpasswd:
+                    realm: slipway-test
+                    path: \(file.path)
+
+                """
+            case .token(let realm, let service, let issuer, let certificatePath):
+                authBlock = """
+                auth:
+                  token:
+                    realm: \(realm)
+                    service: \(service)
+                    issuer: \(issuer)
+                    rootcertbundle: \(certificatePath)
+
+                """
+            }
+            let config = """
+            version: 0.1
+            log:
+              level: info
+              accesslog:
+                disabled: true
+            storage:
+              filesystem:
+                rootdirectory: \(dir.path)/data
+              delete:
+                enabled: true
+              cache:
+                blobdescriptor: inmemory
+            \(authBlock)http:
+              addr: 127.0.0.1:\(port)
+              headers:
+                X-Content-Type-Options: [nosniff]
+            health:
+              storagedriver:
+                enabled: false
+
+            """
+            let configFile = dir.file("config.yml")
+            try config.write(to: configFile, atomically: true, encoding: .utf8)
+            server = try ServerProcess(executable: "/usr/bin/docker-registry", arguments: ["serve", configFile.path],
+                                       logPath: dir.file("registry.log").path)
+            do { try server.waitForPort(port) } catch { server.stop(); throw error }
+        } catch {
+            dir.remove()
+            throw error
+        }
+    }
+
+    func stop() {
+        server.stop()
+        dir.remove()
+    }
+
+    var log: String { server.log }
+
+    /// Starts a registry, runs `body`, and stops the registry whether or not `body` throws.
+    static func with<T>(auth: Auth = .none, _ body: (RegistryServer) async throws -> T) async throws -> T {
+        let server = try RegistryServer(auth: auth)
+        do {
+            let result = try await body(server)
+            server.stop()
+            return result
+        } catch {
+            server.stop()
+            throw error
+        }
+    }
+}

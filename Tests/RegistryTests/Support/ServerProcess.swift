@@ -1,0 +1,143 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Errors from starting the helper servers tests depend on.
+struct TestSupportError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A scratch directory removed by `remove()`.
+struct TempDir {
+    let url: URL
+    init(_ label: String) throws {
+        url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("slipway-\(label)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+    var path: String { url.path }
+    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// A child process started by a test, always bound to 127.0.0.1, stopped by `stop()`.
+final class ServerProcess: @unchecked Sendable {
+    let process = Process()
+    let logPath: String
+
+    init(executable: String, arguments: [String], logPath: String, environment: [String: String]? = nil) throws {
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw TestSupportError("\(executable) is not installed (scripts/setup.sh installs it)")
+        }
+        self.logPath = logPath
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        if let environment { process.environment = environment }
+        try process.run()
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        process.waitUntilExit()
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    /// Waits until something accepts TCP connections on 127.0.0.1:port.
+    func waitForPort(_ port: Int, timeout: TimeInterval = 15) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            guard process.isRunning else {
+                throw TestSupportError("\(process.executableURL?.lastPathComponent ?? "server") exited: \(log)")
+            }
+            if Self.canConnect(port) { return }
+            usleep(30_000)
+        }
+        throw TestSupportError("nothing listening on 127.0.0.1:\(port) after \(timeout)s: \(log)")
+    }
+
+    static func canConnect(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return rc == 0
+    }
+
+    /// A port on 127.0.0.1 that was free a moment ago.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestSupportError("socket failed") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p -> Int32 in
+                guard bind(fd, p, len) == 0 else { return -1 }
+                return getsockname(fd, p, &len)
+            }
+        }
+        guard bound == 0 else { throw TestSupportError("bind failed") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// Waits for a helper script to write its port number to `path`.
+    func waitForPortFile(_ path: String, timeout: TimeInterval = 15) throws -> Int {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let text = try? String(contentsOfFile: path, encoding: .utf8),
+               let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                return port
+            }
+            guard process.isRunning else { throw TestSupportError("helper exited: \(log)") }
+            usleep(30_000)
+        }
+        throw TestSupportError("helper did not report its port: \(log)")
+    }
+}
+
+/// The python3 used for helper servers (Debian's, else whatever is on PATH).
+func python3Path() -> String {
+    for candidate in ["/usr/bin/python3", "/usr/local/bin/python3"] where FileManager.default.isExecutableFile(atPath: candidate) {
+        return candidate
+    }
+    return "/usr/bin/python3"
+}
+
+/// Runs a command to completion; returns (status, combined output).
+@discardableResult
+func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    if let environment { p.environment = environment }
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    p.standardInput = FileHandle.nullDevice
+    try p.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
