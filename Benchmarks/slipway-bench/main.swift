@@ -15,7 +15,7 @@ func now() -> Double {
 }
 
 let usage = """
-    usage: slipway-bench write DIR OUTDIR gzip|zstd|none [level]   write a layer, print digests
+    usage: slipway-bench write DIR OUTDIR gzip|zstd|none [level] [nosync] [threads]   write a layer, print digests
            slipway-bench read BLOB                                  iterate entries, print diffID
            slipway-bench apply BLOB DIR                             apply (flatten) onto DIR
     """
@@ -27,8 +27,10 @@ do {
     case "write" where args.count >= 5:
         guard let compression = LayerCompression(rawValue: args[4]) else { fail("unknown compression \(args[4])") }
         let level = args.count > 5 ? Int(args[5]) : nil
+        let sync = !(args.count > 6 && args[6] == "nosync")
+        let threads = args.count > 7 ? Int(args[7]) ?? 0 : 0
         let start = now()
-        let blob = try LayerWriter(options: .init(compression: compression, level: level))
+        let blob = try LayerWriter(options: .init(compression: compression, level: level, threads: threads, sync: sync))
             .write(directory: args[2], into: args[3])
         let elapsed = now() - start
         print("digest=\(blob.digest) diffID=\(blob.diffID) compressed=\(blob.compressedSize) uncompressed=\(blob.uncompressedSize) seconds=\(String(format: "%.3f", elapsed)) file=\(blob.file)")

@@ -9,9 +9,11 @@ public enum BuildOnlyClass: String, Sendable, Codable, CaseIterable, Hashable {
     case docs
     case sources
     case tests
+    case devDependencies = "dev-dependencies"
 
     public var title: String {
         switch self {
+        case .devDependencies: return "npm devDependencies"
         case .toolchains: return "compilers and toolchains"
         case .headers: return "C/C++ headers"
         case .staticLibraries: return "static libraries"
@@ -53,14 +55,14 @@ public enum BuildOnlyClassifier {
         "g++-12", "gcc-12", "cpp-12", "dwp", "gold", "elfedit", "addr2line", "c++filt", "size", "strings",
     ]
     static let toolchainLibraryPrefixes = ["libasan.", "libtsan.", "liblsan.", "libubsan.", "libhwasan.", "libbfd-",
-                                           "libopcodes-", "libctf.", "libctf-nobfd.", "libgprofng.", "libcc1."]
+                                           "libopcodes-", "libctf.", "libctf-nobfd.", "libgprofng.", "libcc1.", "libisl.", "libmpc.", "libsframe."]
     static let docsPrefixes = ["/usr/share/doc/", "/usr/share/man/", "/usr/share/info/", "/usr/share/gtk-doc/",
                                "/usr/local/share/doc/", "/usr/local/share/man/", "/usr/local/man/", "/usr/share/help/"]
     static let headerPrefixes = ["/usr/include/", "/usr/local/include/"]
     static let headerExtensions: Set<String> = ["h", "hh", "hpp", "hxx", "h++", "inl"]
     static let staticExtensions: Set<String> = ["a", "la"]
     static let sourceExtensions: Set<String> = ["c", "cc", "cpp", "cxx", "c++", "go", "rs", "java", "kt", "scala",
-                                                "swift", "m", "mm", "cs", "f", "f90", "ts", "tsx", "zig", "d"]
+                                                "swift", "m", "mm", "cs", "f90", "ts", "tsx", "zig"]
     static let vcsDirs: Set<String> = [".git", ".svn", ".hg", ".bzr"]
     static let testDirs: Set<String> = ["test", "tests", "__tests__", "testdata", "__snapshots__"]
 
@@ -91,8 +93,8 @@ public enum BuildOnlyClassifier {
         if let index = dirParts.firstIndex(where: vcsDirs.contains) { return (.vcs, upTo(index + 1)) }
         // Toolchains.
         if let prefix = toolchainPrefixes.first(where: path.hasPrefix) { return (.toolchains, prefixDir(prefix)) }
-        if parts.count > 3, parts[0] == "usr", parts[1] == "lib",
-           versionedToolchainDirs.contains(where: { parts[2].hasPrefix($0) }) {
+        if parts.count > 3, parts[0] == "usr", parts[1] == "lib" || parts[1] == "share",
+           parts[2] == "go" || versionedToolchainDirs.contains(where: { parts[2].hasPrefix($0) }) {
             return (.toolchains, upTo(3))
         }
         if let index = dirParts.firstIndex(of: "node-gyp") ?? dirParts.firstIndex(of: ".node-gyp") {
@@ -143,8 +145,8 @@ public enum BuildOnlyClassifier {
             && !version.isEmpty && version.allSatisfy { $0.isNumber || $0 == "." }
     }
 
-    /// At most three leading components of a directory, to group scattered matches.
+    /// At most five leading components of a directory, to group scattered matches.
     static func topDirectory(_ dirParts: ArraySlice<String>) -> String {
-        "/" + dirParts.prefix(3).joined(separator: "/")
+        "/" + dirParts.prefix(5).joined(separator: "/")
     }
 }

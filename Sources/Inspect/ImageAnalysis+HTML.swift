@@ -24,7 +24,10 @@ extension ImageAnalysis {
                 + "<td class=\"num add\">+\(c.added.files) · \(html(ByteFormat.human(c.added.bytes)))</td>"
                 + "<td class=\"num mod\">~\(c.modified.files) · \(html(ByteFormat.human(c.modified.bytes)))</td>"
                 + "<td class=\"num del\">−\(c.removed.files) · \(html(ByteFormat.human(c.removed.bytes)))</td>"
-                + "<td><code>\(html(Self.shortCommand(layer.command, limit: 160)))</code></td></tr>\n"
+                + "<td><code>\(html(Self.shortCommand(layer.command, limit: 160)))</code>"
+                + c.topDirectories.prefix(3).filter { $0.bytes > 0 }.map {
+                    "<br><small>\(html(ByteFormat.human($0.bytes))) in <code>\(html($0.path))</code></small>"
+                }.joined() + "</td></tr>\n"
         }
         body += "</tbody></table>\n"
 
@@ -42,11 +45,17 @@ extension ImageAnalysis {
         }
 
         body += "<h2>Build-only content</h2>\n"
+        if let program = buildOnly.staticProgram {
+            body += "<p class=\"verdict\">The image runs <code>\(html(program.program))</code>, a static binary: a "
+                + "<code>FROM scratch</code> final stage would drop ≈ <b>\(html(ByteFormat.megabytes(program.droppedBytes)))</b>.</p>\n"
+        }
         if buildOnly.classes.isEmpty {
             body += "<p>None found: no compilers, headers, caches, docs or sources in the final filesystem.</p>\n"
         } else {
-            body += "<p class=\"verdict\">A multi-stage build would drop ≈ <b>\(html(ByteFormat.megabytes(buildOnly.bytes)))</b> "
-                + "(\(String(format: "%.1f", buildOnly.fraction * 100)) % of \(html(ByteFormat.human(finalSize))) of files).</p>\n"
+            body += "<p class=\"verdict\">A multi-stage build would drop ≈ <b>\(html(ByteFormat.megabytes(buildOnly.predictedSaving)))</b> "
+                + "(\(String(format: "%.1f", buildOnly.predictedFraction * 100)) % of the image); build-only files: "
+                + "\(html(ByteFormat.megabytes(buildOnly.bytes))) (\(String(format: "%.1f", buildOnly.fraction * 100)) % of "
+                + "\(html(ByteFormat.human(finalSize))) of files).</p>\n"
             body += buildOnlyChart()
             for (index, cls) in buildOnly.classes.enumerated() {
                 body += "<h3><span class=\"dot\" style=\"background:\(Self.palette[index % Self.palette.count])\"></span>"

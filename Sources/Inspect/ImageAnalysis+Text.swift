@@ -14,6 +14,12 @@ extension ImageAnalysis {
             out += pad("~\(c.modified.files) \(ByteFormat.human(c.modified.bytes))", 12) + " "
             out += pad("-\(c.removed.files) \(ByteFormat.human(c.removed.bytes))", 12) + " "
             out += Self.shortCommand(layer.command) + "\n"
+            // Where a big layer's bytes went.
+            if layer.size >= 1_000_000 {
+                for dir in c.topDirectories.prefix(3) where dir.bytes > 0 {
+                    out += "         " + pad(ByteFormat.human(dir.bytes), 10) + " in " + dir.path + "\n"
+                }
+            }
         }
         let e = efficiency
         out += "\nImage details (dive metrics):\n"
@@ -34,11 +40,20 @@ extension ImageAnalysis {
         }
         out += "\nBuild-only content (final filesystem: \(ByteFormat.human(finalSize)) in \(fileCount) objects):\n"
         let b = buildOnly
-        if b.classes.isEmpty {
+        if let program = b.staticProgram {
+            out += "  The image runs \(program.program), a static binary (\(ByteFormat.human(program.programBytes))): a FROM scratch "
+                + "final stage with it and the CA certificates would drop ≈ \(ByteFormat.megabytes(program.droppedBytes)).\n"
+        }
+        if b.hiddenBytes > 0 {
+            out += "  Layers also carry \(ByteFormat.megabytes(b.hiddenBytes)) that later layers overwrote or deleted.\n"
+        }
+        if b.classes.isEmpty && b.staticProgram == nil {
             out += "  none found: the final image holds no compilers, headers, caches, docs or sources.\n"
         } else {
-            out += "  A multi-stage build would drop ≈ \(ByteFormat.megabytes(b.bytes)) "
-                + "(\(String(format: "%.1f", b.fraction * 100)) %) of this image.\n"
+            out += "  A multi-stage build would drop ≈ \(ByteFormat.megabytes(b.predictedSaving)) "
+                + "(\(String(format: "%.1f", b.predictedFraction * 100)) %) of this image"
+                + (b.classes.isEmpty ? ".\n" : "; build-only files: \(ByteFormat.megabytes(b.bytes)) "
+                    + "(\(String(format: "%.1f", b.fraction * 100)) % of the filesystem):\n")
             for cls in b.classes {
                 out += "  " + pad(cls.title, 36) + " " + pad(ByteFormat.human(cls.bytes), 10) + " \(cls.files) files\n"
                 for dir in cls.topDirectories {

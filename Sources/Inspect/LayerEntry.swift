@@ -19,9 +19,11 @@ public struct LayerEntry: Sendable, Hashable, Codable {
     public var linkTarget: String
     /// A hash of the content (0 for directories). Used only to tell "modified" from "unchanged".
     public var contentHash: UInt64
+    /// For executable regular files: what the first bytes say (static or dynamic ELF, script).
+    public var executable: ExecutableFormat?
 
     public init(path: String, kind: EntryKind, size: Int64 = 0, mode: UInt32 = 0o644, uid: Int = 0,
-                gid: Int = 0, linkTarget: String = "", contentHash: UInt64 = 0) {
+                gid: Int = 0, linkTarget: String = "", contentHash: UInt64 = 0, executable: ExecutableFormat? = nil) {
         self.path = LayerEntry.normalize(path)
         self.kind = kind
         self.size = size
@@ -30,6 +32,7 @@ public struct LayerEntry: Sendable, Hashable, Codable {
         self.gid = gid
         self.linkTarget = linkTarget
         self.contentHash = contentHash
+        self.executable = executable
     }
 
     static let whiteoutPrefix = ".wh."
@@ -110,17 +113,34 @@ public struct ImageInput: Sendable {
     public var user: String
     public var os: String
     public var architecture: String
+    /// The config's Entrypoint and Cmd, WorkingDir and PATH: to find the program the image runs.
+    public var entrypoint: [String]
+    public var cmd: [String]
+    public var workingDir: String
+    public var path: String
 
     public init(name: String, layers: [LayerInput], user: String = "", os: String = "linux",
-                architecture: String = "") {
+                architecture: String = "", entrypoint: [String] = [], cmd: [String] = [], workingDir: String = "",
+                path: String = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") {
         self.name = name
         self.layers = layers
         self.user = user
         self.os = os
         self.architecture = architecture
+        self.entrypoint = entrypoint
+        self.cmd = cmd
+        self.workingDir = workingDir
+        self.path = path
     }
 
     /// Files whose content sources should capture (see `LayerInput.captured`): the dpkg and
     /// apk databases, used by `compare` to list OS packages.
     public static let capturedPaths: Set<String> = ["var/lib/dpkg/status", "lib/apk/db/installed"]
+
+    /// Whether a source should capture `path` (normalised): the package databases, and npm
+    /// lockfiles outside node_modules (they say which installed packages are devDependencies).
+    public static func shouldCapture(_ path: String) -> Bool {
+        if capturedPaths.contains(path) { return true }
+        return (path == "package-lock.json" || path.hasSuffix("/package-lock.json")) && !path.contains("node_modules/")
+    }
 }

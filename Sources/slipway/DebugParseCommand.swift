@@ -15,6 +15,10 @@ struct DebugParse: AsyncParsableCommand {
     @Argument(help: "The Dockerfile to parse ('-' reads standard input).")
     var file: String
 
+    @Flag(name: .customLong("current"),
+          help: "Follow current BuildKit where it differs from the v0.12.5 reference (exec-form trailing text, heredoc words).")
+    var current = false
+
     func run() async throws {
         let bytes: [UInt8]
         do {
@@ -24,7 +28,8 @@ struct DebugParse: AsyncParsableCommand {
         }
         let parsed: ParsedDockerfile
         do {
-            parsed = try Dockerfile.parse(bytes: bytes, fileName: file == "-" ? "Dockerfile" : file)
+            parsed = try Dockerfile.parse(bytes: bytes, fileName: file == "-" ? "Dockerfile" : file,
+                                          rules: current ? .current : .v0_12)
         } catch {
             if json {
                 print(ParserJSON.object([("error", .string(error.description))]).rendered())
@@ -144,5 +149,93 @@ enum ParserJSON {
             }
         }
         return out + "\""
+    }
+}
+
+/// `slipway debug expand`: BuildKit's variable expansion of words, one per line on stdin
+/// (or given as arguments), printed as JSON `{"word": ..., "words": [...]}` or `{"error": ...}`.
+struct DebugExpand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "expand",
+        abstract: "Expand Dockerfile words with BuildKit's shell rules (one JSON line per word)."
+    )
+
+    @Option(name: .customLong("env"), help: "A variable KEY=VALUE (repeatable).")
+    var env: [String] = []
+
+    @Option(help: "The escape character: \\ or `.")
+    var escape: String = "\\"
+
+    @Argument(help: "Words to expand (default: read lines from standard input).")
+    var words: [String] = []
+
+    func run() async throws {
+        let environment = Environment(keyValueStrings: env)
+        guard let esc = escape.unicodeScalars.first, escape.unicodeScalars.count == 1 else {
+            DockerfileCLI.fail("--escape takes one character")
+        }
+        let lexer = ShellLexer(escape: esc)
+        var input = words
+        if input.isEmpty {
+            while let line = readLine(strippingNewline: true) { input.append(line) }
+        }
+        for w in input {
+            let out: ParserJSON
+            do {
+                let r = try lexer.process(w, env: environment)
+                out = .object([("word", .string(r.result)), ("words", .array(r.words.map(ParserJSON.string)))])
+            } catch {
+                out = .object([("error", .string(error.message))])
+            }
+            print(out.rendered().replacingOccurrences(of: "\n", with: ""))
+        }
+    }
+}
+
+/// `slipway debug ignore -i .dockerignore PATH...`: which context paths a `.dockerignore`
+/// keeps, with BuildKit's matching rules.
+struct DebugIgnore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ignore",
+        abstract: "Show whether context paths are included or excluded by a .dockerignore file."
+    )
+
+    @Option(name: [.short, .customLong("ignore-file")], help: "The ignore file (default: .dockerignore).")
+    var ignoreFile: String = ".dockerignore"
+
+    @Argument(help: "Paths relative to the build context. Without paths, reads JSON lines {\"ignore\": TEXT, \"paths\": [...]} from stdin.")
+    var paths: [String] = []
+
+    func run() async throws {
+        if paths.isEmpty {
+            while let line = readLine(strippingNewline: true) {
+                guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      let text = obj["ignore"] as? String, let ps = obj["paths"] as? [String] else {
+                    print("\"error\"")
+                    continue
+                }
+                guard let m = try? IgnoreMatcher(ignoreFile: text) else {
+                    print("\"error\"")
+                    continue
+                }
+                print("[" + ps.map { m.includes($0) ? "true" : "false" }.joined(separator: ",") + "]")
+            }
+            return
+        }
+        let text: String
+        do {
+            text = String(decoding: try DockerfileCLI.readInput(ignoreFile), as: UTF8.self)
+        } catch {
+            DockerfileCLI.fail("cannot read \(ignoreFile): \(error.localizedDescription)")
+        }
+        let matcher: IgnoreMatcher
+        do {
+            matcher = try IgnoreMatcher(ignoreFile: text)
+        } catch {
+            DockerfileCLI.fail("\(ignoreFile): \(error.message)")
+        }
+        for p in paths {
+            print("\(matcher.includes(p) ? "include" : "exclude")  \(p)")
+        }
     }
 }

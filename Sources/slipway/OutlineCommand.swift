@@ -96,6 +96,9 @@ struct Outline: AsyncParsableCommand {
             for d in n.dependencies { out += "      needs \(depDescription(d, g))\n" }
             for a in n.args { out += "      ARG \(argDescription(a))\n" }
         }
+        if !g.unusedBuildArgs.isEmpty {
+            out += "\nwarning: build-arg\(g.unusedBuildArgs.count == 1 ? "" : "s") not consumed by any ARG: \(g.unusedBuildArgs.joined(separator: ", "))\n"
+        }
         out += "\nBuild order (stages in one group can build in parallel):\n"
         for (i, group) in g.buildOrder.enumerated() {
             out += "  \(i + 1). " + group.map { g.stages[$0].stage.displayName }.joined(separator: ", ") + "\n"
@@ -145,6 +148,7 @@ struct Outline: AsyncParsableCommand {
             ("global_args", .array(g.globalArgInfo.map(arg))),
             ("stages", .array(stages)),
             ("build_order", .array(g.buildOrder.map { .array($0.map(ParserJSON.int)) })),
+            ("unused_build_args", .array(g.unusedBuildArgs.map(ParserJSON.string))),
         ])
     }
 }

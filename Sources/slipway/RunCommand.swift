@@ -142,6 +142,13 @@ struct ImageLayers {
         var dirs: [String] = []
         do {
             for (index, record) in records.enumerated() {
+                // A layer the store already keeps unpacked (snapshots/<diffID>, written by
+                // `slipway build`) is used as it is: nothing to extract or remove.
+                let kept = store.snapshotsDirectory + "/" + record.diffID.encoded
+                if FileManager.default.fileExists(atPath: kept) {
+                    dirs.append(kept)
+                    continue
+                }
                 let dir = directory + "/\(index)"
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
                 let result = try LayerApplier(mode: .overlayLower).apply(blob: store.blobPath(record.digest), to: dir)

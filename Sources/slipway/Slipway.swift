@@ -29,6 +29,7 @@ struct Slipway: AsyncParsableCommand {
             LogoutCommand.self,
             PullCommand.self,
             PushCommand.self,
+            CacheCommand.self,
         ]
     )
 }
@@ -39,6 +40,9 @@ struct Debug: AsyncParsableCommand {
         abstract: "Inspect Slipway's internals.",
         subcommands: [
             DebugParse.self,
+            DebugExpand.self,
+            DebugIgnore.self,
+            DebugContext.self,
         ]
     )
 }

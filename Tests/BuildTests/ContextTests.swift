@@ -2,6 +2,7 @@ import Foundation
 import OCI
 import Testing
 @testable import Build
+import Dockerfile
 
 @Suite("Build context: globs, walk, hashing, symlink confinement")
 struct ContextTests {
@@ -177,5 +178,70 @@ struct ContextTests {
         let ctx = try BuildContext(stageRootfs: stage.path)
         #expect(try ctx.lookup("/usr/bin/tool")?.hostPath == stage.p("bin/busybox"))
         #expect(try ctx.lookup("/usr/bin/up")?.hostPath == stage.p("bin/busybox"))
+    }
+}
+
+@Suite("Build context with the Dockerfile module's .dockerignore matcher")
+struct ContextIgnoreMatcherTests {
+    @Test func ignoreMatcherFiltersTheContext() throws {
+        let t = TempTree("ignore")
+        t.file("app/main.go", "m")
+        t.file("app/main_test.go", "t")
+        t.file("node_modules/x/y.js", "y")
+        t.file("logs/keep.log", "k")
+        t.file("logs/drop.log", "d")
+        let matcher = try IgnoreMatcher(ignoreFile: "node_modules\n**/*_test.go\nlogs\n!logs/keep.log\n")
+        let ctx = try BuildContext(directory: t.path, filter: matcher)
+        #expect(try ctx.lookup("app/main_test.go") == nil)
+        #expect(try ctx.lookup("node_modules") == nil)
+        #expect(try ctx.lookup("logs/keep.log") != nil)
+        let r = TempTree("ignore-root")
+        try Copier.copy(CopySpec(sources: ["."], destination: "/w/"), from: ctx, into: r.path)
+        #expect(r.exists("w/app/main.go") && !r.exists("w/app/main_test.go"))
+        #expect(!r.exists("w/node_modules"))
+        #expect(r.exists("w/logs/keep.log") && !r.exists("w/logs/drop.log"))
+        // The digest of `.` does not see ignored files.
+        let d0 = try Copier.sourceDigest(CopySpec(sources: ["."], destination: "/w/"), from: ctx)
+        t.file("node_modules/x/y.js", "changed")
+        t.file("logs/drop.log", "changed")
+        #expect(try Copier.sourceDigest(CopySpec(sources: ["."], destination: "/w/"), from: try BuildContext(directory: t.path, filter: matcher)) == d0)
+    }
+}
+
+@Suite("Symlinked parents inside the context")
+struct ContextParentLinkTests {
+    @Test func parentSymlinkInsideIsFollowedAndRelativeEscapeIsRefused() throws {
+        let t = TempTree("plink")
+        t.file("real/sub/f.txt", "f")
+        t.link("alias", to: "real")
+        t.link("abs", to: t.p("real"))
+        t.link("real/sub/out", to: "../../..")
+        let ctx = try BuildContext(directory: t.path)
+        #expect(try ctx.lookup("alias/sub/f.txt")?.resolved == "real/sub/f.txt")
+        #expect(try ctx.lookup("abs/sub/f.txt")?.resolved == "real/sub/f.txt")
+        #expect(try ctx.expand("alias/*/f.txt")?.map(\.resolved) == ["real/sub/f.txt"])
+        let err = try #require(throws: CopyError.self) {
+            try Copier.resolveSources(CopySpec(sources: ["real/sub/out/etc"], destination: "/x", line: 1), from: ctx)
+        }
+        guard case .outsideContext = err.kind else { Issue.record("wrong error \(err)"); return }
+        // Copying the directory copies the escaping link as a link, without following it.
+        let r = TempTree("plink-root")
+        try Copier.copy(CopySpec(sources: ["real"], destination: "/r/"), from: ctx, into: r.path)
+        #expect(try POSIX.readlink(r.p("r/sub/out")) == "../../..")
+    }
+}
+
+@Suite("Opening a build's context")
+struct ContextForBuildTests {
+    @Test func dockerfileSpecificIgnoreWins() throws {
+        let t = TempTree("forbuild")
+        t.file("a.txt", "a"); t.file("b.txt", "b")
+        t.file(".dockerignore", "a.txt\n")
+        t.file("build/app.Dockerfile", "FROM scratch\n")
+        t.file("build/app.Dockerfile.dockerignore", "b.txt\n")
+        let general = try BuildContext.forBuild(contextDirectory: t.path, dockerfilePath: t.p("Dockerfile"))
+        #expect(try general.lookup("a.txt") == nil && general.lookup("b.txt") != nil)
+        let specific = try BuildContext.forBuild(contextDirectory: t.path, dockerfilePath: t.p("build/app.Dockerfile"))
+        #expect(try specific.lookup("a.txt") != nil && specific.lookup("b.txt") == nil)
     }
 }

@@ -56,7 +56,8 @@ struct EngineSchedulerTests {
             _ = try await StageScheduler(jobs: 2).run(stages: [0, 1], dependencies: [:]) {
                 (index: Int, _: StageScheduler.Dependencies<Int>) async throws -> Int in
                 if index == 0 { throw Boom() }
-                try await Task.sleep(for: .seconds(5))
+                // Long enough that only cancellation can end it, even on a starved test machine.
+                try await Task.sleep(for: .seconds(300))
                 await log.add("slow stage finished")
                 return 1
             }

@@ -21,22 +21,24 @@ struct RuntimeSignalTests {
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         let child = try ChildProcess.spawn(["/usr/bin/env", "SLIPWAY_SCRATCH=" + scratch, Self.binary, "run", "--rootfs", rootfs,
-                                            "sh", "-c", "echo started; sleep 60"])
+                                            "sh", "-c", "echo started; sleep 300"])
         let started = Date()
         let seen = RuntimeFixture.Lines()
         let reader = Thread { child.pumpLines(seen.append) }
         reader.start()
-        while !seen.texts.contains("started") && Date().timeIntervalSince(started) < 20 {
+        while !seen.texts.contains("started") && Date().timeIntervalSince(started) < 120 {
             try await Task.sleep(nanoseconds: 20_000_000)
         }
         #expect(seen.texts.contains("started"), "\(seen.texts)")
         #expect(RuntimeFixture.overlayMounts(under: scratch).count == 1)
         let runtime = try ContainerRuntime.find(.runc)
         #expect(runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
+        let killed = Date()
         kill(child.pid, signal)
         let code = child.wait()
         #expect(code == expected, "\(seen.texts)")
-        #expect(Date().timeIntervalSince(started) < 20)
+        // The container sleeps 300 s: returning well before that proves the signal ended it.
+        #expect(Date().timeIntervalSince(killed) < 120)
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
         #expect((FileTree.entries(scratch) ?? ["?"]).isEmpty, "snapshot dirs left: \(FileTree.entries(scratch) ?? [])")
         #expect(!runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })

@@ -109,3 +109,16 @@ import Testing
         }
     }
 }
+
+@Suite struct HostileInputTests {
+    @Test func deepNestingIsAnErrorNotACrash() {
+        let nested = String(repeating: "${a:-", count: 5000) + "x" + String(repeating: "}", count: 5000)
+        #expect(throws: ExpansionError.self) { try ShellLexer().processWord(nested, env: Environment()) }
+        let onbuilds = "FROM a\n" + String(repeating: "ONBUILD ", count: 5000) + "RUN x\n"
+        #expect(throws: DockerfileError.self) { try Dockerfile.parse(onbuilds) }
+        let json = "FROM a\nCMD " + String(repeating: "[", count: 20000) + "\n"
+        #expect((try? Dockerfile.parse(json))?.nodes[1].isJSON == false)
+        let stars = "${V#" + String(repeating: "*a", count: 200) + "b}"
+        #expect((try? ShellLexer().processWord(stars, env: Environment([("V", String(repeating: "a", count: 3000))]))) != nil)
+    }
+}

@@ -57,10 +57,26 @@ import Testing
         #expect(!m.includes("./c/d"))
     }
 
+    @Test func goRegexpQuirksLikePatternmatcher() throws {
+        // patternmatcher hands `\\b` and a bare `^` to Go's regexp engine.
+        let m = try IgnoreMatcher(patterns: ["a\\b", "x*^y", "?\\d"])
+        #expect(!m.includes("a"))       // `a` then a word boundary at the end
+        #expect(m.includes("ab"))
+        #expect(m.includes("x^y"))      // `^` anchors at the start, so never matches here
+        #expect(!m.includes("q7"))
+        // An exception with wildcards means excluded directories must still be walked.
+        let w = try IgnoreMatcher(patterns: ["vendor", "!**/*.go"])
+        #expect(w.mightIncludeUnder("vendor"))
+        #expect(w.includes("vendor/x/main.go"))
+        #expect(!w.includes("vendor/x/README"))
+    }
+
     @Test func badPatternsRejected() {
         #expect(throws: DockerfileError.self) { try IgnoreMatcher(patterns: ["!"]) }
         #expect(throws: DockerfileError.self) { try IgnoreMatcher(patterns: ["a[b"]) }
         #expect(throws: DockerfileError.self) { try IgnoreMatcher(patterns: ["a\\"]) }
+        #expect(throws: DockerfileError.self) { try IgnoreMatcher(patterns: ["[]a]"]) }
+        #expect(throws: DockerfileError.self) { try IgnoreMatcher(patterns: ["[a-]"]) }
     }
 
     @Test func dockerfileSpecificIgnoreWins() throws {

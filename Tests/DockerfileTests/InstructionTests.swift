@@ -87,6 +87,8 @@ import Testing
             ("FROM a\nONBUILD FROM b\n", "Dockerfile:2: ONBUILD: FROM isn't allowed as an ONBUILD trigger"),
             ("FROM a\nRUNN x\n", "Dockerfile:2: RUNN: unknown instruction: RUNN (did you mean RUN?)"),
             ("RUN x\nFROM a\n", "Dockerfile:1: RUN: no build stage in current context: only ARG may come before the first FROM"),
+            ("FROM a\nADD --checksum=sha256:x a b /d/\n", "Dockerfile:2: ADD: checksum can't be specified for multiple sources"),
+            ("FROM a\nADD --checksum=sha256:x a /d/\n", "Dockerfile:2: ADD: checksum requires HTTP(S) or Git sources"),
             ("FROM a\nUSER --x=1 me\n", "Dockerfile:2: USER: unknown flag: --x (this instruction takes no flags)"),
         ]
         for (text, expected) in cases {
@@ -139,5 +141,21 @@ import Testing
         #expect(throws: MountError.self) { try Mount.parse("type=secret", expand: { $0 }) }
         #expect(throws: MountError.self) { try Mount.parse("type=bind,sharing=locked", expand: { $0 }) }
         #expect(Mount.fromField(of: "type=bind,from=build,source=/out,target=/in") == "build")
+    }
+}
+
+@Suite struct RunProgramTests {
+    func run(_ text: String) throws -> Run {
+        let m = try DockerfileModel.load("FROM a\n" + text)
+        guard case .run(let r) = m.stages[0].steps[0].instruction else { throw DockerfileError(.instruction, message: "not RUN") }
+        return r
+    }
+
+    @Test func heredocPrograms() throws {
+        #expect(try run("RUN [\"a\", \"b\"]\n").program == .exec(["a", "b"]))
+        #expect(try run("RUN make all\n").program == .shell("make all"))
+        #expect(try run("RUN <<-EOF\n\techo hi\nEOF\n").program == .shell("echo hi\n"))
+        #expect(try run("RUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF\n").program == .script(name: "EOF", content: "#!/usr/bin/env python3\nprint(1)\n"))
+        #expect(try run("RUN cat <<A > /x\nhello\nA\n").program == .shell("cat <<A > /x\nhello\nA"))
     }
 }

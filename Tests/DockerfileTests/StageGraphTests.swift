@@ -46,6 +46,9 @@ import Testing
         #expect(g.globalArgs.lookup("TARGETSTAGE") == "test")
         // The stage-level ARG picks up the global value only after `ARG GO_VERSION`.
         #expect(g.stages[3].args.first?.value == "1.23")
+        #expect(g.unusedBuildArgs.isEmpty)
+        let u = try StageGraph.resolve(text, options: BuildOptions(buildArgs: ["NOPE": "1", "http_proxy": "x", "TARGETARCH": "arm64"]))
+        #expect(u.unusedBuildArgs == ["NOPE"])
     }
 
     @Test func predefinedPlatformArgs() throws {
@@ -77,7 +80,14 @@ import Testing
         #expect(throws: DockerfileError.self) { try StageGraph.resolve("FROM a AS one\nCOPY --from=one /x /x\n") }
         #expect(throws: DockerfileError.self) { try StageGraph.resolve("FROM a AS one\nCOPY --from=1 /x /x\nFROM b\n", options: BuildOptions(target: "one")) }
         // FROM a stage defined later.
-        #expect(throws: DockerfileError.self) { try StageGraph.resolve("FROM later AS first\nFROM alpine AS later\n") }
+        #expect(throws: DockerfileError.self) {
+            try StageGraph.resolve("FROM later AS first\nFROM alpine AS later\n", options: BuildOptions(target: "first"))
+        }
+        // ...but only when the target needs that stage (BuildKit would read it as an image name).
+        #expect((try? StageGraph.resolve("FROM later AS first\nFROM alpine AS later\n"))?.stages[0].base == .image("later"))
+        // Duplicate names: the last definition wins, as in BuildKit.
+        let dup = try? StageGraph.resolve("FROM a AS x\nFROM b AS x\nFROM c\nCOPY --from=x / /\n")
+        #expect(dup?.stages[2].stageDependencies == [1])
         // index out of range
         #expect(throws: DockerfileError.self) { try StageGraph.resolve("FROM a\nCOPY --from=5 /x /x\n") }
         // A forward reference in a stage the target does not need is fine (as in BuildKit).

@@ -56,7 +56,10 @@ import Testing
         #expect(p.nodes[1].isJSON && p.nodes[1].values == ["a", "b"])
         #expect(!p.nodes[2].isJSON && p.nodes[2].values == ["[\"a\""])
         #expect(!p.nodes[3].isJSON)
-        #expect(p.nodes[4].isJSON && p.nodes[4].values == ["x"])
+        // Current BuildKit: text after the array means shell form; BuildKit <= v0.14 ignored it.
+        #expect(!p.nodes[4].isJSON && p.nodes[4].values == ["[\"x\"] trailing"])
+        let old = try Dockerfile.parse("FROM a\nRUN [\"x\"] trailing\n", rules: .v0_12)
+        #expect(old.nodes[1].isJSON && old.nodes[1].values == ["x"])
         #expect(p.nodes[5].isJSON && p.nodes[5].values == ["a b", "/c"])
         #expect(p.nodes[6].values == ["/a", "/b"])
         #expect(throws: DockerfileError.self) { try parse("FROM a\nCMD [1, \"a\"]\n") }
@@ -125,5 +128,43 @@ import Testing
         let p = try parse("FROM a\nFOO bar\n")
         #expect(p.nodes[1].isUnknown)
         #expect(p.nodes[1].dump() == "foo \"\"")
+    }
+
+    @Test func syntaxStagesAndReferences() throws {
+        let p = try parse("""
+        ARG V=1
+        FROM --platform=$BUILDPLATFORM golang:${V} AS Build
+        RUN --mount=type=cache,target=/c --mount=type=bind,from=tools,target=/t make
+        FROM build
+        COPY --from=0 /a /a
+        COPY --from=build /b /b
+        COPY --from=$IMG /c /c
+        COPY --from=nginx /d /d
+        COPY --from=9 /e /e
+        ONBUILD COPY --from=build /f /f
+        """)
+        #expect(p.syntaxStages == [
+            SyntaxStage(index: 0, name: "Build", base: "golang:${V}", platform: "$BUILDPLATFORM", instructionCount: 1, line: 2),
+            SyntaxStage(index: 1, name: nil, base: "build", platform: nil, instructionCount: 6, line: 4),
+        ])
+        let refs = p.syntaxReferences.map { "\($0.kind.rawValue) \($0.stage) \($0.line) \($0.ref) \($0.targetKind.rawValue) \($0.target.map(String.init) ?? "-")" }
+        #expect(refs == [
+            "run_mount_from 0 3 tools image -",
+            "from 1 4 build stage 0",
+            "copy_from 1 5 0 index 0",
+            "copy_from 1 6 build stage 0",
+            "copy_from 1 7 $IMG variable -",
+            "copy_from 1 8 nginx image -",
+            "copy_from 1 9 9 index -",
+        ])
+    }
+
+    @Test func v012RulesDifferWhereBuildKitChanged() throws {
+        let text = "FROM a\nRUN cat << EOF > /x\nhello\nEOF\nRUN x=${y%.*} <<EOF\nbody\nEOF\n"
+        let current = try Dockerfile.parse(text)
+        #expect(current.nodes.map(\.command) == ["from", "run", "run"])
+        #expect(current.nodes[1].heredocs.map(\.name) == ["EOF"])
+        let old = try Dockerfile.parse(text, rules: .v0_12)
+        #expect(old.nodes.map(\.command) == ["from", "run", "hello", "eof", "run", "body", "eof"])
     }
 }

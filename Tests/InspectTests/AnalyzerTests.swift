@@ -17,6 +17,7 @@ import Testing
         // rm -rf /root/example removes somefile1 and somefile2.
         #expect(changes[9].removed == Tally(files: 2, bytes: 12810))
         #expect(changes[13].modified == Tally(files: 1, bytes: 6405))
+        #expect(changes[10].topDirectories == [DirectoryBytes(path: "/root/.data", bytes: 2187, files: 2)])
         let paths = Set(Analyzer.finalFilesystem(image).map(\.path))
         #expect(paths.contains("/root/saved.txt"))
         #expect(!paths.contains("/root/example"))
@@ -71,16 +72,76 @@ import Testing
         #expect(text.contains("A multi-stage build would drop ≈ 52.2 MB (83.8 %)"))
     }
 
-    @Test func ciThresholdsFollowDive() {
+    @Test func ciThresholdsFollowDive() throws {
         let analysis = Analyzer.analyze(ImageInput(name: "dive", layers: diveTestLayers()))
         let defaults = CIEvaluator.evaluate(analysis, thresholds: CIThresholds())
         #expect(defaults.map(\.status) == [.pass, .skip, .fail, .skip])
         let strict = CIEvaluator.evaluate(analysis, thresholds: CIThresholds(
             lowestEfficiency: 0.99, highestWastedBytes: 32_025, highestUserWastedPercent: 0.5, maxBuildOnlyPercent: 0))
         #expect(strict.map(\.status) == [.fail, .pass, .pass, .pass])
+        var fromFile = CIThresholds()
+        try fromFile.apply(diveCI: """
+            rules:
+              # If the efficiency is measured below X%, mark as failed.
+              lowest-efficiency: 0.95
+              highestWastedBytes: 20MB
+              highest-user-wasted-percent: disabled
+              max-build-only-percent: "25%"
+            """)
+        #expect(fromFile == CIThresholds(lowestEfficiency: 0.95, highestWastedBytes: 20_000_000,
+                                         highestUserWastedPercent: nil, maxBuildOnlyPercent: 0.25))
+        #expect(throws: CIConfigError.self) { try fromFile.apply(diveCI: "rules:\n  lowest-efficiency: high\n") }
         #expect(ByteFormat.parse("20MB") == 20_000_000)
         #expect(ByteFormat.parse("1 MiB") == 1_048_576)
         #expect(ByteFormat.parse("abc") == nil)
         #expect(ByteFormat.parseRatio("10%") == 0.1)
+    }
+}
+
+@Suite struct StaticProgramTests {
+    /// A minimal ELF64 header with one program header of the given type.
+    static func elf(programHeaderType: UInt8) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 120)
+        bytes[0...3] = [0x7F, 0x45, 0x4C, 0x46]
+        bytes[4] = 2  // 64-bit
+        bytes[5] = 1  // little endian
+        bytes[0x20] = 64  // e_phoff
+        bytes[0x36] = 56  // e_phentsize
+        bytes[0x38] = 1  // e_phnum
+        bytes[64] = programHeaderType
+        return bytes
+    }
+
+    @Test func detectsStaticAndDynamicELF() {
+        #expect(ExecutableFormat.detect(Self.elf(programHeaderType: 1)) == .staticELF)
+        #expect(ExecutableFormat.detect(Self.elf(programHeaderType: 3)) == .dynamicELF)
+        #expect(ExecutableFormat.detect(Array("#!/bin/sh\necho".utf8)) == .script)
+        #expect(ExecutableFormat.detect([1, 2, 3]) == .other)
+    }
+
+    @Test func staticEntrypointPredictsAScratchStage() {
+        let base = LayerInput(entries: [
+            LayerEntry(path: "usr/lib/go-1.19/bin/go", kind: .file, size: 15_000_000, mode: 0o755, executable: .staticELF),
+            LayerEntry(path: "usr/lib/x86_64-linux-gnu/libc.so.6", kind: .file, size: 2_000_000),
+            LayerEntry(path: "bin/bash", kind: .file, size: 1_200_000, mode: 0o755, executable: .dynamicELF),
+            LayerEntry(path: "etc/ssl/certs/ca-certificates.crt", kind: .file, size: 200_000),
+            LayerEntry(path: "etc/passwd", kind: .file, size: 1_000),
+        ])
+        let app = LayerInput(entries: [
+            LayerEntry(path: "app/server", kind: .file, size: 7_000_000, mode: 0o755, executable: .staticELF),
+            LayerEntry(path: "usr/local/bin/server", kind: .symlink, linkTarget: "../../../app/server"),
+        ])
+        let image = ImageInput(name: "go:single", layers: [base, app], cmd: ["server"])
+        let report = Analyzer.analyze(image).buildOnly
+        let program = report.staticProgram
+        #expect(program != nil)
+        #expect(program?.program == "/usr/local/bin/server")
+        #expect(program?.keptBytes == 7_201_000)
+        #expect(program?.droppedBytes == 18_200_000)
+        #expect(report.predictedSaving == 18_200_000)
+        // A dynamic program keeps its base: only the build-only estimate applies.
+        let dynamic = Analyzer.analyze(ImageInput(name: "x", layers: [base], entrypoint: ["/bin/bash"])).buildOnly
+        #expect(dynamic.staticProgram == nil)
+        #expect(dynamic.predictedSaving == 15_000_000)
     }
 }

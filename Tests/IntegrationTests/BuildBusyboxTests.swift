@@ -163,4 +163,83 @@ struct BuildBusyboxTests {
         let history = try s.slipway(["history", "--no-trunc", "demo:flags"])
         #expect(history.stdout.contains("COPY /src/out.txt /app/out.txt # buildkit"), "\(history.combined)")
     }
+
+    @Test("ONBUILD triggers run in the stage built FROM the image, and are not inherited further")
+    func onbuild() throws {
+        guard let s = try sandbox() else { return }
+        try s.write("Dockerfile", """
+            FROM busybox
+            ONBUILD COPY hello.txt /from-trigger.txt
+            ONBUILD RUN echo trigger ran > /trigger.txt
+            """)
+        let parent = try s.build(["-t", "parent:1"])
+        #expect(parent.status == 0, "\(parent.combined)")
+        try s.write("Dockerfile", "FROM parent:1\nRUN cat /trigger.txt /from-trigger.txt\n")
+        let child = try s.build(["-t", "child:1"])
+        #expect(child.status == 0, "\(child.combined)")
+        #expect(child.stderr.contains("trigger ran"), "\(child.stderr)")
+        #expect(child.stderr.contains("the context"), "\(child.stderr)")
+        let inspect = try s.slipway(["inspect", "child:1"])
+        #expect(!inspect.stdout.contains("OnBuild\" : ["), "triggers are not inherited: \(inspect.stdout)")
+    }
+
+    @Test("Ctrl-C during a RUN stops the build and leaves no mounts, snapshots or containers")
+    func interrupted() throws {
+        guard let s = try sandbox() else { return }
+        try s.write("Dockerfile", "FROM busybox\nRUN echo started && sleep 60\n")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: BuildHarness.binary)
+        p.arguments = ["build", "--root", s.store, "--progress", "plain", s.context]
+        let log = s.root + "/interrupted.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(" started\n") {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(p.terminationStatus != 0)
+        #expect(s.leftovers().isEmpty, "\(s.leftovers())")
+        let scratch = (try? FileManager.default.contentsOfDirectory(atPath: s.store + "/scratch")) ?? []
+        #expect(scratch.isEmpty, "\(scratch)")
+        // Other builds may run containers meanwhile: only ours (bundles under this store) count.
+        let containers = try BuildHarness.run(["/usr/sbin/runc", "list"])
+        #expect(!containers.stdout.contains(s.store), "\(containers.stdout)")
+    }
+
+    @Test("--output type=oci|docker|tar write archives other tools read; --network none isolates RUN")
+    func outputsAndNetwork() throws {
+        guard let s = try sandbox() else { return }
+        let oci = s.root + "/image-oci.tar"
+        let r1 = try s.build(["--output", "type=oci,dest=\(oci)", "-t", "demo:oci"])
+        #expect(r1.status == 0, "\(r1.combined)")
+        let skopeo = try BuildHarness.run(["/usr/bin/skopeo", "inspect", "--config", "oci-archive:\(oci)"])
+        #expect(skopeo.status == 0, "\(skopeo.combined)")
+        #expect(skopeo.stdout.contains("8080/tcp"), "\(skopeo.stdout)")
+
+        let docker = s.root + "/image-docker.tar"
+        let r2 = try s.build(["--output", "type=docker,dest=\(docker)", "-t", "demo:docker"])
+        #expect(r2.status == 0, "\(r2.combined)")
+        let listing = try BuildHarness.run(["/bin/tar", "-tf", docker])
+        #expect(listing.stdout.contains("manifest.json") && listing.stdout.contains("index.json"), "\(listing.stdout)")
+        let load = try BuildHarness.run(["/usr/bin/skopeo", "inspect", "--config", "docker-archive:\(docker)"])
+        #expect(load.status == 0, "\(load.combined)")
+
+        let rootTar = s.root + "/rootfs.tar"
+        let r3 = try s.build(["--output", "type=tar,dest=\(rootTar)"])
+        #expect(r3.status == 0, "\(r3.combined)")
+        let files = try BuildHarness.run(["/bin/tar", "-tf", rootTar])
+        #expect(files.stdout.contains("app/out.txt"), "\(files.stdout.prefix(500))")
+
+        try s.write("Dockerfile", "FROM busybox\nRUN cat /proc/net/dev > /netdev\n")
+        let out = s.root + "/net"
+        let r4 = try s.build(["--network", "none", "--no-cache", "--output", "type=local,dest=\(out)"])
+        #expect(r4.status == 0, "\(r4.combined)")
+        let devices = (try? String(contentsOfFile: out + "/netdev", encoding: .utf8)) ?? ""
+        let names = devices.split(separator: "\n").dropFirst(2).compactMap { $0.split(separator: ":").first?.trimmingCharacters(in: .whitespaces) }
+        #expect(names == ["lo"], "only loopback with --network none: \(names)")
+    }
 }

@@ -78,7 +78,7 @@ struct BuildExamplesTests {
     @Test("Go: builder on Debian+Go, FROM scratch final with CA certs and a static binary that serves /health")
     func goExample() throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
-        let s = try BuildSandbox()
+        let s = try BuildSandbox(sharedStore: BuildSandbox.examplesStore)
         try s.importFixture("debian-go", as: "golang:1.22-bookworm")
         try s.write("Dockerfile", Self.goDockerfile)
         try s.write("go.mod", "module example.com/server\n\ngo 1.19\n")
@@ -125,6 +125,252 @@ struct BuildExamplesTests {
         let ran = BuildSandbox.ranSteps(edited)
         #expect(!ran.contains { $0.contains("go mod download") }, "\(ran)")
         #expect(ran.contains { $0.contains("go build") }, "\(ran)")
+        #expect(s.leftovers().isEmpty, "\(s.leftovers())")
+    }
+
+    static let nodeDockerfile = """
+        # ---- Build Stage ----
+        FROM node:20-bookworm AS builder
+        WORKDIR /app
+        # Install dependencies first (better layer caching)
+        COPY package.json package-lock.json ./
+        RUN npm ci --include=dev
+        # Copy source and build
+        COPY tsconfig.json ./
+        COPY src/ ./src/
+        RUN npm run build
+        # Prune devDependencies
+        RUN npm prune --production
+        # ---- Production Stage ----
+        FROM node:20-bookworm-slim
+        WORKDIR /app
+        # Non-root user for security
+        RUN groupadd -r appuser && useradd -r -g appuser appuser
+        # Copy only production artifacts
+        COPY --from=builder --chown=appuser:appuser /app/dist ./dist
+        COPY --from=builder --chown=appuser:appuser /app/node_modules ./node_modules
+        COPY --from=builder --chown=appuser:appuser /app/package.json ./
+        USER appuser
+        EXPOSE 3000
+        HEALTHCHECK --interval=30s --timeout=3s \\
+        CMD node -e "require('http').get('http://localhost:3000/health', (r) => { process.exit(r.statusCode === 200 ? 0 : 1) })"
+        CMD ["node", "dist/index.js"]
+        """
+
+    @Test("Node: builder + slim stage, non-root user owning the app, HEALTHCHECK in the config, serves /health")
+    func nodeExample() throws {
+        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
+        let s = try BuildSandbox(sharedStore: BuildSandbox.examplesStore)
+        try s.importFixture("debian-node", as: "fixture/debian-node:latest")
+        // The official node images' names, over Debian's nodejs; npm told not to phone home (no internet here).
+        if try !s.hasImage("node:20-bookworm") {
+            let base = try BuildHarness.run([BuildHarness.binary, "build", "--root", s.store, "--progress", "plain",
+                                             "-t", "node:20-bookworm", "-t", "node:20-bookworm-slim", "-f", "-", s.context],
+                                            stdin: "FROM fixture/debian-node:latest\nENV NPM_CONFIG_AUDIT=false NPM_CONFIG_FUND=false NPM_CONFIG_UPDATE_NOTIFIER=false\n")
+            #expect(base.status == 0, "\(base.combined)")
+        }
+        try s.write("Dockerfile", Self.nodeDockerfile)
+        try s.write("package.json", """
+            {"name": "api", "version": "1.0.0", "private": true,
+             "scripts": {"build": "mkdir -p dist node_modules && cp src/index.js dist/index.js"}}
+            """)
+        try s.write("package-lock.json", """
+            {"name": "api", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+             "packages": {"": {"name": "api", "version": "1.0.0"}}}
+            """)
+        try s.write("tsconfig.json", "{}\n")
+        try s.write("src/index.js", """
+            const http = require('http');
+            const port = process.env.PORT || 3000;
+            http.createServer((req, res) => {
+              res.writeHead(req.url === '/health' ? 200 : 404);
+              res.end(req.url === '/health' ? 'ok' : 'no');
+            }).listen(port);
+            """)
+        let r = try s.build(["-t", "node:prod"])
+        #expect(r.status == 0, "\(r.combined)")
+        guard r.status == 0 else { return }
+        #expect(s.leftovers().isEmpty, "\(s.leftovers())")
+        let inspect = try s.slipway(["inspect", "node:prod"])
+        #expect(inspect.stdout.contains("CMD-SHELL"), "\(inspect.stdout)")
+        #expect(inspect.stdout.contains("\"User\" : \"appuser\""), "\(inspect.stdout)")
+        let owner = try s.slipway(["run", "node:prod", "stat", "-c", "%U:%G", "/app/dist/index.js"])
+        #expect(owner.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "appuser:appuser", "\(owner.combined)")
+
+        let port = 20_000 + Int.random(in: 0..<2000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: BuildHarness.binary)
+        server.arguments = ["run", "--root", s.store, "-e", "PORT=\(port)", "node:prod"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        let answer = try Self.fetch("http://127.0.0.1:\(port)/health", seconds: 20)
+        server.terminate()
+        server.waitUntilExit()
+        #expect(answer == "ok", "health endpoint answered \(answer ?? "nothing")")
+    }
+
+    static let pythonDockerfile = """
+        # ---- Build Stage ----
+        FROM python:3.12-bookworm AS builder
+        WORKDIR /app
+        # Install build dependencies for compiled packages
+        RUN apt-get update && apt-get install -y --no-install-recommends \\
+        gcc libpq-dev && rm -rf /var/lib/apt/lists/*
+        # Create virtual environment and install dependencies
+        RUN python -m venv /opt/venv
+        ENV PATH="/opt/venv/bin:$PATH"
+        COPY requirements.txt ./
+        RUN pip install --no-cache-dir -r requirements.txt
+        # ---- Production Stage ----
+        FROM python:3.12-slim-bookworm
+        WORKDIR /app
+        # Install only runtime libraries (no gcc, no headers)
+        RUN apt-get update && apt-get install -y --no-install-recommends \\
+        libpq5 && rm -rf /var/lib/apt/lists/*
+        # Copy the virtual environment from builder
+        COPY --from=builder /opt/venv /opt/venv
+        ENV PATH="/opt/venv/bin:$PATH"
+        # Copy application code
+        COPY app/ ./app/
+        RUN useradd -r appuser
+        USER appuser
+        EXPOSE 8000
+        HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://localhost:8000/health')"
+        CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
+        """
+
+    @Test("Python: venv built with gcc in the builder, copied into the slim stage, non-root, uvicorn serves /health")
+    func pythonExample() throws {
+        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
+        let s = try BuildSandbox(sharedStore: BuildSandbox.examplesStore)
+        try s.importFixture("debian-python", as: "fixture/debian-python:latest")
+        // The official python images' names over Debian's python3 (with `python` and venv, as they have).
+        if try !s.hasImage("python:3.12-bookworm") {
+            let base = try BuildHarness.run([BuildHarness.binary, "build", "--root", s.store, "--progress", "plain",
+                                             "-t", "python:3.12-bookworm", "-t", "python:3.12-slim-bookworm", "-f", "-", s.context],
+                                            stdin: """
+                                                FROM fixture/debian-python:latest
+                                                RUN apt-get update && apt-get install -y --no-install-recommends python3-venv \\
+                                                    && ln -s /usr/bin/python3 /usr/local/bin/python && rm -rf /var/lib/apt/lists/*
+                                                """)
+            #expect(base.status == 0, "\(base.combined)")
+            guard base.status == 0 else { return }
+        }
+        try s.write("Dockerfile", Self.pythonDockerfile)
+        try s.write("requirements.txt", "fastapi\nuvicorn\n")
+        try s.write("app/__init__.py", "")
+        try s.write("app/main.py", """
+            from fastapi import FastAPI
+
+            app = FastAPI()
+
+
+            @app.get("/health")
+            def health():
+                return {"status": "ok"}
+            """)
+        let r = try s.build(["-t", "py:prod"])
+        #expect(r.status == 0, "\(r.combined)")
+        guard r.status == 0 else { return }
+        #expect(s.leftovers().isEmpty, "\(s.leftovers())")
+        let inspect = try s.slipway(["inspect", "py:prod"])
+        #expect(inspect.stdout.contains("\"User\" : \"appuser\""), "\(inspect.stdout)")
+        #expect(inspect.stdout.contains("PATH=/opt/venv/bin:"), "\(inspect.stdout)")
+        #expect(inspect.stdout.contains("Healthcheck"), "\(inspect.stdout)")
+        let gcc = try s.slipway(["run", "py:prod", "sh", "-c", "command -v gcc || echo no-gcc"])
+        #expect(gcc.stdout.contains("no-gcc"), "the production image has no compiler: \(gcc.combined)")
+
+        let port = 22_000 + Int.random(in: 0..<2000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: BuildHarness.binary)
+        server.arguments = ["run", "--root", s.store, "py:prod", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "\(port)"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        let answer = try Self.fetch("http://127.0.0.1:\(port)/health", seconds: 30)
+        server.terminate()
+        server.waitUntilExit()
+        #expect(answer?.contains("ok") == true, "health endpoint answered \(answer ?? "nothing")")
+    }
+
+    static let targetsDockerfile = """
+        ARG BUILD_ENV=production
+        # Base build
+        FROM node:20-bookworm AS base
+        WORKDIR /app
+        COPY package*.json ./
+        RUN npm ci
+        COPY . .
+        # Development stage (includes devDeps, source maps, hot reload)
+        FROM base AS development
+        RUN npm install --include=dev
+        CMD ["npm", "run", "dev"]
+        # Test stage (runs tests then exits)
+        FROM base AS test
+        RUN npm install --include=dev
+        RUN npm test
+        # Production build
+        FROM base AS build
+        RUN npm run build
+        RUN npm prune --production
+        # Production image
+        FROM node:20-bookworm-slim AS production
+        WORKDIR /app
+        COPY --from=build /app/dist ./dist
+        COPY --from=build /app/node_modules ./node_modules
+        COPY --from=build /app/package.json ./
+        CMD ["node", "dist/index.js"]
+        """
+
+    @Test("--target development|test|production builds only what each needs; a failing test stage fails the build")
+    func targets() throws {
+        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
+        let s = try BuildSandbox(sharedStore: BuildSandbox.examplesStore)
+        guard try s.hasImage("node:20-bookworm") else {
+            print("skipping: node:20-bookworm is made by the Node example test")
+            return
+        }
+        try s.write("Dockerfile", Self.targetsDockerfile)
+        try s.write("package.json", """
+            {"name": "api", "version": "1.0.0", "private": true,
+             "scripts": {"build": "mkdir -p dist node_modules && cp index.js dist/", "test": "node test.js",
+                         "dev": "node index.js"}}
+            """)
+        try s.write("package-lock.json", """
+            {"name": "api", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+             "packages": {"": {"name": "api", "version": "1.0.0"}}}
+            """)
+        try s.write("index.js", "console.log('hello')\n")
+        try s.write("test.js", "console.log('tests pass')\n")
+
+        func stagesRun(_ r: BuildHarness.Result) -> Set<String> {
+            Set(BuildSandbox.events(r).compactMap { e -> String? in
+                guard let n = e["name"] as? String, e["event"] as? String == "started" || e["event"] as? String == "cached",
+                      let close = n.firstIndex(of: " ") else { return nil }
+                return String(n[n.index(after: n.startIndex)..<close])
+            })
+        }
+        let dev = try s.slipway(["build", "--progress", "json", "--target", "development", "-t", "t:dev", s.context])
+        #expect(dev.status == 0, "\(dev.combined)")
+        #expect(stagesRun(dev) == ["base", "development"], "\(stagesRun(dev))")
+        let inspect = try s.slipway(["inspect", "t:dev"])
+        #expect(inspect.stdout.contains("\"dev\""), "\(inspect.stdout)")
+
+        let prod = try s.slipway(["build", "--progress", "json", "--target", "production", "-t", "t:prod", s.context])
+        #expect(prod.status == 0, "\(prod.combined)")
+        #expect(stagesRun(prod) == ["base", "build", "production"], "\(stagesRun(prod))")
+
+        // --no-cache: the shared store may hold this step from an earlier run; its output is asserted.
+        let test = try s.slipway(["build", "--progress", "json", "--no-cache", "--target", "test", s.context])
+        #expect(test.status == 0, "\(test.combined)")
+        #expect(test.stderr.contains("tests pass"), "\(test.stderr)")
+
+        try s.write("test.js", "console.log('1 test failed'); process.exit(1)\n")
+        let failing = try s.build(["--target", "test"])
+        #expect(failing.status != 0)
+        #expect(failing.stderr.contains("RUN npm test"), "\(failing.stderr)")
+        #expect(failing.stderr.contains("1 test failed"), "\(failing.stderr)")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
     }
 }

@@ -95,11 +95,20 @@ final class BuildSandbox {
     let store: String
     let context: String
 
-    init() throws {
+    /// `sharedStore`: a store kept between test runs (base images imported once, CI stays fast).
+    init(sharedStore: String? = nil) throws {
         root = "/var/tmp/slipway-it-" + UUID().uuidString.prefix(8).lowercased()
-        store = root + "/store"
+        store = sharedStore ?? root + "/store"
         context = root + "/ctx"
         try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+    }
+
+    /// The store the example tests share between runs.
+    static let examplesStore = "/var/tmp/slipway-it-examples-store"
+
+    /// Whether the store already has image `name`.
+    func hasImage(_ name: String) throws -> Bool {
+        (try slipway(["inspect", name])).status == 0
     }
 
     deinit {
@@ -115,11 +124,13 @@ final class BuildSandbox {
 
     @discardableResult
     func slipway(_ args: [String], stdin: String? = nil) throws -> BuildHarness.Result {
-        try BuildHarness.run([BuildHarness.binary] + args + ["--root", store], cwd: context, stdin: stdin)
+        // --root right after the subcommand: `run` passes everything after IMAGE to the container.
+        try BuildHarness.run([BuildHarness.binary] + args.prefix(1) + ["--root", store] + args.dropFirst(), cwd: context, stdin: stdin)
     }
 
     /// Imports a fixture rootfs as image `name` into this sandbox's store.
     func importFixture(_ fixture: String, as name: String) throws {
+        if store == Self.examplesStore, try hasImage(name) { return }
         let dir = try BuildHarness.fixture(fixture)
         let help = try BuildHarness.run([BuildHarness.binary, "--help"])
         let r: BuildHarness.Result
@@ -157,7 +168,7 @@ final class BuildSandbox {
 
     /// Leftovers that a finished build must not leave: mounts and temp directories.
     func leftovers() -> [String] {
-        var out = BuildHarness.mounts(under: root)
+        var out = BuildHarness.mounts(under: root) + BuildHarness.mounts(under: store)
         if let tmp = try? FileManager.default.contentsOfDirectory(atPath: store + "/tmp") {
             out += tmp.map { "tmp/" + $0 }
         }

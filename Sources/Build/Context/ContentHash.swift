@@ -2,20 +2,86 @@ import Foundation
 import OCI
 import Synchronization
 
-/// Per-build memo of file content digests, reused while the file's identity, size, mtime and
-/// ctime are unchanged (so a file edited mid-build is read again). Trees are re-walked each
-/// time: a walk costs stats, not reads.
+/// Memo of file content digests, reused while the file's identity (device, inode), size, mtime
+/// and ctime are unchanged — any write or chmod moves ctime, so an edited file is read again.
+/// Lives for one build, and can be saved to and loaded from a file so that the next build
+/// (a no-change rebuild) reads no file contents at all. Trees are re-walked each time: a walk
+/// costs stats, not reads.
 final class ContentMemo: Sendable {
-    private let files = Mutex<[String: (FileStat, String)]>([:])
+    struct Identity: Hashable, Sendable {
+        let device: UInt64, inode: UInt64, size: Int64
+        let mtimeSec: Int, mtimeNsec: Int, ctimeSec: Int, ctimeNsec: Int
+        init(_ st: FileStat) {
+            device = st.device; inode = st.inode; size = st.size
+            mtimeSec = st.mtime.tv_sec; mtimeNsec = st.mtime.tv_nsec
+            ctimeSec = st.ctime.tv_sec; ctimeNsec = st.ctime.tv_nsec
+        }
+        init(device: UInt64, inode: UInt64, size: Int64, mtimeSec: Int, mtimeNsec: Int, ctimeSec: Int, ctimeNsec: Int) {
+            self.device = device; self.inode = inode; self.size = size
+            self.mtimeSec = mtimeSec; self.mtimeNsec = mtimeNsec; self.ctimeSec = ctimeSec; self.ctimeNsec = ctimeNsec
+        }
+    }
+
+    private let files = Mutex<[String: (Identity, String)]>([:])
 
     func file(_ path: String, _ st: FileStat) -> String? {
-        files.withLock { d in
-            guard let (cached, digest) = d[path], cached == st else { return nil }
+        let id = Identity(st)
+        return files.withLock { d in
+            guard let (cached, digest) = d[path], cached == id else { return nil }
             return digest
         }
     }
     func storeFile(_ path: String, _ st: FileStat, _ digest: String) {
-        files.withLock { $0[path] = (st, digest) }
+        files.withLock { $0[path] = (Identity(st), digest) }
+    }
+
+    /// Lines of `digest dev ino size msec mnsec csec cnsec path`, tab-separated.
+    func load(_ file: String) {
+        guard let data = FileManager.default.contents(atPath: file) else { return }
+        var loaded: [String: (Identity, String)] = [:]
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let f = line.split(separator: "\t", maxSplits: 8, omittingEmptySubsequences: false)
+            guard f.count == 9, f[0].count == 64, let dev = UInt64(f[1]), let ino = UInt64(f[2]), let size = Int64(f[3]),
+                  let ms = Int(f[4]), let mn = Int(f[5]), let cs = Int(f[6]), let cn = Int(f[7]) else { continue }
+            loaded[String(f[8])] = (Identity(device: dev, inode: ino, size: size, mtimeSec: ms, mtimeNsec: mn,
+                                             ctimeSec: cs, ctimeNsec: cn), String(f[0]))
+        }
+        files.withLock { d in d.merge(loaded) { current, _ in current } }
+    }
+
+    /// Writes the memo atomically (temp file, fsync, rename). Entries changed in the last two
+    /// seconds are left out: a file rewritten within the same timestamp tick could otherwise
+    /// keep a stale digest (git's "racy" entries).
+    func save(_ file: String, racyWindow: Int = 2) throws {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var out = ""
+        for (path, (id, digest)) in files.withLock({ $0 }) where !path.contains("\n") && !path.contains("\t") {
+            if id.mtimeSec >= now.tv_sec - racyWindow || id.ctimeSec >= now.tv_sec - racyWindow { continue }
+            out += "\(digest)\t\(id.device)\t\(id.inode)\t\(id.size)\t\(id.mtimeSec)\t\(id.mtimeNsec)\t\(id.ctimeSec)\t\(id.ctimeNsec)\t\(path)\n"
+        }
+        let tmp = file + ".tmp-\(getpid())"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ContextError.io(FileSystemError(operation: "open", path: tmp, errno: errno)) }
+        let bytes = Array(out.utf8)
+        var off = 0
+        while off < bytes.count {
+            let w = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if w < 0 {
+                if errno == EINTR { continue }
+                let e = errno
+                close(fd); unlink(tmp)
+                throw ContextError.io(FileSystemError(operation: "write", path: tmp, errno: e))
+            }
+            off += w
+        }
+        fsync(fd)
+        close(fd)
+        guard rename(tmp, file) == 0 else {
+            let e = errno
+            unlink(tmp)
+            throw ContextError.io(FileSystemError(operation: "rename", path: file, errno: e))
+        }
     }
 }
 

@@ -39,9 +39,21 @@ public enum Copier {
         }
     }
 
+    /// The flag combinations BuildKit rejects before doing anything (dockerfile2llb).
+    static func validate(_ spec: CopySpec) throws {
+        guard let c = spec.checksum, !c.isEmpty else { return }
+        if !spec.isAdd { throw spec.error(.invalidOption("checksum can't be specified for COPY")) }
+        if spec.sources.count != 1 { throw spec.error(.invalidOption("checksum can't be specified for multiple sources")) }
+        if !spec.sources.allSatisfy(RemoteSource.isRemote) {
+            throw spec.error(.invalidOption("checksum requires HTTP(S) or Git sources"))
+        }
+    }
+
     static func matches(_ spec: CopySpec, from source: BuildContext) throws -> [Match] {
+        try validate(spec)
+        let excludes = try excludeSet(spec)
         var out: [Match] = []
-        for pattern in spec.sources where !RemoteSource.isURL(pattern) {
+        for pattern in spec.sources where !RemoteSource.isRemote(pattern) {
             var pivot = ""
             var full = pattern
             if spec.parents {
@@ -52,11 +64,17 @@ public enum Copier {
                 }
             }
             let found: [ResolvedSource]?
-            do { found = try source.expand(full) } catch let e as ContextError { throw map(e, spec) }
+            do { found = try source.expand(full, doubleStar: spec.parents) } catch let e as ContextError { throw map(e, spec) }
             guard let found else {
                 throw spec.error(.notFound(path: pattern, inContext: source.isContext))
             }
-            out += found.map { Match(source: $0, pivot: pivot) }
+            // --exclude applies below each match (BuildKit); a matched *file* is also dropped
+            // when a pattern names it, so `COPY --exclude=*.txt hom* /d/` skips home.txt as
+            // documented. Matched directories stay (`ADD --exclude=* dir* /d` makes an empty /d).
+            out += found.filter { m in
+                guard let ex = excludes, m.stat.kind != .directory else { return true }
+                return !ex.matches(m.path) && !ex.matches(m.baseName)
+            }.map { Match(source: $0, pivot: pivot) }
         }
         return out
     }
@@ -95,10 +113,14 @@ public enum Copier {
     }
 
     /// Copies the local sources of `spec` from `source` into `target` (the step's root
-    /// filesystem). ADD unpacks local tar archives (plain, gzip, bzip2, xz, zstd) into the
+    /// filesystem); URL sources are refused here (use the async `perform`). ADD unpacks local tar archives (plain, gzip, bzip2, xz, zstd) into the
     /// destination directory. Throws `CopyError`.
     @discardableResult
     public static func copy(_ spec: CopySpec, from source: BuildContext, into target: String) throws -> CopyReport {
+        if spec.sources.contains(where: RemoteSource.isRemote) {
+            // Never skip a URL silently: downloads are async, see `perform`.
+            throw spec.error(.invalidOption("ADD from a URL or git needs Copier.perform (internal: the synchronous copy got \(spec.sources.filter(RemoteSource.isRemote)))"))
+        }
         let found = try matches(spec, from: source)
         var report = CopyReport()
         if found.isEmpty { return report }

@@ -44,7 +44,7 @@ public struct CopyError: Error, CustomStringConvertible, Sendable, Equatable {
                 ? "file not found in build context or excluded by .dockerignore: stat \(shown): file does not exist"
                 : "file not found: stat \(shown): file does not exist"
         case .outsideContext(let e):
-            return "\(e); COPY only reads files inside the build context"
+            return "\(e); sources must stay inside the build context (copy the target instead of linking to it)"
         case .destinationNotDirectory(let d):
             return "when using \(instruction) with more than one source file, the destination must be a directory and end with a / (got \"\(d)\")"
         case .unknownUser(let n):

@@ -60,10 +60,22 @@ final class TreeWriter {
                 }
                 continue
             }
-            guard mkdir(host, perm) == 0 || errno == EEXIST else { throw fail("mkdir", host) }
-            chmod(host, mode_t(perm))
-            let o = owner ?? Ownership(uid: 0, gid: 0)
-            lchown(host, o.uid, o.gid)
+            // Missing: create it and any missing parents along the resolved path (a symlink on
+            // the way may point at a deeper path that does not exist yet).
+            var made = root
+            for comp in ScopedPath.cleanComponents(sp.relative) {
+                made = POSIX.join(made, comp)
+                if let st = try? FileStat.lstat(made) {
+                    guard st.kind == .directory else {
+                        throw spec.error(.typeConflict("cannot create directory \(shown(made)): a file is in the way"))
+                    }
+                    continue
+                }
+                guard mkdir(made, perm) == 0 || errno == EEXIST else { throw fail("mkdir", made) }
+                chmod(made, mode_t(perm))
+                let o = owner ?? Ownership(uid: 0, gid: 0)
+                lchown(made, o.uid, o.gid)
+            }
         }
         return host
     }
@@ -106,13 +118,18 @@ final class TreeWriter {
         var srcRel = pivot
         for comp in kept.dropLast() {
             srcRel.append(comp)
-            let srcHost = POSIX.join(source.root, srcRel.joined(separator: "/"))
             dst = POSIX.join(dst, comp)
-            guard let st = try? FileStat.lstat(srcHost), st.kind == .directory else { continue }
-            if try ensureDirectory(dst, overwrite: false) {
-                try applyInfo(dst, st, src: srcHost)
-                count += 1
+            // The source directory (through any symlink the match already went through).
+            let sp = try? ScopedPath.resolve(root: source.root, path: srcRel.joined(separator: "/"),
+                                             scope: source.scope, followFinal: true)
+            let created = try ensureDirectory(dst, overwrite: false)
+            guard created else { continue }
+            if let sp, let st = (try? FileStat.lstat(sp.hostPath)) ?? nil, st.kind == .directory {
+                try applyInfo(dst, st, src: sp.hostPath)
+            } else {
+                chmod(dst, 0o755)
             }
+            count += 1
         }
         if let last = kept.last { dst = POSIX.join(dst, last) }
         try copyNode(src: m.source.hostPath, st: m.source.stat, filterRel: m.source.resolved, subRel: "",
@@ -134,6 +151,8 @@ final class TreeWriter {
             do { names = try POSIX.listDirectory(src) } catch { throw spec.error(.io(error.description)) }
             for name in names {
                 let childSrc = POSIX.join(src, name)
+                // Never copy the target into itself (a context that contains the step's root).
+                if childSrc == root { continue }
                 let childFilter = filterRel.isEmpty ? name : filterRel + "/" + name
                 let childSub = subRel.isEmpty ? name : subRel + "/" + name
                 guard let cst = try? FileStat.lstat(childSrc) else { continue }

@@ -15,6 +15,8 @@ public struct BuildRequest: Sendable {
     public var tags: [String]
     /// Writes the target into the store. False for `--output` types that only export.
     public var writeToStore: Bool
+    /// Secrets, SSH sockets, cache-mount store and entitlements for RUN --mount (Build/Mounts).
+    public var extensions = BuildExtensions()
 
     public init(plan: BuildPlan, contextDirectory: String, buildArgs: [String: String] = [:], noCache: Bool = false,
                 network: NetworkMode = .host, jobs: Int = 2, labels: [String: String] = [:], tags: [String] = [],
@@ -38,6 +40,8 @@ public struct FrontendHooks: Sendable {
     public var expand: @Sendable (String, [String: String]) throws -> String
     /// Parses an ONBUILD trigger into a step (line is the FROM line of the stage running it).
     public var parseTrigger: @Sendable (String, Int) throws -> PlannedStep
+    /// Expansion that keeps quotes and escapes (heredoc bodies); nil falls back to `expand`.
+    public var expandRaw: (@Sendable (String, [String: String]) throws -> String)? = nil
 
     public init(expand: @escaping @Sendable (String, [String: String]) throws -> String,
                 parseTrigger: @escaping @Sendable (String, Int) throws -> PlannedStep) {

@@ -31,6 +31,7 @@ extension BuildPlan {
 
     static func plannedStep(_ step: Step, graph: StageGraph, stageIndex: Int, file: String) throws(BuildError) -> PlannedStep {
         let op: StepOp
+        var extras = RunExtras()
         func unsupported(_ what: String) -> BuildError {
             .stepFailed(file: file, line: step.startLine, instruction: text(step), reason: "\(what) is not supported yet")
         }
@@ -38,13 +39,18 @@ extension BuildPlan {
         case .from:
             throw unsupported("FROM inside a stage")
         case .run(let r):
-            if !r.mountSpecs.isEmpty { throw unsupported("RUN --mount") }
-            if r.security == "insecure" { throw unsupported("RUN --security=insecure") }
+            extras = Self.runExtras(r, graph: graph, stageIndex: stageIndex)
             var command = r.command.words
             if !r.heredocs.isEmpty, r.command.isShell {
                 // BuildKit: a single heredoc is the script; otherwise the shell gets the text.
                 if r.heredocs.count == 1, command.count == 1, command[0].trimmingCharacters(in: .whitespaces).hasPrefix("<<") {
                     command = [r.heredocs[0].effectiveContent]
+                    if command[0].hasPrefix("#!") {
+                        // With a shebang BuildKit runs the body as a file (/dev/pipes/NAME).
+                        let script = InlineScript(name: r.heredocs[0].name, data: command[0])
+                        extras.script = script
+                        command = [script.path]
+                    }
                 } else {
                     var t = command.joined(separator: " ")
                     for h in r.heredocs { t += "\n" + h.content + h.name }
@@ -73,6 +79,7 @@ extension BuildPlan {
             cop.parents = c.parents
             cop.link = c.link
             cop.inline = c.heredocSources.map { ($0.path, $0.data) }
+            cop.inlineExpand = c.heredocSources.map(\.expand)
             cop.line = step.startLine
             op = .copy(cop)
         case .add(let a):
@@ -82,6 +89,7 @@ extension BuildPlan {
             cop.unpack = a.unpack
             cop.checksum = a.checksum
             cop.inline = a.heredocSources.map { ($0.path, $0.data) }
+            cop.inlineExpand = a.heredocSources.map(\.expand)
             cop.line = step.startLine
             op = .copy(cop)
         case .env(let kvs):
@@ -114,14 +122,18 @@ extension BuildPlan {
         case .maintainer(let m):
             op = .maintainer(m)
         }
-        return PlannedStep(line: step.startLine, text: text(step), op: op)
+        var planned = PlannedStep(line: step.startLine, text: text(step), op: op)
+        planned.runExtras = extras
+        return planned
     }
 }
 
 extension FrontendHooks {
     /// Expansion with the Dockerfile's escape character and ONBUILD triggers parsed by the frontend.
     public static func dockerfile(lexer: ShellLexer, graph: StageGraph) -> FrontendHooks {
-        FrontendHooks(expand: { word, env in
+        var raw = lexer
+        raw.skipProcessQuotes = true
+        var hooks = FrontendHooks(expand: { word, env in
             try lexer.processWord(word, env: Environment(env.map { ($0.key, $0.value) }))
         }, parseTrigger: { trigger, line in
             let model = try DockerfileModel.load("FROM scratch\n" + trigger + "\n", fileName: graph.model.fileName)
@@ -132,7 +144,17 @@ extension FrontendHooks {
             var planned = try BuildPlan.plannedStep(step, graph: graph, stageIndex: 0, file: graph.model.fileName)
             planned.line = line
             planned.text = "ONBUILD " + planned.text
+            if case .copy(var c) = planned.op {
+                c.line = line
+                planned.op = .copy(c)
+            }
             return planned
         })
+        // Heredoc bodies (COPY <<EOF) keep their quotes, as BuildKit's raw expansion does.
+        let expandRaw = raw
+        hooks.expandRaw = { word, env in
+            try expandRaw.processWord(word, env: Environment(env.map { ($0.key, $0.value) }))
+        }
+        return hooks
     }
 }

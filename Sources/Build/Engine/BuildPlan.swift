@@ -23,6 +23,7 @@ public struct BuildPlan: Sendable {
         if case .stage(let b) = stages[index].base { out.append(b) }
         for s in stages[index].steps {
             if case .copy(let c) = s.op, case .stage(let j)? = c.from, !out.contains(j) { out.append(j) }
+            for case .stage(let j) in s.runExtras.mountFroms.values where !out.contains(j) { out.append(j) }
         }
         return out
     }
@@ -73,6 +74,8 @@ public struct PlannedStep: Sendable {
     /// The instruction as written (for progress and errors).
     public var text: String
     public var op: StepOp
+    /// RUN --mount / --security / heredoc script (Build/Mounts); empty for other steps.
+    public var runExtras = RunExtras()
 
     public init(line: Int, text: String, op: StepOp) {
         self.line = line
@@ -102,6 +105,8 @@ public struct CopyOp: Sendable {
     public var checksum: String? = nil
     /// Heredoc sources (`COPY <<EOF /file`): name and body, written as files.
     public var inline: [(name: String, data: String)] = []
+    /// Per `inline` entry: expand variables in the body (unquoted heredoc delimiter).
+    public var inlineExpand: [Bool] = []
     /// Dockerfile line of the instruction (copy errors name it).
     public var line = 0
 

@@ -102,6 +102,12 @@ public struct StepProcess: Sendable {
     public var user: String
     public var workdir: String
     public var network: NetworkMode
+    /// RUN --mount binds (cache dirs, secrets, bind sources, ssh sockets); see Build/Mounts.
+    public var mounts: [BindMount] = []
+    /// RUN --mount=type=tmpfs.
+    public var tmpfs: [TmpfsMount] = []
+    /// RUN --security=insecure (allowed with `--allow security.insecure`).
+    public var insecure = false
 
     public init(argv: [String], env: [String], user: String, workdir: String, network: NetworkMode) {
         self.argv = argv

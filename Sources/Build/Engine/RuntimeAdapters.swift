@@ -50,8 +50,10 @@ public struct RuntimeStepExecutor: StepExecutor {
     }
 
     public func run(_ process: StepProcess, lowers: [String], output: @escaping @Sendable (String) -> Void) async throws -> any RootSnapshot {
-        let spec = RunSpec(args: process.argv, env: process.env, workingDir: process.workdir, user: process.user,
-                           hostname: "slipway", network: process.network, trustHostCertificates: true)
+        var spec = RunSpec(args: process.argv, env: process.env, workingDir: process.workdir, user: process.user,
+                           hostname: "slipway", network: process.network, mounts: process.mounts, trustHostCertificates: true)
+        spec.tmpfs = process.tmpfs
+        spec.insecure = process.insecure
         do {
             let result = try await executor.runStep(spec, lowerDirs: lowers) { line in output(line.text) }
             return OverlayRootSnapshot(snapshot: result.snapshot, writable: true)

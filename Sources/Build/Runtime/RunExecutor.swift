@@ -180,12 +180,16 @@ public struct RunExecutor: Sendable {
             mounts.append(.init(destination: m.destination, type: "bind", source: m.source,
                                 options: ["rbind", m.readOnly ? "ro" : "rw"]))
         }
+        for t in spec.tmpfs {
+            mounts.append(.init(destination: t.destination, type: "tmpfs", source: "tmpfs",
+                                options: ["nosuid", "nodev", "mode=1777"] + (t.sizeLimit.map { ["size=\($0)"] } ?? [])))
+        }
 
         var namespaces = ["pid", "ipc", "uts", "mount"].map(RuntimeConfig.Namespace.init)
         if spec.network == .none { namespaces.append(.init(type: "network")) }
 
         // Docker gives non-root users only the bounding set (execve would drop the rest anyway).
-        let caps = DockerDefaults.capabilities
+        let caps = spec.insecure ? DockerDefaults.allCapabilities : DockerDefaults.capabilities
         let capabilities = user.uid == 0
             ? RuntimeConfig.Capabilities(bounding: caps, effective: caps, permitted: caps)
             : RuntimeConfig.Capabilities(bounding: caps, effective: [], permitted: [])
@@ -198,8 +202,8 @@ public struct RunExecutor: Sendable {
             root: .init(path: rootfs),
             hostname: spec.hostname,
             mounts: mounts,
-            linux: .init(namespaces: namespaces, maskedPaths: DockerDefaults.maskedPaths,
-                         readonlyPaths: DockerDefaults.readonlyPaths,
+            linux: .init(namespaces: namespaces, maskedPaths: spec.insecure ? [] : DockerDefaults.maskedPaths,
+                         readonlyPaths: spec.insecure ? [] : DockerDefaults.readonlyPaths,
                          resources: .init(devices: DockerDefaults.devices)))
     }
 
@@ -243,6 +247,7 @@ public struct RunExecutor: Sendable {
             let isDir = stat(m.source, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
             points.append((m.destination, isDir))
         }
+        for t in spec.tmpfs { points.append((t.destination, true)) }
         return points
     }
 

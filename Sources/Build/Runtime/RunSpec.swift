@@ -19,6 +19,10 @@ public struct RunSpec: Sendable, Equatable {
     public var trustHostCertificates: Bool
     /// Attach the caller's stdin/stdout/stderr (for `slipway run`) instead of streaming output.
     public var interactive: Bool
+    /// tmpfs mounts (`RUN --mount=type=tmpfs`).
+    public var tmpfs: [TmpfsMount] = []
+    /// `RUN --security=insecure`: every capability, no masked or read-only /proc paths.
+    public var insecure = false
 
     public init(args: [String], env: [String] = [], workingDir: String = "/", user: String = "",
                 hostname: String = "slipway", network: NetworkMode = .host, mounts: [BindMount] = [],
@@ -57,5 +61,16 @@ public struct BindMount: Sendable, Equatable {
         self.source = source
         self.destination = destination
         self.readOnly = readOnly
+    }
+}
+
+/// A tmpfs mounted at `destination` for one step (never part of the layer).
+public struct TmpfsMount: Sendable, Equatable {
+    public var destination: String
+    /// Size limit in bytes (nil: the kernel default, half of RAM).
+    public var sizeLimit: Int64?
+    public init(destination: String, sizeLimit: Int64? = nil) {
+        self.destination = destination
+        self.sizeLimit = sizeLimit
     }
 }

@@ -15,6 +15,9 @@ public struct ShellLexer: Sendable {
     public var skipProcessQuotes = false
     /// Leave references to unset variables as written instead of expanding them to "".
     public var skipUnsetEnv = false
+    /// BuildKit v0.12.5's lexer (for `ParserRules.v0_12`): no `#`/`%`/`/` substitutions, `<`
+    /// not special, nested substitutions keep the escape mode and do not share the word buffer.
+    var legacyV012 = false
 
     public init(escape: Unicode.Scalar = "\\") {
         self.escape = escape
@@ -82,6 +85,11 @@ final class LexState<Env: VariableLookup> {
     var rawEscapes: Bool
     var matched: Set<String> = []
     var unmatched: Set<String> = []
+    /// `${a:-${b:-...}}` nesting; bounded so hostile input cannot exhaust the stack.
+    var depth = 0
+    static var maxDepth: Int { 256 }
+    /// The partial word, shared by nested calls (see `WordCollector`).
+    var wordsBuffer = ScalarBuffer()
 
     init(lexer: ShellLexer, source: [Unicode.Scalar], env: Env) {
         self.lexer = lexer
@@ -107,47 +115,61 @@ final class LexState<Env: VariableLookup> {
     }
 
     func processStopOn(_ stop: Unicode.Scalar?, rawEscapes raw: Bool) throws(LexFailure) -> (String, [String]) {
+        depth += 1
+        var savedBuffer: ScalarBuffer?
+        if lexer.legacyV012 {
+            // v0.12.5 kept the partial word per call.
+            savedBuffer = wordsBuffer
+        }
+        defer {
+            depth -= 1
+            if let savedBuffer { wordsBuffer = savedBuffer }
+        }
+        if depth > LexState.maxDepth {
+            throw LexFailure(message: "variable substitutions nested more than \(LexState.maxDepth) deep")
+        }
         var result = ScalarBuffer()
+        wordsBuffer.removeAll()
         var words = WordCollector()
         let saved = rawEscapes
-        rawEscapes = raw
+        if !lexer.legacyV012 { rawEscapes = raw }
         defer { rawEscapes = saved }
         let quotesSpecial = !lexer.skipProcessQuotes
 
         while let ch = peek() {
             if let stop, ch == stop {
                 pos += 1
-                return (result.string, words.finish())
+                return (result.string, words.finish(&wordsBuffer))
             }
             switch ch {
             case "$":
                 let tmp = try processDollar()
                 result.append(tmp)
-                words.addString(tmp)
-            case "<":
+                words.addString(tmp, &wordsBuffer)
+            case "<" where !lexer.legacyV012:
                 let tmp = processPossibleHeredoc()
                 result.append(tmp)
-                words.addRawString(tmp)
+                words.addRawString(tmp, &wordsBuffer)
             case "'" where quotesSpecial:
                 let tmp = try processSingleQuote()
                 result.append(tmp)
-                words.addRawString(tmp)
+                words.addRawString(tmp, &wordsBuffer)
             case "\"" where quotesSpecial:
                 let tmp = try processDoubleQuote()
                 result.append(tmp)
-                words.addRawString(tmp)
+                words.addRawString(tmp, &wordsBuffer)
             default:
                 pos += 1
                 if ch == lexer.escape {
                     if rawEscapes {
-                        words.addRawChar(ch)
+                        words.addRawChar(ch, &wordsBuffer)
                         result.append(ch)
                     }
                     guard let escaped = next() else { break }
-                    words.addRawChar(escaped)
+                    words.addRawChar(escaped, &wordsBuffer)
                     result.append(escaped)
                 } else {
-                    words.addChar(ch)
+                    words.addChar(ch, &wordsBuffer)
                     result.append(ch)
                 }
             }
@@ -155,7 +177,7 @@ final class LexState<Env: VariableLookup> {
         if let stop {
             throw LexFailure(message: "unexpected end of statement while looking for matching \(Character(stop))")
         }
-        return (result.string, words.finish())
+        return (result.string, words.finish(&wordsBuffer))
     }
 
     func processSingleQuote() throws(LexFailure) -> String {
@@ -238,8 +260,14 @@ final class LexState<Env: VariableLookup> {
                 ch = c2
                 chs.unicodeScalars.append(c2)
             }
-            let raw = ch == "#" || ch == "%"
-            if nullIsUnset && raw {
+            var raw = ch == "#" || ch == "%"
+            if lexer.legacyV012 {
+                // v0.12.5 knew only + - ?; after `:` anything took the generic path.
+                if raw && !nullIsUnset {
+                    throw LexFailure(message: "unsupported modifier (\(chs)) in substitution")
+                }
+                raw = false
+            } else if nullIsUnset && raw {
                 throw LexFailure(message: "unsupported modifier (\(chs)) in substitution")
             }
             let word: String
@@ -267,7 +295,7 @@ final class LexState<Env: VariableLookup> {
                     throw LexFailure(message: "\(name): \(word.isEmpty ? "is not allowed to be empty" : word)")
                 }
                 return value
-            case "#", "%":
+            case "#" where !lexer.legacyV012, "%" where !lexer.legacyV012:
                 var pattern = Array(word.unicodeScalars)
                 var greedy = false
                 if let f = pattern.first, f == ch {
@@ -282,7 +310,7 @@ final class LexState<Env: VariableLookup> {
             default:  // `${x:=y}` and friends
                 throw LexFailure(message: "unsupported modifier (\(chs)) in substitution")
             }
-        case "/":
+        case "/" where !lexer.legacyV012:
             let replaceAll = peek() == "/"
             if replaceAll { pos += 1 }
             let pattern: String
@@ -352,13 +380,15 @@ final class LexState<Env: VariableLookup> {
     }
 }
 
-/// Collects shell words while characters are appended (BuildKit's wordsStruct).
+/// Collects shell words while characters are appended (BuildKit's wordsStruct). The
+/// partial-word buffer lives in `LexState` and is shared by nested expansions, exactly as in
+/// BuildKit: a nested `${...}` clears it, so `pre${X:-a}` splits into `a` — the words a
+/// Dockerfile gets (EXPOSE, heredoc names) depend on this quirk.
 struct WordCollector {
-    var buf = ScalarBuffer()
     var words: [String] = []
     var inWord = false
 
-    mutating func addChar(_ ch: Unicode.Scalar) {
+    mutating func addChar(_ ch: Unicode.Scalar, _ buf: inout ScalarBuffer) {
         if ch.isGoSpace {
             if inWord && !buf.isEmpty {
                 words.append(buf.string)
@@ -366,25 +396,25 @@ struct WordCollector {
                 inWord = false
             }
         } else {
-            addRawChar(ch)
+            addRawChar(ch, &buf)
         }
     }
 
-    mutating func addRawChar(_ ch: Unicode.Scalar) {
+    mutating func addRawChar(_ ch: Unicode.Scalar, _ buf: inout ScalarBuffer) {
         buf.append(ch)
         inWord = true
     }
 
-    mutating func addString(_ s: String) {
-        for ch in s.unicodeScalars { addChar(ch) }
+    mutating func addString(_ s: String, _ buf: inout ScalarBuffer) {
+        for ch in s.unicodeScalars { addChar(ch, &buf) }
     }
 
-    mutating func addRawString(_ s: String) {
+    mutating func addRawString(_ s: String, _ buf: inout ScalarBuffer) {
         buf.append(s)
         inWord = true
     }
 
-    mutating func finish() -> [String] {
+    mutating func finish(_ buf: inout ScalarBuffer) -> [String] {
         if !buf.isEmpty {
             words.append(buf.string)
             buf.removeAll()

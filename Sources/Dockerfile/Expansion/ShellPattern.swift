@@ -38,42 +38,39 @@ enum ShellPattern {
         return out
     }
 
-    /// The end index of the preferred match of `tokens` at `start` in `value`, or nil.
-    /// Failed (token, position) pairs are memoised so `*a*a*a*b` cannot go exponential.
-    static func matchEnd(_ tokens: [Token], _ value: [Unicode.Scalar], at start: Int, greedy: Bool) -> Int? {
-        var failed = Set<Int>()
-        let width = value.count + 1
-        func go(_ ti: Int, _ vi: Int) -> Int? {
-            if ti == tokens.count { return vi }
-            let key = ti * width + vi
-            if failed.contains(key) { return nil }
-            var result: Int?
-            switch tokens[ti] {
-            case .literal(let c):
-                if vi < value.count, value[vi] == c { result = go(ti + 1, vi + 1) }
-            case .any:
-                if vi < value.count, value[vi] != "\n" { result = go(ti + 1, vi + 1) }
-            case .star:
-                var limit = vi
-                while limit < value.count && value[limit] != "\n" { limit += 1 }
-                if greedy {
-                    var k = limit
-                    while k >= vi, result == nil {
-                        result = go(ti + 1, k)
-                        k -= 1
-                    }
-                } else {
-                    var k = vi
-                    while k <= limit, result == nil {
-                        result = go(ti + 1, k)
-                        k += 1
+    /// For every start position, the end of the preferred match of `tokens` (leftmost-first
+    /// backtracking order: greedy stars try the longest first, lazy ones the shortest), or -1.
+    /// Dynamic programming over (token, position) from the back: O(tokens × length) time,
+    /// two rows of memory, no recursion — hostile patterns cannot blow up.
+    static func matchEnds(_ tokens: [Token], _ value: [Unicode.Scalar], greedy: Bool) -> [Int] {
+        let n = value.count
+        var next = Array(0...n)  // after the last token: the match ends where we are
+        var row = [Int](repeating: -1, count: n + 1)
+        for token in tokens.reversed() {
+            for vi in stride(from: n, through: 0, by: -1) {
+                let canStep = vi < n && value[vi] != "\n"
+                switch token {
+                case .literal(let c):
+                    row[vi] = vi < n && value[vi] == c ? next[vi + 1] : -1
+                case .any:
+                    row[vi] = canStep ? next[vi + 1] : -1
+                case .star:
+                    let longer = canStep ? row[vi + 1] : -1
+                    if greedy {
+                        row[vi] = longer >= 0 ? longer : next[vi]
+                    } else {
+                        row[vi] = next[vi] >= 0 ? next[vi] : longer
                     }
                 }
             }
-            if result == nil { failed.insert(key) }
-            return result
+            swap(&next, &row)
         }
-        return go(0, start)
+        return next
+    }
+
+    static func matchEnd(_ tokens: [Token], _ value: [Unicode.Scalar], at start: Int, greedy: Bool) -> Int? {
+        let e = matchEnds(tokens, value, greedy: greedy)[start]
+        return e >= 0 ? e : nil
     }
 
     static func trimPrefix(pattern: [Unicode.Scalar], value: [Unicode.Scalar], greedy: Bool) throws(LexFailure) -> String {
@@ -97,10 +94,11 @@ enum ShellPattern {
     /// `${v/p/r}` (first match) and `${v//p/r}` (all matches), greedy wildcards.
     static func replace(pattern: [Unicode.Scalar], in value: [Unicode.Scalar], with replacement: String, all: Bool) throws(LexFailure) -> String {
         let tokens = try tokenize(pattern)
+        let ends = matchEnds(tokens, value, greedy: true)
         func find(from: Int) -> (Int, Int)? {
             var start = from
             while start <= value.count {
-                if let e = matchEnd(tokens, value, at: start, greedy: true) { return (start, e) }
+                if ends[start] >= 0 { return (start, ends[start]) }
                 start += 1
             }
             return nil

@@ -22,6 +22,12 @@ public struct IgnoreMatcher: Sendable {
         case anyDirs        // (.*/)?
         case anyTail        // .*
         case charClass(negated: Bool, items: [ClosedRange<UInt32>])
+        /// A Go regexp escape that survives into the pattern: `\d \s \w` (and negations)
+        case perlClass(Unicode.Scalar)
+        /// `\b` (or `\B` when negated): an ASCII word boundary.
+        case wordBoundary(negated: Bool)
+        /// A bare `^`, which patternmatcher leaves unescaped: in a Go regexp it anchors at the start.
+        case textStart
     }
 
     public let patterns: [Pattern]
@@ -82,23 +88,75 @@ public struct IgnoreMatcher: Sendable {
         hasExceptions = exceptions
     }
 
-    /// Whether `path` is sent to the build (not excluded by the rules).
+    /// Whether `path` is sent to the build (not excluded by the rules). Evaluated the way
+    /// BuildKit's context walker does: directory by directory, each level inheriting which
+    /// patterns its parent matched (patternmatcher's `MatchesUsingParentResults`).
     public func includes(_ path: String) -> Bool {
         let file = IgnoreMatcher.normalize(path)
         if file == "." || file.isEmpty { return true }
-        return !matches(file)
+        return !excludedWalking(file)
     }
 
     /// Whether anything under `directory` could be included — false means the whole
-    /// directory can be skipped. Mirrors BuildKit's context walker: an excluded directory is
-    /// only entered when an `!` exception names a path inside it.
+    /// directory can be skipped. Mirrors BuildKit's context walker (fsutil): an excluded
+    /// directory is entered only when an `!` exception could match inside it (an exception
+    /// with wildcards could match anywhere, so then every directory is entered).
     public func mightIncludeUnder(_ directory: String) -> Bool {
         let dir = IgnoreMatcher.normalize(directory)
         if dir == "." || dir.isEmpty { return true }
-        if !matches(dir) { return true }
+        if !excludedWalking(dir) { return true }
         guard hasExceptions else { return false }
+        let wildcard: Set<Unicode.Scalar> = ["*", "[", "]", "?", "^", "\\"]
+        let exceptions = patterns.filter(\.isException).map { IgnoreMatcher.withoutTrailingGlob($0.text) }
+        if exceptions.contains(where: { $0.unicodeScalars.contains(where: wildcard.contains) }) { return true }
         let dirSlash = dir + "/"
-        return patterns.contains { $0.isException && ($0.text + "/").hasPrefix(dirSlash) }
+        return exceptions.contains { ($0 + "/").hasPrefix(dirSlash) }
+    }
+
+    static func withoutTrailingGlob(_ p: String) -> String {
+        var s = p
+        if s.hasSuffix("/**") { s.removeLast(3) }
+        if s.hasSuffix("/*") { s.removeLast(2) }
+        return s
+    }
+
+    /// Excluded, evaluated level by level from the context root.
+    func excludedWalking(_ file: String) -> Bool {
+        let comps = file.split(separator: "/", omittingEmptySubsequences: true)
+        var parent: [Bool]? = nil
+        var matched = false
+        var prefix = ""
+        for c in comps {
+            prefix = prefix.isEmpty ? String(c) : prefix + "/" + c
+            (matched, parent) = matchesUsingParentResults(prefix, parent)
+        }
+        return matched
+    }
+
+    /// patternmatcher's `MatchesUsingParentResults`.
+    func matchesUsingParentResults(_ file: String, _ parentMatched: [Bool]?) -> (Bool, [Bool]) {
+        var matched = false
+        var info = [Bool](repeating: false, count: patterns.count)
+        for (i, pattern) in patterns.enumerated() {
+            var match = parentMatched?[i] ?? false
+            if !match {
+                if pattern.isException != matched { continue }
+                match = IgnoreMatcher.match(pattern, file)
+                if !match && parentMatched == nil {
+                    let parent = IgnoreMatcher.dirName(file)
+                    if parent != "." {
+                        var acc = ""
+                        for d in parent.split(separator: "/") {
+                            acc = acc.isEmpty ? String(d) : acc + "/" + d
+                            if IgnoreMatcher.match(pattern, acc) { match = true; break }
+                        }
+                    }
+                }
+            }
+            info[i] = match
+            if match { matched = !pattern.isException }
+        }
+        return (matched, info)
     }
 
     /// patternmatcher's `Matches`: true = excluded.
@@ -203,9 +261,26 @@ public struct IgnoreMatcher: Sendable {
                 kind = .regexp
             } else if ch == "\\" {
                 if i < s.count {
-                    tokens.append(.literal(s[i]))
+                    // patternmatcher copies `\x` into a Go regexp, where letters have meanings.
+                    let e = s[i]
                     i += 1
                     kind = .regexp
+                    switch e {
+                    case "d", "D", "s", "S", "w", "W": tokens.append(.perlClass(e))
+                    case "b", "B": tokens.append(.wordBoundary(negated: e == "B"))
+                    case "a": tokens.append(.literal("\u{07}"))
+                    case "f": tokens.append(.literal("\u{0C}"))
+                    case "t": tokens.append(.literal("\t"))
+                    case "n": tokens.append(.literal("\n"))
+                    case "r": tokens.append(.literal("\r"))
+                    case "v": tokens.append(.literal("\u{0B}"))
+                    default:
+                        let alnum = (e >= "a" && e <= "z") || (e >= "A" && e <= "Z") || (e >= "0" && e <= "9")
+                        guard e.isASCII, !alnum else {
+                            throw DockerfileError(.ignorePattern, message: "invalid .dockerignore pattern \"\(pattern)\": invalid escape sequence \\\(Character(e))")
+                        }
+                        tokens.append(.literal(e))
+                    }
                 } else {
                     tokens.append(.literal("\\"))
                 }
@@ -232,11 +307,17 @@ public struct IgnoreMatcher: Sendable {
                 i += 1  // the ']' (validated to exist)
                 tokens.append(.charClass(negated: negated, items: items))
                 kind = .regexp
+            } else if ch == "^" {
+                tokens.append(.textStart)
             } else {
                 tokens.append(.literal(ch))
             }
         }
         return (kind, tokens)
+    }
+
+    static func isWordChar(_ c: Unicode.Scalar) -> Bool {
+        (c >= "0" && c <= "9") || (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c == "_"
     }
 
     /// `filepath.Match(pattern, ".")` validation: balanced classes, no trailing escape.
@@ -252,71 +333,79 @@ public struct IgnoreMatcher: Sendable {
                 guard i < s.count else { throw bad() }
                 i += 1
             } else if c == "[" {
+                // Go's filepath.Match: ranges of getEsc characters; `-` and `]` must be escaped.
                 if i < s.count, s[i] == "^" { i += 1 }
                 var count = 0
-                while true {
-                    guard i < s.count else { throw bad() }
-                    if s[i] == "]" && count > 0 { i += 1; break }
-                    if s[i] == "\\" { i += 1; guard i < s.count else { throw bad() } }
-                    i += 1
-                    count += 1
-                    if i < s.count, s[i] == "-" {
+                func getEsc() throws(DockerfileError) {
+                    guard i < s.count, s[i] != "-", s[i] != "]" else { throw bad() }
+                    if s[i] == "\\" {
                         i += 1
-                        guard i < s.count, s[i] != "]" else { throw bad() }
-                        if s[i] == "\\" { i += 1; guard i < s.count else { throw bad() } }
-                        i += 1
+                        guard i < s.count else { throw bad() }
                     }
+                    i += 1
+                    guard i < s.count else { throw bad() }
+                }
+                while true {
+                    if i < s.count, s[i] == "]", count > 0 { i += 1; break }
+                    try getEsc()
+                    if s[i] == "-" {
+                        i += 1
+                        try getEsc()
+                    }
+                    count += 1
                 }
             }
         }
     }
 
+    /// Whether `tokens` match all of `v`: dynamic programming from the back, O(tokens × length).
     static func fullMatch(_ tokens: [Token], _ v: [Unicode.Scalar]) -> Bool {
-        var failed = Set<Int>()
-        let width = v.count + 1
-        func go(_ ti: Int, _ vi: Int) -> Bool {
-            if ti == tokens.count { return vi == v.count }
-            let key = ti * width + vi
-            if failed.contains(key) { return false }
-            var ok = false
-            switch tokens[ti] {
-            case .literal(let c):
-                ok = vi < v.count && v[vi] == c && go(ti + 1, vi + 1)
-            case .question:
-                ok = vi < v.count && v[vi] != "/" && v[vi] != "\n" && go(ti + 1, vi + 1)
-            case .star:
-                var k = vi
-                while true {
-                    if go(ti + 1, k) { ok = true; break }
-                    guard k < v.count, v[k] != "/", v[k] != "\n" else { break }
-                    k += 1
-                }
-            case .anyTail:
-                var k = vi
-                while true {
-                    if go(ti + 1, k) { ok = true; break }
-                    guard k < v.count, v[k] != "\n" else { break }
-                    k += 1
-                }
-            case .anyDirs:
-                if go(ti + 1, vi) {
-                    ok = true
-                } else {
-                    var k = vi
-                    while k < v.count, v[k] != "\n" {
-                        if v[k] == "/", go(ti + 1, k + 1) { ok = true; break }
-                        k += 1
+        let n = v.count
+        var next = [Bool](repeating: false, count: n + 1)
+        next[n] = true
+        var row = [Bool](repeating: false, count: n + 1)
+        for token in tokens.reversed() {
+            var aux = false  // for `(.*/)?`: some `/` at or after vi (no newline between) can end it
+            for vi in stride(from: n, through: 0, by: -1) {
+                let has = vi < n
+                switch token {
+                case .literal(let c):
+                    row[vi] = has && v[vi] == c && next[vi + 1]
+                case .question:
+                    row[vi] = has && v[vi] != "/" && v[vi] != "\n" && next[vi + 1]
+                case .star:
+                    row[vi] = next[vi] || (has && v[vi] != "/" && v[vi] != "\n" && row[vi + 1])
+                case .anyTail:
+                    row[vi] = next[vi] || (has && v[vi] != "\n" && row[vi + 1])
+                case .anyDirs:
+                    aux = has && v[vi] != "\n" && ((v[vi] == "/" && next[vi + 1]) || aux)
+                    row[vi] = next[vi] || aux
+                case .charClass(let negated, let items):
+                    row[vi] = has && (items.contains { $0.contains(v[vi].value) } != negated) && next[vi + 1]
+                case .perlClass(let k):
+                    if has {
+                        let c = v[vi]
+                        let inClass: Bool
+                        switch k {
+                        case "d", "D": inClass = c >= "0" && c <= "9"
+                        case "s", "S": inClass = c == " " || c == "\t" || c == "\n" || c == "\u{0C}" || c == "\r"
+                        default: inClass = IgnoreMatcher.isWordChar(c)
+                        }
+                        let negated = k == "D" || k == "S" || k == "W"
+                        row[vi] = inClass != negated && next[vi + 1]
+                    } else {
+                        row[vi] = false
                     }
-                }
-            case .charClass(let negated, let items):
-                if vi < v.count {
-                    let inClass = items.contains { $0.contains(v[vi].value) }
-                    ok = inClass != negated && go(ti + 1, vi + 1)
+                case .textStart:
+                    row[vi] = vi == 0 && next[vi]
+                case .wordBoundary(let negated):
+                    let before = vi > 0 && IgnoreMatcher.isWordChar(v[vi - 1])
+                    let after = has && IgnoreMatcher.isWordChar(v[vi])
+                    row[vi] = ((before != after) != negated) && next[vi]
                 }
             }
-            if !ok { failed.insert(key) }
-            return ok
+            swap(&next, &row)
         }
-        return go(0, 0)
+        return next[0]
     }
 }

@@ -168,9 +168,7 @@ public enum InstructionParser {
             let chmod = flags.string("chmod").flatMap { $0.isEmpty ? nil : $0 }
             if let chmod, !chmod.hasByte("$"), let e = Validation.checkChmod(chmod) { throw ValidationFailure(e) }
             let checksum = flags.string("checksum").flatMap { $0.isEmpty ? nil : $0 }
-            if checksum != nil && sources.count + contents.count != 1 {
-                throw ValidationFailure("checksum can't be specified for multiple sources")
-            }
+            if checksum != nil, let e = Validation.checkChecksumSources(sources) { throw ValidationFailure(e) }
             return .add(Add(sources: sources, heredocSources: contents, destination: dest,
                             chown: flags.string("chown").flatMap { $0.isEmpty ? nil : $0 }, chmod: chmod,
                             link: flags.bool("link"), keepGitDir: flags.optionalBool("keep-git-dir"),

@@ -82,6 +82,15 @@ public enum Validation {
         return nil
     }
 
+    /// `ADD --checksum` needs exactly one HTTP(S) or Git source.
+    public static func checkChecksumSources(_ sources: [String]) -> String? {
+        if sources.count != 1 { return "checksum can't be specified for multiple sources" }
+        let s = sources[0]
+        if s.hasByte("$") { return nil }  // checked again after expansion
+        let remote = ["http://", "https://", "git@", "git://", "ssh://"].contains { s.hasPrefix($0) }
+        return remote ? nil : "checksum requires HTTP(S) or Git sources"
+    }
+
     /// An EXPOSE port spec: `[ip:][hostPort:]port[-end][/proto]`. Returns the error, if any.
     public static func checkPort(_ raw: String) -> String? {
         // split off ip and host port

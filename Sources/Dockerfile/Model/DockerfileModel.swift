@@ -59,9 +59,10 @@ public struct DockerfileModel: Sendable {
         try DockerfileModel(Dockerfile.parse(text, fileName: fileName))
     }
 
-    /// The stage with this name (case-insensitive).
+    /// The stage with this name (case-insensitive); with duplicate names the last one wins,
+    /// as in BuildKit.
     public func stage(named name: String) -> Stage? {
         let lower = name.lowercased()
-        return stages.first { $0.name == lower }
+        return stages.last { $0.name == lower }
     }
 }

@@ -99,6 +99,14 @@ public struct StageGraph: Sendable {
     /// Needed stages in groups; every stage's dependencies are in earlier groups, so the
     /// stages of one group can be built in parallel.
     public let buildOrder: [[Int]]
+    /// `--build-arg`s no ARG of the target's stages (or the global ones) declares — BuildKit
+    /// warns "build-arg was not consumed". Proxy variables are always accepted.
+    public let unusedBuildArgs: [String]
+
+    static let alwaysAllowedBuildArgs: Set<String> = [
+        "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
+        "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy",
+    ]
 
     public var targetStage: StageNode { stages[target] }
 
@@ -145,7 +153,7 @@ public struct StageGraph: Sendable {
                                               instruction: step.node.keyword, message: error.message)
                     }
                 }
-                if let value { global[d.key] = value }
+                if let value { global[d.key] = value } else { value = global.lookup(d.key) }
                 globalInfo.removeAll { $0.name == d.key }
                 globalInfo.append(ResolvedArg(name: d.key, defaultValue: d.defaultValue, value: value,
                                               overridden: overridden, line: step.startLine))
@@ -156,10 +164,12 @@ public struct StageGraph: Sendable {
 
         // Stages: bases and dependencies.
         var nodes: [StageNode] = []
+        var forwardBases: [Int: DockerfileError] = [:]
         let all = model.stages
-        func stageIndex(named name: String) -> Int? {
+        // With duplicate names the last definition wins (BuildKit keeps a name → stage map).
+        func stageIndex(named name: String, before limit: Int? = nil) -> Int? {
             let lower = name.lowercased()
-            return all.firstIndex { $0.name == lower }
+            return all.lastIndex { $0.name == lower && (limit == nil || $0.index < limit!) }
         }
         for stage in all {
             let loc = stage.fromNode
@@ -190,11 +200,14 @@ public struct StageGraph: Sendable {
             }
             var deps: [StageDependency] = []
             let base: StageBase
-            if let i = stageIndex(named: baseName), i < stage.index {
+            if let i = stageIndex(named: baseName, before: stage.index) {
                 base = .stage(i)
                 deps.append(StageDependency(kind: .base, reference: baseName, target: .stage(i), line: loc.startLine))
             } else if let i = stageIndex(named: baseName), i > stage.index {
-                throw fail(.stage, "FROM \(baseName) refers to stage \"\(all[i].displayName)\" defined later (line \(all[i].fromNode.startLine)); a stage can only build on stages defined before it")
+                // BuildKit would look for an image of that name; a needed stage doing so is
+                // almost certainly a mistake, so it is rejected below once reachability is known.
+                forwardBases[stage.index] = fail(.stage, "FROM \(baseName) refers to stage \"\(all[i].displayName)\" defined later (line \(all[i].fromNode.startLine)); a stage can only build on stages defined before it")
+                base = .image(baseName)
             } else if baseName.lowercased() == "scratch" {
                 base = .scratch
             } else {
@@ -261,6 +274,7 @@ public struct StageGraph: Sendable {
 
         // A needed stage may only use stages defined before it (BuildKit builds in file order).
         for n in nodes where n.isUsed {
+            if let e = forwardBases[n.index] { throw e }
             for d in n.dependencies {
                 if case .stage(let j) = d.target, j >= n.index {
                     let what = d.kind == .copyFrom ? "copy from" : "mount from"
@@ -271,9 +285,16 @@ public struct StageGraph: Sendable {
             }
         }
 
-        // Stage ARGs resolved for this build.
+        // Stage ARGs resolved for this build. A stage built on another starts with that
+        // stage's variables (BuildKit carries the parent's environment, ARG values included).
+        var finalScopes: [StageScope] = []
         for i in nodes.indices {
-            var scope = StageScope(lexer: lexer, globalArgs: global, buildArgs: options.buildArgs)
+            var scope: StageScope
+            if case .stage(let parent) = nodes[i].base {
+                scope = finalScopes[parent].inherited()
+            } else {
+                scope = StageScope(lexer: lexer, globalArgs: global, buildArgs: options.buildArgs)
+            }
             var resolved: [ResolvedArg] = []
             for step in nodes[i].stage.steps {
                 switch step.instruction {
@@ -291,6 +312,7 @@ public struct StageGraph: Sendable {
                 }
             }
             nodes[i].args = resolved
+            finalScopes.append(scope)
         }
         self.stages = nodes
 
@@ -306,6 +328,13 @@ public struct StageGraph: Sendable {
             groups[l].append(n.index)
         }
         self.buildOrder = groups
+
+        var declared = Set(globalInfo.map(\.name))
+        for n in nodes where n.isUsed { for a in n.args { declared.insert(a.name) } }
+        self.unusedBuildArgs = options.buildArgs.keys.filter {
+            !declared.contains($0) && !StageGraph.alwaysAllowedBuildArgs.contains($0)
+                && Platform.predefinedArgs(build: .host, target: .host, targetStage: "").lookup($0) == nil
+        }.sorted()
     }
 
     /// Convenience: parse, type and resolve in one call.

@@ -102,6 +102,7 @@ public struct StageScope: Sendable {
             a.destination = try word(a.destination)
             a.heredocSources = try heredocs(a.heredocSources)
             if let c = a.chmod, let e = Validation.checkChmod(c) { throw ValidationFailure(e) }
+            if a.checksum != nil, let e = Validation.checkChecksumSources(a.sources) { throw ValidationFailure(e) }
             return .add(a)
         case .copy(var c):
             c.chown = try optional(c.chown)

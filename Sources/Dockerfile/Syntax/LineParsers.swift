@@ -2,6 +2,7 @@
 /// and `split_command.go` do it. Each function returns the AST argument list.
 struct LineParsers {
     let escape: Unicode.Scalar
+    var rules: ParserRules = .current
 
     struct Parsed {
         var values: [String] = []
@@ -14,15 +15,19 @@ struct LineParsers {
         case message(String)
     }
 
+    /// ONBUILD nesting BuildKit's parser would follow; deeper is rejected (it is invalid anyway).
+    static let maxOnbuildDepth = 64
+
     /// Builds the node for one logical line (keyword, flags, arguments).
-    func node(for line: String, comments: [String]) throws(Failure) -> Node {
+    func node(for line: String, comments: [String], depth: Int = 0) throws(Failure) -> Node {
+        guard depth <= LineParsers.maxOnbuildDepth else { throw .message("ONBUILD triggers nested too deeply") }
         let (cmd, flags, args) = splitCommand(line)
-        let parsed = try dispatch(cmd.lowercased(), args)
+        let parsed = try dispatch(cmd.lowercased(), args, depth: depth)
         return Node(keyword: cmd, flags: flags, values: parsed.values, isJSON: parsed.isJSON,
                     original: line, comments: comments, trigger: parsed.trigger, isUnknown: parsed.isUnknown)
     }
 
-    func dispatch(_ cmd: String, _ rest: String) throws(Failure) -> Parsed {
+    func dispatch(_ cmd: String, _ rest: String, depth: Int) throws(Failure) -> Parsed {
         switch cmd {
         case "add", "copy", "volume": return try parseMaybeJSONToList(rest)
         case "arg": return Parsed(values: parseWords(rest))
@@ -34,7 +39,7 @@ struct LineParsers {
         case "maintainer", "stopsignal", "user", "workdir": return Parsed(values: rest.isEmpty ? [] : [rest])
         case "onbuild":
             if rest.isEmpty { return Parsed() }
-            var child = try node(for: rest, comments: [])
+            var child = try node(for: rest, comments: [], depth: depth + 1)
             child.original = rest
             return Parsed(trigger: child)
         default:
@@ -292,7 +297,7 @@ struct LineParsers {
     func parseJSON(_ rest: String) throws(Failure) -> Parsed? {
         let u = LineParsers.trimLeftSpace(Substring(rest).unicodeScalars)
         guard u.first == "[" else { return nil }
-        switch JSONArray.decode(Array(u)) {
+        switch JSONArray.decode(Array(u), allowTrailingText: rules == .v0_12) {
         case .strings(let s): return Parsed(values: s, isJSON: true)
         case .notStringArray: throw .message("when using JSON array syntax, arrays must be comprised of strings only")
         case .invalid: return nil

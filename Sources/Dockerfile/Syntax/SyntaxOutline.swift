@@ -53,7 +53,7 @@ extension ParsedDockerfile {
                 let i = Int(x)
                 return (.index, i.flatMap { $0 < stages.count ? $0 : nil })
             }
-            if let s = stages.first(where: { $0.name?.lowercased() == x.lowercased() }) { return (.stage, s.index) }
+            if let s = stages.last(where: { $0.name?.lowercased() == x.lowercased() }) { return (.stage, s.index) }
             if x.hasByte("$") { return (.variable, nil) }
             return (.image, nil)
         }
@@ -63,7 +63,7 @@ extension ParsedDockerfile {
             case "from":
                 current += 1
                 let base = node.values.first ?? ""
-                if let s = stages[..<current].first(where: { $0.name?.lowercased() == base.lowercased() }) {
+                if let s = stages[..<current].last(where: { $0.name?.lowercased() == base.lowercased() }) {
                     out.append(SyntaxReference(kind: .from, stage: current, line: node.startLine, ref: base,
                                                targetKind: .stage, target: s.index))
                 }

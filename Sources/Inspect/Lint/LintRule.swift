@@ -2,10 +2,15 @@
 public enum LintLevel: String, Sendable, Codable, Comparable, CaseIterable {
     case info, warning, error
 
-    public static func < (a: LintLevel, b: LintLevel) -> Bool {
-        let order: [LintLevel] = [.info, .warning, .error]
-        return order.firstIndex(of: a)! < order.firstIndex(of: b)!
+    var rank: Int {
+        switch self {
+        case .info: return 0
+        case .warning: return 1
+        case .error: return 2
+        }
     }
+
+    public static func < (a: LintLevel, b: LintLevel) -> Bool { a.rank < b.rank }
 }
 
 /// A lint rule: BuildKit's build checks under their BuildKit names, plus Slipway's rules for
@@ -62,6 +67,9 @@ extension LintRule {
     public static let exposeProtoCasing = LintRule("ExposeProtoCasing", "Protocol in EXPOSE instruction should be lowercase")
     public static let exposeInvalidFormat = LintRule("ExposeInvalidFormat", "IP address and host-port mapping should not be used in EXPOSE instruction. This will become an error in a future release")
 
+    // Slipway: instructions BuildKit would refuse to build (bad flags, wrong argument counts).
+    public static let invalidInstruction = LintRule("InvalidInstruction", "The instruction is invalid and the build would fail", level: .error, buildKit: false)
+
     // Slipway: the article's common mistakes.
     public static let copyBeforeDependencyInstall = LintRule("CopyAllBeforeDependencyInstall", "Copying the whole context before installing dependencies re-runs the install on every source change", buildKit: false)
     public static let latestBaseImage = LintRule("LatestBaseImage", "Base images should be pinned to a version tag or digest, not :latest or untagged", buildKit: false)
@@ -77,7 +85,7 @@ extension LintRule {
         .undefinedVar, .multipleInstructionsDisallowed, .legacyKeyValueFormat, .redundantTargetPlatform,
         .secretsUsedInArgOrEnv, .invalidDefaultArgInFrom, .fromPlatformFlagConstDisallowed, .copyIgnoredFile,
         .exposeProtoCasing, .exposeInvalidFormat,
-        .copyBeforeDependencyInstall, .latestBaseImage, .finalStageRunsAsRoot, .copyAllWithoutDockerignore,
+        .invalidInstruction, .copyBeforeDependencyInstall, .latestBaseImage, .finalStageRunsAsRoot, .copyAllWithoutDockerignore,
         .aptNoInstallRecommends, .aptListsNotCleaned, .buildToolsInFinalStage,
     ]
 }

@@ -12,7 +12,7 @@ public enum ImageLoadError: Error, CustomStringConvertible, LocalizedError {
         case .notFound(let spec):
             return "no image '\(spec)': not in the store, and not an OCI layout directory or an image archive file"
         case .invalid(let path, let reason):
-            return "\(path): \(reason)"
+            return reason.hasPrefix(path) ? reason : "\(path): \(reason)"
         case .layer(let path, let reason):
             return "cannot read layer \(path): \(reason)"
         }
@@ -108,6 +108,9 @@ public enum ImageLoader {
         }
         var descriptor: Descriptor?
         var indexPath = directory + "/index.json"
+        guard FileManager.default.fileExists(atPath: indexPath) else {
+            throw ImageLoadError.invalid(path: directory, reason: "not an OCI image layout (no index.json)")
+        }
         for _ in 0..<4 {
             let index: Index
             do {
@@ -151,26 +154,33 @@ public enum ImageLoader {
                     let path = LayerEntry.normalize(entry.path)
                     if path.isEmpty { continue }
                     var hash: UInt64 = 0
+                    var executable: ExecutableFormat?
                     if entry.kind == .regular {
-                        if ImageInput.capturedPaths.contains(path) {
+                        if ImageInput.shouldCapture(path), entry.size <= 64 << 20 {
                             let data = try reader.readData(limit: 256 << 20)
                             captured[path] = data
                             hash = contentHash(data)
                         } else {
                             var hasher = SHA256Hasher()
+                            let wantsHead = entry.mode & 0o111 != 0
+                            var head: [UInt8] = []
                             while true {
                                 let count = try reader.read(into: buffer)
                                 if count <= 0 { break }
                                 hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+                                if wantsHead, head.count < 4096 {
+                                    head.append(contentsOf: buffer[0..<min(count, 4096 - head.count)])
+                                }
                             }
                             hash = prefixHash(hasher.finalize())
+                            if wantsHead { executable = ExecutableFormat.detect(head) }
                         }
                     } else if entry.kind == .symlink || entry.kind == .hardlink {
                         hash = contentHash(Array(entry.linkName.utf8))
                     }
                     entries.append(LayerEntry(path: path, kind: kind(entry.kind), size: entry.size,
                                               mode: entry.mode & 0o7777, uid: entry.uid, gid: entry.gid,
-                                              linkTarget: entry.linkName, contentHash: hash))
+                                              linkTarget: entry.linkName, contentHash: hash, executable: executable))
                 }
             } catch {
                 throw ImageLoadError.layer(path: layer.path, reason: "\(error)")
@@ -179,8 +189,13 @@ public enum ImageLoader {
             layers.append(LayerInput(digest: layer.descriptor.digest.description, command: command,
                                      blobSize: layer.descriptor.size, entries: entries, captured: captured))
         }
-        return ImageInput(name: image.name, layers: layers, user: image.config.config?.user ?? "",
-                          os: image.config.os, architecture: image.config.architecture)
+        let container = image.config.config
+        var input = ImageInput(name: image.name, layers: layers, user: container?.user ?? "",
+                               os: image.config.os, architecture: image.config.architecture,
+                               entrypoint: container?.entrypoint ?? [], cmd: container?.cmd ?? [],
+                               workingDir: container?.workingDir ?? "")
+        if let path = container?.environment("PATH") { input.path = path }
+        return input
     }
 
     static func kind(_ kind: TarEntry.Kind) -> EntryKind {

@@ -92,8 +92,14 @@ func safeComponents(_ path: String, entry: String, what: String = "path") throws
         }
         out.append(String(part))
     }
+    if out.count > maxPathComponents {
+        throw ArchiveError.unsupported(entry: entry, detail: "its \(what) has more than \(maxPathComponents) components")
+    }
     return out
 }
+
+/// Deeper paths are refused: no real image comes close, and it bounds the work per entry.
+let maxPathComponents = 1024
 
 /// The state of one apply: the root descriptor, a cached parent directory, what this layer
 /// wrote (for opaque directories) and directory times to set at the end.
@@ -224,7 +230,14 @@ private struct ApplyState {
             // The root itself ("./"): its metadata belongs to the extraction target, not the layer.
             return
         }
-        if case .other = entry.kind { return }
+        if case .other(let flag) = entry.kind {
+            // GNU sparse and multi-volume entries would silently lose data; other types
+            // (volume labels, GNU dump directories) carry nothing to extract.
+            if flag == UInt8(ascii: "S") || flag == UInt8(ascii: "M") {
+                throw ArchiveError.unsupported(entry: entry.path, detail: "GNU sparse and multi-volume entries are not supported in layers")
+            }
+            return
+        }
 
         if name.hasPrefix(Whiteout.prefix) {
             try applyWhiteout(entry, components: components, name: name)
@@ -367,42 +380,68 @@ private struct ApplyState {
         }
     }
 
-    /// Removes everything under the directory that this layer did not write itself.
+    /// Removes everything under the directory that this layer did not write itself. Iterative:
+    /// subdirectories this layer wrote are queued and reopened from the root one at a time.
     mutating func clearOpaque(_ dirfd: Int32, resolved: [String]) throws {
-        let path = display(resolved)
-        for child in try Posix.entries(ofDirectory: dirfd, path: path) {
-            let childResolved = resolved + [child]
-            let key = childResolved.joined(separator: "/")
-            if !written.contains(key) {
-                try removeAll(dirfd, child, path: display(childResolved))
-                dropCacheIfUnder(childResolved)
-            } else if let st = try Posix.lstatAtIfExists(dirfd, child, path: display(childResolved)),
-                      Posix.fileType(st) == S_IFDIR {
-                let fd = openat(dirfd, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                if fd < 0 { throw ArchiveError.io(operation: "open", path: display(childResolved), errno: errno) }
-                defer { Glibc.close(fd) }
-                try clearOpaque(fd, resolved: childResolved)
+        var queue: [(fd: Int32?, resolved: [String])] = [(dirfd, resolved)]
+        while let (given, dirResolved) = queue.popLast() {
+            let fd: Int32
+            if let given { fd = given } else {
+                guard let opened = try openDirectory(dirResolved, entry: dirResolved.joined(separator: "/"), create: false) else { continue }
+                fd = opened.fd
+            }
+            defer { if given == nil { Glibc.close(fd) } }
+            let path = display(dirResolved)
+            for child in try Posix.entries(ofDirectory: fd, path: path) {
+                let childResolved = dirResolved + [child]
+                if !written.contains(childResolved.joined(separator: "/")) {
+                    try removeAll(fd, child, path: display(childResolved))
+                    dropCacheIfUnder(childResolved)
+                } else if let st = try Posix.lstatAtIfExists(fd, child, path: display(childResolved)),
+                          Posix.fileType(st) == S_IFDIR {
+                    queue.append((nil, childResolved))
+                }
             }
         }
     }
 
-    /// `rm -rf` of one name in a directory, never following symlinks.
+    /// `rm -rf` of one name in a directory, never following symlinks. Iterative and holding one
+    /// descriptor at a time (it climbs back with "..", which a real directory cannot redirect),
+    /// so neither a deep tree nor the descriptor limit can stop it.
     func removeAll(_ dirfd: Int32, _ name: String, path: String) throws {
         if unlinkat(dirfd, name, 0) == 0 { return }
         let e = errno
         if e == ENOENT { return }
         guard e == EISDIR || e == EPERM else { throw ArchiveError.io(operation: "remove", path: path, errno: e) }
-        let fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        var fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         if fd < 0 { throw ArchiveError.io(operation: "open", path: path, errno: errno) }
-        do {
-            for child in try Posix.entries(ofDirectory: fd, path: path) {
-                try removeAll(fd, child, path: path + "/" + child)
+        defer { Glibc.close(fd) }
+        struct Frame { let name: String; var pending: [String] }
+        var stack = [Frame(name: name, pending: try Posix.entries(ofDirectory: fd, path: path))]
+        func here() -> String { path + stack.dropFirst().map { "/" + $0.name }.joined() }
+        while !stack.isEmpty {
+            if let child = stack[stack.count - 1].pending.popLast() {
+                if unlinkat(fd, child, 0) == 0 || errno == ENOENT { continue }
+                let e = errno
+                guard e == EISDIR || e == EPERM else { throw ArchiveError.io(operation: "remove", path: here() + "/" + child, errno: e) }
+                let sub = openat(fd, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if sub < 0 { throw ArchiveError.io(operation: "open", path: here() + "/" + child, errno: errno) }
+                Glibc.close(fd)
+                fd = sub
+                stack.append(Frame(name: child, pending: []))
+                stack[stack.count - 1].pending = try Posix.entries(ofDirectory: fd, path: here())
+                continue
             }
-        } catch {
+            let done = stack.removeLast()
+            if stack.isEmpty { break }
+            let up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if up < 0 { throw ArchiveError.io(operation: "open", path: here(), errno: errno) }
             Glibc.close(fd)
-            throw error
+            fd = up
+            if unlinkat(fd, done.name, AT_REMOVEDIR) != 0 && errno != ENOENT {
+                throw ArchiveError.io(operation: "remove directory", path: here() + "/" + done.name, errno: errno)
+            }
         }
-        Glibc.close(fd)
         if unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT {
             throw ArchiveError.io(operation: "remove directory", path: path, errno: errno)
         }

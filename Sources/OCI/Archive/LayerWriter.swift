@@ -33,10 +33,12 @@ public struct LayerWriter: Sendable {
         public var excludedPaths: Set<String>
         /// Use Docker's gzip media type instead of OCI's.
         public var dockerMediaType: Bool
+        /// fsync the blob before returning it (what a store needs before its rename).
+        public var sync: Bool
 
         public init(compression: LayerCompression = .gzip, level: Int? = nil, threads: Int = 0,
                     source: SourceKind = .rootfs, sourceDateEpoch: Int64? = nil,
-                    excludedPaths: Set<String> = [], dockerMediaType: Bool = false) {
+                    excludedPaths: Set<String> = [], dockerMediaType: Bool = false, sync: Bool = true) {
             self.compression = compression
             self.level = level
             self.threads = threads
@@ -44,6 +46,7 @@ public struct LayerWriter: Sendable {
             self.sourceDateEpoch = sourceDateEpoch
             self.excludedPaths = excludedPaths
             self.dockerMediaType = dockerMediaType
+            self.sync = sync
         }
 
         /// SOURCE_DATE_EPOCH from the environment, if set to an integer.
@@ -64,7 +67,7 @@ public struct LayerWriter: Sendable {
 
     /// Writes `directory` as a compressed layer into a new temporary file inside
     /// `temporaryDirectory` (same filesystem as the store, so the caller can rename it into
-    /// place). The file is fsynced. On error nothing is left behind.
+    /// place). The file is fsynced unless `options.sync` is false. On error nothing is left behind.
     public func write(directory: String, into temporaryDirectory: String) throws -> LayerBlob {
         try withTemporaryFile(in: temporaryDirectory) { sink in
             try writeTar(directory: directory, to: sink)
@@ -102,7 +105,7 @@ public struct LayerWriter: Sendable {
         let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         fchmod(fd, 0o644)
         do {
-            let file = FileSink(descriptor: fd, path: path, ownsDescriptor: true, sync: true)
+            let file = FileSink(descriptor: fd, path: path, ownsDescriptor: true, sync: options.sync)
             let compressedHash = HashingSink(file)
             let compressor = try options.compression.compressor(into: compressedHash, level: options.level, threads: options.threads)
             let tarHash = HashingSink(compressor)
@@ -167,15 +170,56 @@ private struct Walker {
 
     func full(_ relative: String) -> String { root + "/" + relative }
 
-    mutating func walk(dirfd: Int32, relative: String) throws {
+    struct Child {
+        let name: String
+        let emitted: [UInt8]
+        let st: stat
+        let whiteout: Bool
+    }
+
+    /// One directory being walked: its descriptor and its sorted children.
+    struct Frame {
+        let fd: Int32
+        let relative: String
+        let children: [Child]
+        var next = 0
+    }
+
+    /// Trees deeper than this are refused (no real rootfs comes close; it bounds descriptors).
+    static let maxDepth = 1024
+
+    /// Depth-first walk with an explicit stack, so a deep tree cannot overflow the thread's stack.
+    mutating func walk(dirfd rootfd: Int32, relative: String) throws {
+        var stack = [Frame(fd: rootfd, relative: relative, children: try children(of: rootfd, relative: relative))]
+        defer { for frame in stack.dropFirst() { close(frame.fd) } }
+        while let top = stack.last {
+            guard top.next < top.children.count else {
+                let done = stack.removeLast()
+                if !stack.isEmpty { close(done.fd) }
+                continue
+            }
+            let child = top.children[top.next]
+            stack[stack.count - 1].next += 1
+            let rel = top.relative.isEmpty ? child.name : top.relative + "/" + child.name
+            if let subdir = try emit(dirfd: top.fd, name: child.name, relative: rel, st: child.st, whiteout: child.whiteout) {
+                if stack.count >= Self.maxDepth {
+                    close(subdir)
+                    throw ArchiveError.unsupportedFile(path: full(rel), reason: "directories are nested more than \(Self.maxDepth) levels deep")
+                }
+                let list: [Child]
+                do { list = try children(of: subdir, relative: rel) } catch {
+                    close(subdir)
+                    throw error
+                }
+                stack.append(Frame(fd: subdir, relative: rel, children: list))
+            }
+        }
+    }
+
+    /// A directory's entries, stat'ed and sorted by the bytes of the names they are emitted as.
+    func children(of dirfd: Int32, relative: String) throws -> [Child] {
         let dirPath = relative.isEmpty ? root : full(relative)
         let names = try Posix.entries(ofDirectory: dirfd, path: dirPath)
-        struct Child {
-            let name: String
-            let emitted: [UInt8]
-            let st: stat
-            let whiteout: Bool
-        }
         var children: [Child] = []
         children.reserveCapacity(names.count)
         for name in names {
@@ -187,19 +231,17 @@ private struct Walker {
             children.append(Child(name: name, emitted: Array(emitted.utf8), st: st, whiteout: whiteout))
         }
         children.sort { $0.emitted.lexicographicallyPrecedes($1.emitted) }
-        for child in children {
-            let rel = relative.isEmpty ? child.name : relative + "/" + child.name
-            try emit(dirfd: dirfd, name: child.name, relative: rel, st: child.st, whiteout: child.whiteout)
-        }
+        return children
     }
 
-    mutating func emit(dirfd: Int32, name: String, relative rel: String, st: stat, whiteout: Bool) throws {
+    /// Writes one entry; for a directory, returns its opened descriptor for the walk to descend.
+    mutating func emit(dirfd: Int32, name: String, relative rel: String, st: stat, whiteout: Bool) throws -> Int32? {
         let path = full(rel)
         let mtime = clamp(Int64(st.st_mtim.tv_sec))
         if whiteout {
             let parent = rel.contains("/") ? String(rel[...rel.lastIndex(of: "/")!]) : ""
             try tar.add(TarEntry(path: parent + Whiteout.prefix + name, kind: .regular, mode: 0, mtime: mtime))
-            return
+            return nil
         }
         let type = Posix.fileType(st)
         var entry = TarEntry(path: rel, kind: .regular, mode: UInt32(st.st_mode) & 0o7777,
@@ -224,7 +266,7 @@ private struct Walker {
                 entry.kind = .hardlink
                 entry.linkName = first
                 try tar.add(entry)
-                return
+                return nil
             }
             links[id] = rel
         }
@@ -246,8 +288,7 @@ private struct Walker {
             }
             let fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if fd < 0 { throw ArchiveError.io(operation: "open", path: path, errno: errno) }
-            defer { close(fd) }
-            try walk(dirfd: fd, relative: rel)
+            return fd
         case S_IFLNK:
             entry.kind = .symlink
             entry.linkName = try Posix.readLink(dirfd, name, path: path)
@@ -262,7 +303,8 @@ private struct Walker {
             try tar.add(entry)
         default:
             // Sockets cannot be archived; Docker and BuildKit leave them out too.
-            return
+            return nil
         }
+        return nil
     }
 }

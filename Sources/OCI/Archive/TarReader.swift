@@ -64,7 +64,11 @@ public final class TarReader {
                 let body = try readExtension(size: size, name: name)
                 let records = try Self.parsePax(body, entry: name)
                 if typeflag == UInt8(ascii: "g") {
-                    globalPax.merge(records) { $1 }
+                    // Per-file keys in a global header would rename or resize every entry;
+                    // like Go's archive/tar, keep only the ones that can sensibly be shared.
+                    var shared = records
+                    for key in ["path", "linkpath", "size"] { shared[key] = nil }
+                    globalPax.merge(shared) { $1 }
                 } else {
                     pax.merge(records) { $1 }
                 }

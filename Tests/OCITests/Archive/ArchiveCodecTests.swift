@@ -91,6 +91,33 @@ struct ArchiveCodecTests {
         #expect(outputs[1] == outputs[2])
     }
 
+    @Test("gzip output does not depend on the thread count, and gzip -d reads it")
+    func gzipDeterministicAcrossThreads() throws {
+        let dir = ScratchDir("codec")
+        let input = Self.sample(3 << 20 + 777)
+        var outputs: [[UInt8]] = []
+        for threads in [1, 2, 4] {
+            let sink = MemorySink()
+            let c = try GzipCompressor(into: sink, level: 6, threads: threads)
+            try c.write(input)
+            try c.finish()
+            outputs.append(sink.bytes)
+        }
+        #expect(outputs[0] == outputs[1])
+        #expect(outputs[1] == outputs[2])
+        try Data(outputs[0]).write(to: URL(fileURLWithPath: dir.path + "/p.gz"))
+        try Data(input).write(to: URL(fileURLWithPath: dir.path + "/plain"))
+        try shell("gzip -t \(dir.path)/p.gz && gzip -dc \(dir.path)/p.gz | cmp - \(dir.path)/plain")
+    }
+
+    @Test("empty input round trips", arguments: LayerCompression.allCases)
+    func empty(compression: LayerCompression) throws {
+        let sink = MemorySink()
+        let c = try compression.compressor(into: sink)
+        try c.finish()
+        #expect(try AutoDecompressor(from: MemorySource(sink.bytes)).readAll() == [])
+    }
+
     @Test("media types map to compressions")
     func mediaTypes() throws {
         #expect(try LayerCompression(mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip") == .gzip)

@@ -42,6 +42,9 @@ struct ArchiveLayerApplierTests {
             (TarEntry(path: "keep/.wh.a", kind: .regular, mode: 0), []),
             (TarEntry(path: "opq", kind: .directory, mode: 0o755), []),
             (TarEntry(path: "opq/new", kind: .regular, mode: 0o644), Array("n".utf8)),
+            // A directory this layer writes inside the opaque one loses its lower contents too.
+            (TarEntry(path: "opq/sub", kind: .directory, mode: 0o755), []),
+            (TarEntry(path: "opq/sub/mine", kind: .regular, mode: 0o644), Array("m".utf8)),
             // Marker after a file of the same layer: that file must survive.
             (TarEntry(path: "opq/.wh..wh..opq", kind: .regular, mode: 0), []),
             (TarEntry(path: "file", kind: .directory, mode: 0o700), []),    // file replaced by a dir
@@ -50,7 +53,7 @@ struct ArchiveLayerApplierTests {
         let r = try LayerApplier(mode: .flatten).apply(stream: MemorySource(layer), to: root)
         #expect(r.whiteouts == 4)
         let snap = try snapshot(root, mtimes: false)
-        #expect(Set(snap.keys) == ["keep", "opq", "opq/new", "file"])
+        #expect(Set(snap.keys) == ["keep", "opq", "opq/new", "opq/sub", "opq/sub/mine", "file"])
         #expect(snap["file"]?.hasPrefix("mode=40700") == true)
     }
 

@@ -86,6 +86,44 @@ struct ArchiveLayerWriterTests {
         #expect(entries.map(\.path).prefix(3) == ["dangling", "dev-null", "empty"])
     }
 
+    @Test("upper-dir mode: hardlinked whiteout devices become separate .wh. files; overlay xattrs go")
+    func upperWhiteoutsSharingAnInode() throws {
+        let dir = ScratchDir("lw")
+        let upper = dir.sub("upper")
+        // What overlayfs leaves: one 0:0 device inode linked under several names.
+        try shell("cd '\(upper)' && mkdir d && mknod d/x c 0 0 && ln d/x y && ln d/x d/z && echo data > f && ln f f2")
+        try Posix.setXattr(path: upper + "/d", name: "trusted.overlay.opaque", value: Array("y".utf8))
+        try Posix.setXattr(path: upper + "/f", name: "trusted.overlay.origin", value: [1, 2, 3])
+        let blob = try LayerWriter(options: .init(compression: .none, source: .overlayUpper)).write(directory: upper, into: dir.path)
+        let entries = try listTar(Array(try Data(contentsOf: URL(fileURLWithPath: blob.file))))
+        let byPath = Dictionary(entries.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(entries.map(\.path) == ["d", "d/.wh..wh..opq", "d/.wh.x", "d/.wh.z", "f", "f2", ".wh.y"].sorted {
+            // expected order: depth first, names in byte order within each directory
+            ArchiveLayerWriterTests.order($0, $1)
+        })
+        for p in ["d/.wh.x", "d/.wh.z", ".wh.y", "d/.wh..wh..opq"] {
+            #expect(byPath[p]?.kind == .regular && byPath[p]?.size == 0, "\(p)")
+        }
+        #expect(byPath["f2"]?.kind == .hardlink && byPath["f2"]?.linkName == "f")   // real hardlinks stay
+        #expect(entries.allSatisfy { $0.xattrs.isEmpty })
+        // In rootfs mode the same tree keeps its devices (and the devices' hardlinks).
+        let rootfsBlob = try LayerWriter(options: .init(compression: .none)).write(directory: upper, into: dir.path)
+        let plain = try listTar(Array(try Data(contentsOf: URL(fileURLWithPath: rootfsBlob.file))))
+        #expect(plain.contains { $0.path == "d/x" && $0.kind == .characterDevice })
+        #expect(!plain.contains { $0.isWhiteout })
+    }
+
+    static func order(_ a: String, _ b: String) -> Bool {
+        let ca = a.split(separator: "/").map { Array($0.utf8) }
+        let cb = b.split(separator: "/").map { Array($0.utf8) }
+        for (x, y) in zip(ca, cb) where x != y {
+            if x == Array(Whiteout.opaqueMarker.utf8) { return true }
+            if y == Array(Whiteout.opaqueMarker.utf8) { return false }
+            return x.lexicographicallyPrecedes(y)
+        }
+        return ca.count < cb.count
+    }
+
     @Test("compressing an existing tar keeps its bytes and rejects non-tar input")
     func fromTarStream() throws {
         let dir = ScratchDir("lw")

@@ -88,6 +88,66 @@ struct ArchiveTarTests {
         }
     }
 
+    /// A raw 512-byte header (ustar) followed by `body` padded to a block.
+    static func rawEntry(_ name: String, _ typeflag: Character, _ body: [UInt8], mtime: Int64 = 0) -> [UInt8] {
+        var h = [UInt8](repeating: 0, count: 512)
+        TarWriter.put(&h, 0, 100, Array(name.utf8))
+        TarWriter.putOctal(&h, 100, 8, 0o644)
+        TarWriter.putOctal(&h, 108, 8, 0)
+        TarWriter.putOctal(&h, 116, 8, 0)
+        TarWriter.putOctal(&h, 124, 12, Int64(body.count))
+        TarWriter.putOctal(&h, 136, 12, mtime)
+        h[156] = typeflag.asciiValue!
+        TarWriter.put(&h, 257, 8, Array("ustar\u{0}00".utf8))
+        for i in 148..<156 { h[i] = 0x20 }
+        TarWriter.putOctal(&h, 148, 7, h.reduce(0) { $0 + Int64($1) })
+        h[155] = 0x20
+        return h + body + [UInt8](repeating: 0, count: (512 - body.count % 512) % 512)
+    }
+
+    @Test("global PAX headers apply shared keys to later entries but never rename them")
+    func globalPax() throws {
+        let g = TarWriter.paxRecord(key: "SCHILY.xattr.user.g", value: Array("1".utf8))
+            + TarWriter.paxRecord(key: "path", value: Array("evil".utf8))
+        let x = TarWriter.paxRecord(key: "mtime", value: Array("1700000000.25".utf8))
+        var tar = Self.rawEntry("pax_global_header", "g", g)
+        tar += Self.rawEntry("a", "0", Array("A".utf8))
+        tar += Self.rawEntry("PaxHeaders/b", "x", x)
+        tar += Self.rawEntry("b", "0", [])
+        tar += [UInt8](repeating: 0, count: 1024)
+        let entries = try listTar(tar)
+        #expect(entries.map(\.path) == ["a", "b"])
+        #expect(entries.allSatisfy { $0.xattrs["user.g"] == Array("1".utf8) })
+        #expect(entries[1].mtime == 1_700_000_000 && entries[1].mtimeNanoseconds == 250_000_000)
+        // Sub-second mtimes survive an apply.
+        let dir = ScratchDir("tar")
+        try LayerApplier().apply(stream: MemorySource(tar), to: dir.path)
+        var st = stat()
+        #expect(lstat(dir.path + "/b", &st) == 0 && st.st_mtim.tv_nsec == 250_000_000)
+    }
+
+    @Test("GNU sparse entries are refused rather than extracted wrong")
+    func sparseRefused() throws {
+        var tar = Self.rawEntry("sparse", "S", [])
+        tar += [UInt8](repeating: 0, count: 1024)
+        #expect(try listTar(tar).first?.kind == .other(UInt8(ascii: "S")))
+        let dir = ScratchDir("tar")
+        #expect(throws: ArchiveError.unsupported(entry: "sparse", detail: "GNU sparse and multi-volume entries are not supported in layers")) {
+            try LayerApplier().apply(stream: MemorySource(tar), to: dir.path)
+        }
+    }
+
+    @Test("base-256 numbers from GNU tar (ids beyond 7 octal digits)")
+    func base256() throws {
+        let dir = ScratchDir("tar")
+        let src = dir.sub("src")
+        try shell("echo x > \(src)/f && chown 5000000:6000000 \(src)/f && tar --format=gnu -C \(src) -cf \(dir.path)/g.tar f")
+        let raw = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir.path + "/g.tar")))
+        #expect(raw[108] & 0x80 != 0)   // GNU tar did use base-256
+        let e = try #require(try listTar(raw).first)
+        #expect(e.uid == 5_000_000 && e.gid == 6_000_000)
+    }
+
     @Test("truncation is a clear error naming the entry")
     func truncated() throws {
         let bytes = try makeTar([(TarEntry(path: "big", kind: .regular), [UInt8](repeating: 7, count: 5000))])

@@ -1,0 +1,202 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+import Dockerfile
+import Foundation
+import OCI
+
+/// Persistent `RUN --mount=type=cache` directories: `<root>/<sha256 of key>/` holding `id` (the
+/// cache id, for listing and export), `lock` (flock'd while a step uses it) and `data/` (what
+/// the step sees). A cache is keyed as BuildKit keys it: by `id` (default: the target), plus
+/// the `from` source when one seeds it. Nothing here is ever part of a layer or a cache key.
+public struct CacheMountStore: Sendable {
+    public let root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    /// One cache mount in use; `release()` unlocks it.
+    final class Lease: @unchecked Sendable {
+        let dataPath: String
+        private var fd: Int32
+        init(dataPath: String, fd: Int32) {
+            self.dataPath = dataPath
+            self.fd = fd
+        }
+        func release() {
+            if fd >= 0 { close(fd) }  // closing drops the flock
+            fd = -1
+        }
+        deinit { release() }
+    }
+
+    /// The directory name of cache `id` (seeded from `seed` when set).
+    public static func key(id: String, seed: String?) -> String {
+        Digest.sha256("cache-mount\u{0}" + id + "\u{0}" + (seed ?? "")).encoded
+    }
+
+    /// Takes cache `id` for a step. `shared`: concurrent users share it; `locked`: waits until
+    /// no other step holds it; `private`: when it is busy, another instance (`<key>-N`) is used.
+    /// A new cache directory is created with `mode`/`uid`/`gid` and filled by `populate`.
+    func acquire(id: String, seed: String?, sharing: Mount.Sharing, mode: mode_t, uid: uid_t, gid: gid_t,
+                 populate: ((String) throws -> Void)?) async throws -> Lease {
+        let base = Self.key(id: id, seed: seed)
+        try FileTree.makeDirectories(root)
+        var instance = 0
+        while true {
+            let name = instance == 0 ? base : base + "-\(instance)"
+            let dir = root + "/" + name
+            try FileTree.makeDirectories(dir, mode: 0o700)
+            let fd = open(dir + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw MountUseError("cache mount \(id): cannot open \(dir)/lock: \(String(cString: strerror(errno)))") }
+            switch sharing {
+            case .shared:
+                try await Self.flockBlocking(fd, LOCK_SH)
+            case .locked:
+                try await Self.flockBlocking(fd, LOCK_EX)
+            case .private:
+                if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                    close(fd)
+                    instance += 1
+                    continue
+                }
+            }
+            let lease = Lease(dataPath: dir + "/data", fd: fd)
+            do {
+                try create(dir: dir, id: id, mode: mode, uid: uid, gid: gid, populate: populate)
+            } catch {
+                lease.release()
+                throw error
+            }
+            return lease
+        }
+    }
+
+    /// Creates `dir/data` once: filled in a temporary directory, then renamed into place, so a
+    /// crash never leaves a half-seeded cache.
+    private func create(dir: String, id: String, mode: mode_t, uid: uid_t, gid: gid_t,
+                        populate: ((String) throws -> Void)?) throws {
+        let data = dir + "/data"
+        var st = stat()
+        if lstat(data, &st) == 0 { return }
+        let tmp = dir + "/data.tmp-" + FileTree.randomHex(4)
+        guard mkdir(tmp, 0o700) == 0 else { throw MountUseError("cache mount \(id): cannot create \(tmp): \(String(cString: strerror(errno)))") }
+        do {
+            try populate?(tmp)
+            guard chown(tmp, uid, gid) == 0, chmod(tmp, mode) == 0 else {
+                throw MountUseError("cache mount \(id): cannot set owner/mode: \(String(cString: strerror(errno)))")
+            }
+            try FileTree.write(id, to: dir + "/id", mode: 0o600)
+            guard rename(tmp, data) == 0 else { throw MountUseError("cache mount \(id): rename failed: \(String(cString: strerror(errno)))") }
+        } catch {
+            FileTree.removeAll(tmp)
+            throw error
+        }
+    }
+
+    /// flock that may block, off the cooperative thread pool.
+    static func flockBlocking(_ fd: Int32, _ op: Int32) async throws {
+        if flock(fd, op | LOCK_NB) == 0 { return }
+        let ok: Bool = await withCheckedContinuation { c in
+            Thread { c.resume(returning: flock(fd, op) == 0) }.start()
+        }
+        if !ok { throw MountUseError("cannot lock cache mount: \(String(cString: strerror(errno)))") }
+    }
+
+    // MARK: - listing, prune, export, import
+
+    /// One cache directory.
+    public struct Entry: Sendable, Equatable {
+        public var name: String
+        public var id: String
+    }
+
+    public func entries() -> [Entry] {
+        (FileTree.entries(root) ?? []).sorted().compactMap { name in
+            guard let id = FileTree.read(root + "/" + name + "/id") else { return nil }
+            return Entry(name: name, id: id)
+        }
+    }
+
+    /// Removes every cache not in use (a step holding one keeps it). Returns the ids removed.
+    public func prune() -> [String] {
+        var removed: [String] = []
+        for name in (FileTree.entries(root) ?? []).sorted() {
+            let dir = root + "/" + name
+            let fd = open(dir + "/lock", O_RDWR | O_CLOEXEC)
+            if fd >= 0 {
+                defer { close(fd) }
+                if flock(fd, LOCK_EX | LOCK_NB) != 0 { continue }
+            }
+            let id = FileTree.read(dir + "/id") ?? name
+            // Rename first so a concurrent step never sees a half-removed cache.
+            let doomed = root + "/.removing-" + name
+            guard rename(dir, doomed) == 0 else { continue }
+            FileTree.removeAll(doomed)
+            removed.append(id)
+        }
+        return removed
+    }
+
+    /// Writes the caches (all, or those whose id is in `ids`) to `file` as an uncompressed tar
+    /// of `<key>/id` and `<key>/data/...`.
+    public func export(to file: String, ids: [String], temporaryDirectory: String) throws -> [String] {
+        let all = entries()
+        let chosen = ids.isEmpty ? all : all.filter { ids.contains($0.id) }
+        if !ids.isEmpty {
+            for id in ids where !all.contains(where: { $0.id == id }) {
+                throw MountUseError("no cache mount with id \"\(id)\" (slipway cache ls lists them)")
+            }
+        }
+        var excluded: Set<String> = []
+        for name in FileTree.entries(root) ?? [] where !chosen.contains(where: { $0.name == name }) { excluded.insert(name) }
+        for e in chosen {
+            excluded.insert(e.name + "/lock")
+            for f in FileTree.entries(root + "/" + e.name) ?? [] where f.hasPrefix("data.tmp-") { excluded.insert(e.name + "/" + f) }
+        }
+        try FileTree.makeDirectories(root)
+        let writer = LayerWriter(options: .init(compression: .none, source: .rootfs, excludedPaths: excluded))
+        let blob = try writer.write(directory: root, into: temporaryDirectory)
+        do {
+            if rename(blob.file, file) != 0 {
+                // Another filesystem: copy.
+                if FileManager.default.fileExists(atPath: file) { try FileManager.default.removeItem(atPath: file) }
+                try FileManager.default.copyItem(atPath: blob.file, toPath: file)
+                unlink(blob.file)
+            }
+        } catch {
+            unlink(blob.file)
+            throw MountUseError("cannot write \(file): \(error)")
+        }
+        return chosen.map(\.id)
+    }
+
+    /// Reads an export made by `export` (any compression), replacing caches with the same key.
+    /// Extraction never writes outside the cache root (the layer applier's checks).
+    public func importArchive(_ file: String, temporaryDirectory: String) throws -> [String] {
+        try FileTree.makeDirectories(root)
+        let staging = try FileTree.makeTemporaryDirectory(in: temporaryDirectory, prefix: "cache-import-")
+        defer { FileTree.removeAll(staging) }
+        do {
+            _ = try LayerApplier(mode: .flatten).apply(blob: file, to: staging)
+        } catch {
+            throw MountUseError("cannot read cache archive \(file): \(error)")
+        }
+        var imported: [String] = []
+        for name in (FileTree.entries(staging) ?? []).sorted() {
+            guard let id = FileTree.read(staging + "/" + name + "/id") else { continue }
+            let key = name.split(separator: "-").first.map(String.init) ?? name
+            guard key.count == 64, key.allSatisfy(\.isHexDigit) else { continue }
+            let dest = root + "/" + name
+            let old = root + "/.removing-" + name
+            if rename(dest, old) == 0 { FileTree.removeAll(old) }
+            guard rename(staging + "/" + name, dest) == 0 else {
+                throw MountUseError("cannot move cache \(id) into \(dest): \(String(cString: strerror(errno)))")
+            }
+            imported.append(id)
+        }
+        return imported
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+
+/// Every RUN mount type, heredoc forms, --network and --security in one busybox build; the
+/// resulting file tree is checked.
+@Suite("Extensions: mount types, heredocs, network, security", .serialized)
+struct ExtensionsMountsTests {
+    static let dockerfile = """
+        # syntax=docker/dockerfile:1
+        FROM busybox AS tools
+        RUN mkdir -p /opt/tools && echo from-stage > /opt/tools/marker
+
+        FROM busybox
+        ARG CACHE_ID=demo
+        WORKDIR /work
+        RUN --mount=type=bind,source=data,target=/mnt/data cat /mnt/data/a.txt > /bind-ctx.txt
+        RUN --mount=type=bind,from=tools,source=/opt/tools,target=/t cat /t/marker > /bind-stage.txt
+        RUN --mount=type=bind,source=data,target=/mnt/rw,rw echo scribble > /mnt/rw/new.txt && cat /mnt/rw/new.txt > /bind-rw.txt
+        RUN --mount=type=bind,source=data,target=/mnt/ro (echo x > /mnt/ro/nope.txt 2>/dev/null && echo writable || echo readonly) > /bind-ro.txt
+        RUN --mount=type=tmpfs,target=/scratch,size=1m echo tmp > /scratch/x && grep ' /scratch ' /proc/mounts | cut -d' ' -f3 > /tmpfs.txt
+        RUN --mount=type=cache,target=cachedir,id=$CACHE_ID,sharing=locked echo run >> cachedir/count && wc -l < cachedir/count > /cache-count.txt
+        RUN --mount=type=cache,target=/seeded,from=tools,source=/opt/tools cat /seeded/marker > /cache-seeded.txt
+        RUN --mount=type=ssh test -S "$SSH_AUTH_SOCK" && echo ssh-ok > /ssh.txt
+        RUN --network=none (ls /sys/class/net | tr '\\n' ' ') > /net-none.txt
+        RUN <<EOF
+        echo heredoc-shell > /heredoc1.txt
+        EOF
+        RUN <<EOF
+        #!/bin/sh
+        echo "shebang $0" > /heredoc2.txt
+        EOF
+        RUN <<-EOF
+        \techo tabs-stripped > /heredoc3.txt
+        \tEOF
+        COPY <<EOF /etc/greeting
+        hello heredoc
+        EOF
+        COPY <<EOF /etc/expanded
+        id "$CACHE_ID" '${CACHE_ID}'
+        EOF
+        COPY <<"EOF" /etc/verbatim
+        id $CACHE_ID
+        EOF
+        """
+
+    @Test("bind (context, stage, rw, ro), tmpfs, cache (id from ARG, locked, seeded), ssh, network none, heredocs")
+    func everyMountType() throws {
+        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
+        let s = try BuildSandbox()
+        try s.importFixture("busybox", as: "busybox:latest")
+        try s.write("Dockerfile", Self.dockerfile)
+        try s.write("data/a.txt", "from-context\n")
+        let sock = s.root + "/agent.sock"
+        let py = try BuildHarness.run(["/usr/bin/python3", "-c", "import socket; socket.socket(socket.AF_UNIX).bind('\(sock)')"])
+        #expect(py.status == 0, "\(py.combined)")
+
+        let out = s.root + "/rootfs"
+        let r = try s.build(["--ssh", "default=\(sock)", "--output", "type=local,dest=\(out)", "-t", "ext:1"])
+        #expect(r.status == 0, "\(r.combined)")
+        func file(_ p: String) -> String { (try? String(contentsOfFile: out + p, encoding: .utf8)) ?? "<missing \(p)>" }
+        #expect(file("/bind-ctx.txt") == "from-context\n")
+        #expect(file("/bind-stage.txt") == "from-stage\n")
+        #expect(file("/bind-rw.txt") == "scribble\n")
+        #expect(!FileManager.default.fileExists(atPath: s.context + "/data/new.txt"), "rw bind changes are discarded")
+        #expect(file("/bind-ro.txt") == "readonly\n")
+        #expect(file("/tmpfs.txt") == "tmpfs\n")
+        #expect(file("/cache-count.txt") == "1\n")
+        #expect(file("/cache-seeded.txt") == "from-stage\n")
+        #expect(file("/ssh.txt") == "ssh-ok\n")
+        #expect(file("/net-none.txt") == "lo ")
+        #expect(file("/heredoc1.txt") == "heredoc-shell\n")
+        #expect(file("/heredoc2.txt") == "shebang /dev/pipes/EOF\n")
+        #expect(file("/heredoc3.txt") == "tabs-stripped\n")
+        #expect(file("/etc/greeting") == "hello heredoc\n")
+        #expect(file("/etc/expanded") == "id \"demo\" 'demo'\n", "unquoted delimiter: expanded, quotes kept")
+        #expect(file("/etc/verbatim") == "id $CACHE_ID\n", "quoted delimiter: verbatim")
+        // Mount targets and their content never reach the image.
+        for p in ["/mnt", "/t", "/scratch", "/work/cachedir", "/seeded", "/run/buildkit", "/dev/pipes"] {
+            #expect(!FileManager.default.fileExists(atPath: out + p), "\(p) leaked into the image")
+        }
+
+        // Cache mounts persist: a rebuild with a different cache-key for that step sees count 2.
+        let again = try s.build(["--ssh", "default=\(sock)", "--no-cache", "--output", "type=local,dest=\(out)2"])
+        #expect(again.status == 0, "\(again.combined)")
+        #expect((try? String(contentsOfFile: out + "2/cache-count.txt", encoding: .utf8)) == "2\n")
+        #expect(s.leftovers().isEmpty, "\(s.leftovers())")
+    }
+
+    @Test("--security=insecure needs --allow security.insecure; then the step has every capability")
+    func insecure() throws {
+        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
+        let s = try BuildSandbox()
+        try s.importFixture("busybox", as: "busybox:latest")
+        try s.write("Dockerfile", "FROM busybox\nRUN --security=insecure grep CapEff /proc/self/status > /caps\n")
+        let denied = try s.build([])
+        #expect(denied.status != 0)
+        #expect(denied.stderr.contains("Dockerfile:2") && denied.stderr.contains("--allow security.insecure"), "\(denied.stderr)")
+        let out = s.root + "/rootfs"
+        let ok = try s.build(["--allow", "security.insecure", "--output", "type=local,dest=\(out)"])
+        #expect(ok.status == 0, "\(ok.combined)")
+        let caps = (try? String(contentsOfFile: out + "/caps", encoding: .utf8)) ?? ""
+        let mask = caps.split(separator: "\t").last.flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines), radix: 16) } ?? 0
+        #expect(mask & (1 << 21) != 0, "CAP_SYS_ADMIN in the insecure step: \(caps)")
+    }
+
+    @Test("a missing ssh socket for a required mount, and a bad --ssh flag, are clear errors")
+    func sshErrors() throws {
+        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
+        let s = try BuildSandbox()
+        try s.importFixture("busybox", as: "busybox:latest")
+        try s.write("Dockerfile", "FROM busybox\nRUN --mount=type=ssh,required=true true\n")
+        let r = try s.build([])
+        #expect(r.status != 0 && r.stderr.contains("Dockerfile:2") && r.stderr.contains("--ssh"), "\(r.stderr)")
+        let bad = try s.build(["--ssh", "default=/etc/passwd"])
+        #expect(bad.status != 0 && bad.stderr.contains("not a socket"), "\(bad.stderr)")
+    }
+}
