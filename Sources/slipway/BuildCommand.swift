@@ -3,6 +3,7 @@ import Build
 import Dockerfile
 import Foundation
 import OCI
+import Registry
 
 /// `slipway build`: docker buildx's flags, run by the Build engine without a daemon.
 struct BuildCommand: AsyncParsableCommand {
@@ -11,6 +12,7 @@ struct BuildCommand: AsyncParsableCommand {
         abstract: "Build an image from a Dockerfile (multi-stage, cached, parallel stages).")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var registry: RegistryOptions
 
     @Option(name: [.short, .customLong("tag")], help: ArgumentHelp("Name and tag for the image (repeatable).", valueName: "name:tag"))
     var tags: [String] = []
@@ -59,6 +61,9 @@ struct BuildCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("allow"), help: ArgumentHelp("Grant an entitlement: security.insecure (for RUN --security=insecure).", valueName: "entitlement"))
     var allow: [String] = []
+
+    @Option(name: .customLong("build-context"), help: ArgumentHelp("Named context: NAME=DIR, NAME=docker-image://REF or NAME=oci-layout://PATH (repeatable).", valueName: "name=value"))
+    var buildContexts: [String] = []
 
     @Argument(help: "The build context directory.")
     var context: String
@@ -117,11 +122,20 @@ struct BuildCommand: AsyncParsableCommand {
         let scratch = imageStore.root + "/scratch"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let containerRuntime = try ContainerRuntime.named(runtime)
-        let engineStore = StoreEngineStore(store: imageStore)
+        var extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root,
+                                                       buildArgs: args)
+        extensions.namedContexts = try NamedContext.parse(buildContexts, store: imageStore)
+        var engineStore = StoreEngineStore(store: imageStore)
+        engineStore.sourceDateEpoch = extensions.sourceDateEpoch
         let snapshotter = OverlaySnapshotter(scratchDirectory: scratch)
         let reporter = ProgressReporter(mode: mode)
-        if pull {
-            await reporter.emit(.note("--pull: no registry client yet; using the store's images"))
+        let access = registry.access
+        engineStore.alwaysPull = pull
+        engineStore.pull = { ref in
+            await reporter.emit(.note("pulling \(ref)"))
+            let reference = try ImageReference(parsing: ref)
+            let result = try await ImageTransfer(access: access).pull(reference, into: imageStore)
+            await reporter.emit(.note("pulled \(ref) (\(result.manifestDigest))"))
         }
         let engine = BuildEngine(store: engineStore, snapshotter: snapshotter,
                                  executor: RuntimeStepExecutor(executor: RunExecutor(runtime: containerRuntime, scratchDirectory: scratch)),
@@ -130,7 +144,7 @@ struct BuildCommand: AsyncParsableCommand {
         let writeToStore = out.type == .image || out.type == .oci || out.type == .docker || !tags.isEmpty
         var request = BuildRequest(plan: plan, contextDirectory: contextDir, buildArgs: args, noCache: noCache,
                                    network: net, jobs: jobs, labels: labelValues, tags: tags, writeToStore: writeToStore)
-        request.extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root)
+        request.extensions = extensions
         let result: BuildResult
         do {
             result = try await engine.build(request)

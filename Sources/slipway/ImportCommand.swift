@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import OCI
 
 /// `slipway import ROOTFS.tar[.gz|.zst] [NAME]`: a one-layer image from a root filesystem
@@ -36,7 +37,9 @@ struct ImportCommand: ParsableCommand {
             }
             let p = try platform.map { try Platform(parsing: $0) } ?? Platform.host
             let s = try store.open()
-            let image = try s.importRootfs(from: file, tags: tags, compression: c, platform: p, message: message)
+            // SOURCE_DATE_EPOCH makes the import reproducible (same config, same image ID).
+            let created = LayerWriter.Options.sourceDateEpochFromEnvironment.map { Date(timeIntervalSince1970: Double($0)) } ?? Date()
+            let image = try s.importRootfs(from: file, tags: tags, compression: c, platform: p, created: created, message: message)
             print(image.id.description)
         }
     }

@@ -209,4 +209,37 @@ struct BuildBusyboxTests {
         let containers = try BuildHarness.run(["/usr/sbin/runc", "list"])
         #expect(!containers.stdout.contains(s.store), "\(containers.stdout)")
     }
+
+    @Test("--output type=oci|docker|tar write archives other tools read; --network none isolates RUN")
+    func outputsAndNetwork() throws {
+        guard let s = try sandbox() else { return }
+        let oci = s.root + "/image-oci.tar"
+        let r1 = try s.build(["--output", "type=oci,dest=\(oci)", "-t", "demo:oci"])
+        #expect(r1.status == 0, "\(r1.combined)")
+        let skopeo = try BuildHarness.run(["/usr/bin/skopeo", "inspect", "--config", "oci-archive:\(oci)"])
+        #expect(skopeo.status == 0, "\(skopeo.combined)")
+        #expect(skopeo.stdout.contains("8080/tcp"), "\(skopeo.stdout)")
+
+        let docker = s.root + "/image-docker.tar"
+        let r2 = try s.build(["--output", "type=docker,dest=\(docker)", "-t", "demo:docker"])
+        #expect(r2.status == 0, "\(r2.combined)")
+        let listing = try BuildHarness.run(["/bin/tar", "-tf", docker])
+        #expect(listing.stdout.contains("manifest.json") && listing.stdout.contains("index.json"), "\(listing.stdout)")
+        let load = try BuildHarness.run(["/usr/bin/skopeo", "inspect", "--config", "docker-archive:\(docker)"])
+        #expect(load.status == 0, "\(load.combined)")
+
+        let rootTar = s.root + "/rootfs.tar"
+        let r3 = try s.build(["--output", "type=tar,dest=\(rootTar)"])
+        #expect(r3.status == 0, "\(r3.combined)")
+        let files = try BuildHarness.run(["/bin/tar", "-tf", rootTar])
+        #expect(files.stdout.contains("app/out.txt"), "\(files.stdout.prefix(500))")
+
+        try s.write("Dockerfile", "FROM busybox\nRUN cat /proc/net/dev > /netdev\n")
+        let out = s.root + "/net"
+        let r4 = try s.build(["--network", "none", "--no-cache", "--output", "type=local,dest=\(out)"])
+        #expect(r4.status == 0, "\(r4.combined)")
+        let devices = (try? String(contentsOfFile: out + "/netdev", encoding: .utf8)) ?? ""
+        let names = devices.split(separator: "\n").dropFirst(2).compactMap { $0.split(separator: ":").first?.trimmingCharacters(in: .whitespaces) }
+        #expect(names == ["lo"], "only loopback with --network none: \(names)")
+    }
 }

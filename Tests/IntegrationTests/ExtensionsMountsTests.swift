@@ -35,6 +35,12 @@ struct ExtensionsMountsTests {
         COPY <<EOF /etc/greeting
         hello heredoc
         EOF
+        COPY <<EOF /etc/expanded
+        id "$CACHE_ID" '${CACHE_ID}'
+        EOF
+        COPY <<"EOF" /etc/verbatim
+        id $CACHE_ID
+        EOF
         """
 
     @Test("bind (context, stage, rw, ro), tmpfs, cache (id from ARG, locked, seeded), ssh, network none, heredocs")
@@ -66,6 +72,8 @@ struct ExtensionsMountsTests {
         #expect(file("/heredoc2.txt") == "shebang /dev/pipes/EOF\n")
         #expect(file("/heredoc3.txt") == "tabs-stripped\n")
         #expect(file("/etc/greeting") == "hello heredoc\n")
+        #expect(file("/etc/expanded") == "id \"demo\" 'demo'\n", "unquoted delimiter: expanded, quotes kept")
+        #expect(file("/etc/verbatim") == "id $CACHE_ID\n", "quoted delimiter: verbatim")
         // Mount targets and their content never reach the image.
         for p in ["/mnt", "/t", "/scratch", "/work/cachedir", "/seeded", "/run/buildkit", "/dev/pipes"] {
             #expect(!FileManager.default.fileExists(atPath: out + p), "\(p) leaked into the image")

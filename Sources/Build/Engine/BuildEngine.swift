@@ -40,6 +40,8 @@ public struct FrontendHooks: Sendable {
     public var expand: @Sendable (String, [String: String]) throws -> String
     /// Parses an ONBUILD trigger into a step (line is the FROM line of the stage running it).
     public var parseTrigger: @Sendable (String, Int) throws -> PlannedStep
+    /// Expansion that keeps quotes and escapes (heredoc bodies); nil falls back to `expand`.
+    public var expandRaw: (@Sendable (String, [String: String]) throws -> String)? = nil
 
     public init(expand: @escaping @Sendable (String, [String: String]) throws -> String,
                 parseTrigger: @escaping @Sendable (String, Int) throws -> PlannedStep) {

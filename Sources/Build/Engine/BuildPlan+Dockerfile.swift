@@ -79,6 +79,7 @@ extension BuildPlan {
             cop.parents = c.parents
             cop.link = c.link
             cop.inline = c.heredocSources.map { ($0.path, $0.data) }
+            cop.inlineExpand = c.heredocSources.map(\.expand)
             cop.line = step.startLine
             op = .copy(cop)
         case .add(let a):
@@ -88,6 +89,7 @@ extension BuildPlan {
             cop.unpack = a.unpack
             cop.checksum = a.checksum
             cop.inline = a.heredocSources.map { ($0.path, $0.data) }
+            cop.inlineExpand = a.heredocSources.map(\.expand)
             cop.line = step.startLine
             op = .copy(cop)
         case .env(let kvs):
@@ -129,7 +131,9 @@ extension BuildPlan {
 extension FrontendHooks {
     /// Expansion with the Dockerfile's escape character and ONBUILD triggers parsed by the frontend.
     public static func dockerfile(lexer: ShellLexer, graph: StageGraph) -> FrontendHooks {
-        FrontendHooks(expand: { word, env in
+        var raw = lexer
+        raw.skipProcessQuotes = true
+        var hooks = FrontendHooks(expand: { word, env in
             try lexer.processWord(word, env: Environment(env.map { ($0.key, $0.value) }))
         }, parseTrigger: { trigger, line in
             let model = try DockerfileModel.load("FROM scratch\n" + trigger + "\n", fileName: graph.model.fileName)
@@ -146,5 +150,11 @@ extension FrontendHooks {
             }
             return planned
         })
+        // Heredoc bodies (COPY <<EOF) keep their quotes, as BuildKit's raw expansion does.
+        let expandRaw = raw
+        hooks.expandRaw = { word, env in
+            try expandRaw.processWord(word, env: Environment(env.map { ($0.key, $0.value) }))
+        }
+        return hooks
     }
 }

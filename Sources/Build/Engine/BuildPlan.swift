@@ -105,6 +105,8 @@ public struct CopyOp: Sendable {
     public var checksum: String? = nil
     /// Heredoc sources (`COPY <<EOF /file`): name and body, written as files.
     public var inline: [(name: String, data: String)] = []
+    /// Per `inline` entry: expand variables in the body (unquoted heredoc delimiter).
+    public var inlineExpand: [Bool] = []
     /// Dockerfile line of the instruction (copy errors name it).
     public var line = 0
 

@@ -37,7 +37,12 @@ struct StageRun {
         case .scratch:
             key = Digest.sha256("scratch")
         case .image(let raw):
-            let ref = try expandWord(raw, plan.metaArgs, line: stage.line, instruction: "FROM \(raw)")
+            let written = try expandWord(raw, plan.metaArgs, line: stage.line, instruction: "FROM \(raw)")
+            if request.extensions.contextDirectory(written) != nil {
+                throw BuildError.stepFailed(file: file, line: stage.line, instruction: "FROM \(raw)",
+                                            reason: "build context \(written) is a directory: use it with COPY --from or RUN --mount, or pass docker-image:// or oci-layout://")
+            }
+            let ref = request.extensions.imageReference(written)
             let step = await engine.progress.newStep()
             await engine.progress.emit(.started(step: step, name: label("FROM \(ref)")))
             guard let resolved = try await engine.store.resolveImage(ref) else {
@@ -187,6 +192,7 @@ struct StageRun {
                 op.dest = try word(raw.dest)
                 op.chown = try raw.chown.map(word)
                 op.chmod = try raw.chmod.map(word)
+                try expandHeredocBodies(&op, env: env, step: step)
                 let verb = op.isAdd ? "ADD" : "COPY"
                 let workdir = machine.image.config.workingDir.isEmpty ? "/" : machine.image.config.workingDir
                 let source = try await copySource(op.from, line: step.line, text: step.text)
@@ -195,7 +201,7 @@ struct StageRun {
                 let sourceDigest: Digest
                 if source.layers == nil {
                     do {
-                        sourceDigest = try await engine.copier.sourceDigest(op, from: .context(request.contextDirectory))
+                        sourceDigest = try await engine.copier.sourceDigest(op, from: source.directory.map { .rootfs($0) } ?? .context(request.contextDirectory))
                     } catch {
                         throw located(error)
                     }
@@ -267,6 +273,9 @@ struct StageRun {
                         _ body: ([String], Int) async throws -> any RootSnapshot) async throws -> StepOutcome {
         let progress = engine.progress
         let id = await progress.newStep()
+        // SOURCE_DATE_EPOCH changes the layer bytes (clamped mtimes) and times: its own records.
+        let epoch = request.extensions.sourceDateEpoch
+        let key = epoch.map { StepKey.chain(key, ["SOURCE_DATE_EPOCH=\($0)"]) } ?? key
         if !request.noCache, let hit = try await engine.store.cachedStep(key) {
             await progress.emit(.cached(step: id, name: label))
             return StepOutcome(layer: hit.layer, ran: false, created: hit.created)
@@ -289,7 +298,7 @@ struct StageRun {
             await snap.discard()
             // Whole seconds: the time survives the cache record exactly, so a cached rebuild
             // reproduces the same config bytes (and image ID).
-            let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+            let now = Date(timeIntervalSince1970: epoch.map(Double.init) ?? Date().timeIntervalSince1970.rounded(.down))
             try await engine.store.recordStep(key, CachedStep(layer: layer, created: now))
             await progress.emit(.finished(step: id))
             return StepOutcome(layer: layer, ran: true, created: now)
@@ -325,6 +334,8 @@ struct StageRun {
     /// Where a COPY reads from: the context (`layers == nil`) or a stage's / image's layers.
     struct Source {
         var layers: [LayerRef]?
+        /// A named local build context (`--build-context name=DIR`) when `layers` is nil.
+        var directory: String? = nil
         /// Cache identity: "context", the stage's last cache key, or the image ID.
         var identity: String
         var name: String
@@ -349,7 +360,11 @@ struct StageRun {
         case .stage(let j)?:
             let r = try await deps.result(of: j)
             return Source(layers: r.layers, identity: r.key.description, name: plan.displayName(j))
-        case .image(let ref)?:
+        case .image(let written)?:
+            if let dir = request.extensions.contextDirectory(written) {
+                return Source(layers: nil, directory: dir, identity: "context:" + written, name: written)
+            }
+            let ref = request.extensions.imageReference(written)
             guard let img = try await engine.store.resolveImage(ref) else {
                 throw BuildError.stepFailed(file: file, line: line, instruction: text,
                                             reason: "--from=\(ref) is neither a stage defined before this one nor an image in the store")
@@ -360,6 +375,7 @@ struct StageRun {
 
     func mountSource(_ source: Source) async throws -> MountedSource {
         guard let layers = source.layers else {
+            if let dir = source.directory { return MountedSource(root: .rootfs(dir), snapshot: nil) }
             return MountedSource(root: .context(request.contextDirectory), snapshot: nil)
         }
         var lowers: [String] = []

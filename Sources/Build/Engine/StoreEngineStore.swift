@@ -10,6 +10,14 @@ public struct StoreEngineStore: EngineStore {
     public let compression: LayerCompression
     /// Unpacks a layer blob into an empty directory in overlay-lower form.
     public let unpack: @Sendable (_ blobPath: String, _ mediaType: String, _ into: String) throws -> Void
+    /// SOURCE_DATE_EPOCH: new layers get every mtime clamped to it (reproducible builds).
+    public var sourceDateEpoch: Int64?
+
+    /// Pulls a reference into the store (the registry module); nil: never pull.
+    public var pull: (@Sendable (String) async throws -> Void)?
+    /// `--pull`: fetch every base image from its registry even when the store has it.
+    public var alwaysPull = false
+    let pulled = PulledSet()
 
     public init(store: ImageStore, compression: LayerCompression = .gzip,
                 unpack: @escaping @Sendable (String, String, String) throws -> Void = StoreEngineStore.overlayLowerUnpack) {
@@ -24,17 +32,37 @@ public struct StoreEngineStore: EngineStore {
     }
 
     public func resolveImage(_ reference: String) async throws -> ResolvedImage? {
+        if alwaysPull, pull != nil, !reference.hasPrefix("sha256:") {
+            try await pullOnce(reference)
+        }
         let stored: StoredImage
         do {
             stored = try store.resolve(reference)
         } catch StoreError.imageNotFound {
-            return nil
+            // Missing: pull when the reference names a registry host (or --pull was given).
+            // Short Docker Hub names are not pulled implicitly (no Docker Hub on build hosts here).
+            guard pull != nil, alwaysPull || Self.namesRegistryHost(reference), await !pulled.contains(reference) else { return nil }
+            try await pullOnce(reference)
+            stored = try store.resolve(reference)
         }
         let config = try store.config(of: stored)
         let records = try store.layerRecords(of: stored)
         let layers = records.map { LayerRef(digest: $0.digest, diffID: $0.diffID, size: $0.size, mediaType: $0.mediaType) }
         return ResolvedImage(id: stored.configDigest, image: StageImage(config), layers: layers,
                              onBuild: config.config?.onBuild ?? [])
+    }
+
+    /// `host.domain/...`, `host:port/...`, `localhost/...`.
+    static func namesRegistryHost(_ reference: String) -> Bool {
+        guard let slash = reference.firstIndex(of: "/") else { return false }
+        let first = reference[..<slash]
+        return first.contains(".") || first.contains(":") || first == "localhost"
+    }
+
+    /// Pulls each reference at most once per build, even when several stages use it.
+    func pullOnce(_ reference: String) async throws {
+        guard let pull, await pulled.insert(reference) else { return }
+        try await pull(reference)
     }
 
     func snapshotPath(_ layer: LayerRef) -> String { store.snapshotsDirectory + "/" + layer.diffID.encoded }
@@ -81,7 +109,7 @@ public struct StoreEngineStore: EngineStore {
     public func commitLayer(upperDirectory: String) async throws -> LayerRef? {
         let entries = try FileManager.default.contentsOfDirectory(atPath: upperDirectory)
         if entries.isEmpty { return nil }
-        let writer = LayerWriter(options: .init(compression: compression, source: .overlayUpper))
+        let writer = LayerWriter(options: .init(compression: compression, source: .overlayUpper, sourceDateEpoch: sourceDateEpoch))
         let blob = try writer.write(directory: upperDirectory, into: store.tmpDirectory)
         defer { unlink(blob.file) }
         _ = try store.putBlob(copying: blob.file, expected: blob.digest, expectedSize: blob.compressedSize)
@@ -106,6 +134,13 @@ public struct StoreEngineStore: EngineStore {
                 ?? LayerRecord(digest: l.digest, diffID: l.diffID, size: l.size, uncompressedSize: nil, mediaType: l.mediaType)
         }
         let config = image.imageConfig(diffIDs: layers.map(\.diffID))
+        // A no-change rebuild produces the same config: when that image exists and already
+        // carries every tag, there is nothing to write (no fsyncs on the fast path).
+        let configDigest = try CanonicalJSON.blob(config, mediaType: MediaType.ociConfig).descriptor.digest
+        if let existing = try store.images().first(where: { $0.configDigest == configDigest && Set(refs).isSubset(of: Set($0.tags)) }) {
+            try? store.touch(existing)
+            return WrittenImage(id: existing.configDigest, manifestDigest: existing.manifestDigest, size: existing.size)
+        }
         let stored = try store.putImage(config: config, layers: records, tags: refs)
         return WrittenImage(id: stored.configDigest, manifestDigest: stored.manifestDigest, size: stored.size)
     }
@@ -118,4 +153,12 @@ public enum EngineStoreError: Error, CustomStringConvertible {
         case .io(let m): return m
         }
     }
+}
+
+/// References already pulled during this build.
+actor PulledSet {
+    private var names = Set<String>()
+    func contains(_ name: String) -> Bool { names.contains(name) }
+    /// Returns false when `name` was already there.
+    func insert(_ name: String) -> Bool { names.insert(name).inserted }
 }

@@ -4,7 +4,7 @@ extension BuildExtensions {
     /// The extensions of `slipway build --secret ... --ssh ... --allow ...` over the store at
     /// `storeRoot` (cache mounts in `<storeRoot>/cache-mounts`, scratch in `<storeRoot>/tmp`).
     public static func fromFlags(secrets: [String], ssh: [String], allow: [String], storeRoot: String,
-                                 environment: [String: String] = ProcessInfo.processInfo.environment) throws -> BuildExtensions {
+                                 buildArgs: [String: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment) throws -> BuildExtensions {
         var allowInsecure = false
         for a in allow {
             switch a {
@@ -31,8 +31,16 @@ extension BuildExtensions {
             }
             sockets[id] = path
         }
-        return BuildExtensions(cacheMounts: CacheMountStore(root: storeRoot + "/cache-mounts"),
-                               secrets: try SecretStore.parse(secrets, environment: environment),
-                               sshSockets: sockets, allowInsecure: allowInsecure, scratchDirectory: storeRoot + "/tmp")
+        var ext = BuildExtensions(cacheMounts: CacheMountStore(root: storeRoot + "/cache-mounts"),
+                                  secrets: try SecretStore.parse(secrets, environment: environment),
+                                  sshSockets: sockets, allowInsecure: allowInsecure, scratchDirectory: storeRoot + "/tmp")
+        // The build-arg wins over the environment, as with docker buildx.
+        if let raw = buildArgs["SOURCE_DATE_EPOCH"] ?? environment["SOURCE_DATE_EPOCH"], !raw.isEmpty {
+            guard let v = Int64(raw), v >= 0 else {
+                throw MountUseError("invalid SOURCE_DATE_EPOCH \"\(raw)\": use seconds since 1970 (e.g. $(git log -1 --format=%ct))")
+            }
+            ext.sourceDateEpoch = v
+        }
+        return ext
     }
 }

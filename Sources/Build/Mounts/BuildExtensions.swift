@@ -14,6 +14,11 @@ public struct BuildExtensions: Sendable {
     public var sshSockets: [String: String]
     /// `--allow security.insecure` was given.
     public var allowInsecure: Bool
+    /// SOURCE_DATE_EPOCH (environment or --build-arg): new history entries and the config get
+    /// this time, new layers have their mtimes clamped to it.
+    public var sourceDateEpoch: Int64?
+    /// `--build-context` names.
+    public var namedContexts: [String: NamedContext] = [:]
     /// Where per-step scratch files (secret files, heredoc scripts) go when no tmpfs is found.
     public var scratchDirectory: String
 

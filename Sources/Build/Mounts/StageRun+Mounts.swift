@@ -122,7 +122,8 @@ extension StageRun {
                 var op = CopyOp(isAdd: false, sources: [Self.contextRelative(path)], dest: "/")
                 op.line = 0
                 do {
-                    parts.append(try await engine.copier.sourceDigest(op, from: .context(request.contextDirectory)).description)
+                    let root: CopySourceRoot = source.directory.map { .rootfs($0) } ?? .context(request.contextDirectory)
+                    parts.append(try await engine.copier.sourceDigest(op, from: root).description)
                 } catch {
                     throw fail("--mount=type=bind,source=\(path): \(error)")
                 }
@@ -256,7 +257,7 @@ extension StageRun {
         let hostPath: String
         if source.layers == nil {
             // The context: the source must stay inside it, symlinks included.
-            let ctx = request.contextDirectory
+            let ctx = source.directory ?? request.contextDirectory
             hostPath = RootFS.resolve(root: ctx, Self.contextRelative(m.source ?? "/"))
         } else {
             let ms = try await mountSource(source)
