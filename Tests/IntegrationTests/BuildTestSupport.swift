@@ -103,8 +103,13 @@ final class BuildSandbox {
         try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
     }
 
-    /// The store the example tests share between runs.
-    static let examplesStore = "/var/tmp/slipway-it-examples-store"
+    /// The store the example tests share between runs: one per checkout, so that test runs of
+    /// other checkouts (CI clones, other worktrees) never build in it at the same time.
+    static let examplesStore: String = {
+        var h: UInt64 = 1469598103934665603
+        for b in BuildHarness.packageRoot.utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
+        return "/var/tmp/slipway-it-examples-store-" + String(h, radix: 16)
+    }()
 
     /// Whether the store already has image `name`.
     func hasImage(_ name: String) throws -> Bool {
