@@ -42,13 +42,17 @@ enum StoreFS {
         let tmp = tempPath(in: tmpDir)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         try check(fd, "create", tmp)
+        var fdOpen = true
+        defer { if fdOpen { close(fd) } }
         do {
             try bytes.withUnsafeBytes { try writeAll(fd, $0, path: tmp) }
             try check(fsync(fd), "fsync", tmp)
-            close(fd)
+            fdOpen = false
+            // A descriptor is closed exactly once: a second close after a failed rename could
+            // close a descriptor another thread has just been given the same number.
+            try check(close(fd), "close", tmp)
             try check(rename(tmp, path), "rename to \(path)", tmp)
         } catch {
-            close(fd)
             unlink(tmp)
             throw error
         }
