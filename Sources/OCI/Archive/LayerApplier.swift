@@ -267,15 +267,8 @@ private struct ApplyState {
             if fd < 0 { throw ArchiveError.io(operation: "create", path: full, errno: errno) }
             defer { Glibc.close(fd) }
             try reader.forEachChunk { chunk in
-                var off = 0
-                while off < chunk.count {
-                    let n = Glibc.write(fd, chunk.baseAddress! + off, chunk.count - off)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw ArchiveError.io(operation: "write", path: full, errno: errno)
-                    }
-                    off += n
-                }
+                let e = Posix.writeFully(fd, chunk)
+                if e != 0 { throw ArchiveError.io(operation: "write", path: full, errno: e) }
             }
             try restore(fd: fd, entry, xattrs: xattrs, path: full, times: true)
         case .directory:

@@ -115,6 +115,37 @@ enum Posix {
 }
 
 extension Posix {
+    /// Writes all of `bytes` to `fd`, retrying short writes and EINTR. Returns 0, or the errno
+    /// of the failed write so that each caller can throw its own error type.
+    static func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+        guard let base = bytes.baseAddress else { return 0 }
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, base + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            offset += n
+        }
+        return 0
+    }
+
+    /// Reads `fd` to its end through `buffer`, handing each chunk to `body`. Returns 0, or the
+    /// errno of the failed read.
+    static func readChunks(_ fd: Int32, buffer: UnsafeMutableRawBufferPointer,
+                           _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows -> Int32 {
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            if n == 0 { return 0 }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+    }
+
     /// Sets an extended attribute on a path without following a final symlink.
     static func setXattr(path: String, name: String, value: [UInt8]) throws {
         let rc = value.withUnsafeBytes { lsetxattr(path, name, $0.baseAddress, value.count, 0) }

@@ -26,21 +26,8 @@ extension ImageStore {
     /// Copies a file into the store as one blob, streaming and verifying.
     @discardableResult
     public func putBlob(copying path: String, expected: Digest? = nil, expectedSize: Int64? = nil) throws -> (digest: Digest, size: Int64) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        try StoreFS.check(fd, "open", path)
-        defer { close(fd) }
         let w = try blobWriter()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StoreError.io(path: path, operation: "read", errno: errno)
-            }
-            if n == 0 { break }
-            try w.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        }
+        try StoreFS.forEachChunk(ofFile: path) { try w.write($0) }
         return try w.commit(expected: expected, expectedSize: expectedSize, what: path)
     }
 

@@ -19,15 +19,19 @@ enum StoreFS {
     }
 
     static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
-        var offset = 0
-        while offset < buffer.count {
-            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StoreError.io(path: path, operation: "write", errno: errno)
-            }
-            offset += n
-        }
+        let e = Posix.writeFully(fd, buffer)
+        if e != 0 { throw StoreError.io(path: path, operation: "write", errno: e) }
+    }
+
+    /// Streams the file at `path` through `body` in 1 MiB chunks.
+    static func forEachChunk(ofFile path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        try check(fd, "open", path)
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        let e = try Posix.readChunks(fd, buffer: buffer, body)
+        if e != 0 { throw StoreError.io(path: path, operation: "read", errno: e) }
     }
 
     static func fsyncDirectory(_ path: String) throws {
