@@ -176,7 +176,9 @@ extension Copier {
         for src in remotes {
             let r: CopyReport
             if let ref = GitRef.parse(src) {
-                r = try placeGit(try fetchGit(ref, spec: spec, source: source), spec: spec, into: target)
+                // `git clone` waits on the network and on a child process: keep it off the pool.
+                let checkout = try await runOffPool { try fetchGit(ref, spec: spec, source: source) }
+                r = try placeGit(checkout, spec: spec, into: target)
             } else {
                 r = try place(try await fetch(src, spec: spec, source: source), spec: spec, into: target)
             }
