@@ -32,10 +32,15 @@ public struct LayerApplier: Sendable {
     public var mode: Mode
     /// Restore uid/gid (needs root). Defaults to true when running as root.
     public var preserveOwnership: Bool
+    /// Create character and block device entries. Defaults to true only when running as root:
+    /// unprivileged, mknod of a device fails, and (like containerd's rootless unpacking) a
+    /// device entry is then skipped rather than failing the whole layer.
+    public var createDevices: Bool
 
-    public init(mode: Mode = .flatten, preserveOwnership: Bool = geteuid() == 0) {
+    public init(mode: Mode = .flatten, preserveOwnership: Bool = geteuid() == 0, createDevices: Bool = geteuid() == 0) {
         self.mode = mode
         self.preserveOwnership = preserveOwnership
+        self.createDevices = createDevices
     }
 
     /// What an apply did; `diffID` is the sha256 of the uncompressed tar, for checking against
@@ -60,7 +65,7 @@ public struct LayerApplier: Sendable {
         let decompressed = try AutoDecompressor(from: stream)
         let hashing = HashingSource(decompressed)
         let reader = TarReader(source: hashing)
-        var state = try ApplyState(root: root, mode: mode, preserveOwnership: preserveOwnership)
+        var state = try ApplyState(root: root, mode: mode, preserveOwnership: preserveOwnership, createDevices: createDevices)
         defer { state.close() }
         var entries = 0
         var whiteouts = 0
@@ -108,6 +113,7 @@ private struct ApplyState {
     let rootfd: Int32
     let mode: LayerApplier.Mode
     let preserveOwnership: Bool
+    let createDevices: Bool
     /// The last parent directory resolved: literal path → (fd, resolved components).
     var cachedParent: (key: String, fd: Int32, resolved: [String])?
     /// Resolved paths created by this layer (an opaque marker keeps these).
@@ -115,10 +121,11 @@ private struct ApplyState {
     /// Directory times, applied last because creating children changes them.
     var directoryTimes: [(resolved: [String], mtime: Int64, nsec: Int32)] = []
 
-    init(root: String, mode: LayerApplier.Mode, preserveOwnership: Bool) throws {
+    init(root: String, mode: LayerApplier.Mode, preserveOwnership: Bool, createDevices: Bool) throws {
         self.root = root
         self.mode = mode
         self.preserveOwnership = preserveOwnership
+        self.createDevices = createDevices
         rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if rootfd < 0 { throw ArchiveError.io(operation: "open", path: root, errno: errno) }
     }
@@ -236,6 +243,9 @@ private struct ApplyState {
             if flag == UInt8(ascii: "S") || flag == UInt8(ascii: "M") {
                 throw ArchiveError.unsupported(entry: entry.path, detail: "GNU sparse and multi-volume entries are not supported in layers")
             }
+            return
+        }
+        if (entry.kind == .characterDevice || entry.kind == .blockDevice) && !createDevices {
             return
         }
 
