@@ -46,6 +46,8 @@ extension ImageStore {
 
     /// Opens a blob for streaming reads; the caller closes the descriptor.
     public func openBlob(_ digest: Digest) throws -> Int32 {
+        // Only sha256 blobs live in blobs/sha256; any other digest never names a file there.
+        guard digest.algorithm == "sha256" else { throw StoreError.blobMissing(digest) }
         let path = blobPath(digest)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
@@ -56,6 +58,7 @@ extension ImageStore {
     }
 
     public func blobSize(_ digest: Digest) -> Int64? {
+        guard digest.algorithm == "sha256" else { return nil }
         var st = stat()
         guard stat(blobPath(digest), &st) == 0 else { return nil }
         return Int64(st.st_size)
