@@ -408,46 +408,8 @@ private struct ApplyState {
         }
     }
 
-    /// `rm -rf` of one name in a directory, never following symlinks. Iterative and holding one
-    /// descriptor at a time (it climbs back with "..", which a real directory cannot redirect),
-    /// so neither a deep tree nor the descriptor limit can stop it.
     func removeAll(_ dirfd: Int32, _ name: String, path: String) throws {
-        if unlinkat(dirfd, name, 0) == 0 { return }
-        let e = errno
-        if e == ENOENT { return }
-        guard e == EISDIR || e == EPERM else { throw ArchiveError.io(operation: "remove", path: path, errno: e) }
-        var fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 { throw ArchiveError.io(operation: "open", path: path, errno: errno) }
-        defer { Glibc.close(fd) }
-        struct Frame { let name: String; var pending: [String] }
-        var stack = [Frame(name: name, pending: try Posix.entries(ofDirectory: fd, path: path))]
-        func here() -> String { path + stack.dropFirst().map { "/" + $0.name }.joined() }
-        while !stack.isEmpty {
-            if let child = stack[stack.count - 1].pending.popLast() {
-                if unlinkat(fd, child, 0) == 0 || errno == ENOENT { continue }
-                let e = errno
-                guard e == EISDIR || e == EPERM else { throw ArchiveError.io(operation: "remove", path: here() + "/" + child, errno: e) }
-                let sub = openat(fd, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                if sub < 0 { throw ArchiveError.io(operation: "open", path: here() + "/" + child, errno: errno) }
-                Glibc.close(fd)
-                fd = sub
-                stack.append(Frame(name: child, pending: []))
-                stack[stack.count - 1].pending = try Posix.entries(ofDirectory: fd, path: here())
-                continue
-            }
-            let done = stack.removeLast()
-            if stack.isEmpty { break }
-            let up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if up < 0 { throw ArchiveError.io(operation: "open", path: here(), errno: errno) }
-            Glibc.close(fd)
-            fd = up
-            if unlinkat(fd, done.name, AT_REMOVEDIR) != 0 && errno != ENOENT {
-                throw ArchiveError.io(operation: "remove directory", path: here() + "/" + done.name, errno: errno)
-            }
-        }
-        if unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT {
-            throw ArchiveError.io(operation: "remove directory", path: path, errno: errno)
-        }
+        try Posix.removeAll(dirfd, name, path: path)
     }
 
     // MARK: - metadata

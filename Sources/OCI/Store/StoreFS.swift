@@ -106,20 +106,23 @@ enum StoreFS {
         return names
     }
 
-    /// Removes a file or a whole tree (no symlink following).
+    /// Removes a file or a whole tree (no symlink following). Iterative, one descriptor at a
+    /// time (the layer applier's removal), so neither depth nor PATH_MAX can stop it.
     static func removeTree(_ path: String) throws {
-        var st = stat()
-        guard lstat(path, &st) == 0 else {
+        guard let slash = path.lastIndex(of: "/") else { throw StoreError.invalid("cannot remove '\(path)': not an absolute path") }
+        let parent = slash == path.startIndex ? "/" : String(path[..<slash])
+        let name = String(path[path.index(after: slash)...])
+        guard !name.isEmpty, name != ".", name != ".." else { throw StoreError.invalid("cannot remove '\(path)'") }
+        let fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 {
             if errno == ENOENT { return }
-            throw StoreError.io(path: path, operation: "stat", errno: errno)
+            throw StoreError.io(path: parent, operation: "open", errno: errno)
         }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            // Read-only directories from layers must become writable before their entries go.
-            chmod(path, 0o700)
-            for name in list(path) { try removeTree(path + "/" + name) }
-            try check(rmdir(path), "rmdir", path)
-        } else {
-            try check(unlink(path), "unlink", path)
+        defer { close(fd) }
+        do {
+            try Posix.removeAll(fd, name, path: path)
+        } catch let ArchiveError.io(operation, failedPath, e) {
+            throw StoreError.io(path: failedPath, operation: operation, errno: e)
         }
     }
 
