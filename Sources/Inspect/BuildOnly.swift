@@ -97,7 +97,8 @@ public enum BuildOnlyClassifier {
            parts[2] == "go" || versionedToolchainDirs.contains(where: { parts[2].hasPrefix($0) }) {
             return (.toolchains, upTo(3))
         }
-        if let index = dirParts.firstIndex(of: "node-gyp") ?? dirParts.firstIndex(of: ".node-gyp") {
+        if !docsPrefixes.contains(where: path.hasPrefix),
+           let index = dirParts.firstIndex(of: "node-gyp") ?? dirParts.firstIndex(of: ".node-gyp") {
             return (.toolchains, upTo(index + 1))
         }
         if let jdk = dirParts.firstIndex(where: { $0.contains("jdk") }) {

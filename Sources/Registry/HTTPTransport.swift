@@ -242,7 +242,14 @@ private final class TransferRouter: NSObject, URLSessionDataDelegate, @unchecked
         case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
              .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
             return "TLS handshake failed (\(e.localizedDescription)); for a plain-HTTP registry pass --insecure-registry HOST"
-        default: return e.localizedDescription
+        default:
+            let text = e.localizedDescription
+            if text.contains("SSL certificate problem") {
+                // libcurl under FoundationNetworking reads only the system CA bundle.
+                return text + " (add a private CA to the system trust store with update-ca-certificates; "
+                    + "SSL_CERT_FILE is not read; for a plain-HTTP registry pass --insecure-registry HOST)"
+            }
+            return text
         }
     }
 }

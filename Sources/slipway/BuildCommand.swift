@@ -13,6 +13,7 @@ struct BuildCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var registry: RegistryOptions
+    @OptionGroup var cacheOptions: BuildCacheOptions
 
     @Option(name: [.short, .customLong("tag")], help: ArgumentHelp("Name and tag for the image (repeatable).", valueName: "name:tag"))
     var tags: [String] = []
@@ -145,9 +146,18 @@ struct BuildCommand: AsyncParsableCommand {
         var request = BuildRequest(plan: plan, contextDirectory: contextDir, buildArgs: args, noCache: noCache,
                                    network: net, jobs: jobs, labels: labelValues, tags: tags, writeToStore: writeToStore)
         request.extensions = extensions
+        let caches = try cacheOptions.validated()
+        let buildStart = Date(timeIntervalSinceNow: -1)
         let result: BuildResult
         do {
+            try await cacheOptions.importCaches(caches.from, into: imageStore, access: access) { line in
+                Task { await reporter.emit(.note(line)) }
+            }
             result = try await engine.build(request)
+            try await cacheOptions.exportCaches(caches.to, from: imageStore, since: buildStart,
+                                                finalLayers: Set(result.target.layers.map(\.digest)), access: access) { line in
+                Task { await reporter.emit(.note(line)) }
+            }
         } catch {
             await reporter.close()
             throw error
