@@ -99,16 +99,8 @@ enum FileTree {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else { throw RuntimeError.system(operation: "create", path: path, errno: errno) }
         defer { close(fd) }
-        var bytes = Array(contents.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw RuntimeError.system(operation: "write", path: path, errno: errno)
-            }
-            offset += n
-        }
+        let e = Array(contents.utf8).withUnsafeBytes { POSIX.writeAll(fd, $0) }
+        if e != 0 { throw RuntimeError.system(operation: "write", path: path, errno: e) }
         fchmod(fd, mode)
     }
 
