@@ -27,8 +27,10 @@ public struct Digest: Hashable, Sendable, Codable, Comparable, CustomStringConve
         guard let colon = string.firstIndex(of: ":") else { throw ParseError.malformed(string) }
         let algorithm = String(string[..<colon])
         let encoded = String(string[string.index(after: colon)...])
-        guard !algorithm.isEmpty, !encoded.isEmpty,
-              algorithm.allSatisfy({ $0.isLetter || $0.isNumber || "+._-".contains($0) }) else {
+        // The OCI grammar: algorithm `[a-z0-9]+([+._-][a-z0-9]+)*`, encoded `[a-zA-Z0-9=_-]+`.
+        // The encoded part becomes a file name under blobs/, so '/' and '.' must never pass.
+        guard Self.isAlgorithm(algorithm), !encoded.isEmpty,
+              encoded.utf8.allSatisfy({ Self.isAlnum($0) || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) else {
             throw ParseError.malformed(string)
         }
         if algorithm == "sha256" {
@@ -38,6 +40,24 @@ public struct Digest: Hashable, Sendable, Codable, Comparable, CustomStringConve
             }
         }
         self.init(algorithm: algorithm, encoded: encoded)
+    }
+
+    private static func isAlnum(_ b: UInt8) -> Bool {
+        (48...57).contains(b) || (65...90).contains(b) || (97...122).contains(b)
+    }
+
+    private static func isAlgorithm(_ s: String) -> Bool {
+        var previousWasSeparator = true   // also refuses a leading separator
+        for b in s.utf8 {
+            if (48...57).contains(b) || (97...122).contains(b) {
+                previousWasSeparator = false
+            } else if "+._-".utf8.contains(b), !previousWasSeparator {
+                previousWasSeparator = true
+            } else {
+                return false
+            }
+        }
+        return !previousWasSeparator
     }
 
     public var description: String { "\(algorithm):\(encoded)" }

@@ -35,7 +35,8 @@ struct RuntimeSignalTests {
         #expect(runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
         let killed = Date()
         kill(child.pid, signal)
-        let code = child.wait()
+        // waitpid blocks its thread: keep it off the two-thread cooperative pool.
+        let code = try await runOffPool { child.wait() }
         #expect(code == expected, "\(seen.texts)")
         // The container sleeps 300 s: returning well before that proves the signal ended it.
         #expect(Date().timeIntervalSince(killed) < 120)

@@ -17,33 +17,33 @@ import Testing
         var RootFS: RootFS
     }
 
-    @Test func importListTagInspectHistoryRemove() throws {
+    @Test func importListTagInspectHistoryRemove() async throws {
         guard let bin = Fixtures.slipwayBinary else { return }
         let dir = try Fixtures.scratch("cli")
         defer { Fixtures.removeScratch(dir) }
-        guard let rootfs = try Fixtures.busyboxRootfs(in: dir) else { return }
+        guard let rootfs = try await Fixtures.busyboxRootfs(in: dir) else { return }
         let root = dir + "/store"
-        try Fixtures.tarball(of: rootfs, to: dir + "/rootfs.tar.gz")
+        try await Fixtures.tarball(of: rootfs, to: dir + "/rootfs.tar.gz")
 
-        let imp = try Fixtures.slipway(bin, root: root, ["import", dir + "/rootfs.tar.gz", "bb:1"])
+        let imp = try await Fixtures.slipway(bin, root: root, ["import", dir + "/rootfs.tar.gz", "bb:1"])
         #expect(imp.status == 0, "\(imp.stderr)")
         let id = imp.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(id.hasPrefix("sha256:") && id.count == 71)
 
-        let table = try Fixtures.slipway(bin, root: root, ["images"])
+        let table = try await Fixtures.slipway(bin, root: root, ["images"])
         let lines = table.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") == "REPOSITORY TAG IMAGE ID CREATED SIZE")
         #expect(lines.count == 2)
         #expect(lines.last?.hasPrefix("bb ") == true)
         #expect(lines.last?.contains(String(id.dropFirst(7).prefix(12))) == true)
 
-        #expect(try Fixtures.slipway(bin, root: root, ["tag", "bb:1", "ghcr.io/acme/bb:2"]).status == 0)
-        let json = try Fixtures.slipway(bin, root: root, ["images", "--format", "json"])
+        #expect(try await Fixtures.slipway(bin, root: root, ["tag", "bb:1", "ghcr.io/acme/bb:2"]).status == 0)
+        let json = try await Fixtures.slipway(bin, root: root, ["images", "--format", "json"])
         let rows = try json.stdout.split(separator: "\n").map { try JSONDecoder().decode(ImageRow.self, from: Data($0.utf8)) }
         #expect(Set(rows.map { "\($0.Repository):\($0.Tag)" }) == ["bb:1", "ghcr.io/acme/bb:2"])
         #expect(rows.allSatisfy { $0.ID == String(id.dropFirst(7).prefix(12)) && $0.SizeBytes > 1_000_000 })
 
-        let ins = try Fixtures.slipway(bin, root: root, ["inspect", "ghcr.io/acme/bb:2"])
+        let ins = try await Fixtures.slipway(bin, root: root, ["inspect", "ghcr.io/acme/bb:2"])
         #expect(ins.status == 0, "\(ins.stderr)")
         let info = try #require(try JSONDecoder().decode([Inspected].self, from: Data(ins.stdout.utf8)).first)
         #expect(info.Id == id)
@@ -53,41 +53,41 @@ import Testing
         #expect(info.RootFS.Type == "layers" && info.RootFS.Layers.count == 1)
         #expect(info.Size > 1_000_000)
 
-        let hist = try Fixtures.slipway(bin, root: root, ["history", "bb:1"])
+        let hist = try await Fixtures.slipway(bin, root: root, ["history", "bb:1"])
         #expect(hist.stdout.hasPrefix("IMAGE"))
         #expect(hist.stdout.contains("Imported from rootfs.tar.gz"))
-        let hjson = try Fixtures.slipway(bin, root: root, ["history", "--format", "json", "--no-trunc", "bb:1"])
+        let hjson = try await Fixtures.slipway(bin, root: root, ["history", "--format", "json", "--no-trunc", "bb:1"])
         let entries = try hjson.stdout.split(separator: "\n").map { try JSONDecoder().decode(HistoryRow.self, from: Data($0.utf8)) }
         #expect(entries.count == 1 && entries[0].SizeBytes == info.Size)
 
         // rmi of one name only untags; of the last name deletes and frees the blobs.
-        let r1 = try Fixtures.slipway(bin, root: root, ["rmi", "bb:1"])
+        let r1 = try await Fixtures.slipway(bin, root: root, ["rmi", "bb:1"])
         #expect(r1.stdout.contains("Untagged: bb:1") && !r1.stdout.contains("Deleted"))
-        let r2 = try Fixtures.slipway(bin, root: root, ["rmi", "ghcr.io/acme/bb:2"])
+        let r2 = try await Fixtures.slipway(bin, root: root, ["rmi", "ghcr.io/acme/bb:2"])
         #expect(r2.stdout.contains("Deleted: \(id)"), "\(r2.stdout)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/blobs/sha256").isEmpty)
-        #expect(try Fixtures.slipway(bin, root: root, ["images", "-q"]).stdout.isEmpty)
+        #expect(try await Fixtures.slipway(bin, root: root, ["images", "-q"]).stdout.isEmpty)
     }
 
-    @Test func rmiRefusesAnIDWithSeveralNamesUnlessForced() throws {
+    @Test func rmiRefusesAnIDWithSeveralNamesUnlessForced() async throws {
         guard let bin = Fixtures.slipwayBinary else { return }
         let dir = try Fixtures.scratch("rmi")
         defer { Fixtures.removeScratch(dir) }
-        guard let rootfs = try Fixtures.busyboxRootfs(in: dir) else { return }
+        guard let rootfs = try await Fixtures.busyboxRootfs(in: dir) else { return }
         let root = dir + "/store"
-        try Fixtures.tarball(of: rootfs, to: dir + "/rootfs.tar")
-        let id = try Fixtures.slipway(bin, root: root, ["import", dir + "/rootfs.tar", "a:1"]).stdout
+        try await Fixtures.tarball(of: rootfs, to: dir + "/rootfs.tar")
+        let id = try await Fixtures.slipway(bin, root: root, ["import", dir + "/rootfs.tar", "a:1"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        try Fixtures.slipway(bin, root: root, ["tag", "a:1", "b:1"])
-        let refused = try Fixtures.slipway(bin, root: root, ["rmi", String(id.dropFirst(7).prefix(12))])
+        try await Fixtures.slipway(bin, root: root, ["tag", "a:1", "b:1"])
+        let refused = try await Fixtures.slipway(bin, root: root, ["rmi", String(id.dropFirst(7).prefix(12))])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("must be forced"))
-        let forced = try Fixtures.slipway(bin, root: root, ["rmi", "-f", id])
+        let forced = try await Fixtures.slipway(bin, root: root, ["rmi", "-f", id])
         #expect(forced.status == 0)
         #expect(forced.stdout.contains("Untagged: a:1") && forced.stdout.contains("Untagged: b:1"))
     }
 
-    @Test func errorsAreOneClearLine() throws {
+    @Test func errorsAreOneClearLine() async throws {
         guard let bin = Fixtures.slipwayBinary else { return }
         let dir = try Fixtures.scratch("errors")
         defer { Fixtures.removeScratch(dir) }
@@ -103,32 +103,32 @@ import Testing
             (["save", "-o", dir + "/o.tar", "--format", "zip", "x"], "--format must be oci or docker"),
         ]
         for (args, message) in cases {
-            let r = try Fixtures.slipway(bin, root: root, args)
+            let r = try await Fixtures.slipway(bin, root: root, args)
             #expect(r.status == 1, "\(args): status \(r.status)")
             #expect(r.stderr.hasPrefix("error: ") && r.stderr.contains(message), "\(args): \(r.stderr)")
             #expect(r.stderr.split(separator: "\n").count == 1, "\(args): \(r.stderr)")
         }
-        let fsck = try Fixtures.slipway(bin, root: root, ["fsck"])
+        let fsck = try await Fixtures.slipway(bin, root: root, ["fsck"])
         #expect(fsck.status == 0 && fsck.stdout.contains("0 garbage"), "\(fsck.stdout)")
     }
 
-    @Test func pruneRemovesDanglingImages() throws {
+    @Test func pruneRemovesDanglingImages() async throws {
         guard let bin = Fixtures.slipwayBinary else { return }
         let dir = try Fixtures.scratch("prune")
         defer { Fixtures.removeScratch(dir) }
-        guard let rootfs = try Fixtures.busyboxRootfs(in: dir) else { return }
+        guard let rootfs = try await Fixtures.busyboxRootfs(in: dir) else { return }
         let root = dir + "/store"
-        try Fixtures.tarball(of: rootfs, to: dir + "/one.tar")
-        try Fixtures.sh("echo two > '\(rootfs)/etc/two'")
-        try Fixtures.tarball(of: rootfs, to: dir + "/two.tar")
-        try Fixtures.slipway(bin, root: root, ["import", dir + "/one.tar", "app:1"])
-        try Fixtures.slipway(bin, root: root, ["import", dir + "/two.tar", "app:1"])
-        let listed = try Fixtures.slipway(bin, root: root, ["images"]).stdout
+        try await Fixtures.tarball(of: rootfs, to: dir + "/one.tar")
+        try await Fixtures.sh("echo two > '\(rootfs)/etc/two'")
+        try await Fixtures.tarball(of: rootfs, to: dir + "/two.tar")
+        try await Fixtures.slipway(bin, root: root, ["import", dir + "/one.tar", "app:1"])
+        try await Fixtures.slipway(bin, root: root, ["import", dir + "/two.tar", "app:1"])
+        let listed = try await Fixtures.slipway(bin, root: root, ["images"]).stdout
         #expect(listed.contains("<none>"))
-        let p = try Fixtures.slipway(bin, root: root, ["prune"])
+        let p = try await Fixtures.slipway(bin, root: root, ["prune"])
         #expect(p.status == 0 && p.stdout.contains("Deleted image: sha256:"), "\(p.stdout)")
-        #expect(!(try Fixtures.slipway(bin, root: root, ["images"]).stdout.contains("<none>")))
-        let fsck = try Fixtures.slipway(bin, root: root, ["fsck"])
+        #expect(!(try await Fixtures.slipway(bin, root: root, ["images"]).stdout.contains("<none>")))
+        let fsck = try await Fixtures.slipway(bin, root: root, ["fsck"])
         #expect(fsck.status == 0 && fsck.stdout.contains("store is valid") && fsck.stdout.contains("0 garbage"), "\(fsck.stdout)")
     }
 }

@@ -8,58 +8,58 @@ import Glibc
 /// must stay valid (fsck exit 0) every time, and concurrent writers must not corrupt it.
 @Suite(.serialized) struct StoreCrashTests {
     /// Starts slipway, kills it after `delay` seconds (if still running), returns whether it was killed.
-    func killAfter(_ bin: String, _ args: [String], delay: Double) throws -> Bool {
+    func killAfter(_ bin: String, _ args: [String], delay: Double) async throws -> Bool {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin)
         p.arguments = args
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        usleep(UInt32(delay * 1_000_000))
+        try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
         let killed = p.isRunning && kill(p.processIdentifier, SIGKILL) == 0
-        p.waitUntilExit()
+        await Fixtures.waitOffPool(p)
         return killed
     }
 
-    @Test func killedImportsAndLoadsLeaveTheStoreValid() throws {
+    @Test func killedImportsAndLoadsLeaveTheStoreValid() async throws {
         guard let bin = Fixtures.slipwayBinary else { return }
         let dir = try Fixtures.scratch("crash")
         defer { Fixtures.removeScratch(dir) }
-        guard let rootfs = try Fixtures.busyboxRootfs(in: dir, padding: 12 << 20) else { return }
-        try Fixtures.tarball(of: rootfs, to: dir + "/rootfs.tar")
+        guard let rootfs = try await Fixtures.busyboxRootfs(in: dir, padding: 12 << 20) else { return }
+        try await Fixtures.tarball(of: rootfs, to: dir + "/rootfs.tar")
         // A docker-archive to load (loading it recompresses every layer: a long window).
         let src = dir + "/src"
-        #expect(try Fixtures.slipway(bin, root: src, ["import", dir + "/rootfs.tar", "big:1"]).status == 0)
-        #expect(try Fixtures.slipway(bin, root: src, ["save", "--format", "docker", "-o", dir + "/big.tar", "big:1"]).status == 0)
+        #expect(try await Fixtures.slipway(bin, root: src, ["import", dir + "/rootfs.tar", "big:1"]).status == 0)
+        #expect(try await Fixtures.slipway(bin, root: src, ["save", "--format", "docker", "-o", dir + "/big.tar", "big:1"]).status == 0)
 
         let root = dir + "/store"
         var killed = 0
         for i in 0..<10 {
             let args = i % 2 == 0 ? ["import", dir + "/rootfs.tar", "big:\(i)", "--root", root]
                                   : ["load", "-i", dir + "/big.tar", "--root", root]
-            if try killAfter(bin, args, delay: Double.random(in: 0.02...0.8)) { killed += 1 }
-            let fsck = try Fixtures.slipway(bin, root: root, ["fsck"])
+            if try await killAfter(bin, args, delay: Double.random(in: 0.02...0.8)) { killed += 1 }
+            let fsck = try await Fixtures.slipway(bin, root: root, ["fsck"])
             #expect(fsck.status == 0, "after kill \(i): \(fsck.stdout) \(fsck.stderr)")
             #expect(!fsck.stdout.contains("problem:"), "\(fsck.stdout)")
         }
         #expect(killed > 0, "no run was killed mid-way: make the input larger")
-        let repair = try Fixtures.slipway(bin, root: root, ["fsck", "--repair"])
+        let repair = try await Fixtures.slipway(bin, root: root, ["fsck", "--repair"])
         #expect(repair.status == 0)
-        let clean = try Fixtures.slipway(bin, root: root, ["fsck"])
+        let clean = try await Fixtures.slipway(bin, root: root, ["fsck"])
         #expect(clean.status == 0 && clean.stdout.contains(" 0 garbage"), "\(clean.stdout)")
         // The store still works: a complete load succeeds and lists the image.
-        #expect(try Fixtures.slipway(bin, root: root, ["load", "-i", dir + "/big.tar"]).status == 0)
-        #expect(try Fixtures.slipway(bin, root: root, ["images"]).stdout.contains("big "))
+        #expect(try await Fixtures.slipway(bin, root: root, ["load", "-i", dir + "/big.tar"]).status == 0)
+        #expect(try await Fixtures.slipway(bin, root: root, ["images"]).stdout.contains("big "))
     }
 
-    @Test func concurrentWritersAndPruneKeepTheStoreValid() throws {
+    @Test func concurrentWritersAndPruneKeepTheStoreValid() async throws {
         guard let bin = Fixtures.slipwayBinary else { return }
         let dir = try Fixtures.scratch("concurrent")
         defer { Fixtures.removeScratch(dir) }
-        guard let rootfs = try Fixtures.busyboxRootfs(in: dir) else { return }
+        guard let rootfs = try await Fixtures.busyboxRootfs(in: dir) else { return }
         for i in 0..<3 {
-            try Fixtures.sh("echo \(i) > '\(rootfs)/etc/version'")
-            try Fixtures.tarball(of: rootfs, to: dir + "/r\(i).tar")
+            try await Fixtures.sh("echo \(i) > '\(rootfs)/etc/version'")
+            try await Fixtures.tarball(of: rootfs, to: dir + "/r\(i).tar")
         }
         let root = dir + "/store"
         // Start every writer and collector at once, then wait for all of them.
@@ -75,14 +75,15 @@ import Glibc
                 processes.append(p)
             }
         }
-        let results = processes.map { p -> Int32 in
-            p.waitUntilExit()
-            return p.terminationStatus
+        var results: [Int32] = []
+        for p in processes {
+            await Fixtures.waitOffPool(p)
+            results.append(p.terminationStatus)
         }
         #expect(results.allSatisfy { $0 == 0 }, "\(results)")
-        let list = try Fixtures.slipway(bin, root: root, ["images", "-q"]).stdout.split(separator: "\n")
+        let list = try await Fixtures.slipway(bin, root: root, ["images", "-q"]).stdout.split(separator: "\n")
         #expect(list.count == 3)
-        let fsck = try Fixtures.slipway(bin, root: root, ["fsck"])
+        let fsck = try await Fixtures.slipway(bin, root: root, ["fsck"])
         #expect(fsck.status == 0 && !fsck.stdout.contains("problem:"), "\(fsck.stdout)")
     }
 }

@@ -13,74 +13,74 @@ import Testing
     }
 
     /// A store with the busybox image imported as bb:1.
-    func prepared(_ dir: String, _ bin: String) throws -> (root: String, info: Inspected)? {
-        guard let rootfs = try Fixtures.busyboxRootfs(in: dir) else { return nil }
-        try Fixtures.tarball(of: rootfs, to: dir + "/rootfs.tar")
+    func prepared(_ dir: String, _ bin: String) async throws -> (root: String, info: Inspected)? {
+        guard let rootfs = try await Fixtures.busyboxRootfs(in: dir) else { return nil }
+        try await Fixtures.tarball(of: rootfs, to: dir + "/rootfs.tar")
         let root = dir + "/store"
-        let r = try Fixtures.slipway(bin, root: root, ["import", dir + "/rootfs.tar", "bb:1"])
+        let r = try await Fixtures.slipway(bin, root: root, ["import", dir + "/rootfs.tar", "bb:1"])
         guard r.status == 0 else { throw FixtureError(r.stderr) }
-        return (root, try inspect(bin, root, "bb:1"))
+        return (root, try await inspect(bin, root, "bb:1"))
     }
 
-    func inspect(_ bin: String, _ root: String, _ name: String) throws -> Inspected {
-        let r = try Fixtures.slipway(bin, root: root, ["inspect", name])
+    func inspect(_ bin: String, _ root: String, _ name: String) async throws -> Inspected {
+        let r = try await Fixtures.slipway(bin, root: root, ["inspect", name])
         guard r.status == 0, let first = try JSONDecoder().decode([Inspected].self, from: Data(r.stdout.utf8)).first else {
             throw FixtureError("inspect \(name): \(r.stderr)")
         }
         return first
     }
 
-    @Test func skopeoReadsSavedArchives() throws {
+    @Test func skopeoReadsSavedArchives() async throws {
         guard let bin = Fixtures.slipwayBinary, Fixtures.hasTool("skopeo") else { return }
         let dir = try Fixtures.scratch("skopeo")
         defer { Fixtures.removeScratch(dir) }
-        guard let (root, info) = try prepared(dir, bin) else { return }
-        #expect(try Fixtures.slipway(bin, root: root, ["save", "-o", dir + "/oci.tar", "bb:1"]).status == 0)
-        #expect(try Fixtures.slipway(bin, root: root, ["save", "--format", "docker", "-o", dir + "/docker.tar", "bb:1"]).status == 0)
+        guard let (root, info) = try await prepared(dir, bin) else { return }
+        #expect(try await Fixtures.slipway(bin, root: root, ["save", "-o", dir + "/oci.tar", "bb:1"]).status == 0)
+        #expect(try await Fixtures.slipway(bin, root: root, ["save", "--format", "docker", "-o", dir + "/docker.tar", "bb:1"]).status == 0)
 
-        let oci = try JSONDecoder().decode(SkopeoInspect.self, from: Data(try Fixtures.sh("skopeo inspect oci-archive:'\(dir)/oci.tar'").utf8))
+        let oci = try JSONDecoder().decode(SkopeoInspect.self, from: Data(try await Fixtures.sh("skopeo inspect oci-archive:'\(dir)/oci.tar'").utf8))
         #expect(oci.Digest == info.ManifestDigest)
         #expect(oci.Layers == info.Layers.map(\.Digest))
-        let docker = try JSONDecoder().decode(SkopeoInspect.self, from: Data(try Fixtures.sh("skopeo inspect docker-archive:'\(dir)/docker.tar'").utf8))
+        let docker = try JSONDecoder().decode(SkopeoInspect.self, from: Data(try await Fixtures.sh("skopeo inspect docker-archive:'\(dir)/docker.tar'").utf8))
         #expect(docker.Layers == info.Layers.map(\.DiffID))
-        let config = try Fixtures.sh("skopeo inspect --config docker-archive:'\(dir)/docker.tar'")
+        let config = try await Fixtures.sh("skopeo inspect --config docker-archive:'\(dir)/docker.tar'")
         #expect(config.contains("\"diff_ids\""))
 
         // And both load back into a fresh store as the same image.
         for file in ["oci.tar", "docker.tar"] {
             let fresh = dir + "/fresh-" + file
-            let l = try Fixtures.slipway(bin, root: fresh, ["load", "-i", dir + "/" + file])
+            let l = try await Fixtures.slipway(bin, root: fresh, ["load", "-i", dir + "/" + file])
             #expect(l.status == 0 && l.stdout.contains("Loaded image: bb:1"), "\(l.stderr)")
-            let back = try inspect(bin, fresh, "bb:1")
+            let back = try await inspect(bin, fresh, "bb:1")
             #expect(back.Id == info.Id && back.ManifestDigest == info.ManifestDigest)
             #expect(back.Layers.map(\.Digest) == info.Layers.map(\.Digest))
         }
     }
 
-    @Test func skopeoCopiedArchivesLoadWithTheSameLayers() throws {
+    @Test func skopeoCopiedArchivesLoadWithTheSameLayers() async throws {
         guard let bin = Fixtures.slipwayBinary, Fixtures.hasTool("skopeo") else { return }
         let dir = try Fixtures.scratch("skopeo-copy")
         defer { Fixtures.removeScratch(dir) }
-        guard let (root, _) = try prepared(dir, bin) else { return }
-        try Fixtures.slipway(bin, root: root, ["save", "--format", "docker", "-o", dir + "/docker.tar", "bb:1"])
+        guard let (root, _) = try await prepared(dir, bin) else { return }
+        try await Fixtures.slipway(bin, root: root, ["save", "--format", "docker", "-o", dir + "/docker.tar", "bb:1"])
         // skopeo converts the docker-archive into an OCI archive of its own making.
-        try Fixtures.sh("skopeo copy -q docker-archive:'\(dir)/docker.tar' oci-archive:'\(dir)/by-skopeo.tar':docker.io/library/copied:7")
-        let theirs = try JSONDecoder().decode(SkopeoInspect.self, from: Data(try Fixtures.sh("skopeo inspect oci-archive:'\(dir)/by-skopeo.tar'").utf8))
+        try await Fixtures.sh("skopeo copy -q docker-archive:'\(dir)/docker.tar' oci-archive:'\(dir)/by-skopeo.tar':docker.io/library/copied:7")
+        let theirs = try JSONDecoder().decode(SkopeoInspect.self, from: Data(try await Fixtures.sh("skopeo inspect oci-archive:'\(dir)/by-skopeo.tar'").utf8))
         let fresh = dir + "/fresh"
-        let l = try Fixtures.slipway(bin, root: fresh, ["load", "-i", dir + "/by-skopeo.tar"])
+        let l = try await Fixtures.slipway(bin, root: fresh, ["load", "-i", dir + "/by-skopeo.tar"])
         #expect(l.status == 0 && l.stdout.contains("Loaded image: copied:7"), "\(l.stdout) \(l.stderr)")
-        let ours = try inspect(bin, fresh, "copied:7")
+        let ours = try await inspect(bin, fresh, "copied:7")
         #expect(ours.ManifestDigest == theirs.Digest)
         #expect(ours.Layers.map(\.Digest) == theirs.Layers)
     }
 
-    @Test func umociImageLoadsWithTheSameLayers() throws {
+    @Test func umociImageLoadsWithTheSameLayers() async throws {
         guard let bin = Fixtures.slipwayBinary, Fixtures.hasTool("umoci") else { return }
         let dir = try Fixtures.scratch("umoci")
         defer { Fixtures.removeScratch(dir) }
-        guard let rootfs = try Fixtures.busyboxRootfs(in: dir) else { return }
+        guard let rootfs = try await Fixtures.busyboxRootfs(in: dir) else { return }
         let layout = dir + "/layout"
-        try Fixtures.sh("""
+        try await Fixtures.sh("""
             set -e
             umoci init --layout '\(layout)'
             umoci new --image '\(layout):base'
@@ -98,26 +98,26 @@ import Testing
         let manifest = try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: URL(fileURLWithPath: layout + "/blobs/sha256/" + manifestDigest.dropFirst(7))))
 
         let root = dir + "/store"
-        let l = try Fixtures.slipway(bin, root: root, ["load", "-i", dir + "/umoci.tar", "--tag", "from-umoci:1"])
+        let l = try await Fixtures.slipway(bin, root: root, ["load", "-i", dir + "/umoci.tar", "--tag", "from-umoci:1"])
         #expect(l.status == 0, "\(l.stderr)")
-        let ours = try inspect(bin, root, "from-umoci:1")
+        let ours = try await inspect(bin, root, "from-umoci:1")
         #expect(ours.ManifestDigest == manifestDigest)
         #expect(ours.Layers.map(\.Digest) == manifest.layers.map(\.digest))
-        let ins = try Fixtures.slipway(bin, root: root, ["inspect", "from-umoci:1"]).stdout
+        let ins = try await Fixtures.slipway(bin, root: root, ["inspect", "from-umoci:1"]).stdout
         #expect(ins.contains("A=1"))
     }
 
-    @Test func diveReferenceArchivesLoad() throws {
+    @Test func diveReferenceArchivesLoad() async throws {
         guard let bin = Fixtures.slipwayBinary, let dive = Fixtures.conformance("dive") else { return }
         let dir = try Fixtures.scratch("dive")
         defer { Fixtures.removeScratch(dir) }
         let root = dir + "/store"
         for f in ["test-docker-image.tar", "test-oci-gzip-image.tar", "test-oci-zstd-image.tar", "test-oci-uncompressed-image.tar"] {
-            let r = try Fixtures.slipway(bin, root: root, ["load", "-i", dive + "/" + f])
+            let r = try await Fixtures.slipway(bin, root: root, ["load", "-i", dive + "/" + f])
             #expect(r.status == 0, "\(f): \(r.stderr)")
         }
-        let hist = try Fixtures.slipway(bin, root: root, ["history", "dive-test:latest"])
+        let hist = try await Fixtures.slipway(bin, root: root, ["history", "dive-test:latest"])
         #expect(hist.stdout.split(separator: "\n").count > 14)
-        #expect(try Fixtures.slipway(bin, root: root, ["fsck"]).status == 0)
+        #expect(try await Fixtures.slipway(bin, root: root, ["fsck"]).status == 0)
     }
 }

@@ -23,6 +23,29 @@ import Testing
         #expect(throws: Digest.ParseError.self) { try Digest(parsing: s) }
     }
 
+    /// The encoded part names a file under blobs/: a digest from a manifest must never be able
+    /// to point elsewhere.
+    @Test(arguments: ["sha512:../../../../etc/passwd", "sha384:a/b", "sha512:..", "sha256/x:abc", "SHA256:abc",
+                      "+sha:abc", "sha256+:abc", "sha512:a b", "sha512:"])
+    func rejectsPathsAndBadAlgorithms(_ s: String) {
+        #expect(throws: Digest.ParseError.self) { try Digest(parsing: s) }
+    }
+
+    @Test(arguments: ["sha512:" + String(repeating: "ab", count: 64),
+                      "sha256+b64u:LCa0a2j_xo_5m0U8HTBBNBNCLXBkg7-g-YpeiGJm564",
+                      "multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8"])
+    func acceptsOtherRegisteredForms(_ s: String) throws {
+        #expect(try Digest(parsing: s).description == s)
+    }
+
+    @Test func storeNeverResolvesNonSHA256DigestsToFiles() throws {
+        let t = try TempStore()
+        let evil = Digest(algorithm: "sha512", encoded: "../../../../../../etc/hostname")
+        #expect(t.store.blobSize(evil) == nil)
+        #expect(throws: StoreError.self) { _ = try t.store.openBlob(evil) }
+        #expect(throws: StoreError.self) { _ = try t.store.readBlob(evil) }
+    }
+
     @Test func parsesAndRoundTripsJSON() throws {
         let d = Digest.sha256("x")
         let json = try JSONEncoder().encode([d])

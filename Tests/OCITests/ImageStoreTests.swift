@@ -135,4 +135,30 @@ import Testing
         #expect(ImageStore.defaultRoot(environment: ["SLIPWAY_ROOT": "/x"]) == "/x")
         if getuid() == 0 { #expect(ImageStore.defaultRoot(environment: [:]) == "/var/lib/slipway") }
     }
+
+    /// Snapshots hold trees made by RUN steps: deeper than PATH_MAX can name, read-only
+    /// directories, symlinks to outside. Removal must finish and never follow a link.
+    @Test func removeTreeHandlesDeepReadOnlyTreesAndNeverFollowsLinks() throws {
+        let t = try TempStore()
+        let outside = t.dir + "/outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: outside + "/keep", contents: Data("keep".utf8)))
+        let tree = t.store.snapshotsDirectory + "/deep"
+        #expect(mkdir(tree, 0o755) == 0)
+        var fd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        for _ in 0..<3000 {   // 3000 × "/d" is beyond PATH_MAX (4096)
+            close(openat(fd, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0o444))
+            symlinkat(outside, fd, "out")
+            #expect(mkdirat(fd, "d", 0o755) == 0)
+            let sub = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            fchmod(fd, 0o555)
+            close(fd)
+            fd = sub
+        }
+        close(fd)
+        try StoreFS.removeTree(tree)
+        #expect(!StoreFS.exists(tree))
+        #expect(FileManager.default.contents(atPath: outside + "/keep") == Data("keep".utf8))
+        try StoreFS.removeTree(tree)   // absent: nothing to do
+    }
 }

@@ -63,20 +63,14 @@ final class ContentMemo: Sendable {
         let tmp = file + ".tmp-\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ContextError.io(FileSystemError(operation: "open", path: tmp, errno: errno)) }
-        let bytes = Array(out.utf8)
-        var off = 0
-        while off < bytes.count {
-            let w = bytes[off...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if w < 0 {
-                if errno == EINTR { continue }
-                let e = errno
-                close(fd); unlink(tmp)
-                throw ContextError.io(FileSystemError(operation: "write", path: tmp, errno: e))
-            }
-            off += w
-        }
-        fsync(fd)
+        let e = Array(out.utf8).withUnsafeBytes { POSIX.writeAll(fd, $0) }
+        let synced = e == 0 ? fsync(fd) : 0
+        let syncErrno = errno
         close(fd)
+        if e != 0 || synced != 0 {
+            unlink(tmp)
+            throw ContextError.io(FileSystemError(operation: e != 0 ? "write" : "fsync", path: tmp, errno: e != 0 ? e : syncErrno))
+        }
         guard rename(tmp, file) == 0 else {
             let e = errno
             unlink(tmp)

@@ -149,6 +149,22 @@ enum POSIX {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Writes all of `bytes` to `fd`, retrying short writes and EINTR. Returns 0, or the errno
+    /// of the failed write (each caller throws its own error type).
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+        guard let base = bytes.baseAddress else { return 0 }
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, base + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            offset += n
+        }
+        return 0
+    }
+
     /// Joins a relative `/`-path onto a base without doubling slashes.
     static func join(_ base: String, _ rel: String) -> String {
         if rel.isEmpty { return base }

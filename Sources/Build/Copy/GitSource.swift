@@ -137,7 +137,7 @@ enum GitSource {
         }
         let output = out.fileHandleForReading.readDataToEndOfFile()
         done.wait()
-        while p.isRunning { usleep(2_000) }
+        p.waitUntilExit()
         guard p.terminationStatus == 0 else {
             let message = String(decoding: errBox.get(), as: UTF8.self)
                 .split(separator: "\n").last.map(String.init) ?? "git exited with \(p.terminationStatus)"

@@ -136,13 +136,14 @@ extension Copier {
     /// once per build (kept by `source` for the copy that follows) and contributes its
     /// content digest, so a changed remote file invalidates the step. Throws `CopyError`.
     public static func digest(_ spec: CopySpec, from source: BuildContext) async throws -> Digest {
-        let local = try sourceDigest(spec, from: source)
+        // Hashing the context and cloning run on their own threads, off the cooperative pool.
+        let local = try await runOffPool { try sourceDigest(spec, from: source) }
         let remotes = spec.sources.filter(RemoteSource.isRemote)
         if remotes.isEmpty { return local }
         var parts = [local.description]
         for src in remotes {
             if let ref = GitRef.parse(src) {
-                let co = try fetchGit(ref, spec: spec, source: source)
+                let co = try await runOffPool { try fetchGit(ref, spec: spec, source: source) }
                 parts.append("git\u{0}\(src)\u{0}\(co.commit)\u{0}\(spec.keepGitDir == true)")
             } else {
                 parts.append(src + "\u{0}" + (try await fetch(src, spec: spec, source: source)).digest.description)
@@ -171,14 +172,17 @@ extension Copier {
         var local = spec
         local.sources = spec.sources.filter { !RemoteSource.isRemote($0) }
         if !local.sources.isEmpty {
-            report = try copy(local, from: source, into: target)
+            let localSpec = local
+            report = try await runOffPool { try copy(localSpec, from: source, into: target) }
         }
         for src in remotes {
             let r: CopyReport
             if let ref = GitRef.parse(src) {
-                r = try placeGit(try fetchGit(ref, spec: spec, source: source), spec: spec, into: target)
+                // `git clone` waits on the network and on a child process: keep it off the pool.
+                r = try await runOffPool { try placeGit(try fetchGit(ref, spec: spec, source: source), spec: spec, into: target) }
             } else {
-                r = try place(try await fetch(src, spec: spec, source: source), spec: spec, into: target)
+                let file = try await fetch(src, spec: spec, source: source)
+                r = try await runOffPool { try place(file, spec: spec, into: target) }
             }
             report.entries += r.entries
             report.archivesUnpacked += r.archivesUnpacked

@@ -252,15 +252,8 @@ final class TreeWriter {
                 throw spec.error(.io(FileSystemError(operation: "read", path: src, errno: errno).description))
             }
             if n == 0 { break }
-            var off = 0
-            while off < n {
-                let w = write(o, buf.baseAddress! + off, n - off)
-                if w < 0 {
-                    if errno == EINTR { continue }
-                    throw fail("write", dst)
-                }
-                off += w
-            }
+            let e = POSIX.writeAll(o, UnsafeRawBufferPointer(rebasing: buf[0..<n]))
+            if e != 0 { throw fail("write", dst, e) }
         }
     }
 

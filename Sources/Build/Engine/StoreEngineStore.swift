@@ -17,7 +17,7 @@ public struct StoreEngineStore: EngineStore {
     public var pull: (@Sendable (String) async throws -> Void)?
     /// `--pull`: fetch every base image from its registry even when the store has it.
     public var alwaysPull = false
-    let pulled = PulledSet()
+    let pulls = PullOnce()
 
     public init(store: ImageStore, compression: LayerCompression = .gzip,
                 unpack: @escaping @Sendable (String, String, String) throws -> Void = StoreEngineStore.overlayLowerUnpack) {
@@ -41,7 +41,7 @@ public struct StoreEngineStore: EngineStore {
         } catch StoreError.imageNotFound {
             // Missing: pull when the reference names a registry host (or --pull was given).
             // Short Docker Hub names are not pulled implicitly (no Docker Hub on build hosts here).
-            guard pull != nil, alwaysPull || Self.namesRegistryHost(reference), await !pulled.contains(reference) else { return nil }
+            guard pull != nil, alwaysPull || Self.namesRegistryHost(reference) else { return nil }
             try await pullOnce(reference)
             stored = try store.resolve(reference)
         }
@@ -59,10 +59,11 @@ public struct StoreEngineStore: EngineStore {
         return first.contains(".") || first.contains(":") || first == "localhost"
     }
 
-    /// Pulls each reference at most once per build, even when several stages use it.
+    /// Pulls each reference at most once per build, even when several stages use it: a stage that
+    /// asks while another stage's pull of the same reference is under way awaits that pull.
     func pullOnce(_ reference: String) async throws {
-        guard let pull, await pulled.insert(reference) else { return }
-        try await pull(reference)
+        guard let pull else { return }
+        try await pulls.run(reference, pull)
     }
 
     func snapshotPath(_ layer: LayerRef) -> String { store.snapshotsDirectory + "/" + layer.diffID.encoded }
@@ -155,10 +156,14 @@ public enum EngineStoreError: Error, CustomStringConvertible {
     }
 }
 
-/// References already pulled during this build.
-actor PulledSet {
-    private var names = Set<String>()
-    func contains(_ name: String) -> Bool { names.contains(name) }
-    /// Returns false when `name` was already there.
-    func insert(_ name: String) -> Bool { names.insert(name).inserted }
+/// The pulls of this build, one task per reference; later callers share the first one's outcome.
+actor PullOnce {
+    private var tasks: [String: Task<Void, Error>] = [:]
+
+    func run(_ name: String, _ pull: @escaping @Sendable (String) async throws -> Void) async throws {
+        if let task = tasks[name] { return try await task.value }
+        let task = Task { try await pull(name) }
+        tasks[name] = task
+        try await task.value
+    }
 }

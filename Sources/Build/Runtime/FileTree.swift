@@ -12,10 +12,7 @@ enum FileTree {
         guard lstat(path, &st) == 0 else { return }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            if fd >= 0 {
-                removeContents(fd: fd, device: st.st_dev, path: path)
-                close(fd)
-            }
+            if fd >= 0 { removeContents(fd: fd, device: st.st_dev, path: path) }
             if rmdir(path) != 0 && errno == EBUSY {
                 umount2(path, Int32(MNT_DETACH))
                 rmdir(path)
@@ -25,26 +22,47 @@ enum FileTree {
         }
     }
 
-    private static func removeContents(fd: Int32, device: dev_t, path: String) {
-        for name in entries(fd: fd) {
-            var st = stat()
-            guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-            if (st.st_mode & S_IFMT) == S_IFDIR {
-                let child = path + "/" + name
+    /// Empties the directory open at `fd` (which it takes over and closes). Iterative, holding
+    /// one descriptor at a time and climbing back with "..", which a real directory cannot
+    /// redirect: a RUN step can leave a tree thousands of levels deep, and recursion would run
+    /// out of descriptors or overflow a small thread stack before it was gone.
+    private static func removeContents(fd start: Int32, device: dev_t, path: String) {
+        struct Frame { let name: String; var pending: [String] }
+        var fd = start
+        var stack = [Frame(name: "", pending: entries(fd: fd))]
+        func here() -> String { path + stack.dropFirst().map { "/" + $0.name }.joined() }
+        while !stack.isEmpty {
+            if let name = stack[stack.count - 1].pending.popLast() {
+                var st = stat()
+                guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+                guard (st.st_mode & S_IFMT) == S_IFDIR else {
+                    unlinkat(fd, name, 0)
+                    continue
+                }
                 if st.st_dev != device {
-                    umount2(child, Int32(MNT_DETACH))
+                    // A mount point inside the tree: detach it rather than empty what it shows.
+                    umount2(here() + "/" + name, Int32(MNT_DETACH))
                     if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 { continue }
                 }
                 let sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                if sub >= 0 {
-                    removeContents(fd: sub, device: st.st_dev, path: child)
-                    close(sub)
+                guard sub >= 0 else {
+                    unlinkat(fd, name, AT_REMOVEDIR)
+                    continue
                 }
-                unlinkat(fd, name, AT_REMOVEDIR)
-            } else {
-                unlinkat(fd, name, 0)
+                close(fd)
+                fd = sub
+                stack.append(Frame(name: name, pending: entries(fd: fd)))
+                continue
             }
+            let done = stack.removeLast()
+            if stack.isEmpty { break }
+            let up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            close(fd)
+            guard up >= 0 else { return }
+            fd = up
+            unlinkat(fd, done.name, AT_REMOVEDIR)
         }
+        close(fd)
     }
 
     /// Names in the directory open at `fd` (without "." and ".."). Does not close `fd`.
@@ -81,16 +99,8 @@ enum FileTree {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else { throw RuntimeError.system(operation: "create", path: path, errno: errno) }
         defer { close(fd) }
-        var bytes = Array(contents.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw RuntimeError.system(operation: "write", path: path, errno: errno)
-            }
-            offset += n
-        }
+        let e = Array(contents.utf8).withUnsafeBytes { POSIX.writeAll(fd, $0) }
+        if e != 0 { throw RuntimeError.system(operation: "write", path: path, errno: e) }
         fchmod(fd, mode)
     }
 

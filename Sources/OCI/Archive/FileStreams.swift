@@ -55,15 +55,8 @@ public final class FileSink: ByteSink {
     }
 
     private func writeFully(_ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ArchiveError.io(operation: "write", path: path, errno: errno)
-            }
-            offset += n
-        }
+        let e = Posix.writeFully(fd, bytes)
+        if e != 0 { throw ArchiveError.io(operation: "write", path: path, errno: e) }
     }
 
     public func finish() throws {

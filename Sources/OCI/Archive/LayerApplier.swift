@@ -32,10 +32,15 @@ public struct LayerApplier: Sendable {
     public var mode: Mode
     /// Restore uid/gid (needs root). Defaults to true when running as root.
     public var preserveOwnership: Bool
+    /// Create character and block device entries. Defaults to true only when running as root:
+    /// unprivileged, mknod of a device fails, and (like containerd's rootless unpacking) a
+    /// device entry is then skipped rather than failing the whole layer.
+    public var createDevices: Bool
 
-    public init(mode: Mode = .flatten, preserveOwnership: Bool = geteuid() == 0) {
+    public init(mode: Mode = .flatten, preserveOwnership: Bool = geteuid() == 0, createDevices: Bool = geteuid() == 0) {
         self.mode = mode
         self.preserveOwnership = preserveOwnership
+        self.createDevices = createDevices
     }
 
     /// What an apply did; `diffID` is the sha256 of the uncompressed tar, for checking against
@@ -60,7 +65,7 @@ public struct LayerApplier: Sendable {
         let decompressed = try AutoDecompressor(from: stream)
         let hashing = HashingSource(decompressed)
         let reader = TarReader(source: hashing)
-        var state = try ApplyState(root: root, mode: mode, preserveOwnership: preserveOwnership)
+        var state = try ApplyState(root: root, mode: mode, preserveOwnership: preserveOwnership, createDevices: createDevices)
         defer { state.close() }
         var entries = 0
         var whiteouts = 0
@@ -108,6 +113,7 @@ private struct ApplyState {
     let rootfd: Int32
     let mode: LayerApplier.Mode
     let preserveOwnership: Bool
+    let createDevices: Bool
     /// The last parent directory resolved: literal path → (fd, resolved components).
     var cachedParent: (key: String, fd: Int32, resolved: [String])?
     /// Resolved paths created by this layer (an opaque marker keeps these).
@@ -115,10 +121,11 @@ private struct ApplyState {
     /// Directory times, applied last because creating children changes them.
     var directoryTimes: [(resolved: [String], mtime: Int64, nsec: Int32)] = []
 
-    init(root: String, mode: LayerApplier.Mode, preserveOwnership: Bool) throws {
+    init(root: String, mode: LayerApplier.Mode, preserveOwnership: Bool, createDevices: Bool) throws {
         self.root = root
         self.mode = mode
         self.preserveOwnership = preserveOwnership
+        self.createDevices = createDevices
         rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if rootfd < 0 { throw ArchiveError.io(operation: "open", path: root, errno: errno) }
     }
@@ -238,6 +245,9 @@ private struct ApplyState {
             }
             return
         }
+        if (entry.kind == .characterDevice || entry.kind == .blockDevice) && !createDevices {
+            return
+        }
 
         if name.hasPrefix(Whiteout.prefix) {
             try applyWhiteout(entry, components: components, name: name)
@@ -267,15 +277,8 @@ private struct ApplyState {
             if fd < 0 { throw ArchiveError.io(operation: "create", path: full, errno: errno) }
             defer { Glibc.close(fd) }
             try reader.forEachChunk { chunk in
-                var off = 0
-                while off < chunk.count {
-                    let n = Glibc.write(fd, chunk.baseAddress! + off, chunk.count - off)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw ArchiveError.io(operation: "write", path: full, errno: errno)
-                    }
-                    off += n
-                }
+                let e = Posix.writeFully(fd, chunk)
+                if e != 0 { throw ArchiveError.io(operation: "write", path: full, errno: e) }
             }
             try restore(fd: fd, entry, xattrs: xattrs, path: full, times: true)
         case .directory:
@@ -405,46 +408,8 @@ private struct ApplyState {
         }
     }
 
-    /// `rm -rf` of one name in a directory, never following symlinks. Iterative and holding one
-    /// descriptor at a time (it climbs back with "..", which a real directory cannot redirect),
-    /// so neither a deep tree nor the descriptor limit can stop it.
     func removeAll(_ dirfd: Int32, _ name: String, path: String) throws {
-        if unlinkat(dirfd, name, 0) == 0 { return }
-        let e = errno
-        if e == ENOENT { return }
-        guard e == EISDIR || e == EPERM else { throw ArchiveError.io(operation: "remove", path: path, errno: e) }
-        var fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 { throw ArchiveError.io(operation: "open", path: path, errno: errno) }
-        defer { Glibc.close(fd) }
-        struct Frame { let name: String; var pending: [String] }
-        var stack = [Frame(name: name, pending: try Posix.entries(ofDirectory: fd, path: path))]
-        func here() -> String { path + stack.dropFirst().map { "/" + $0.name }.joined() }
-        while !stack.isEmpty {
-            if let child = stack[stack.count - 1].pending.popLast() {
-                if unlinkat(fd, child, 0) == 0 || errno == ENOENT { continue }
-                let e = errno
-                guard e == EISDIR || e == EPERM else { throw ArchiveError.io(operation: "remove", path: here() + "/" + child, errno: e) }
-                let sub = openat(fd, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                if sub < 0 { throw ArchiveError.io(operation: "open", path: here() + "/" + child, errno: errno) }
-                Glibc.close(fd)
-                fd = sub
-                stack.append(Frame(name: child, pending: []))
-                stack[stack.count - 1].pending = try Posix.entries(ofDirectory: fd, path: here())
-                continue
-            }
-            let done = stack.removeLast()
-            if stack.isEmpty { break }
-            let up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if up < 0 { throw ArchiveError.io(operation: "open", path: here(), errno: errno) }
-            Glibc.close(fd)
-            fd = up
-            if unlinkat(fd, done.name, AT_REMOVEDIR) != 0 && errno != ENOENT {
-                throw ArchiveError.io(operation: "remove directory", path: here() + "/" + done.name, errno: errno)
-            }
-        }
-        if unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT {
-            throw ArchiveError.io(operation: "remove directory", path: path, errno: errno)
-        }
+        try Posix.removeAll(dirfd, name, path: path)
     }
 
     // MARK: - metadata

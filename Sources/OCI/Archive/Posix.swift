@@ -115,6 +115,88 @@ enum Posix {
 }
 
 extension Posix {
+    /// `rm -rf` of one name in a directory, never following symlinks. Iterative and holding one
+    /// descriptor at a time (it climbs back with "..", which a real directory cannot redirect),
+    /// so neither a deep tree nor the descriptor limit can stop it.
+    static func removeAll(_ dirfd: Int32, _ name: String, path: String) throws {
+        if unlinkat(dirfd, name, 0) == 0 { return }
+        let e = errno
+        if e == ENOENT { return }
+        guard e == EISDIR || e == EPERM else { throw ArchiveError.io(operation: "remove", path: path, errno: e) }
+        var fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd < 0 { throw ArchiveError.io(operation: "open", path: path, errno: errno) }
+        defer { Glibc.close(fd) }
+        makeWritable(fd)
+        struct Frame { let name: String; var pending: [String] }
+        var stack = [Frame(name: name, pending: try entries(ofDirectory: fd, path: path))]
+        func here() -> String { path + stack.dropFirst().map { "/" + $0.name }.joined() }
+        while !stack.isEmpty {
+            if let child = stack[stack.count - 1].pending.popLast() {
+                if unlinkat(fd, child, 0) == 0 || errno == ENOENT { continue }
+                let e = errno
+                guard e == EISDIR || e == EPERM else { throw ArchiveError.io(operation: "remove", path: here() + "/" + child, errno: e) }
+                let sub = openat(fd, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if sub < 0 { throw ArchiveError.io(operation: "open", path: here() + "/" + child, errno: errno) }
+                Glibc.close(fd)
+                fd = sub
+                makeWritable(fd)
+                stack.append(Frame(name: child, pending: []))
+                stack[stack.count - 1].pending = try entries(ofDirectory: fd, path: here())
+                continue
+            }
+            let done = stack.removeLast()
+            if stack.isEmpty { break }
+            let up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if up < 0 { throw ArchiveError.io(operation: "open", path: here(), errno: errno) }
+            Glibc.close(fd)
+            fd = up
+            if unlinkat(fd, done.name, AT_REMOVEDIR) != 0 && errno != ENOENT {
+                throw ArchiveError.io(operation: "remove directory", path: here() + "/" + done.name, errno: errno)
+            }
+        }
+        if unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT {
+            throw ArchiveError.io(operation: "remove directory", path: path, errno: errno)
+        }
+    }
+
+    /// A read-only directory (0555 from a layer) cannot be emptied without root; give the
+    /// owner write permission first. Harmless for root, which ignores the bit.
+    private static func makeWritable(_ fd: Int32) {
+        var st = stat()
+        if fstat(fd, &st) == 0 && st.st_mode & S_IWUSR == 0 { _ = fchmod(fd, (st.st_mode & 0o7777) | S_IRWXU) }
+    }
+
+    /// Writes all of `bytes` to `fd`, retrying short writes and EINTR. Returns 0, or the errno
+    /// of the failed write so that each caller can throw its own error type.
+    static func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+        guard let base = bytes.baseAddress else { return 0 }
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, base + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            offset += n
+        }
+        return 0
+    }
+
+    /// Reads `fd` to its end through `buffer`, handing each chunk to `body`. Returns 0, or the
+    /// errno of the failed read.
+    static func readChunks(_ fd: Int32, buffer: UnsafeMutableRawBufferPointer,
+                           _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows -> Int32 {
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            if n == 0 { return 0 }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+    }
+
     /// Sets an extended attribute on a path without following a final symlink.
     static func setXattr(path: String, name: String, value: [UInt8]) throws {
         let rc = value.withUnsafeBytes { lsetxattr(path, name, $0.baseAddress, value.count, 0) }

@@ -19,6 +19,7 @@ public final class TarReader {
     private var reachedEnd = false
 
     static let maxExtensionSize = 8 << 20
+    static let maxEntrySize: Int64 = 1 << 62
 
     public init(source: ByteSource) {
         self.source = source
@@ -106,6 +107,11 @@ public final class TarReader {
             switch entry.kind {
             case .regular, .other: break
             case .directory, .hardlink, .symlink, .characterDevice, .blockDevice, .fifo: entry.size = 0
+            }
+            // A size near Int64.max (PAX or base-256) would overflow the padding arithmetic;
+            // no real entry comes close to 2^62 bytes.
+            guard entry.size <= Self.maxEntrySize else {
+                throw ArchiveError.badHeader(offset: headerOffset, detail: "entry '\(entry.path)' claims an impossible size of \(entry.size) bytes")
             }
             remaining = entry.size
             pad = (512 - entry.size % 512) % 512

@@ -26,21 +26,8 @@ extension ImageStore {
     /// Copies a file into the store as one blob, streaming and verifying.
     @discardableResult
     public func putBlob(copying path: String, expected: Digest? = nil, expectedSize: Int64? = nil) throws -> (digest: Digest, size: Int64) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        try StoreFS.check(fd, "open", path)
-        defer { close(fd) }
         let w = try blobWriter()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StoreError.io(path: path, operation: "read", errno: errno)
-            }
-            if n == 0 { break }
-            try w.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        }
+        try StoreFS.forEachChunk(ofFile: path) { try w.write($0) }
         return try w.commit(expected: expected, expectedSize: expectedSize, what: path)
     }
 
@@ -59,6 +46,8 @@ extension ImageStore {
 
     /// Opens a blob for streaming reads; the caller closes the descriptor.
     public func openBlob(_ digest: Digest) throws -> Int32 {
+        // Only sha256 blobs live in blobs/sha256; any other digest never names a file there.
+        guard digest.algorithm == "sha256" else { throw StoreError.blobMissing(digest) }
         let path = blobPath(digest)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
@@ -69,6 +58,7 @@ extension ImageStore {
     }
 
     public func blobSize(_ digest: Digest) -> Int64? {
+        guard digest.algorithm == "sha256" else { return nil }
         var st = stat()
         guard stat(blobPath(digest), &st) == 0 else { return nil }
         return Int64(st.st_size)

@@ -152,21 +152,8 @@ extension ImageStore {
 
     /// Streams a file through SHA-256.
     static func hashFile(_ path: String) throws -> Digest {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        try StoreFS.check(fd, "open", path)
-        defer { close(fd) }
         var hasher = SHA256Hasher()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StoreError.io(path: path, operation: "read", errno: errno)
-            }
-            if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        }
+        try StoreFS.forEachChunk(ofFile: path) { hasher.update($0) }
         return hasher.finalize()
     }
 }

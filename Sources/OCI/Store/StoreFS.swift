@@ -19,15 +19,19 @@ enum StoreFS {
     }
 
     static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
-        var offset = 0
-        while offset < buffer.count {
-            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StoreError.io(path: path, operation: "write", errno: errno)
-            }
-            offset += n
-        }
+        let e = Posix.writeFully(fd, buffer)
+        if e != 0 { throw StoreError.io(path: path, operation: "write", errno: e) }
+    }
+
+    /// Streams the file at `path` through `body` in 1 MiB chunks.
+    static func forEachChunk(ofFile path: String, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        try check(fd, "open", path)
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        let e = try Posix.readChunks(fd, buffer: buffer, body)
+        if e != 0 { throw StoreError.io(path: path, operation: "read", errno: e) }
     }
 
     static func fsyncDirectory(_ path: String) throws {
@@ -42,13 +46,17 @@ enum StoreFS {
         let tmp = tempPath(in: tmpDir)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         try check(fd, "create", tmp)
+        var fdOpen = true
+        defer { if fdOpen { close(fd) } }
         do {
             try bytes.withUnsafeBytes { try writeAll(fd, $0, path: tmp) }
             try check(fsync(fd), "fsync", tmp)
-            close(fd)
+            fdOpen = false
+            // A descriptor is closed exactly once: a second close after a failed rename could
+            // close a descriptor another thread has just been given the same number.
+            try check(close(fd), "close", tmp)
             try check(rename(tmp, path), "rename to \(path)", tmp)
         } catch {
-            close(fd)
             unlink(tmp)
             throw error
         }
@@ -98,20 +106,23 @@ enum StoreFS {
         return names
     }
 
-    /// Removes a file or a whole tree (no symlink following).
+    /// Removes a file or a whole tree (no symlink following). Iterative, one descriptor at a
+    /// time (the layer applier's removal), so neither depth nor PATH_MAX can stop it.
     static func removeTree(_ path: String) throws {
-        var st = stat()
-        guard lstat(path, &st) == 0 else {
+        guard let slash = path.lastIndex(of: "/") else { throw StoreError.invalid("cannot remove '\(path)': not an absolute path") }
+        let parent = slash == path.startIndex ? "/" : String(path[..<slash])
+        let name = String(path[path.index(after: slash)...])
+        guard !name.isEmpty, name != ".", name != ".." else { throw StoreError.invalid("cannot remove '\(path)'") }
+        let fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 {
             if errno == ENOENT { return }
-            throw StoreError.io(path: path, operation: "stat", errno: errno)
+            throw StoreError.io(path: parent, operation: "open", errno: errno)
         }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            // Read-only directories from layers must become writable before their entries go.
-            chmod(path, 0o700)
-            for name in list(path) { try removeTree(path + "/" + name) }
-            try check(rmdir(path), "rmdir", path)
-        } else {
-            try check(unlink(path), "unlink", path)
+        defer { close(fd) }
+        do {
+            try Posix.removeAll(fd, name, path: path)
+        } catch let ArchiveError.io(operation, failedPath, e) {
+            throw StoreError.io(path: failedPath, operation: operation, errno: e)
         }
     }
 

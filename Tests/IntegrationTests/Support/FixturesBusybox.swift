@@ -5,13 +5,13 @@ extension Fixtures {
     /// sh/ls/cat/echo symlinks, /etc/passwd, /tmp) and returns its path, or nil with a note
     /// when busybox-static is not installed. `padding` adds a file of that many random bytes
     /// (to make slow-enough inputs for kill tests).
-    static func busyboxRootfs(in dir: String, padding: Int = 0) throws -> String? {
+    static func busyboxRootfs(in dir: String, padding: Int = 0) async throws -> String? {
         guard FileManager.default.isExecutableFile(atPath: "/bin/busybox") else {
             print("skipping: /bin/busybox (busybox-static) is not installed")
             return nil
         }
         let root = dir + "/rootfs"
-        try sh("""
+        try await sh("""
             set -e
             mkdir -p '\(root)/bin' '\(root)/etc' '\(root)/tmp' '\(root)/root'
             cp /bin/busybox '\(root)/bin/busybox'
@@ -20,17 +20,17 @@ extension Fixtures {
             chmod 1777 '\(root)/tmp'
             """)
         if padding > 0 {
-            try sh("head -c \(padding) /dev/urandom > '\(root)/root/padding.bin'")
+            try await sh("head -c \(padding) /dev/urandom > '\(root)/root/padding.bin'")
         }
         return root
     }
 
     /// Tars a directory (numeric owners, sorted names) to `output`; compresses it when the name
     /// ends in .gz or .zst.
-    static func tarball(of dir: String, to output: String) throws {
+    static func tarball(of dir: String, to output: String) async throws {
         let base = output.hasSuffix(".gz") ? String(output.dropLast(3)) : output.hasSuffix(".zst") ? String(output.dropLast(4)) : output
-        try sh("tar --sort=name --numeric-owner -C '\(dir)' -cf '\(base)' .")
-        if output.hasSuffix(".gz") { try sh("gzip -f '\(base)'") }
-        if output.hasSuffix(".zst") { try sh("zstd -q -f --rm '\(base)'") }
+        try await sh("tar --sort=name --numeric-owner -C '\(dir)' -cf '\(base)' .")
+        if output.hasSuffix(".gz") { try await sh("gzip -f '\(base)'") }
+        if output.hasSuffix(".zst") { try await sh("zstd -q -f --rm '\(base)'") }
     }
 }

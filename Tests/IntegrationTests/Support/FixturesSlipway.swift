@@ -47,10 +47,30 @@ enum Fixtures {
         var stderr: String
     }
 
-    /// Runs a program to completion, capturing its output.
+    /// Runs a program to completion, capturing its output. The wait happens on a thread of its
+    /// own: a test blocked in waitpid on one of the cooperative pool's two threads here would
+    /// stall every other test's tasks for as long as the child runs.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                    stdin: String? = nil) throws -> Result {
+                    stdin: String? = nil) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Swift.Result { try runBlocking(executable, arguments, environment: environment) })
+            }.start()
+        }
+    }
+
+    /// Waits for `process` to exit without holding a cooperative-pool thread.
+    static func waitOffPool(_ process: Process) async {
+        await withCheckedContinuation { continuation in
+            Thread {
+                process.waitUntilExit()
+                continuation.resume()
+            }.start()
+        }
+    }
+
+    private static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
@@ -77,16 +97,16 @@ enum Fixtures {
 
     /// Runs a shell command line; throws when it fails.
     @discardableResult
-    static func sh(_ command: String) throws -> String {
-        let r = try run("/bin/sh", ["-c", command])
+    static func sh(_ command: String) async throws -> String {
+        let r = try await run("/bin/sh", ["-c", command])
         guard r.status == 0 else { throw FixtureError("`\(command)` exited \(r.status): \(r.stderr)") }
         return r.stdout
     }
 
     /// Runs `slipway ARGS --root ROOT`.
     @discardableResult
-    static func slipway(_ binary: String, root: String, _ arguments: [String]) throws -> Result {
-        try run(binary, arguments + ["--root", root])
+    static func slipway(_ binary: String, root: String, _ arguments: [String]) async throws -> Result {
+        try await run(binary, arguments + ["--root", root])
     }
 
     /// A fresh scratch directory under /tmp; remove it with `removeScratch`.
@@ -99,7 +119,8 @@ enum Fixtures {
     }
 
     static func removeScratch(_ path: String) {
-        _ = try? sh("rm -rf '\(path)'")
+        // Called from `defer`, so synchronous; `rm -rf` of a scratch dir is short.
+        _ = try? runBlocking("/bin/rm", ["-rf", path], environment: [:])
     }
 }
 

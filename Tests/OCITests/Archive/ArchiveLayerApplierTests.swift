@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Testing
 @testable import OCI
@@ -7,6 +8,29 @@ import Glibc
 
 @Suite("Archive layer applier")
 struct ArchiveLayerApplierTests {
+    @Test("device entries are skipped, not fatal, when devices cannot be created (unprivileged)")
+    func devicesSkippedWhenUnprivileged() throws {
+        let layer = try makeTar([
+            (TarEntry(path: "dev", kind: .directory, mode: 0o755), []),
+            (TarEntry(path: "dev/sda", kind: .blockDevice, mode: 0o660, deviceMajor: 8, deviceMinor: 0), []),
+            (TarEntry(path: "dev/null", kind: .characterDevice, mode: 0o666, deviceMajor: 1, deviceMinor: 3), []),
+            (TarEntry(path: "etc/hostname", kind: .regular), Array("box".utf8)),
+        ])
+        let dir = ScratchDir("devices")
+        let out = dir.sub("out")
+        let result = try LayerApplier(preserveOwnership: false, createDevices: false).apply(stream: MemorySource(layer), to: out)
+        #expect(result.entries == 4)
+        var st = stat()
+        #expect(lstat(out + "/dev/sda", &st) != 0 && errno == ENOENT)
+        #expect(lstat(out + "/dev/null", &st) != 0 && errno == ENOENT)
+        #expect(readFile(out + "/etc/hostname") == "box")
+        guard geteuid() == 0 else { return }
+        // As root they are created, with their numbers.
+        let asRoot = dir.sub("root")
+        try LayerApplier().apply(stream: MemorySource(layer), to: asRoot)
+        #expect(lstat(asRoot + "/dev/sda", &st) == 0 && (st.st_mode & S_IFMT) == S_IFBLK && st.st_rdev == clinux_makedev(8, 0))
+    }
+
     @Test("apply(write(dir)) reproduces the tree", arguments: LayerCompression.allCases)
     func roundTrip(compression: LayerCompression) throws {
         let dir = ScratchDir("apply")

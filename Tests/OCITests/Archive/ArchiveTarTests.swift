@@ -126,6 +126,17 @@ struct ArchiveTarTests {
         #expect(lstat(dir.path + "/b", &st) == 0 && st.st_mtim.tv_nsec == 250_000_000)
     }
 
+    @Test("an entry claiming a size near Int64.max is a clear error, not an overflow trap")
+    func hugeSize() throws {
+        let x = TarWriter.paxRecord(key: "size", value: Array(String(Int64.max).utf8))
+        var tar = Self.rawEntry("PaxHeaders/huge", "x", x)
+        tar += Self.rawEntry("huge", "0", [])
+        tar += [UInt8](repeating: 0, count: 1024)
+        #expect(throws: ArchiveError.self) { _ = try listTar(tar) }
+        let dir = ScratchDir("tar")
+        #expect(throws: ArchiveError.self) { try LayerApplier().apply(stream: MemorySource(tar), to: dir.path) }
+    }
+
     @Test("GNU sparse entries are refused rather than extracted wrong")
     func sparseRefused() throws {
         var tar = Self.rawEntry("sparse", "S", [])
