@@ -6,6 +6,7 @@ pkgs=(libzstd-dev libssl-dev libsqlite3-dev zlib1g-dev pkgconf runc crun busybox
       zstd)
 pkgs+=(chromium)  # analyze --html is rendered by headless Chromium in the Inspect tests
 pkgs+=(python3 openssl)  # Registry tests: fault-injection proxy and token server (python3), token-signing cert (openssl)
+pkgs+=(git xz-utils bzip2)  # ADD from git repositories; ADD of .tar.xz/.tar.bz2 archives (Build Copy tests)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

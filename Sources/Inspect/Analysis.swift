@@ -91,7 +91,8 @@ public enum Analyzer {
         let files = filesystem.files()
         let efficiency = Efficiency.compute(layers: image.layers)
         let finalSize = files.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) }
-        var report = buildOnly(files)
+        let devDirectories = NpmLockfile.devDirectories(image, finalPaths: Set(files.map(\.path)))
+        var report = buildOnly(files, devDirectories: devDirectories)
         report.staticProgram = staticProgram(image, files)
         report.hiddenBytes = max(0, efficiency.sizeBytes - finalSize)
         report.predictedSaving = (report.staticProgram.map { max($0.droppedBytes, report.bytes) } ?? report.bytes)
@@ -159,13 +160,26 @@ public enum Analyzer {
     }
 
     /// Classifies the regular files of a final filesystem.
-    public static func buildOnly(_ files: [FileRecord]) -> BuildOnlyReport {
+    public static func buildOnly(_ files: [FileRecord], devDirectories: [String] = []) -> BuildOnlyReport {
+        let devSet = Set(devDirectories)
+        /// The dev package directory holding `path`, checked ancestor by ancestor.
+        func devDirectory(_ path: String) -> String? {
+            guard !devSet.isEmpty, path.contains("/node_modules/") else { return nil }
+            var index = path.startIndex
+            while let slash = path[path.index(after: index)...].firstIndex(of: "/") {
+                let ancestor = String(path[..<slash])
+                if devSet.contains(ancestor) { return ancestor }
+                index = slash
+            }
+            return nil
+        }
         var perClass: [BuildOnlyClass: (tally: Tally, dirs: [String: Tally])] = [:]
         var total = Tally()
         var finalBytes: Int64 = 0
         for file in files where file.kind == .file {
             finalBytes += file.size
-            guard let (kind, directory) = BuildOnlyClassifier.classify(path: file.path) else { continue }
+            let dev = devDirectory(file.path).map { (BuildOnlyClass.devDependencies, $0) }
+            guard let (kind, directory) = dev ?? BuildOnlyClassifier.classify(path: file.path) else { continue }
             total.add(file.size)
             var entry = perClass[kind] ?? (Tally(), [:])
             entry.tally.add(file.size)

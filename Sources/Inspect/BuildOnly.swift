@@ -9,9 +9,11 @@ public enum BuildOnlyClass: String, Sendable, Codable, CaseIterable, Hashable {
     case docs
     case sources
     case tests
+    case devDependencies = "dev-dependencies"
 
     public var title: String {
         switch self {
+        case .devDependencies: return "npm devDependencies"
         case .toolchains: return "compilers and toolchains"
         case .headers: return "C/C++ headers"
         case .staticLibraries: return "static libraries"
@@ -95,7 +97,8 @@ public enum BuildOnlyClassifier {
            parts[2] == "go" || versionedToolchainDirs.contains(where: { parts[2].hasPrefix($0) }) {
             return (.toolchains, upTo(3))
         }
-        if let index = dirParts.firstIndex(of: "node-gyp") ?? dirParts.firstIndex(of: ".node-gyp") {
+        if !docsPrefixes.contains(where: path.hasPrefix),
+           let index = dirParts.firstIndex(of: "node-gyp") ?? dirParts.firstIndex(of: ".node-gyp") {
             return (.toolchains, upTo(index + 1))
         }
         if let jdk = dirParts.firstIndex(where: { $0.contains("jdk") }) {

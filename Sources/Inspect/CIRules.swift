@@ -1,3 +1,5 @@
+import Foundation
+
 /// Thresholds for `analyze --ci`, with dive's names and defaults (`lowest-efficiency` 0.9,
 /// `highest-user-wasted-percent` 0.1, `highest-wasted-bytes` disabled) plus Slipway's own
 /// `max-build-only-percent` (disabled by default). A nil threshold is disabled.
@@ -15,6 +17,52 @@ public struct CIThresholds: Sendable, Hashable, Codable {
         self.highestUserWastedPercent = highestUserWastedPercent
         self.maxBuildOnlyPercent = maxBuildOnlyPercent
     }
+}
+
+extension CIThresholds {
+    /// Reads dive's `.dive-ci` file: a `rules:` map with `lowest-efficiency`,
+    /// `highest-wasted-bytes`, `highest-user-wasted-percent` (camelCase spellings too) and
+    /// Slipway's `max-build-only-percent`; a value `disabled` turns a rule off. Rules the file
+    /// does not name keep their current value. Throws on a value that is not a number/size.
+    public mutating func apply(diveCI text: String) throws {
+        for raw in text.split(whereSeparator: \.isNewline) {
+            let line = raw.split(separator: "#", maxSplits: 1).first.map(String.init) ?? ""
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let key = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            var value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, let quote = value.first, quote == "\"" || quote == "'", value.last == quote {
+                value = String(value.dropFirst().dropLast())
+            }
+            guard !value.isEmpty else { continue }
+            let disabled = value.lowercased() == "disabled"
+            func ratio() throws -> Double? {
+                if disabled { return nil }
+                guard let number = ByteFormat.parseRatio(value) else { throw CIConfigError(key: key, value: value) }
+                return number
+            }
+            switch key.replacingOccurrences(of: "-", with: "") {
+            case "lowestefficiency": lowestEfficiency = try ratio()
+            case "highestuserwastedpercent": highestUserWastedPercent = try ratio()
+            case "maxbuildonlypercent": maxBuildOnlyPercent = try ratio()
+            case "highestwastedbytes":
+                if disabled {
+                    highestWastedBytes = nil
+                } else if let bytes = ByteFormat.parse(value) {
+                    highestWastedBytes = bytes
+                } else {
+                    throw CIConfigError(key: key, value: value)
+                }
+            default: continue
+            }
+        }
+    }
+}
+
+/// A `.dive-ci` value that is neither a number, a size nor `disabled`.
+public struct CIConfigError: Error, CustomStringConvertible {
+    public var key: String
+    public var value: String
+    public var description: String { "CI rule '\(key)': '\(value)' is not a number, size or 'disabled'" }
 }
 
 /// The verdict of one CI rule.

@@ -1,7 +1,8 @@
 /// Size facts of one side of a comparison.
 public struct ImageSummary: Sendable, Codable, Hashable {
     public var image: String
-    /// Σ of the layer tar sizes (what `docker images` calls the size).
+    /// Σ of the file sizes in the layer tars (dive's image size; close to what `docker images`
+    /// shows, which also counts tar headers).
     public var size: Int64
     /// Σ of the compressed layer blobs, when known.
     public var compressedSize: Int64?

@@ -24,6 +24,9 @@ public struct LayerChanges: Sendable, Codable, Hashable {
     public var removed = Tally()
     /// Present below with identical type, content, mode and owner (rewritten but not changed).
     public var unchanged = Tally()
+    /// Where the added and modified bytes went: the largest directories (at most five, grouped
+    /// three levels deep).
+    public var topDirectories: [DirectoryBytes] = []
     public init() {}
 }
 
@@ -69,6 +72,11 @@ final class Filesystem {
     @discardableResult
     func apply(_ entries: [LayerEntry], layer: Int) -> LayerChanges {
         var changes = LayerChanges()
+        var written: [String: Tally] = [:]
+        func note(_ entry: LayerEntry) {
+            let parts = entry.path.split(separator: "/").dropLast()
+            written["/" + parts.prefix(3).joined(separator: "/"), default: Tally()].add(entry.size)
+        }
         // Deletions refer to lower layers, so they go first.
         for entry in entries where entry.isOpaqueMarker {
             if let dir = node(at: entry.parent, create: false, layer: layer) {
@@ -101,6 +109,7 @@ final class Filesystem {
                         changes.unchanged.add(entry.size)
                     } else {
                         changes.modified.add(entry.size)
+                        note(entry)
                     }
                 } else {
                     if let existing, previous?.kind == .directory {
@@ -109,6 +118,7 @@ final class Filesystem {
                         existing.children = [:]
                     }
                     changes.added.add(entry.size)
+                    note(entry)
                 }
             } else if let previous, previous.kind != .directory {
                 changes.removed.add(previous.size)
@@ -116,6 +126,10 @@ final class Filesystem {
             target.entry = entry
             target.layer = layer
         }
+        changes.topDirectories = written
+            .map { DirectoryBytes(path: $0.key, bytes: $0.value.bytes, files: $0.value.files) }
+            .sorted { ($0.bytes, $1.path) > ($1.bytes, $0.path) }
+            .prefix(5).map { $0 }
         return changes
     }
 

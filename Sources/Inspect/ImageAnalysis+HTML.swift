@@ -24,7 +24,10 @@ extension ImageAnalysis {
                 + "<td class=\"num add\">+\(c.added.files) · \(html(ByteFormat.human(c.added.bytes)))</td>"
                 + "<td class=\"num mod\">~\(c.modified.files) · \(html(ByteFormat.human(c.modified.bytes)))</td>"
                 + "<td class=\"num del\">−\(c.removed.files) · \(html(ByteFormat.human(c.removed.bytes)))</td>"
-                + "<td><code>\(html(Self.shortCommand(layer.command, limit: 160)))</code></td></tr>\n"
+                + "<td><code>\(html(Self.shortCommand(layer.command, limit: 160)))</code>"
+                + c.topDirectories.prefix(3).filter { $0.bytes > 0 }.map {
+                    "<br><small>\(html(ByteFormat.human($0.bytes))) in <code>\(html($0.path))</code></small>"
+                }.joined() + "</td></tr>\n"
         }
         body += "</tbody></table>\n"
 

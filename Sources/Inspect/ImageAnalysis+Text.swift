@@ -14,6 +14,12 @@ extension ImageAnalysis {
             out += pad("~\(c.modified.files) \(ByteFormat.human(c.modified.bytes))", 12) + " "
             out += pad("-\(c.removed.files) \(ByteFormat.human(c.removed.bytes))", 12) + " "
             out += Self.shortCommand(layer.command) + "\n"
+            // Where a big layer's bytes went.
+            if layer.size >= 1_000_000 {
+                for dir in c.topDirectories.prefix(3) where dir.bytes > 0 {
+                    out += "         " + pad(ByteFormat.human(dir.bytes), 10) + " in " + dir.path + "\n"
+                }
+            }
         }
         let e = efficiency
         out += "\nImage details (dive metrics):\n"

@@ -136,4 +136,11 @@ public struct ImageInput: Sendable {
     /// Files whose content sources should capture (see `LayerInput.captured`): the dpkg and
     /// apk databases, used by `compare` to list OS packages.
     public static let capturedPaths: Set<String> = ["var/lib/dpkg/status", "lib/apk/db/installed"]
+
+    /// Whether a source should capture `path` (normalised): the package databases, and npm
+    /// lockfiles outside node_modules (they say which installed packages are devDependencies).
+    public static func shouldCapture(_ path: String) -> Bool {
+        if capturedPaths.contains(path) { return true }
+        return (path == "package-lock.json" || path.hasSuffix("/package-lock.json")) && !path.contains("node_modules/")
+    }
 }

@@ -9,16 +9,18 @@ protocol BlobTarget: AnyObject {
     func append(_ bytes: UnsafeRawBufferPointer) throws
     /// Discards everything appended (the server ignored Range, or the bytes were wrong).
     func restart() throws
-    /// Makes the bytes durable before they are trusted.
-    func flush() throws
+    /// Checks everything appended against `expected` (and `size`) and, when it matches, makes
+    /// it durable (and, for the store, publishes it). Returns the actual digest; on a mismatch
+    /// nothing is published and `restart` must come before more bytes.
+    func finalize(expected: Digest, size: Int64?, what: String) throws -> Digest
 }
 
-/// Hashes a blob body while handing it to a `BlobTarget`, so the digest is known the moment
-/// the last byte lands, and keeps its state across attempts so a retry can resume with `Range`.
+/// Hands a blob body to a `BlobTarget` (which hashes it as it arrives, so the digest is known
+/// the moment the last byte lands), and keeps its state across attempts so a retry can resume
+/// with `Range`.
 final class BlobSink: ResponseSink, @unchecked Sendable {
     private let lock = NSLock()
     private let target: BlobTarget
-    private var hasher: SHA256Hasher? = SHA256Hasher()
     private(set) var written: Int64 = 0
     /// The offset the current request asked to start from (0 without Range).
     var requestedOffset: Int64 = 0
@@ -56,10 +58,7 @@ final class BlobSink: ResponseSink, @unchecked Sendable {
             if let expectedSize, newTotal > expectedSize {
                 throw RegistryError.sizeMismatch(expected: expectedSize, actual: newTotal, what: what)
             }
-            try data.withUnsafeBytes { raw in
-                try target.append(raw)
-                hasher?.update(raw)
-            }
+            try data.withUnsafeBytes { raw in try target.append(raw) }
             written = newTotal
             return newTotal
         }
@@ -73,17 +72,12 @@ final class BlobSink: ResponseSink, @unchecked Sendable {
 
     private func restartLocked() throws {
         try target.restart()
-        hasher = SHA256Hasher()
         written = 0
     }
 
-    /// The digest of everything written, after flushing it. Call once per complete body.
-    func finish() throws -> Digest {
-        try lock.withLock {
-            try target.flush()
-            guard let h = hasher.take() else { throw RegistryError.io("\(what): digest already taken") }
-            return h.finalize()
-        }
+    /// The digest of the complete body; the target keeps the bytes only when it is `expected`.
+    func finish(expected: Digest) throws -> Digest {
+        try lock.withLock { try target.finalize(expected: expected, size: expectedSize, what: what) }
     }
 }
 
@@ -91,6 +85,7 @@ final class BlobSink: ResponseSink, @unchecked Sendable {
 final class FileBlobTarget: BlobTarget {
     private let fd: Int32
     private let path: String
+    private var hasher: SHA256Hasher? = SHA256Hasher()
 
     init(path: String) throws {
         self.path = path
@@ -113,16 +108,23 @@ final class FileBlobTarget: BlobTarget {
             }
             offset += n
         }
+        hasher?.update(bytes)
     }
 
     func restart() throws {
         guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
             throw RegistryError.io("truncating \(path): \(String(cString: strerror(errno)))")
         }
+        hasher = SHA256Hasher()
     }
 
-    func flush() throws {
-        guard fsync(fd) == 0 else { throw RegistryError.io("fsync \(path): \(String(cString: strerror(errno)))") }
+    func finalize(expected: Digest, size: Int64?, what: String) throws -> Digest {
+        guard let h = hasher.take() else { throw RegistryError.io("\(what): finalized twice") }
+        let actual = h.finalize()
+        if actual == expected {
+            guard fsync(fd) == 0 else { throw RegistryError.io("fsync \(path): \(String(cString: strerror(errno)))") }
+        }
+        return actual
     }
 }
 
@@ -144,10 +146,14 @@ final class StoreBlobTarget: BlobTarget {
         writer = try store.blobWriter()
     }
 
-    func flush() throws {}
-
-    func commit(digest: Digest, size: Int64?, what: String) throws {
-        try writer.commit(expected: digest, expectedSize: size, what: what)
+    /// `BlobWriter.commit` hashes, compares, fsyncs and renames into `blobs/` in one step.
+    func finalize(expected: Digest, size: Int64?, what: String) throws -> Digest {
+        do {
+            try writer.commit(expected: expected, expectedSize: size, what: what)
+            return expected
+        } catch StoreError.digestMismatch(_, let actual, _) {
+            return actual
+        }
     }
 
     func abort() { writer.abort() }

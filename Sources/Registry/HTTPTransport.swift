@@ -34,13 +34,17 @@ protocol ResponseSink: AnyObject, Sendable {
 /// URLSession with one delegate that routes each task's callbacks to its own state, so bodies
 /// can be streamed to files and hashed while they arrive.
 final class HTTPTransport: Sendable {
-    private let session: URLSession
+    /// Several sessions, each with its own serial delegate queue: a task's chunks must arrive in
+    /// order, but concurrent layer downloads should not share one thread for writing and hashing.
+    private let sessions: [URLSession]
     private let router: TransferRouter
+    private let next = NSLock()
+    nonisolated(unsafe) private var counter = 0
 
     /// The largest body collected in memory (manifests are at most 4 MiB by the spec).
     static let memoryLimit = 16 << 20
 
-    init(requestTimeout: TimeInterval = 120, maxConnectionsPerHost: Int = 8) {
+    init(requestTimeout: TimeInterval = 120, maxConnectionsPerHost: Int = 8, lanes: Int = 4) {
         let config = URLSessionConfiguration.ephemeral
         config.urlCache = nil
         config.requestCachePolicy = .reloadIgnoringLocalCacheData
@@ -49,21 +53,31 @@ final class HTTPTransport: Sendable {
         config.httpMaximumConnectionsPerHost = maxConnectionsPerHost
         config.httpShouldSetCookies = false
         let router = TransferRouter()
-        let queue = OperationQueue()
-        queue.maxConcurrentOperationCount = 1  // a task's chunks must arrive in order
-        queue.name = "slipway.registry.http"
         self.router = router
-        self.session = URLSession(configuration: config, delegate: router, delegateQueue: queue)
+        self.sessions = (0..<max(1, lanes)).map { lane in
+            let queue = OperationQueue()
+            queue.maxConcurrentOperationCount = 1
+            queue.name = "slipway.registry.http.\(lane)"
+            return URLSession(configuration: config, delegate: router, delegateQueue: queue)
+        }
     }
 
     deinit {
-        session.finishTasksAndInvalidate()
+        for session in sessions { session.finishTasksAndInvalidate() }
+    }
+
+    private var session: URLSession {
+        next.withLock {
+            counter &+= 1
+            return sessions[counter % sessions.count]
+        }
     }
 
     /// Sends one request. Transport failures become `RegistryError.transport`; HTTP statuses are
     /// returned, not thrown.
     func send(_ request: URLRequest, body: RequestBody = .none, sink: ResponseSink? = nil) async throws -> HTTPResponse {
         let state = TransferState(sink: sink)
+        let session = self.session
         let task: URLSessionTask
         switch body {
         case .none:
@@ -115,18 +129,19 @@ private final class TransferState: @unchecked Sendable {
 
 private final class TransferRouter: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     private let lock = NSLock()
-    private var states: [Int: TransferState] = [:]
+    // Keyed by task object: task identifiers are only unique within one session.
+    private var states: [ObjectIdentifier: TransferState] = [:]
 
     func register(_ task: URLSessionTask, _ state: TransferState) {
-        lock.withLock { states[task.taskIdentifier] = state }
+        lock.withLock { states[ObjectIdentifier(task)] = state }
     }
 
     private func state(_ task: URLSessionTask) -> TransferState? {
-        lock.withLock { states[task.taskIdentifier] }
+        lock.withLock { states[ObjectIdentifier(task)] }
     }
 
     private func remove(_ task: URLSessionTask) -> TransferState? {
-        lock.withLock { states.removeValue(forKey: task.taskIdentifier) }
+        lock.withLock { states.removeValue(forKey: ObjectIdentifier(task)) }
     }
 
     static func headers(_ response: HTTPURLResponse) -> [String: String] {
@@ -227,7 +242,14 @@ private final class TransferRouter: NSObject, URLSessionDataDelegate, @unchecked
         case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
              .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
             return "TLS handshake failed (\(e.localizedDescription)); for a plain-HTTP registry pass --insecure-registry HOST"
-        default: return e.localizedDescription
+        default:
+            let text = e.localizedDescription
+            if text.contains("SSL certificate problem") {
+                // libcurl under FoundationNetworking reads only the system CA bundle.
+                return text + " (add a private CA to the system trust store with update-ca-certificates; "
+                    + "SSL_CERT_FILE is not read; for a plain-HTTP registry pass --insecure-registry HOST)"
+            }
+            return text
         }
     }
 }

@@ -53,9 +53,7 @@ extension RegistryClient {
         let target = try StoreBlobTarget(store: store)
         do {
             let sink = BlobSink(target: target, expectedSize: size, what: what, progress: progress)
-            let n = try await fetchBlob(repo: repo, digest: digest, size: size, sink: sink, what: what)
-            try target.commit(digest: digest, size: size, what: what)
-            return n
+            return try await fetchBlob(repo: repo, digest: digest, size: size, sink: sink, what: what)
         } catch {
             target.abort()
             throw error
@@ -88,7 +86,7 @@ extension RegistryClient {
                     // The server closed early without an error: resume from where it stopped.
                     throw RegistryError.transport("transfer ended after \(sink.written) of \(size) bytes", url: response.url.absoluteString)
                 }
-                let actual = try sink.finish()
+                let actual = try sink.finish(expected: digest)
                 guard actual == digest else {
                     mismatches += 1
                     // One retry from scratch covers a corrupting proxy hiccup; twice means the

@@ -4,17 +4,18 @@ import Inspect
 
 /// `slipway analyze IMAGE`: dive's efficiency figures, per-layer changes, and what a
 /// multi-stage build would drop; `--ci` turns thresholds into an exit code.
-struct AnalyzeCommand: ParsableCommand {
+struct AnalyzeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze",
         abstract: "Measure an image: layer sizes and changes, wasted space, build-only content.",
         discussion: """
             IMAGE is a name or ID in the store, an OCI layout directory, or an image archive \
             (OCI layout tar or docker-archive, old or new layout). Prefix with oci:, oci-archive: \
-            or docker-archive: to force a source.
+            or docker-archive: to force a source, or with docker:// to pull it from a registry.
             """)
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var registry: RegistryOptions
 
     @Argument(help: "The image to analyze.")
     var image: String
@@ -27,6 +28,9 @@ struct AnalyzeCommand: ParsableCommand {
 
     @Flag(help: "Evaluate the CI rules and exit non-zero when one fails (also on when CI=true).")
     var ci = false
+
+    @Option(name: .customLong("ci-config"), help: ArgumentHelp("CI rules file in dive's .dive-ci format (default: ./.dive-ci when present).", valueName: "file"))
+    var ciConfig: String?
 
     @Option(name: .customLong("lowest-efficiency"), help: "CI: fail below this efficiency (0-1, or 'disabled'; default 0.9).")
     var lowestEfficiency: String?
@@ -44,6 +48,17 @@ struct AnalyzeCommand: ParsableCommand {
 
     func thresholds() throws -> CIThresholds {
         var t = CIThresholds()
+        let configPath = ciConfig ?? (FileManager.default.fileExists(atPath: ".dive-ci") ? ".dive-ci" : nil)
+        if let configPath {
+            guard let data = FileManager.default.contents(atPath: configPath) else {
+                throw ValidationError("cannot read CI config \(configPath)")
+            }
+            do {
+                try t.apply(diveCI: String(decoding: data, as: UTF8.self))
+            } catch {
+                throw ValidationError("\(configPath): \(error)")
+            }
+        }
         func ratio(_ text: String?, _ name: String, _ current: Double?) throws -> Double? {
             guard let text else { return current }
             if text.lowercased() == "disabled" { return nil }
@@ -67,12 +82,12 @@ struct AnalyzeCommand: ParsableCommand {
         return t
     }
 
-    func run() throws {
-        try reportingErrors {
+    func run() async throws {
+        try await reportingErrorsAsync {
             let thresholds = try thresholds()
-            let input = try ImageLoader.load(image, storeRoot: store.rootPath)
+            let input = try await loadForInspection(image, store: store, registry: registry)
             let analysis = Analyzer.analyze(input)
-            let ciEnabled = ci || ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true"
+            let ciEnabled = ci || ciConfig != nil || ProcessInfo.processInfo.environment["CI"]?.lowercased() == "true"
                 || lowestEfficiency != nil || highestWastedBytes != nil || highestUserWastedPercent != nil
                 || maxBuildOnlyPercent != nil
             let results = ciEnabled ? CIEvaluator.evaluate(analysis, thresholds: thresholds) : []

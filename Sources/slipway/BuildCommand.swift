@@ -3,6 +3,7 @@ import Build
 import Dockerfile
 import Foundation
 import OCI
+import Registry
 
 /// `slipway build`: docker buildx's flags, run by the Build engine without a daemon.
 struct BuildCommand: AsyncParsableCommand {
@@ -11,6 +12,8 @@ struct BuildCommand: AsyncParsableCommand {
         abstract: "Build an image from a Dockerfile (multi-stage, cached, parallel stages).")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var registry: RegistryOptions
+    @OptionGroup var cacheOptions: BuildCacheOptions
 
     @Option(name: [.short, .customLong("tag")], help: ArgumentHelp("Name and tag for the image (repeatable).", valueName: "name:tag"))
     var tags: [String] = []
@@ -78,6 +81,8 @@ struct BuildCommand: AsyncParsableCommand {
     }
 
     func build() async throws {
+        let trace = PhaseTrace()
+        defer { trace.report() }
         // Validate every flag before touching anything.
         let args = try BuildFlags.buildArgs(buildArgs)
         let labelValues = try BuildFlags.labels(labels)
@@ -114,6 +119,7 @@ struct BuildCommand: AsyncParsableCommand {
         }
         let graph = try StageGraph.resolve(text, fileName: fileName, options: BuildOptions(target: target, buildArgs: args))
         let plan = try BuildPlan(graph: graph)
+        trace.mark("parse")
 
         // Services.
         let imageStore = try store.open()
@@ -127,8 +133,13 @@ struct BuildCommand: AsyncParsableCommand {
         engineStore.sourceDateEpoch = extensions.sourceDateEpoch
         let snapshotter = OverlaySnapshotter(scratchDirectory: scratch)
         let reporter = ProgressReporter(mode: mode)
-        if pull {
-            await reporter.emit(.note("--pull: no registry client yet; using the store's images"))
+        let access = registry.access
+        engineStore.alwaysPull = pull
+        engineStore.pull = { ref in
+            await reporter.emit(.note("pulling \(ref)"))
+            let reference = try ImageReference(parsing: ref)
+            let result = try await ImageTransfer(access: access).pull(reference, into: imageStore)
+            await reporter.emit(.note("pulled \(ref) (\(result.manifestDigest))"))
         }
         let engine = BuildEngine(store: engineStore, snapshotter: snapshotter,
                                  executor: RuntimeStepExecutor(executor: RunExecutor(runtime: containerRuntime, scratchDirectory: scratch)),
@@ -138,9 +149,20 @@ struct BuildCommand: AsyncParsableCommand {
         var request = BuildRequest(plan: plan, contextDirectory: contextDir, buildArgs: args, noCache: noCache,
                                    network: net, jobs: jobs, labels: labelValues, tags: tags, writeToStore: writeToStore)
         request.extensions = extensions
+        let caches = try cacheOptions.validated()
+        let buildStart = Date(timeIntervalSinceNow: -1)
+        trace.mark("setup")
         let result: BuildResult
         do {
+            try await cacheOptions.importCaches(caches.from, into: imageStore, access: access) { line in
+                Task { await reporter.emit(.note(line)) }
+            }
             result = try await engine.build(request)
+            trace.mark("build")
+            try await cacheOptions.exportCaches(caches.to, from: imageStore, since: buildStart,
+                                                finalLayers: Set(result.target.layers.map(\.digest)), access: access) { line in
+                Task { await reporter.emit(.note(line)) }
+            }
         } catch {
             await reporter.close()
             throw error
@@ -161,8 +183,32 @@ struct BuildCommand: AsyncParsableCommand {
             try Data(w.id.description.utf8).write(to: URL(fileURLWithPath: iidfile))
         }
         await reporter.close()
+        trace.mark("export")
         let id = result.written?.id.description ?? "(not stored)"
         let size = result.written?.size ?? result.target.layers.reduce(0) { $0 + $1.size }
         await reporter.emit(.result(imageID: id, tags: tags, size: size))
+    }
+}
+
+/// `SLIPWAY_TRACE=1`: where a build's wall time goes (for scripts/bench-build.sh), on stderr.
+final class PhaseTrace: @unchecked Sendable {
+    let enabled = ProcessInfo.processInfo.environment["SLIPWAY_TRACE"] == "1"
+    let clock = ContinuousClock()
+    var last: ContinuousClock.Instant
+    var phases: [(String, Duration)] = []
+
+    init() { last = clock.now }
+
+    func mark(_ name: String) {
+        guard enabled else { return }
+        let now = clock.now
+        phases.append((name, now - last))
+        last = now
+    }
+
+    func report() {
+        guard enabled else { return }
+        let text = phases.map { "\($0.0) \(Int($0.1.components.attoseconds / 1_000_000_000_000_000 + $0.1.components.seconds * 1000)) ms" }
+        FileHandle.standardError.write(Data(("trace: " + text.joined(separator: ", ") + "\n").utf8))
     }
 }

@@ -3,12 +3,13 @@ import Foundation
 import Inspect
 
 /// `slipway compare A B`: sizes, reduction, layer counts, file and package differences.
-struct CompareCommand: ParsableCommand {
+struct CompareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract: "Compare two images: sizes, reduction, files and OS packages added or removed.")
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var registry: RegistryOptions
 
     @Argument(help: "The first (usually the larger, single-stage) image.")
     var a: String
@@ -19,10 +20,10 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Output format: text or json.")
     var format: AnalyzeCommand.OutputFormat = .text
 
-    func run() throws {
-        try reportingErrors {
-            let left = try ImageLoader.load(a, storeRoot: store.rootPath)
-            let right = try ImageLoader.load(b, storeRoot: store.rootPath)
+    func run() async throws {
+        try await reportingErrorsAsync {
+            let left = try await loadForInspection(a, store: store, registry: registry)
+            let right = try await loadForInspection(b, store: store, registry: registry)
             let comparison = Comparer.compare(left, right)
             switch format {
             case .text:

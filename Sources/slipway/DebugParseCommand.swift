@@ -15,6 +15,10 @@ struct DebugParse: AsyncParsableCommand {
     @Argument(help: "The Dockerfile to parse ('-' reads standard input).")
     var file: String
 
+    @Flag(name: .customLong("current"),
+          help: "Follow current BuildKit where it differs from the v0.12.5 reference (exec-form trailing text, heredoc words).")
+    var current = false
+
     func run() async throws {
         let bytes: [UInt8]
         do {
@@ -24,7 +28,8 @@ struct DebugParse: AsyncParsableCommand {
         }
         let parsed: ParsedDockerfile
         do {
-            parsed = try Dockerfile.parse(bytes: bytes, fileName: file == "-" ? "Dockerfile" : file)
+            parsed = try Dockerfile.parse(bytes: bytes, fileName: file == "-" ? "Dockerfile" : file,
+                                          rules: current ? .current : .v0_12)
         } catch {
             if json {
                 print(ParserJSON.object([("error", .string(error.description))]).rendered())

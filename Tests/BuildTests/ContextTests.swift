@@ -230,3 +230,18 @@ struct ContextParentLinkTests {
         #expect(try POSIX.readlink(r.p("r/sub/out")) == "../../..")
     }
 }
+
+@Suite("Opening a build's context")
+struct ContextForBuildTests {
+    @Test func dockerfileSpecificIgnoreWins() throws {
+        let t = TempTree("forbuild")
+        t.file("a.txt", "a"); t.file("b.txt", "b")
+        t.file(".dockerignore", "a.txt\n")
+        t.file("build/app.Dockerfile", "FROM scratch\n")
+        t.file("build/app.Dockerfile.dockerignore", "b.txt\n")
+        let general = try BuildContext.forBuild(contextDirectory: t.path, dockerfilePath: t.p("Dockerfile"))
+        #expect(try general.lookup("a.txt") == nil && general.lookup("b.txt") != nil)
+        let specific = try BuildContext.forBuild(contextDirectory: t.path, dockerfilePath: t.p("build/app.Dockerfile"))
+        #expect(try specific.lookup("a.txt") != nil && specific.lookup("b.txt") == nil)
+    }
+}

@@ -390,6 +390,11 @@ struct CopyParentsTests {
         #expect(!r.exists("parents/src/x/y/d.md"))
         try Copier.copy(CopySpec(sources: ["src/x/**"], destination: "/all/", parents: true), from: ctx, into: r.path)
         #expect(r.read("all/src/x/y/d.md") == "d" && r.read("all/src/x/b.txt") == "b")
+        // Parents reached through a symlinked directory are recreated as directories.
+        c.link("alias", to: "src")
+        try Copier.copy(CopySpec(sources: ["alias/x/b.txt"], destination: "/viaLink/", parents: true), from: ctx, into: r.path)
+        #expect(r.read("viaLink/alias/x/b.txt") == "b")
+        #expect(r.stat("viaLink/alias")?.kind == .directory)
         // Without --parents, `**` is Go's `*` twice: one segment.
         #expect(try ctx.expand("src/**/*.txt")?.map(\.path) == ["src/x/b.txt"])
     }
@@ -407,5 +412,107 @@ struct CopyParentsTests {
             let err = try #require(throws: CopyError.self) { try Copier.copy(spec, from: ctx, into: r.path) }
             #expect(err.description == "Dockerfile:2: \(spec.instructionName) failed: \(message)")
         }
+    }
+}
+
+@Suite("COPY type conflicts and ADD archive ownership")
+struct CopyConflictTests {
+    @Test func fileOverDirectoryAndDirectoryOverFileFail() throws {
+        let c = TempTree("conf")
+        c.file("a.txt", "a")
+        c.file("d/x", "x")
+        let r = TempTree("conf-root")
+        r.dir("app/a.txt")
+        r.file("file", "f")
+        r.file("merge/x/inner", "old")
+        let ctx = try BuildContext(directory: c.path)
+        let e1 = try #require(throws: CopyError.self) {
+            try Copier.copy(CopySpec(sources: ["d"], destination: "/file", line: 4), from: ctx, into: r.path)
+        }
+        #expect(e1.description == "Dockerfile:4: COPY failed: cannot copy to non-directory: /file")
+        // `COPY a.txt /app/` where /app/a.txt is a directory.
+        let e2 = try #require(throws: CopyError.self) {
+            try Copier.copy(CopySpec(sources: ["a.txt"], destination: "/app/"), from: ctx, into: r.path)
+        }
+        #expect(e2.description.contains("cannot replace directory /app/a.txt with a file"))
+        // A directory's contents replace a same-named directory's file-by-file only for files.
+        let e3 = try #require(throws: CopyError.self) {
+            try Copier.copy(CopySpec(sources: ["d"], destination: "/merge/"), from: ctx, into: r.path)
+        }
+        #expect(e3.description.contains("cannot replace directory /merge/x with a file"))
+    }
+
+    @Test func addArchiveWithChown() throws {
+        let c = TempTree("tarown")
+        let src = TempTree("tarown-src")
+        src.file("etc/app.conf", "conf")
+        #expect(sh("tar -C \(src.path) -czf \(c.p("conf.tgz")) etc") == 0)
+        let r = TempTree("tarown-root")
+        r.file("etc/passwd", "app:x:1000:1000::/:/bin/sh\n")
+        let ctx = try BuildContext(directory: c.path)
+        try Copier.copy(CopySpec(sources: ["conf.tgz"], destination: "/", chown: "app", isAdd: true), from: ctx, into: r.path)
+        #expect(r.read("etc/app.conf") == "conf")
+        #expect(r.stat("etc/app.conf").map { [$0.uid, $0.gid] } == [1000, 1000])
+        #expect(r.read("etc/passwd") == "app:x:1000:1000::/:/bin/sh\n", "existing files are kept (tar -x union)")
+    }
+}
+
+@Suite("ADD from git", .serialized)
+struct CopyGitTests {
+    @Test func addGitRepositoryOverDumbHTTP() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/git"),
+              FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else {
+            print("git or python3 not available; skipping ADD git test")
+            return
+        }
+        let repo = TempTree("gitrepo")
+        repo.file("README", "v1")
+        repo.file("bin/run.sh", "#!/bin/sh\n", mode: 0o775)
+        repo.file("docs/guide.md", "guide", mode: 0o600)
+        let git = "git -C \(repo.path) -c user.email=t@t -c user.name=t"
+        #expect(sh("git init -q -b main \(repo.path) && \(git) add -A && \(git) commit -qm one && \(git) tag v1 && echo v2 > \(repo.p("README")) && \(git) commit -qam two && \(git) update-server-info") == 0)
+        let server = try #require(CopyRemoteTests.Server(serving: repo.path))
+        let base = "http://127.0.0.1:\(server.port)/.git"
+        let c = TempTree("git-ctx")
+        let ctx = try BuildContext(directory: c.path)
+        let r = TempTree("git-root")
+
+        try await Copier.perform(CopySpec(sources: [base], destination: "/src", isAdd: true), from: ctx, into: r.path)
+        #expect(r.read("src/README") == "v2\n")
+        #expect(r.stat("src/bin/run.sh")?.permissions == 0o755)
+        #expect(r.stat("src/docs/guide.md")?.permissions == 0o644)
+        #expect(!r.exists("src/.git"))
+
+        try await Copier.perform(CopySpec(sources: [base + "#v1:docs"], destination: "/docs/", isAdd: true), from: ctx, into: r.path)
+        #expect(r.read("docs/guide.md") == "guide" && !r.exists("docs/README"))
+
+        try await Copier.perform(CopySpec(sources: [base + "#v1"], destination: "/kept", isAdd: true, keepGitDir: true), from: ctx, into: r.path)
+        #expect(r.read("kept/README") == "v1" && r.exists("kept/.git"))
+
+        // The digest is the commit: v1 and main differ, the same ref twice agrees.
+        let d1 = try await Copier.digest(CopySpec(sources: [base + "#v1"], destination: "/x", isAdd: true), from: ctx)
+        let d2 = try await Copier.digest(CopySpec(sources: [base], destination: "/x", isAdd: true), from: ctx)
+        #expect(d1 != d2)
+        #expect(try await Copier.digest(CopySpec(sources: [base + "#v1"], destination: "/x", isAdd: true), from: try BuildContext(directory: c.path)) == d1)
+
+        let bad = CopySpec(sources: [base + "#v1"], destination: "/x", isAdd: true, checksum: "deadbeef", line: 8)
+        let err = try await #require(throws: CopyError.self) { try await Copier.perform(bad, from: ctx, into: r.path) }
+        #expect(err.description.hasPrefix("Dockerfile:8: ADD failed: checksum mismatch for \(base): expected deadbeef, got "))
+        let copyGit = CopySpec(sources: [base], destination: "/x", line: 9)
+        let e2 = try await #require(throws: CopyError.self) { try await Copier.perform(copyGit, from: ctx, into: r.path) }
+        #expect(e2.description == "Dockerfile:9: COPY failed: source can't be a git ref for COPY; use ADD")
+    }
+
+    @Test("git ref parsing", arguments: [
+        ("https://github.com/moby/buildkit.git#v0.10.1:docs", "https://github.com/moby/buildkit.git", "v0.10.1", "docs"),
+        ("git@github.com:user/repo.git", "git@github.com:user/repo.git", "", ""),
+        ("https://example.com/file.tar.gz", "", "", ""),
+    ])
+    func parse(_ s: String, _ remote: String, _ ref: String, _ subdir: String) {
+        let g = GitRef.parse(s)
+        #expect(g?.remote ?? "" == remote)
+        #expect(g?.ref ?? "" == ref)
+        #expect(g?.subdir ?? "" == subdir)
+        #expect(RemoteSource.isURL(s) == remote.isEmpty)
     }
 }

@@ -107,4 +107,14 @@ import Testing
             #expect(error.description.hasPrefix("df:3: WORKDIR: "))
         }
     }
+
+    @Test func childStageInheritsParentVariables() throws {
+        let m = try DockerfileModel.load("FROM alpine AS base\nARG V=1\nENV E=$V\nFROM base\nARG W=$V-$E\n")
+        let g = try StageGraph(model: m)
+        #expect(g.stages[1].args.first?.value == "1-1")
+        var parent = g.newScope(baseImageEnv: [])
+        for step in m.stages[0].steps { _ = try parent.expand(step) }
+        var child = parent.inherited()
+        #expect(try child.expand(m.stages[1].steps[0]) == .arg([ArgDefinition(key: "W", defaultValue: "1-1")]))
+    }
 }

@@ -77,6 +77,8 @@ import Testing
             ("FROM a\nEXPOSE 80/xyz\n", "Dockerfile:2: EXPOSE: invalid port: \"80/xyz\": invalid proto: xyz"),
             ("FROM a\nCOPY --chmod=999 a b\n", "Dockerfile:2: COPY: invalid chmod parameter: '999'. it should be octal string and between 0 and 07777"),
             ("FROM a\nCOPY --chmod=17777 a b\n", "Dockerfile:2: COPY: invalid chmod parameter: '17777'. it should be octal string and between 0 and 07777"),
+            ("FROM a\nRUN\n", "Dockerfile:2: RUN: RUN requires a command"),
+            ("FROM a\nRUN []\n", "Dockerfile:2: RUN: RUN requires a command"),
             ("FROM a\nRUN --network=bridge x\n", "Dockerfile:2: RUN: invalid network mode \"bridge\""),
             ("FROM a\nRUN --mount=type=nfs x\n", "Dockerfile:2: RUN: unsupported mount type \"nfs\""),
             ("FROM a\nRUN --mount=type=bind,mode=0700 x\n", "Dockerfile:2: RUN: mode not allowed for \"bind\" type mounts"),

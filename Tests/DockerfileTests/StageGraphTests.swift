@@ -100,6 +100,9 @@ import Testing
 
     @Test func blankBaseRejected() {
         #expect(throws: DockerfileError.self) { try StageGraph.resolve("ARG B\nFROM $B\n") }
+        #expect(throws: DockerfileError.self) { try StageGraph.resolve("FROM --platform=linux/amd64,linux/arm64 alpine\n") }
+        #expect(Platform(parsing: "linux/arm/v7") == Platform(os: "linux", architecture: "arm", variant: "v7"))
+        #expect(Platform(parsing: "aarch64") == Platform(os: "linux", architecture: "arm64"))
     }
 
     @Test func indexReferencesAndParallelGroups() throws {

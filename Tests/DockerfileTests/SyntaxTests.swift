@@ -56,7 +56,10 @@ import Testing
         #expect(p.nodes[1].isJSON && p.nodes[1].values == ["a", "b"])
         #expect(!p.nodes[2].isJSON && p.nodes[2].values == ["[\"a\""])
         #expect(!p.nodes[3].isJSON)
-        #expect(p.nodes[4].isJSON && p.nodes[4].values == ["x"])
+        // Current BuildKit: text after the array means shell form; BuildKit <= v0.14 ignored it.
+        #expect(!p.nodes[4].isJSON && p.nodes[4].values == ["[\"x\"] trailing"])
+        let old = try Dockerfile.parse("FROM a\nRUN [\"x\"] trailing\n", rules: .v0_12)
+        #expect(old.nodes[1].isJSON && old.nodes[1].values == ["x"])
         #expect(p.nodes[5].isJSON && p.nodes[5].values == ["a b", "/c"])
         #expect(p.nodes[6].values == ["/a", "/b"])
         #expect(throws: DockerfileError.self) { try parse("FROM a\nCMD [1, \"a\"]\n") }
@@ -154,5 +157,14 @@ import Testing
             "copy_from 1 8 nginx image -",
             "copy_from 1 9 9 index -",
         ])
+    }
+
+    @Test func v012RulesDifferWhereBuildKitChanged() throws {
+        let text = "FROM a\nRUN cat << EOF > /x\nhello\nEOF\nRUN x=${y%.*} <<EOF\nbody\nEOF\n"
+        let current = try Dockerfile.parse(text)
+        #expect(current.nodes.map(\.command) == ["from", "run", "run"])
+        #expect(current.nodes[1].heredocs.map(\.name) == ["EOF"])
+        let old = try Dockerfile.parse(text, rules: .v0_12)
+        #expect(old.nodes.map(\.command) == ["from", "run", "hello", "eof", "run", "body", "eof"])
     }
 }

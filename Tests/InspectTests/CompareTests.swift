@@ -62,3 +62,45 @@ import Testing
         #expect(PackageSet.parseApkInstalled(db) == ["musl": "1.2.4-r2", "busybox": "1.36.1-r15"])
     }
 }
+
+@Suite struct NpmDevDependencyTests {
+    static let lockV3 = """
+        {"name":"app","lockfileVersion":3,"packages":{
+          "":{"name":"app","dependencies":{"express":"^4"},"devDependencies":{"typescript":"^5"}},
+          "node_modules/express":{"version":"4.18.2"},
+          "node_modules/typescript":{"version":"5.3.3","dev":true},
+          "node_modules/express/node_modules/debug":{"version":"2.6.9"},
+          "node_modules/@types/node":{"version":"20.1.0","dev":true}
+        }}
+        """
+
+    @Test func lockfileV3AndV1() {
+        #expect(NpmLockfile.devPackageDirectories(lockfile: Array(Self.lockV3.utf8), lockfilePath: "/app/package-lock.json")
+                == ["/app/node_modules/@types/node", "/app/node_modules/typescript"])
+        let v1 = #"{"lockfileVersion":1,"dependencies":{"jest":{"version":"29","dev":true,"dependencies":{"x":{"dev":true}}},"lodash":{"version":"4"}}}"#
+        #expect(NpmLockfile.devPackageDirectories(lockfile: Array(v1.utf8), lockfilePath: "/srv/package-lock.json")
+                == ["/srv/node_modules/jest", "/srv/node_modules/jest/node_modules/x"])
+        #expect(NpmLockfile.devPackageDirectories(lockfile: Array("not json".utf8), lockfilePath: "/a/package-lock.json").isEmpty)
+    }
+
+    @Test func devDependenciesAreBuildOnly() {
+        let entries = [
+            LayerEntry(path: "app/package-lock.json", kind: .file, size: Int64(Self.lockV3.utf8.count)),
+            LayerEntry(path: "app/node_modules/express/index.js", kind: .file, size: 1_000),
+            LayerEntry(path: "app/node_modules/typescript/lib/tsc.js", kind: .file, size: 9_000_000),
+            LayerEntry(path: "app/node_modules/@types/node/index.d.ts", kind: .file, size: 500_000),
+        ]
+        let image = ImageInput(name: "node:single", layers: [
+            LayerInput(entries: entries, captured: ["app/package-lock.json": Array(Self.lockV3.utf8)]),
+        ])
+        let report = Analyzer.analyze(image).buildOnly
+        let dev = report.classes.first { $0.kind == .devDependencies }
+        #expect(dev?.bytes == 9_500_000)
+        #expect(dev?.topDirectories.map(\.path) == ["/app/node_modules/typescript", "/app/node_modules/@types/node"])
+        // After `npm prune --production` the packages are gone and nothing is counted.
+        let pruned = ImageInput(name: "node:pruned", layers: [
+            LayerInput(entries: Array(entries.prefix(2)), captured: ["app/package-lock.json": Array(Self.lockV3.utf8)]),
+        ])
+        #expect(Analyzer.analyze(pruned).buildOnly.classes.isEmpty)
+    }
+}

@@ -61,6 +61,29 @@ func diveConformanceDirectory() -> String? {
         #expect(trees[0] == trees[2])
     }
 
+    @Test func badInputsGiveOneClearLine() throws {
+        guard let dir = diveConformanceDirectory() else { return }
+        let temp = NSTemporaryDirectory() + "slipway-bad-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: temp + "/empty", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: temp) }
+        let whole = try Data(contentsOf: URL(fileURLWithPath: dir + "/test-docker-image.tar"))
+        try whole.prefix(300_000).write(to: URL(fileURLWithPath: temp + "/truncated.tar"))
+        do {
+            _ = try ImageLoader.load(temp + "/truncated.tar", storeRoot: "/nonexistent")
+            Issue.record("a truncated archive loaded")
+        } catch {
+            let text = "\(error)"
+            #expect(text.hasPrefix(temp + "/truncated.tar: "), "\(text)")
+            #expect(text.contains("truncated"))
+        }
+        do {
+            _ = try ImageLoader.load(temp + "/empty", storeRoot: "/nonexistent")
+            Issue.record("an empty directory loaded")
+        } catch {
+            #expect("\(error)" == temp + "/empty: not an OCI image layout (no index.json)")
+        }
+    }
+
     @Test func missingImageIsAClearError() throws {
         #expect(throws: ImageLoadError.self) {
             try ImageLoader.load("/nonexistent/archive.tar", storeRoot: "/nonexistent")

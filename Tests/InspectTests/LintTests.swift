@@ -172,6 +172,11 @@ private func rules(_ result: LintResult) -> [String] { result.findings.map(\.rul
         #expect(all.findings.isEmpty)
     }
 
+    @Test func undefinedVarOnScratchKnowsTheDefaultPath() throws {
+        let result = try lint("FROM scratch\nENV PATH=/app:$PATH\nCOPY $SRC /app\nUSER 65532\nCMD [\"/app/x\"]\n")
+        #expect(result.findings.map { "\($0.line) \($0.rule)" } == ["3 UndefinedVar"])
+    }
+
     @Test func invalidInstructionsAreErrors() throws {
         let result = try lint("FROM alpine:3.19\nCOPY --frm=x a b\nUSER nobody\nCMD [\"true\"]\n")
         #expect(result.findings.map { "\($0.line) \($0.rule) \($0.level)" } == ["2 InvalidInstruction error"])

@@ -120,7 +120,9 @@ struct BuildExamplesTests {
         // No change: nothing runs. One source edited: only the steps from `COPY . .` on.
         let again = try s.slipway(["build", "--progress", "json", "-t", "goapp:prod", s.context])
         #expect(BuildSandbox.ranSteps(again).filter { !$0.contains("FROM") }.isEmpty, "\(again.stderr)")
-        try s.write("cmd/server/main.go", Self.goServer.replacingOccurrences(of: "\"ok\"", with: "\"ok v2\""))
+        // A unique edit: the store is shared with other tests, which may have built "ok v2" already
+        // (a content-addressed cache would then rightly hit).
+        try s.write("cmd/server/main.go", Self.goServer.replacingOccurrences(of: "\"ok\"", with: "\"ok \(UUID().uuidString)\""))
         let edited = try s.slipway(["build", "--progress", "json", "-t", "goapp:prod", s.context])
         let ran = BuildSandbox.ranSteps(edited)
         #expect(!ran.contains { $0.contains("go mod download") }, "\(ran)")

@@ -78,6 +78,13 @@ import Testing
         #expect(pass?.status == 0, "\(pass?.stdout ?? "")")
         let wasted = try slipway(["analyze", image, "--highest-wasted-bytes", "32024", "--highest-user-wasted-percent", "disabled"])
         #expect(wasted?.status == 2)
+        let config = NSTemporaryDirectory() + "slipway-dive-ci-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        try "rules:\n  lowest-efficiency: 0.99\n  highest-user-wasted-percent: disabled\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let fromFile = try slipway(["analyze", image, "--ci-config", config])
+        #expect(fromFile?.status == 2)
+        #expect(fromFile?.stdout.contains("FAIL: lowest-efficiency") == true)
         let bad = try slipway(["analyze", image, "--lowest-efficiency", "high"])
         #expect(bad?.status == 1)
         #expect(bad?.stderr.hasPrefix("error: --lowest-efficiency") == true)
@@ -151,5 +158,69 @@ import Testing
         let missing = try slipway(["lint", "-f", dir + "/nope"])
         #expect(missing?.status == 1)
         #expect(missing?.stderr.hasPrefix("error: cannot read") == true)
+    }
+
+    /// analyze docker://REF pulls from a registry (Debian's docker-registry on 127.0.0.1) into a
+    /// throw-away store; the user's store stays empty.
+    @Test func analyzePullsFromARegistry() throws {
+        guard let binary = Self.binary, FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry") else {
+            print("skipping: needs .build/debug/slipway and /usr/bin/docker-registry")
+            return
+        }
+        let dir = NSTemporaryDirectory() + "slipway-registry-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = 21_000 + Int.random(in: 0..<4000)
+        try """
+            version: 0.1
+            log:
+              level: error
+            storage:
+              filesystem:
+                rootdirectory: \(dir)/data
+            http:
+              addr: 127.0.0.1:\(port)
+
+            """.write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
+        server.arguments = ["serve", dir + "/config.yml"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+
+        // A small image: the busybox binary as one layer.
+        let rootfs = dir + "/rootfs"
+        try FileManager.default.createDirectory(atPath: rootfs + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: rootfs + "/bin/busybox")
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
+        tar.arguments = ["-cf", dir + "/rootfs.tar", "-C", rootfs, "."]
+        try tar.run()
+        tar.waitUntilExit()
+        let store = dir + "/store"
+        let reference = "127.0.0.1:\(port)/inspect/busybox:1"
+        func run(_ arguments: [String]) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        #expect(try run(["import", "--root", store, dir + "/rootfs.tar", reference]) == 0)
+        var pushed = false
+        for _ in 0..<50 where !pushed {
+            pushed = try run(["push", "--root", store, reference]) == 0
+            if !pushed { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        #expect(pushed, "push to the test registry failed")
+        guard pushed, let result = try slipway(["analyze", "docker://" + reference]) else { return }
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Image: \(reference)"), "\(result.stdout)")
+        #expect(result.stdout.contains("Layers (1)"))
     }
 }

@@ -14,12 +14,18 @@ public final class BuildContext: Sendable {
     /// Whether the tree is a build context (files land owned by root unless `--chown`) rather
     /// than a stage/image filesystem (ownership preserved).
     public let isContext: Bool
-    let memo = ContentMemo()
+    let memo: ContentMemo
+    /// Stage roots are opened once per step; their file digests are shared process-wide (safe:
+    /// entries are keyed by path and checked against dev/inode/size/mtime/ctime).
+    static let stageMemo = ContentMemo()
     /// ADD URLs fetched during this build (digest first, copy later): url + checksum → file.
     let downloads = Mutex<[String: DownloadedFile]>([:])
+    /// ADD git sources cloned during this build.
+    let gitCheckouts = Mutex<[String: GitCheckout]>([:])
 
     deinit {
         for file in downloads.withLock({ Array($0.values) }) { file.discard() }
+        for co in gitCheckouts.withLock({ Array($0.values) }) { co.discard() }
     }
 
     /// The build context at `directory`, seen through `filter` (.dockerignore).
@@ -28,6 +34,7 @@ public final class BuildContext: Sendable {
         self.filter = filter
         self.scope = .confined
         self.isContext = true
+        self.memo = ContentMemo()
     }
 
     /// Another stage's (or image's) root filesystem, for `COPY --from`.
@@ -36,6 +43,7 @@ public final class BuildContext: Sendable {
         self.filter = IncludeEverything()
         self.scope = .chroot
         self.isContext = false
+        self.memo = BuildContext.stageMemo
     }
 
     /// Loads file digests remembered by an earlier build (see `saveDigestMemo`), so unchanged

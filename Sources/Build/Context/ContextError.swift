@@ -6,6 +6,7 @@ public enum ContextError: Error, CustomStringConvertible, Equatable, Sendable {
     case symlinkLoop(path: String)
     case notADirectory(path: String, reason: String)
     case badPattern(String)
+    case invalidIgnoreFile(path: String, message: String)
     case io(FileSystemError)
 
     public var description: String {
@@ -21,6 +22,8 @@ public enum ContextError: Error, CustomStringConvertible, Equatable, Sendable {
             return "build context \"\(path)\" is not a usable directory: \(reason)"
         case .badPattern(let p):
             return "malformed wildcard pattern \"\(p)\""
+        case .invalidIgnoreFile(let path, let message):
+            return "\(path): \(message)"
         case .io(let e):
             return e.description
         }

@@ -1,6 +1,29 @@
 import Dockerfile
+import Foundation
 
 /// The Dockerfile module's .dockerignore matcher answers exactly the two questions the
 /// context walk asks, with BuildKit's semantics (`!` exceptions re-enter excluded directories
 /// only when they name a path inside them).
 extension IgnoreMatcher: PathFilter {}
+
+extension BuildContext {
+    /// Opens a build's context the way BuildKit does: `<Dockerfile>.dockerignore` next to the
+    /// Dockerfile wins over the context's `.dockerignore`; patterns use the Dockerfile module's
+    /// `IgnoreMatcher` (moby/patternmatcher semantics). A malformed pattern is an error naming
+    /// the ignore file.
+    public static func forBuild(contextDirectory: String, dockerfilePath: String?) throws -> BuildContext {
+        var specific: String?
+        if let df = dockerfilePath, df != "-" {
+            specific = try? String(contentsOfFile: df + ".dockerignore", encoding: .utf8)
+        }
+        let general = try? String(contentsOfFile: POSIX.join(contextDirectory, ".dockerignore"), encoding: .utf8)
+        let matcher: IgnoreMatcher
+        do {
+            matcher = try IgnoreMatcher.forBuild(dockerfileSpecific: specific, contextIgnore: general)
+        } catch {
+            let file = specific != nil ? (dockerfilePath ?? "") + ".dockerignore" : POSIX.join(contextDirectory, ".dockerignore")
+            throw ContextError.invalidIgnoreFile(path: file, message: "\(error)")
+        }
+        return try BuildContext(directory: contextDirectory, filter: matcher)
+    }
+}

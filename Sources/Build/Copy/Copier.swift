@@ -44,7 +44,7 @@ public enum Copier {
         guard let c = spec.checksum, !c.isEmpty else { return }
         if !spec.isAdd { throw spec.error(.invalidOption("checksum can't be specified for COPY")) }
         if spec.sources.count != 1 { throw spec.error(.invalidOption("checksum can't be specified for multiple sources")) }
-        if !spec.sources.allSatisfy(RemoteSource.isURL) {
+        if !spec.sources.allSatisfy(RemoteSource.isRemote) {
             throw spec.error(.invalidOption("checksum requires HTTP(S) or Git sources"))
         }
     }
@@ -53,7 +53,7 @@ public enum Copier {
         try validate(spec)
         let excludes = try excludeSet(spec)
         var out: [Match] = []
-        for pattern in spec.sources where !RemoteSource.isURL(pattern) {
+        for pattern in spec.sources where !RemoteSource.isRemote(pattern) {
             var pivot = ""
             var full = pattern
             if spec.parents {
@@ -117,9 +117,9 @@ public enum Copier {
     /// destination directory. Throws `CopyError`.
     @discardableResult
     public static func copy(_ spec: CopySpec, from source: BuildContext, into target: String) throws -> CopyReport {
-        if spec.sources.contains(where: RemoteSource.isURL) {
+        if spec.sources.contains(where: RemoteSource.isRemote) {
             // Never skip a URL silently: downloads are async, see `perform`.
-            throw spec.error(.invalidOption("ADD from a URL needs Copier.perform (internal: the synchronous copy got \(spec.sources.filter(RemoteSource.isURL)))"))
+            throw spec.error(.invalidOption("ADD from a URL or git needs Copier.perform (internal: the synchronous copy got \(spec.sources.filter(RemoteSource.isRemote)))"))
         }
         let found = try matches(spec, from: source)
         var report = CopyReport()

@@ -19,11 +19,13 @@ public struct CopySpec: Sendable, Hashable {
     public var checksum: String?
     public var line: Int
     public var dockerfile: String
+    /// ADD --keep-git-dir (git sources).
+    public var keepGitDir: Bool?
 
     public init(sources: [String], destination: String, workdir: String = "/", chown: String? = nil,
                 chmod: String? = nil, excludes: [String] = [], parents: Bool = false, link: Bool = false,
                 isAdd: Bool = false, unpack: Bool? = nil, checksum: String? = nil,
-                line: Int = 0, dockerfile: String = "Dockerfile") {
+                line: Int = 0, dockerfile: String = "Dockerfile", keepGitDir: Bool? = nil) {
         self.sources = sources
         self.destination = destination
         self.workdir = workdir
@@ -37,6 +39,7 @@ public struct CopySpec: Sendable, Hashable {
         self.checksum = checksum
         self.line = line
         self.dockerfile = dockerfile
+        self.keepGitDir = keepGitDir
     }
 
     public var instructionName: String { isAdd ? "ADD" : "COPY" }

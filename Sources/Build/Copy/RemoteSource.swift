@@ -22,10 +22,14 @@ public struct DownloadedFile: Sendable {
 
 /// ADD from HTTP(S): download with URLSession, verify `--checksum`, write with mode 0600.
 public enum RemoteSource {
+    /// An http(s) source that is downloaded as a file (not a git repository).
     public static func isURL(_ s: String) -> Bool {
         let l = s.lowercased()
-        return l.hasPrefix("http://") || l.hasPrefix("https://")
+        return (l.hasPrefix("http://") || l.hasPrefix("https://")) && GitRef.parse(s) == nil
     }
+
+    /// A source that does not come from the context or a stage: a URL or a git repository.
+    public static func isRemote(_ s: String) -> Bool { isURL(s) || GitRef.parse(s) != nil }
 
     /// Downloads `url` into a temporary file and checks it against `checksum`
     /// (`sha256:<hex>`). Throws `CopyError` (`.checksumMismatch`, `.download`).
@@ -133,10 +137,17 @@ extension Copier {
     /// content digest, so a changed remote file invalidates the step. Throws `CopyError`.
     public static func digest(_ spec: CopySpec, from source: BuildContext) async throws -> Digest {
         let local = try sourceDigest(spec, from: source)
-        let urls = spec.sources.filter(RemoteSource.isURL)
-        if urls.isEmpty { return local }
+        let remotes = spec.sources.filter(RemoteSource.isRemote)
+        if remotes.isEmpty { return local }
         var parts = [local.description]
-        for url in urls { parts.append(url + "\u{0}" + (try await fetch(url, spec: spec, source: source)).digest.description) }
+        for src in remotes {
+            if let ref = GitRef.parse(src) {
+                let co = try fetchGit(ref, spec: spec, source: source)
+                parts.append("git\u{0}\(src)\u{0}\(co.commit)\u{0}\(spec.keepGitDir == true)")
+            } else {
+                parts.append(src + "\u{0}" + (try await fetch(src, spec: spec, source: source)).digest.description)
+            }
+        }
         return Digest.sha256(parts.joined(separator: "\n"))
     }
 
@@ -146,23 +157,29 @@ extension Copier {
     @discardableResult
     public static func perform(_ spec: CopySpec, from source: BuildContext, into target: String) async throws -> CopyReport {
         try validate(spec)
-        let urls = spec.sources.filter(RemoteSource.isURL)
-        if !urls.isEmpty && !spec.isAdd {
-            throw spec.error(.invalidOption("source can't be a URL for COPY; use ADD"))
+        let remotes = spec.sources.filter(RemoteSource.isRemote)
+        if let first = remotes.first, !spec.isAdd {
+            throw spec.error(.invalidOption(GitRef.parse(first) != nil
+                ? "source can't be a git ref for COPY; use ADD" : "source can't be a URL for COPY; use ADD"))
         }
+        let urls = remotes.filter(RemoteSource.isURL)
         if urls.count > 1 || (!urls.isEmpty && urls.count != spec.sources.count) {
             let (_, isDir) = spec.resolvedDestination
             if !isDir { throw spec.error(.destinationNotDirectory(destination: spec.destination)) }
         }
         var report = CopyReport()
         var local = spec
-        local.sources = spec.sources.filter { !RemoteSource.isURL($0) }
+        local.sources = spec.sources.filter { !RemoteSource.isRemote($0) }
         if !local.sources.isEmpty {
             report = try copy(local, from: source, into: target)
         }
-        for url in urls {
-            let file = try await fetch(url, spec: spec, source: source)
-            let r = try place(file, spec: spec, into: target)
+        for src in remotes {
+            let r: CopyReport
+            if let ref = GitRef.parse(src) {
+                r = try placeGit(try fetchGit(ref, spec: spec, source: source), spec: spec, into: target)
+            } else {
+                r = try place(try await fetch(src, spec: spec, source: source), spec: spec, into: target)
+            }
             report.entries += r.entries
             report.archivesUnpacked += r.archivesUnpacked
         }
@@ -180,5 +197,37 @@ extension Copier {
         }
         previous?.discard()
         return f
+    }
+}
+
+extension Copier {
+    static func fetchGit(_ ref: GitRef, spec: CopySpec, source: BuildContext) throws -> GitCheckout {
+        let key = "\(ref.remote)#\(ref.ref ?? ""):\(ref.subdir ?? "")\u{0}\(spec.keepGitDir == true)\u{0}\(spec.checksum ?? "")"
+        if let c = source.gitCheckouts.withLock({ $0[key] }), FileManager.default.fileExists(atPath: c.root) { return c }
+        let c = try GitSource.checkout(ref, spec: spec)
+        let previous = source.gitCheckouts.withLock { d -> GitCheckout? in
+            let old = d[key]
+            d[key] = c
+            return old
+        }
+        previous?.discard()
+        return c
+    }
+
+    /// Copies a checkout's contents into the destination directory (BuildKit copies `/` of the
+    /// git state), owned by root unless --chown, --chmod applied.
+    static func placeGit(_ co: GitCheckout, spec: CopySpec, into target: String) throws -> CopyReport {
+        let root: String
+        do { root = try ScopedPath.canonicalDirectory(target) } catch { throw spec.error(.io("\(error)")) }
+        let (owner, mode) = try options(spec, target: root)
+        let ctx: BuildContext
+        do { ctx = try BuildContext(stageRootfs: co.root) } catch { throw spec.error(.io("\(error)")) }
+        guard let src = try ctx.lookup("") else { throw spec.error(.io("git checkout vanished")) }
+        let writer = TreeWriter(root: root, spec: spec, source: ctx, owner: owner ?? Ownership(uid: 0, gid: 0),
+                                mode: mode, excludes: try excludeSet(spec))
+        let (dest, _) = spec.resolvedDestination
+        try writer.mkdirAll(dest)
+        try writer.copyTop(src, destination: dest)
+        return CopyReport(entries: writer.count, archivesUnpacked: 0)
     }
 }

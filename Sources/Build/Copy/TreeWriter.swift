@@ -118,13 +118,18 @@ final class TreeWriter {
         var srcRel = pivot
         for comp in kept.dropLast() {
             srcRel.append(comp)
-            let srcHost = POSIX.join(source.root, srcRel.joined(separator: "/"))
             dst = POSIX.join(dst, comp)
-            guard let st = try? FileStat.lstat(srcHost), st.kind == .directory else { continue }
-            if try ensureDirectory(dst, overwrite: false) {
-                try applyInfo(dst, st, src: srcHost)
-                count += 1
+            // The source directory (through any symlink the match already went through).
+            let sp = try? ScopedPath.resolve(root: source.root, path: srcRel.joined(separator: "/"),
+                                             scope: source.scope, followFinal: true)
+            let created = try ensureDirectory(dst, overwrite: false)
+            guard created else { continue }
+            if let sp, let st = (try? FileStat.lstat(sp.hostPath)) ?? nil, st.kind == .directory {
+                try applyInfo(dst, st, src: sp.hostPath)
+            } else {
+                chmod(dst, 0o755)
             }
+            count += 1
         }
         if let last = kept.last { dst = POSIX.join(dst, last) }
         try copyNode(src: m.source.hostPath, st: m.source.stat, filterRel: m.source.resolved, subRel: "",

@@ -385,7 +385,8 @@ struct StageRun {
     }
 
     func expandWord(_ w: String, _ env: [String: String], line: Int, instruction: String) throws -> String {
-        guard w.contains("$") || w.contains("\\") else { return w }
+        // The shell lexer also removes quotes (ENV B="two words" stores `two words`, as BuildKit does).
+        guard w.contains("$") || w.contains("\\") || w.contains("\"") || w.contains("'") else { return w }
         do {
             return try engine.hooks.expand(w, env)
         } catch {

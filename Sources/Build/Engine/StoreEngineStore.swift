@@ -13,6 +13,12 @@ public struct StoreEngineStore: EngineStore {
     /// SOURCE_DATE_EPOCH: new layers get every mtime clamped to it (reproducible builds).
     public var sourceDateEpoch: Int64?
 
+    /// Pulls a reference into the store (the registry module); nil: never pull.
+    public var pull: (@Sendable (String) async throws -> Void)?
+    /// `--pull`: fetch every base image from its registry even when the store has it.
+    public var alwaysPull = false
+    let pulled = PulledSet()
+
     public init(store: ImageStore, compression: LayerCompression = .gzip,
                 unpack: @escaping @Sendable (String, String, String) throws -> Void = StoreEngineStore.overlayLowerUnpack) {
         self.store = store
@@ -26,17 +32,37 @@ public struct StoreEngineStore: EngineStore {
     }
 
     public func resolveImage(_ reference: String) async throws -> ResolvedImage? {
+        if alwaysPull, pull != nil, !reference.hasPrefix("sha256:") {
+            try await pullOnce(reference)
+        }
         let stored: StoredImage
         do {
             stored = try store.resolve(reference)
         } catch StoreError.imageNotFound {
-            return nil
+            // Missing: pull when the reference names a registry host (or --pull was given).
+            // Short Docker Hub names are not pulled implicitly (no Docker Hub on build hosts here).
+            guard pull != nil, alwaysPull || Self.namesRegistryHost(reference), await !pulled.contains(reference) else { return nil }
+            try await pullOnce(reference)
+            stored = try store.resolve(reference)
         }
         let config = try store.config(of: stored)
         let records = try store.layerRecords(of: stored)
         let layers = records.map { LayerRef(digest: $0.digest, diffID: $0.diffID, size: $0.size, mediaType: $0.mediaType) }
         return ResolvedImage(id: stored.configDigest, image: StageImage(config), layers: layers,
                              onBuild: config.config?.onBuild ?? [])
+    }
+
+    /// `host.domain/...`, `host:port/...`, `localhost/...`.
+    static func namesRegistryHost(_ reference: String) -> Bool {
+        guard let slash = reference.firstIndex(of: "/") else { return false }
+        let first = reference[..<slash]
+        return first.contains(".") || first.contains(":") || first == "localhost"
+    }
+
+    /// Pulls each reference at most once per build, even when several stages use it.
+    func pullOnce(_ reference: String) async throws {
+        guard let pull, await pulled.insert(reference) else { return }
+        try await pull(reference)
     }
 
     func snapshotPath(_ layer: LayerRef) -> String { store.snapshotsDirectory + "/" + layer.diffID.encoded }
@@ -127,4 +153,12 @@ public enum EngineStoreError: Error, CustomStringConvertible {
         case .io(let m): return m
         }
     }
+}
+
+/// References already pulled during this build.
+actor PulledSet {
+    private var names = Set<String>()
+    func contains(_ name: String) -> Bool { names.contains(name) }
+    /// Returns false when `name` was already there.
+    func insert(_ name: String) -> Bool { names.insert(name).inserted }
 }

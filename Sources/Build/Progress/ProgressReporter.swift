@@ -181,6 +181,7 @@ public actor ProgressReporter {
     }
 
     private func drawLive() {
+        guard !running.isEmpty else { return }
         var lines: [String] = []
         let width = Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 100
         lines.append(String(format: "[+] Building %.1fs (%d running)", sinceStart(), running.count))

@@ -15,6 +15,9 @@ public struct ShellLexer: Sendable {
     public var skipProcessQuotes = false
     /// Leave references to unset variables as written instead of expanding them to "".
     public var skipUnsetEnv = false
+    /// BuildKit v0.12.5's lexer (for `ParserRules.v0_12`): no `#`/`%`/`/` substitutions, `<`
+    /// not special, nested substitutions keep the escape mode and do not share the word buffer.
+    var legacyV012 = false
 
     public init(escape: Unicode.Scalar = "\\") {
         self.escape = escape
@@ -113,7 +116,15 @@ final class LexState<Env: VariableLookup> {
 
     func processStopOn(_ stop: Unicode.Scalar?, rawEscapes raw: Bool) throws(LexFailure) -> (String, [String]) {
         depth += 1
-        defer { depth -= 1 }
+        var savedBuffer: ScalarBuffer?
+        if lexer.legacyV012 {
+            // v0.12.5 kept the partial word per call.
+            savedBuffer = wordsBuffer
+        }
+        defer {
+            depth -= 1
+            if let savedBuffer { wordsBuffer = savedBuffer }
+        }
         if depth > LexState.maxDepth {
             throw LexFailure(message: "variable substitutions nested more than \(LexState.maxDepth) deep")
         }
@@ -121,7 +132,7 @@ final class LexState<Env: VariableLookup> {
         wordsBuffer.removeAll()
         var words = WordCollector()
         let saved = rawEscapes
-        rawEscapes = raw
+        if !lexer.legacyV012 { rawEscapes = raw }
         defer { rawEscapes = saved }
         let quotesSpecial = !lexer.skipProcessQuotes
 
@@ -135,7 +146,7 @@ final class LexState<Env: VariableLookup> {
                 let tmp = try processDollar()
                 result.append(tmp)
                 words.addString(tmp, &wordsBuffer)
-            case "<":
+            case "<" where !lexer.legacyV012:
                 let tmp = processPossibleHeredoc()
                 result.append(tmp)
                 words.addRawString(tmp, &wordsBuffer)
@@ -249,8 +260,14 @@ final class LexState<Env: VariableLookup> {
                 ch = c2
                 chs.unicodeScalars.append(c2)
             }
-            let raw = ch == "#" || ch == "%"
-            if nullIsUnset && raw {
+            var raw = ch == "#" || ch == "%"
+            if lexer.legacyV012 {
+                // v0.12.5 knew only + - ?; after `:` anything took the generic path.
+                if raw && !nullIsUnset {
+                    throw LexFailure(message: "unsupported modifier (\(chs)) in substitution")
+                }
+                raw = false
+            } else if nullIsUnset && raw {
                 throw LexFailure(message: "unsupported modifier (\(chs)) in substitution")
             }
             let word: String
@@ -278,7 +295,7 @@ final class LexState<Env: VariableLookup> {
                     throw LexFailure(message: "\(name): \(word.isEmpty ? "is not allowed to be empty" : word)")
                 }
                 return value
-            case "#", "%":
+            case "#" where !lexer.legacyV012, "%" where !lexer.legacyV012:
                 var pattern = Array(word.unicodeScalars)
                 var greedy = false
                 if let f = pattern.first, f == ch {
@@ -293,7 +310,7 @@ final class LexState<Env: VariableLookup> {
             default:  // `${x:=y}` and friends
                 throw LexFailure(message: "unsupported modifier (\(chs)) in substitution")
             }
-        case "/":
+        case "/" where !lexer.legacyV012:
             let replaceAll = peek() == "/"
             if replaceAll { pos += 1 }
             let pattern: String

@@ -8,7 +8,6 @@ public struct IgnoreMatcher: Sendable {
         public var text: String
         /// An `!` exception: re-includes what earlier patterns excluded.
         public var isException: Bool
-        var dirCount: Int
         var kind: Kind
         var tokens: [Token]
 
@@ -81,7 +80,7 @@ public struct IgnoreMatcher: Sendable {
                 p.removeFirst()
             }
             let (kind, tokens) = try IgnoreMatcher.compile(p)
-            out.append(Pattern(text: p, isException: isException, dirCount: p.split(separator: "/", omittingEmptySubsequences: false).count,
+            out.append(Pattern(text: p, isException: isException,
                                kind: kind, tokens: tokens))
         }
         patterns = out
@@ -157,22 +156,6 @@ public struct IgnoreMatcher: Sendable {
             if match { matched = !pattern.isException }
         }
         return (matched, info)
-    }
-
-    /// patternmatcher's `Matches`: true = excluded.
-    func matches(_ file: String) -> Bool {
-        var matched = false
-        let parent = IgnoreMatcher.dirName(file)
-        let parentDirs = parent.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        for pattern in patterns {
-            if pattern.isException != matched { continue }
-            var match = IgnoreMatcher.match(pattern, file)
-            if !match && parent != "." && pattern.dirCount <= parentDirs.count {
-                match = IgnoreMatcher.match(pattern, parentDirs[0..<pattern.dirCount].joined(separator: "/"))
-            }
-            if match { matched = !pattern.isException }
-        }
-        return matched
     }
 
     static func normalize(_ path: String) -> String {

@@ -68,6 +68,8 @@ public enum InstructionParser {
             guard ["sandbox", "insecure"].contains(security) else {
                 throw ValidationFailure("security \"\(security)\" is not valid")
             }
+            // BuildKit accepts an empty RUN here and fails when it runs `sh -c` with nothing.
+            guard !args.isEmpty else { throw ValidationFailure("RUN requires a command") }
             let specs = flags.list("mount")
             var mounts: [Mount] = []
             for spec in specs {

@@ -15,14 +15,11 @@ public enum Validation {
             var intPart = ""
             while let c = s.first, c.isASCII, c.isNumber { intPart.append(c); s = s.dropFirst() }
             var fracPart = ""
-            var hadDot = false
             if s.first == "." {
-                hadDot = true
                 s = s.dropFirst()
                 while let c = s.first, c.isASCII, c.isNumber { fracPart.append(c); s = s.dropFirst() }
             }
             if intPart.isEmpty && fracPart.isEmpty { return nil }
-            _ = hadDot
             var unit = ""
             while let c = s.first, c != ".", !(c.isASCII && c.isNumber) { unit.append(c); s = s.dropFirst() }
             let scale: Double

@@ -37,7 +37,8 @@ public struct Platform: Sendable, Equatable, Hashable, CustomStringConvertible {
     /// Parses `os/arch[/variant]` or `arch` (os defaults to linux); nil when malformed.
     public init?(parsing s: String) {
         let parts = s.lowercased().split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard !parts.contains(where: \.isEmpty) else { return nil }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_-.")
+        guard !parts.contains(where: { $0.isEmpty || !$0.allSatisfy(allowed.contains) }) else { return nil }
         switch parts.count {
         case 1: self.init(os: "linux", architecture: Platform.normalizeArch(parts[0]))
         case 2: self.init(os: parts[0], architecture: Platform.normalizeArch(parts[1]))

@@ -285,9 +285,16 @@ public struct StageGraph: Sendable {
             }
         }
 
-        // Stage ARGs resolved for this build.
+        // Stage ARGs resolved for this build. A stage built on another starts with that
+        // stage's variables (BuildKit carries the parent's environment, ARG values included).
+        var finalScopes: [StageScope] = []
         for i in nodes.indices {
-            var scope = StageScope(lexer: lexer, globalArgs: global, buildArgs: options.buildArgs)
+            var scope: StageScope
+            if case .stage(let parent) = nodes[i].base {
+                scope = finalScopes[parent].inherited()
+            } else {
+                scope = StageScope(lexer: lexer, globalArgs: global, buildArgs: options.buildArgs)
+            }
             var resolved: [ResolvedArg] = []
             for step in nodes[i].stage.steps {
                 switch step.instruction {
@@ -305,6 +312,7 @@ public struct StageGraph: Sendable {
                 }
             }
             nodes[i].args = resolved
+            finalScopes.append(scope)
         }
         self.stages = nodes
 

@@ -1,8 +1,9 @@
 /// Finding heredoc words (`[n]<<[-]WORD`) in an instruction line, as BuildKit does.
 public enum Heredocs {
     /// Every heredoc started on `line` (the joined instruction line), bodies empty.
-    static func fromLine(_ line: String) throws(ExpansionError) -> [Heredoc] {
+    static func fromLine(_ line: String, rules: ParserRules = .current) throws(ExpansionError) -> [Heredoc] {
         var lexer = ShellLexer(escape: "\\")
+        lexer.legacyV012 = rules == .v0_12
         lexer.rawQuotes = true
         lexer.rawEscapes = true
         lexer.skipUnsetEnv = true
@@ -10,13 +11,13 @@ public enum Heredocs {
         let words = (try? lexer.processWords(line, env: EmptyLookup())) ?? []
         var out: [Heredoc] = []
         for word in words {
-            if let h = try parse(word) { out.append(h) }
+            if let h = try parse(word, rules: rules) { out.append(h) }
         }
         return out
     }
 
     /// Parses one word as a heredoc start (`<<EOF`, `<<-"EOF"`, `3<<EOF`); nil if it is not one.
-    public static func parse(_ word: String) throws(ExpansionError) -> Heredoc? {
+    public static func parse(_ word: String, rules: ParserRules = .current) throws(ExpansionError) -> Heredoc? {
         // ^(\d*)<<(-?)\s*([^<]*)$
         let u = Array(word.unicodeScalars)
         var i = 0
@@ -29,7 +30,9 @@ public enum Heredocs {
             chomp = true
             i += 1
         }
-        while i < u.count, u[i] == " " || u[i] == "\t" || u[i] == "\n" || u[i] == "\u{0C}" || u[i] == "\r" { i += 1 }
+        if rules == .current {
+            while i < u.count, u[i] == " " || u[i] == "\t" || u[i] == "\n" || u[i] == "\u{0C}" || u[i] == "\r" { i += 1 }
+        }
         let restScalars = u[i...]
         if restScalars.contains("<") { return nil }
         let rest = String(String.UnicodeScalarView(restScalars))
@@ -38,6 +41,7 @@ public enum Heredocs {
 
         var lexer = ShellLexer(escape: "\\")
         lexer.skipUnsetEnv = true
+        lexer.legacyV012 = rules == .v0_12
         let words = try lexer.processWords(rest, env: EmptyLookup())
         guard words.count == 1 else { return nil }
         lexer.rawQuotes = true

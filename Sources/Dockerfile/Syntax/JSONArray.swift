@@ -1,7 +1,7 @@
 /// Decodes the exec form (`["a", "b"]`) the way BuildKit's parser does with Go's
-/// `encoding/json` decoder: the first JSON value must be an array of strings; text after it
-/// is ignored; a well-formed array with a non-string element is an error; anything else
-/// that is not well-formed JSON falls back to the shell form.
+/// `encoding/json`: the JSON value must be an array of strings; a well-formed array with a
+/// non-string element is an error; anything else falls back to the shell form. Text after the
+/// array is an error (→ shell form) in current BuildKit, ignored in BuildKit ≤ v0.14 (`ParserRules`).
 enum JSONArray {
     enum Result: Equatable {
         case strings([String])
@@ -11,7 +11,7 @@ enum JSONArray {
 
     static let maxDepth = 10000
 
-    static func decode(_ s: [Unicode.Scalar]) -> Result {
+    static func decode(_ s: [Unicode.Scalar], allowTrailingText: Bool = false) -> Result {
         var p = 0
         func ws() {
             while p < s.count, s[p] == " " || s[p] == "\t" || s[p] == "\n" || s[p] == "\r" { p += 1 }
@@ -22,7 +22,14 @@ enum JSONArray {
         var out: [String] = []
         var allStrings = true
         ws()
-        if p < s.count, s[p] == "]" { return .strings([]) }
+        if p < s.count, s[p] == "]" {
+            if !allowTrailingText {
+                p += 1
+                ws()
+                if p < s.count { return .invalid }
+            }
+            return .strings([])
+        }
         while true {
             ws()
             guard p < s.count else { return .invalid }
@@ -41,6 +48,11 @@ enum JSONArray {
             }
             if s[p] == "]" { break }
             return .invalid
+        }
+        if !allowTrailingText {
+            p += 1
+            ws()
+            if p < s.count { return .invalid }
         }
         return allStrings ? .strings(out) : .notStringArray
     }

@@ -2,6 +2,7 @@
 /// and `split_command.go` do it. Each function returns the AST argument list.
 struct LineParsers {
     let escape: Unicode.Scalar
+    var rules: ParserRules = .current
 
     struct Parsed {
         var values: [String] = []
@@ -296,7 +297,7 @@ struct LineParsers {
     func parseJSON(_ rest: String) throws(Failure) -> Parsed? {
         let u = LineParsers.trimLeftSpace(Substring(rest).unicodeScalars)
         guard u.first == "[" else { return nil }
-        switch JSONArray.decode(Array(u)) {
+        switch JSONArray.decode(Array(u), allowTrailingText: rules == .v0_12) {
         case .strings(let s): return Parsed(values: s, isJSON: true)
         case .notStringArray: throw .message("when using JSON array syntax, arrays must be comprised of strings only")
         case .invalid: return nil

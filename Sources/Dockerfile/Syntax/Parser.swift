@@ -4,15 +4,28 @@ public enum Dockerfile {
     public static let maxLineLength = 65535
 
     /// Parses Dockerfile text into BuildKit's raw syntax tree (no expansion, no validation).
-    public static func parse(_ text: String, fileName: String = "Dockerfile") throws(DockerfileError) -> ParsedDockerfile {
-        try parse(bytes: Array(text.utf8), fileName: fileName)
+    public static func parse(_ text: String, fileName: String = "Dockerfile", rules: ParserRules = .current) throws(DockerfileError) -> ParsedDockerfile {
+        try parse(bytes: Array(text.utf8), fileName: fileName, rules: rules)
     }
 
     /// Parses raw bytes (a UTF-8 BOM is skipped; CRLF accepted; invalid UTF-8 becomes U+FFFD).
-    public static func parse(bytes: [UInt8], fileName: String = "Dockerfile") throws(DockerfileError) -> ParsedDockerfile {
+    public static func parse(bytes: [UInt8], fileName: String = "Dockerfile", rules: ParserRules = .current) throws(DockerfileError) -> ParsedDockerfile {
         var parser = SyntaxParser(data: bytes, fileName: fileName)
+        parser.rules = rules
         return try parser.run()
     }
+}
+
+/// Which BuildKit parser to reproduce where versions differ.
+public enum ParserRules: Sendable, Equatable {
+    /// Current BuildKit (what `docker buildx build` does today; the conformance files'
+    /// version). `RUN ["a"] more` is shell form; `<< EOF` (blank before the word) is a heredoc;
+    /// `${v#p}`, `${v%p}`, `${v/p/r}` are supported.
+    case current
+    /// BuildKit v0.12.5, the reference of `slipway debug parse`: text after an exec-form
+    /// array is ignored; a heredoc word must be `<<WORD`; a line using `${v#p}`-style
+    /// substitutions cannot start heredocs (its lexer rejected them).
+    case v0_12
 }
 
 /// The line-oriented state machine of BuildKit's `parser.Parse`.
@@ -20,6 +33,7 @@ struct SyntaxParser {
     let data: [UInt8]
     let fileName: String
     var escape: UInt8 = UInt8(ascii: "\\")
+    var rules: ParserRules = .current
     // directive parser state
     var directivesDone = false
     var directiveLine = 0
@@ -111,11 +125,17 @@ struct SyntaxParser {
         while i < body.count, isS(body[i]) { i += 1 }
         guard i < body.count, body[i] == UInt8(ascii: "=") else { directivesDone = true; return false }
         i += 1
+        guard i < body.count else { directivesDone = true; return false }
         while i < body.count, isS(body[i]) { i += 1 }
         var e = body.count
         while e > i, isS(body[e - 1]) { e -= 1 }
-        guard e > i else { directivesDone = true; return false }
-        let value = String(goDecoding: body[i..<e])
+        let value: String
+        if e > i {
+            value = String(goDecoding: body[i..<e])
+        } else {
+            // Only blanks after `=`: the regexp's `(.+?)` still takes the last one.
+            value = String(goDecoding: body[(body.count - 1)...])
+        }
         guard key == "syntax" || key == "escape" || key == "check" else {
             directivesDone = true
             return false
@@ -202,7 +222,7 @@ struct SyntaxParser {
             if hasEmptyContinuation {
                 warnings.append(ParseWarning(message: "Empty continuation line found in: \(line)", line: currentLine))
             }
-            let parsers = LineParsers(escape: Unicode.Scalar(escape))
+            let parsers = LineParsers(escape: Unicode.Scalar(escape), rules: rules)
             var node: Node
             do {
                 node = try parsers.node(for: line, comments: comments)
@@ -214,7 +234,7 @@ struct SyntaxParser {
             if SyntaxParser.canContainHeredoc(node), line.hasHeredocMarker() {
                 let found: [Heredoc]
                 do {
-                    found = try Heredocs.fromLine(line)
+                    found = try Heredocs.fromLine(line, rules: rules)
                 } catch {
                     throw self.error(error.message, line: startLine, endLine: currentLine, instruction: node.keyword)
                 }

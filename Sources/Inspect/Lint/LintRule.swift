@@ -2,10 +2,15 @@
 public enum LintLevel: String, Sendable, Codable, Comparable, CaseIterable {
     case info, warning, error
 
-    public static func < (a: LintLevel, b: LintLevel) -> Bool {
-        let order: [LintLevel] = [.info, .warning, .error]
-        return order.firstIndex(of: a)! < order.firstIndex(of: b)!
+    var rank: Int {
+        switch self {
+        case .info: return 0
+        case .warning: return 1
+        case .error: return 2
+        }
     }
+
+    public static func < (a: LintLevel, b: LintLevel) -> Bool { a.rank < b.rank }
 }
 
 /// A lint rule: BuildKit's build checks under their BuildKit names, plus Slipway's rules for

@@ -268,6 +268,8 @@ struct LintContext {
         let stage = stages[index]
         var defined: [String: String] = [:]
         for name in Self.builtinArgs { defined[name] = "x" }
+        // BuildKit gives every Linux image a default PATH when its base has none (even scratch).
+        defined["PATH"] = "x"
         var workdirSet = false
         if let parent = stage.parent {
             for name in definedNames(of: parent) { defined[name] = "x" }

@@ -12,7 +12,7 @@ public enum ImageLoadError: Error, CustomStringConvertible, LocalizedError {
         case .notFound(let spec):
             return "no image '\(spec)': not in the store, and not an OCI layout directory or an image archive file"
         case .invalid(let path, let reason):
-            return "\(path): \(reason)"
+            return reason.hasPrefix(path) ? reason : "\(path): \(reason)"
         case .layer(let path, let reason):
             return "cannot read layer \(path): \(reason)"
         }
@@ -108,6 +108,9 @@ public enum ImageLoader {
         }
         var descriptor: Descriptor?
         var indexPath = directory + "/index.json"
+        guard FileManager.default.fileExists(atPath: indexPath) else {
+            throw ImageLoadError.invalid(path: directory, reason: "not an OCI image layout (no index.json)")
+        }
         for _ in 0..<4 {
             let index: Index
             do {
@@ -153,7 +156,7 @@ public enum ImageLoader {
                     var hash: UInt64 = 0
                     var executable: ExecutableFormat?
                     if entry.kind == .regular {
-                        if ImageInput.capturedPaths.contains(path) {
+                        if ImageInput.shouldCapture(path), entry.size <= 64 << 20 {
                             let data = try reader.readData(limit: 256 << 20)
                             captured[path] = data
                             hash = contentHash(data)

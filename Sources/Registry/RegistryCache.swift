@@ -1,0 +1,126 @@
+import Foundation
+import OCI
+
+/// Build cache in a registry (`--cache-to/--cache-from type=registry,ref=R`): cache records and
+/// the layers they produced, published as one OCI manifest whose config lists the records.
+/// Machines sharing a registry share build steps: import the cache into an empty store and
+/// every recorded step is a hit.
+///
+/// Format: manifest `application/vnd.oci.image.manifest.v1+json` with config media type
+/// `application/vnd.slipway.cache.config.v1+json` (`CacheConfig`) and one layer per distinct
+/// cached layer blob, in the order the config lists them.
+public struct RegistryCache: Sendable {
+    public static let configMediaType = "application/vnd.slipway.cache.config.v1+json"
+
+    /// The cache config: records as the store keeps them, and the facts of their layers.
+    public struct CacheConfig: Codable, Sendable, Equatable {
+        public struct Record: Codable, Sendable, Equatable {
+            public var key: String
+            public var layer: Digest?
+            public var result: String
+        }
+        public var records: [Record]
+        public var layers: [LayerRecord]
+    }
+
+    public var transfer: ImageTransfer
+
+    public init(transfer: ImageTransfer = ImageTransfer()) {
+        self.transfer = transfer
+    }
+
+    /// Pushes `records` (with their layer blobs from `store`) to `reference`. Returns the
+    /// manifest digest. Records whose layer is not in the store are an error.
+    @discardableResult
+    public func export(_ records: [CacheRecord], from store: ImageStore, to reference: ImageReference) async throws -> Digest {
+        var layers: [LayerRecord] = []
+        var seen = Set<Digest>()
+        for record in records {
+            guard let digest = record.layer, seen.insert(digest).inserted else { continue }
+            guard store.hasBlob(digest), let facts = try store.layerRecord(digest: digest) else {
+                throw RegistryError.io("cache record \(record.key) names layer \(digest), which is not in the local store")
+            }
+            layers.append(facts)
+        }
+        let config = CacheConfig(records: records.map { .init(key: $0.key, layer: $0.layer, result: $0.result) }, layers: layers)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let configBytes = try encoder.encode(config)
+        let client = try transfer.access.client(for: reference.domain)
+        let repo = reference.path
+        try await client.pushBlob(repository: repo, data: configBytes)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = 0
+            func add() {
+                guard next < layers.count else { return }
+                let layer = layers[next]
+                next += 1
+                group.addTask {
+                    try await client.pushBlob(repository: repo, digest: layer.digest, size: layer.size,
+                                              from: URL(fileURLWithPath: store.blobPath(layer.digest)))
+                    transfer.progress?("\(layer.digest.short): cache layer exported")
+                }
+            }
+            for _ in 0..<transfer.concurrency { add() }
+            while try await group.next() != nil { add() }
+        }
+        let manifest = ImageManifest(format: .oci,
+                                     config: Descriptor(mediaType: Self.configMediaType, digest: Digest.sha256(configBytes),
+                                                        size: Int64(configBytes.count)),
+                                     layers: layers.map(\.descriptor))
+        let manifestBytes = try CanonicalJSON.encode(manifest)
+        return try await client.putManifest(repository: repo, reference: reference.tag ?? ImageReference.defaultTag,
+                                            data: Data(manifestBytes), mediaType: MediaType.ociManifest)
+    }
+
+    /// Pulls the cache at `reference` into `store`: its layer blobs (those missing) and its
+    /// records. Returns the number of records imported; a missing cache is not an error (0),
+    /// as `--cache-from` of a first build must not fail.
+    @discardableResult
+    public func importCache(from reference: ImageReference, into store: ImageStore) async throws -> Int {
+        let client = try transfer.access.client(for: reference.domain)
+        let repo = reference.path
+        let fetched: FetchedManifest
+        do {
+            fetched = try await client.fetchManifest(repository: repo, reference: reference.digest?.description ?? reference.tag ?? ImageReference.defaultTag)
+        } catch RegistryError.notFound {
+            transfer.progress?("\(reference.familiar): no cache yet")
+            return 0
+        }
+        let manifest = try ImageManifest.decode(Array(fetched.data), source: "cache manifest \(reference)")
+        guard manifest.config.mediaType == Self.configMediaType else {
+            throw RegistryError.protocolViolation("\(reference) is not a Slipway build cache (config type \(manifest.config.mediaType))")
+        }
+        let tmp = try store.makeTemporaryDirectory()
+        defer { store.removeTemporaryDirectory(tmp) }
+        let configFile = URL(fileURLWithPath: tmp + "/cache-config.json")
+        try await client.fetchBlob(repository: repo, digest: manifest.config.digest, size: manifest.config.size, to: configFile)
+        let config: CacheConfig
+        do { config = try JSONDecoder().decode(CacheConfig.self, from: Data(contentsOf: configFile)) } catch {
+            throw RegistryError.protocolViolation("unreadable cache config in \(reference): \(error)")
+        }
+        let listed = Set(manifest.layers.map(\.digest))
+        for layer in config.layers where !listed.contains(layer.digest) {
+            throw RegistryError.protocolViolation("cache config names layer \(layer.digest), which the manifest does not carry")
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var next = 0
+            func add() {
+                guard next < config.layers.count else { return }
+                let layer = config.layers[next]
+                next += 1
+                group.addTask {
+                    try await client.fetchBlob(repository: repo, digest: layer.digest, size: layer.size, into: store)
+                    try store.recordLayer(layer)
+                    transfer.progress?("\(layer.digest.short): cache layer imported")
+                }
+            }
+            for _ in 0..<transfer.concurrency { add() }
+            while try await group.next() != nil { add() }
+        }
+        for record in config.records {
+            try store.putCacheRecord(CacheRecord(key: record.key, layer: record.layer, result: record.result))
+        }
+        return config.records.count
+    }
+}

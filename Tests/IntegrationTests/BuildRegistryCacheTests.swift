@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+/// Two machines sharing one registry cache: a build on store A exports its cache
+/// (`--cache-to type=registry,...,mode=max`); the same build on an empty store B with
+/// `--cache-from` runs no RUN step and produces the same image ID.
+@Suite("Build: registry cache between stores", .serialized)
+struct BuildRegistryCacheTests {
+    @Test("--cache-to on store A, --cache-from on an empty store B: no RUN executes, same image")
+    func twoMachineCache() throws {
+        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry") else {
+            print("skipping: docker-registry not installed")
+            return
+        }
+        let registry = try BuildPullTests.Registry()
+        let base = "127.0.0.1:\(registry.port)/base/busybox:1"
+        let cache = "127.0.0.1:\(registry.port)/cache/app:main"
+        let dockerfile = """
+            FROM \(base) AS build
+            RUN echo RAN-BUILD-STEP && date +%s%N > /built
+            FROM \(base)
+            COPY --from=build /built /built
+            RUN echo RAN-FINAL-STEP && date +%s%N > /final
+
+            """
+
+        let a = try BuildSandbox()
+        try a.importFixture("busybox", as: "busybox:latest")
+        let push = try a.slipway(["push", "busybox:latest", base])
+        try #require(push.status == 0, "\(push.combined)")
+        // Both stages start FROM the same registry image; pull it first (the engine's concurrent
+        // FROM pulls of one reference race: the second stage reports "not found").
+        try #require(try a.slipway(["pull", base]).status == 0)
+        try a.write("Dockerfile", dockerfile)
+        let first = try a.build(["-t", "app:1", "--cache-to", "type=registry,ref=\(cache),mode=max"])
+        try #require(first.status == 0, "\(first.combined)")
+        #expect(ran("RAN-BUILD-STEP", first.combined) && ran("RAN-FINAL-STEP", first.combined), "\(first.combined)")
+        let firstID = try #require(BuildSandbox.imageID(first))
+
+        let b = try BuildSandbox()   // another machine: empty store
+        try b.write("Dockerfile", dockerfile)
+        let pulled = try b.slipway(["pull", base])
+        try #require(pulled.status == 0, "\(pulled.combined)")
+        let second = try b.build(["-t", "app:1", "--cache-from", "type=registry,ref=\(cache)"])
+        try #require(second.status == 0, "\(second.combined)")
+        // The RUN steps write the time in nanoseconds: had either run, the image would differ.
+        #expect(!ran("RAN-BUILD-STEP", second.combined), "\(second.combined)")
+        #expect(!ran("RAN-FINAL-STEP", second.combined), "\(second.combined)")
+        #expect(second.combined.components(separatedBy: "CACHED").count - 1 >= 3, "\(second.combined)")
+        #expect(BuildSandbox.imageID(second) == firstID)
+
+        // A cache that does not exist yet is not an error; a bad spec is.
+        let c = try BuildSandbox()
+        try c.importFixture("busybox", as: "busybox:latest")
+        try c.write("Dockerfile", "FROM \(base)\nRUN true\n")
+        let fresh = try c.build(["--cache-from", "127.0.0.1:\(registry.port)/cache/none:1"])
+        #expect(fresh.status == 0, "\(fresh.combined)")
+        let bad = try c.build(["--cache-to", "type=local,dest=/tmp/x"])
+        #expect(bad.status != 0 && bad.stderr.contains("not supported"), "\(bad.combined)")
+        #expect(a.leftovers().isEmpty && b.leftovers().isEmpty, "\(a.leftovers()) \(b.leftovers())")
+    }
+
+    /// Whether a step printed `marker` while running (`#3 0.202 RAN-...`), as opposed to the
+    /// step header that only shows the command.
+    private func ran(_ marker: String, _ output: String) -> Bool {
+        output.split(separator: "\n").contains { line in
+            let parts = line.split(separator: " ", maxSplits: 2)
+            return parts.count == 3 && parts[0].hasPrefix("#") && Double(parts[1]) != nil && parts[2] == marker
+        }
+    }
+}
