@@ -33,19 +33,7 @@ public struct RegistryCache: Sendable {
     /// manifest digest. Records whose layer is not in the store are an error.
     @discardableResult
     public func export(_ records: [CacheRecord], from store: ImageStore, to reference: ImageReference) async throws -> Digest {
-        var layers: [LayerRecord] = []
-        var seen = Set<Digest>()
-        for record in records {
-            guard let digest = record.layer, seen.insert(digest).inserted else { continue }
-            guard store.hasBlob(digest), let facts = try store.layerRecord(digest: digest) else {
-                throw RegistryError.io("cache record \(record.key) names layer \(digest), which is not in the local store")
-            }
-            layers.append(facts)
-        }
-        let config = CacheConfig(records: records.map { .init(key: $0.key, layer: $0.layer, result: $0.result) }, layers: layers)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let configBytes = try encoder.encode(config)
+        let (configBytes, layers) = try Self.encodeConfig(records, store: store)
         let client = try transfer.access.client(for: reference.domain)
         let repo = reference.path
         try await client.pushBlob(repository: repo, data: configBytes)
@@ -64,11 +52,7 @@ public struct RegistryCache: Sendable {
             for _ in 0..<transfer.concurrency { add() }
             while try await group.next() != nil { add() }
         }
-        let manifest = ImageManifest(format: .oci,
-                                     config: Descriptor(mediaType: Self.configMediaType, digest: Digest.sha256(configBytes),
-                                                        size: Int64(configBytes.count)),
-                                     layers: layers.map(\.descriptor))
-        let manifestBytes = try CanonicalJSON.encode(manifest)
+        let manifestBytes = try Self.manifest(configBytes: configBytes, layers: layers)
         return try await client.putManifest(repository: repo, reference: reference.tag ?? ImageReference.defaultTag,
                                             data: Data(manifestBytes), mediaType: MediaType.ociManifest)
     }
@@ -95,10 +79,7 @@ public struct RegistryCache: Sendable {
         defer { store.removeTemporaryDirectory(tmp) }
         let configFile = URL(fileURLWithPath: tmp + "/cache-config.json")
         try await client.fetchBlob(repository: repo, digest: manifest.config.digest, size: manifest.config.size, to: configFile)
-        let config: CacheConfig
-        do { config = try JSONDecoder().decode(CacheConfig.self, from: Data(contentsOf: configFile)) } catch {
-            throw RegistryError.protocolViolation("unreadable cache config in \(reference): \(error)")
-        }
+        let config = try Self.decodeConfig(try Data(contentsOf: configFile), source: reference.description)
         let listed = Set(manifest.layers.map(\.digest))
         for layer in config.layers where !listed.contains(layer.digest) {
             throw RegistryError.protocolViolation("cache config names layer \(layer.digest), which the manifest does not carry")
@@ -122,5 +103,38 @@ public struct RegistryCache: Sendable {
             try store.putCacheRecord(CacheRecord(key: record.key, layer: record.layer, result: record.result))
         }
         return config.records.count
+    }
+
+    // MARK: - Format
+
+    /// The config bytes for `records` and the facts of their layers (from `store`).
+    static func encodeConfig(_ records: [CacheRecord], store: ImageStore) throws -> (Data, [LayerRecord]) {
+        var layers: [LayerRecord] = []
+        var seen = Set<Digest>()
+        for record in records {
+            guard let digest = record.layer, seen.insert(digest).inserted else { continue }
+            guard store.hasBlob(digest), let facts = try store.layerRecord(digest: digest) else {
+                throw RegistryError.io("cache record \(record.key) names layer \(digest), which is not in the local store")
+            }
+            layers.append(facts)
+        }
+        let config = CacheConfig(records: records.map { .init(key: $0.key, layer: $0.layer, result: $0.result) }, layers: layers)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try encoder.encode(config), layers)
+    }
+
+    static func decodeConfig(_ data: Data, source: String) throws -> CacheConfig {
+        do { return try JSONDecoder().decode(CacheConfig.self, from: data) } catch {
+            throw RegistryError.protocolViolation("unreadable cache config in \(source): \(error)")
+        }
+    }
+
+    static func manifest(configBytes: Data, layers: [LayerRecord]) throws -> [UInt8] {
+        let manifest = ImageManifest(format: .oci,
+                                     config: Descriptor(mediaType: configMediaType, digest: Digest.sha256(configBytes),
+                                                        size: Int64(configBytes.count)),
+                                     layers: layers.map(\.descriptor))
+        return try CanonicalJSON.encode(manifest)
     }
 }

@@ -3,22 +3,34 @@ import Foundation
 import OCI
 import Registry
 
-/// `--cache-to` / `--cache-from` of `slipway build` (BuildKit's syntax, registry type):
-/// `type=registry,ref=REF[,mode=min|max]`; `--cache-from REF` alone means `type=registry,ref=REF`.
+/// `--cache-to` / `--cache-from` of `slipway build` (BuildKit's syntax):
+/// `type=registry,ref=REF[,mode=min|max]` or `type=local,dest=DIR[,mode=...]` / `type=local,src=DIR`;
+/// `--cache-from REF` alone means `type=registry,ref=REF`.
 struct BuildCacheOptions: ParsableArguments {
     @Option(name: .customLong("cache-to"), help: ArgumentHelp(
-        "Export the build cache: type=registry,ref=REF[,mode=min|max] (min: the final image's layers; max: every step).",
+        "Export the build cache: type=registry,ref=REF or type=local,dest=DIR, [,mode=min|max] (min: the final image's layers; max: every step).",
         valueName: "spec"))
     var cacheTo: [String] = []
 
     @Option(name: .customLong("cache-from"), help: ArgumentHelp(
-        "Import a build cache before building: type=registry,ref=REF (or just REF). May be repeated.",
+        "Import a build cache before building: type=registry,ref=REF (or just REF) or type=local,src=DIR. May be repeated.",
         valueName: "spec"))
     var cacheFrom: [String] = []
 
     struct Spec: Equatable {
-        var reference: ImageReference
+        enum Location: Equatable {
+            case registry(ImageReference)
+            case local(String)
+        }
+        var location: Location
         var maxMode: Bool
+
+        var name: String {
+            switch location {
+            case .registry(let r): return r.familiar
+            case .local(let dir): return dir
+            }
+        }
     }
 
     /// Parses `key=value,...` the way buildx does.
@@ -36,12 +48,6 @@ struct BuildCacheOptions: ParsableArguments {
             }
         }
         let type = fields["type"] ?? "registry"
-        guard type == "registry" else {
-            throw ValidationError("cache type '\(type)' is not supported yet; use type=registry,ref=REGISTRY/REPO:TAG")
-        }
-        guard let ref = fields["ref"], !ref.isEmpty else {
-            throw ValidationError("cache spec '\(text)' needs ref=REGISTRY/REPO:TAG")
-        }
         let mode = fields["mode"] ?? "min"
         guard mode == "min" || mode == "max" else {
             throw ValidationError("cache mode '\(mode)' is invalid: use mode=min or mode=max")
@@ -49,7 +55,21 @@ struct BuildCacheOptions: ParsableArguments {
         if !export && fields["mode"] != nil {
             throw ValidationError("mode= applies to --cache-to only")
         }
-        return Spec(reference: try ImageReference(parsing: ref), maxMode: mode == "max")
+        switch type {
+        case "registry":
+            guard let ref = fields["ref"], !ref.isEmpty else {
+                throw ValidationError("cache spec '\(text)' needs ref=REGISTRY/REPO:TAG")
+            }
+            return Spec(location: .registry(try ImageReference(parsing: ref)), maxMode: mode == "max")
+        case "local":
+            let key = export ? "dest" : "src"
+            guard let dir = fields[key], !dir.isEmpty else {
+                throw ValidationError("cache spec '\(text)' needs \(key)=DIRECTORY")
+            }
+            return Spec(location: .local(dir), maxMode: mode == "max")
+        default:
+            throw ValidationError("cache type '\(type)' is not supported; use type=registry,ref=REF or type=local,\(export ? "dest" : "src")=DIR")
+        }
     }
 
     func validated() throws -> (to: [Spec], from: [Spec]) {
@@ -60,9 +80,14 @@ struct BuildCacheOptions: ParsableArguments {
     /// only a note (a first build has none).
     func importCaches(_ specs: [Spec], into store: ImageStore, access: RegistryAccess,
                       note: @escaping @Sendable (String) -> Void) async throws {
+        let cache = RegistryCache(transfer: ImageTransfer(access: access))
         for spec in specs {
-            let n = try await RegistryCache(transfer: ImageTransfer(access: access)).importCache(from: spec.reference, into: store)
-            note("cache from \(spec.reference.familiar): \(n) records")
+            let n: Int
+            switch spec.location {
+            case .registry(let ref): n = try await cache.importCache(from: ref, into: store)
+            case .local(let dir): n = try await cache.importLocal(from: dir, into: store)
+            }
+            note("cache from \(spec.name): \(n) records")
         }
     }
 
@@ -72,10 +97,15 @@ struct BuildCacheOptions: ParsableArguments {
                       access: RegistryAccess, note: @escaping @Sendable (String) -> Void) async throws {
         guard !specs.isEmpty else { return }
         let touched = try store.cacheRecords(usedSince: start)
+        let cache = RegistryCache(transfer: ImageTransfer(access: access))
         for spec in specs {
             let records = spec.maxMode ? touched : touched.filter { $0.layer.map(finalLayers.contains) ?? true }
-            let digest = try await RegistryCache(transfer: ImageTransfer(access: access)).export(records, from: store, to: spec.reference)
-            note("cache to \(spec.reference.familiar): \(records.count) records (\(spec.maxMode ? "max" : "min")), \(digest)")
+            let digest: Digest
+            switch spec.location {
+            case .registry(let ref): digest = try await cache.export(records, from: store, to: ref)
+            case .local(let dir): digest = try await cache.exportLocal(records, from: store, to: dir)
+            }
+            note("cache to \(spec.name): \(records.count) records (\(spec.maxMode ? "max" : "min")), \(digest)")
         }
     }
 }

@@ -56,8 +56,20 @@ struct BuildRegistryCacheTests {
         try c.write("Dockerfile", "FROM \(base)\nRUN true\n")
         let fresh = try c.build(["--cache-from", "127.0.0.1:\(registry.port)/cache/none:1"])
         #expect(fresh.status == 0, "\(fresh.combined)")
-        let bad = try c.build(["--cache-to", "type=local,dest=/tmp/x"])
+        let bad = try c.build(["--cache-to", "type=inline"])
         #expect(bad.status != 0 && bad.stderr.contains("not supported"), "\(bad.combined)")
+
+        // type=local: the same cache as an OCI layout directory, into yet another empty store.
+        let local = c.context + "/cache-dir"
+        let exported = try a.build(["-t", "app:1", "--cache-to", "type=local,dest=\(local),mode=max"])
+        try #require(exported.status == 0, "\(exported.combined)")
+        let d = try BuildSandbox()
+        try d.write("Dockerfile", dockerfile)
+        try #require(try d.slipway(["pull", base]).status == 0)
+        let fromLocal = try d.build(["-t", "app:1", "--cache-from", "type=local,src=\(local)"])
+        try #require(fromLocal.status == 0, "\(fromLocal.combined)")
+        #expect(!ran("RAN-BUILD-STEP", fromLocal.combined) && !ran("RAN-FINAL-STEP", fromLocal.combined), "\(fromLocal.combined)")
+        #expect(BuildSandbox.imageID(fromLocal) == firstID)
         #expect(a.leftovers().isEmpty && b.leftovers().isEmpty, "\(a.leftovers()) \(b.leftovers())")
     }
 

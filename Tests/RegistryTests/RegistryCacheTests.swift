@@ -41,3 +41,32 @@ import Testing
         }
     }
 }
+
+@Suite struct LocalCacheTests {
+    @Test func cacheRoundTripsThroughAnOCILayoutDirectory() async throws {
+        let a = try TestStore(), b = try TestStore(), c = try TestStore()
+        let dir = try TempDir("localcache")
+        defer { a.remove(); b.remove(); c.remove(); dir.remove() }
+        let image = try a.importImage(tag: "local/base:1", files: 1)
+        let layer = try #require(image.layers.first)
+        let record = CacheRecord(key: "sha256:" + String(repeating: "3", count: 64), layer: layer, result: #"{"x":1}"#)
+        try a.store.putCacheRecord(record)
+        let cache = RegistryCache()
+        let path = dir.path + "/cache"
+        #expect(try await cache.importLocal(from: path, into: b.store) == 0)
+        try await cache.exportLocal([record], from: a.store, to: path)
+        #expect(FileManager.default.fileExists(atPath: path + "/index.json"))
+        #expect(try await cache.importLocal(from: path, into: b.store) == 1)
+        #expect(try b.store.cacheRecord(key: record.key)?.layer == layer)
+        #expect(b.store.hasBlob(layer))
+
+        // A tampered layer file is refused and never reaches the store.
+        let blob = path + "/blobs/sha256/" + layer.encoded
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: blob))
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: blob))
+        await #expect(throws: (any Error).self) { try await cache.importLocal(from: path, into: c.store) }
+        #expect(!c.store.hasBlob(layer))
+        #expect(try c.store.cacheRecord(key: record.key) == nil)
+    }
+}
