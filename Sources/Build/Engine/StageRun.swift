@@ -168,6 +168,7 @@ struct StageRun {
                     process.tmpfs = active.tmpfs
                     process.env += active.env
                     process.insecure = runMounts.insecure
+                    process.bundleDirectory = active.bundleDirectory
                     do {
                         let snap = try await runProcess(process, lowers: lowers, step: stepID)
                         await active.release()

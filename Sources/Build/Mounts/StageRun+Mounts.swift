@@ -27,6 +27,8 @@ final class ActiveRunMounts: @unchecked Sendable {
     var binds: [BindMount] = []
     var tmpfs: [TmpfsMount] = []
     var env: [String] = []
+    /// Set when `env` holds a secret: the runtime bundle (its config.json) goes to this tmpfs path.
+    var bundleDirectory: String?
     private var cleanups: [() async -> Void] = []
 
     func onRelease(_ f: @escaping () async -> Void) { cleanups.append(f) }
@@ -175,6 +177,7 @@ extension StageRun {
                     }
                     if let name = m.env {
                         active.env.append(name + "=" + String(decoding: value, as: UTF8.self))
+                        if active.bundleDirectory == nil { active.bundleDirectory = try stepScratch().path + "/bundle" }
                     }
                     if !item.target.isEmpty {
                         let path = try stepScratch().write("secret-" + Self.safeName(id), value, mode: mode_t(m.mode ?? 0o400),

@@ -40,7 +40,7 @@ public struct RunExecutor: Sendable {
                         output: @escaping @Sendable (OutputLine) -> Void = { _ in }) async throws -> StepResult {
         let snapshot = try mountSnapshot(for: spec, lowerDirs: lowerDirs)
         do {
-            let code = try await run(spec, rootfs: snapshot.mergedDir, bundleDir: snapshot.directory + "/bundle", output: output)
+            let code = try await run(spec, rootfs: snapshot.mergedDir, bundleDir: spec.bundleDirectory ?? snapshot.directory + "/bundle", output: output)
             try snapshot.unmount()
             if code.exitCode != 0 {
                 throw RuntimeError.processFailed(command: spec.args, exitCode: code.exitCode, lastLines: code.lastLines)
