@@ -121,6 +121,11 @@ extension StageRun {
             let path = m.source ?? "/"
             parts += ["source=" + path]
             if let source, source.layers == nil {
+                let dir = source.directory ?? request.contextDirectory
+                var st = stat()
+                guard lstat(RootFS.resolve(root: dir, Self.contextRelative(path)), &st) == 0 else {
+                    throw fail("--mount=type=bind: source \(path) not found in \(source.directory == nil ? "the build context" : "build context " + source.name)")
+                }
                 var op = CopyOp(isAdd: false, sources: [Self.contextRelative(path)], dest: "/")
                 op.line = 0
                 do {
