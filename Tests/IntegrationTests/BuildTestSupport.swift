@@ -129,8 +129,12 @@ final class BuildSandbox {
 
     @discardableResult
     func slipway(_ args: [String], stdin: String? = nil) throws -> BuildHarness.Result {
-        // --root right after the subcommand: `run` passes everything after IMAGE to the container.
-        try BuildHarness.run([BuildHarness.binary] + args.prefix(1) + ["--root", store] + args.dropFirst(), cwd: context, stdin: stdin)
+        // `run` passes everything after IMAGE to the container: --root goes right after `run`.
+        // Elsewhere it goes last (`cache ls --root X`: nested subcommands take it after their name).
+        if args.first == "run" {
+            return try BuildHarness.run([BuildHarness.binary, "run", "--root", store] + args.dropFirst(), cwd: context, stdin: stdin)
+        }
+        return try BuildHarness.run([BuildHarness.binary] + args + ["--root", store], cwd: context, stdin: stdin)
     }
 
     /// Imports a fixture rootfs as image `name` into this sandbox's store.
