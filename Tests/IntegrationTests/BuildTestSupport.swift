@@ -43,6 +43,9 @@ enum BuildHarness {
         p.arguments = Array(argv.dropFirst())
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         var e = ProcessInfo.processInfo.environment
+        // CI=true (set by the CI runner) switches `analyze` into dive's CI mode; commands under test
+        // get it only when a test asks for it.
+        e["CI"] = nil
         for (k, v) in env { e[k] = v }
         p.environment = e
         p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/out"))
