@@ -59,6 +59,9 @@ import Testing
             }
             try FileManager.default.createDirectory(atPath: bundle + "/rootfs/etc", withIntermediateDirectories: true)
             try "made by umoci\n".write(toFile: bundle + "/rootfs/etc/greeting", atomically: true, encoding: .utf8)
+            // A static busybox as /bin/cat, so that the pulled image can also be run.
+            try FileManager.default.createDirectory(atPath: bundle + "/rootfs/bin", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: bundle + "/rootfs/bin/cat")
             for args in [["repack", "--image", "\(layout):img", bundle],
                          ["config", "--image", "\(layout):img", "--config.cmd=/bin/cat", "--config.cmd=/etc/greeting"]] {
                 let (status, output) = try runCommand("/usr/bin/umoci", args)
@@ -80,6 +83,19 @@ import Testing
                 #expect(try b.store.measureLayer(record.digest, mediaType: record.mediaType).diffID == record.diffID)
             }
             #expect(try b.store.fsck().isValid)
+
+            // And it runs: `slipway run` over the pulled layers prints the file umoci put in.
+            var root = URL(fileURLWithPath: #filePath)
+            for _ in 0..<3 { root.deleteLastPathComponent() }
+            let binary = root.path + "/.build/debug/slipway"
+            if geteuid() == 0, FileManager.default.isExecutableFile(atPath: binary),
+               FileManager.default.isExecutableFile(atPath: "/usr/sbin/runc") {
+                let (code, out) = try runCommand(binary, ["run", "--root", b.store.root, "--rm", ref.description])
+                #expect(code == 0, "\(out)")
+                #expect(out.contains("made by umoci"), "\(out)")
+            } else {
+                print("skipping the run check: needs root, runc and a built slipway")
+            }
         }
     }
 }
