@@ -81,6 +81,8 @@ struct BuildCommand: AsyncParsableCommand {
     }
 
     func build() async throws {
+        let trace = PhaseTrace()
+        defer { trace.report() }
         // Validate every flag before touching anything.
         let args = try BuildFlags.buildArgs(buildArgs)
         let labelValues = try BuildFlags.labels(labels)
@@ -117,6 +119,7 @@ struct BuildCommand: AsyncParsableCommand {
         }
         let graph = try StageGraph.resolve(text, fileName: fileName, options: BuildOptions(target: target, buildArgs: args))
         let plan = try BuildPlan(graph: graph)
+        trace.mark("parse")
 
         // Services.
         let imageStore = try store.open()
@@ -148,12 +151,14 @@ struct BuildCommand: AsyncParsableCommand {
         request.extensions = extensions
         let caches = try cacheOptions.validated()
         let buildStart = Date(timeIntervalSinceNow: -1)
+        trace.mark("setup")
         let result: BuildResult
         do {
             try await cacheOptions.importCaches(caches.from, into: imageStore, access: access) { line in
                 Task { await reporter.emit(.note(line)) }
             }
             result = try await engine.build(request)
+            trace.mark("build")
             try await cacheOptions.exportCaches(caches.to, from: imageStore, since: buildStart,
                                                 finalLayers: Set(result.target.layers.map(\.digest)), access: access) { line in
                 Task { await reporter.emit(.note(line)) }
@@ -178,8 +183,32 @@ struct BuildCommand: AsyncParsableCommand {
             try Data(w.id.description.utf8).write(to: URL(fileURLWithPath: iidfile))
         }
         await reporter.close()
+        trace.mark("export")
         let id = result.written?.id.description ?? "(not stored)"
         let size = result.written?.size ?? result.target.layers.reduce(0) { $0 + $1.size }
         await reporter.emit(.result(imageID: id, tags: tags, size: size))
+    }
+}
+
+/// `SLIPWAY_TRACE=1`: where a build's wall time goes (for scripts/bench-build.sh), on stderr.
+final class PhaseTrace: @unchecked Sendable {
+    let enabled = ProcessInfo.processInfo.environment["SLIPWAY_TRACE"] == "1"
+    let clock = ContinuousClock()
+    var last: ContinuousClock.Instant
+    var phases: [(String, Duration)] = []
+
+    init() { last = clock.now }
+
+    func mark(_ name: String) {
+        guard enabled else { return }
+        let now = clock.now
+        phases.append((name, now - last))
+        last = now
+    }
+
+    func report() {
+        guard enabled else { return }
+        let text = phases.map { "\($0.0) \(Int($0.1.components.attoseconds / 1_000_000_000_000_000 + $0.1.components.seconds * 1000)) ms" }
+        FileHandle.standardError.write(Data(("trace: " + text.joined(separator: ", ") + "\n").utf8))
     }
 }

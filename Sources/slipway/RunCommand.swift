@@ -56,8 +56,7 @@ struct RunCommand: AsyncParsableCommand {
         var lowers = rootfs
         var image = ImageRunDefaults()
         let executor = RunExecutor(runtime: containerRuntime)
-        var layers: ImageLayers?
-        defer { layers?.remove() }
+        executor.removeStale()   // what a killed earlier run left
         if lowers.isEmpty {
             guard let reference = self.image else { throw Self.failure("missing IMAGE (usage: slipway run [OPTIONS] IMAGE [ARG...])") }
             do {
@@ -67,9 +66,8 @@ struct RunCommand: AsyncParsableCommand {
                 let c = config.config ?? ContainerConfig()
                 image = ImageRunDefaults(entrypoint: c.entrypoint, cmd: c.cmd, env: c.env ?? [],
                                          workingDir: c.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/", user: c.user ?? "")
-                let unpacked = try ImageLayers.unpack(stored, config: config, from: s, scratch: executor.scratchDirectory)
-                layers = unpacked
-                lowers = unpacked.lowerDirs
+                // The store's unpacked snapshots (overlay-lower form, extracted once), topmost first.
+                lowers = try config.rootfs.diffIDs.reversed().map { try s.unpackedLayerPath(diffID: $0) }
             } catch let e as ExitCode {
                 throw e
             } catch let e as ValidationError {
@@ -127,42 +125,4 @@ struct ImageRunDefaults {
     var env: [String] = []
     var workingDir = "/"
     var user = ""
-}
-
-/// An image's layers extracted in overlay-lower form for one run, removed afterwards.
-/// (Each layer is extracted into a private directory under the scratch directory, registered
-/// for cleanup; once the store keeps unpacked snapshots, use those instead.)
-struct ImageLayers {
-    var lowerDirs: [String]
-    var directory: String
-
-    static func unpack(_ image: StoredImage, config: ImageConfig, from store: ImageStore, scratch: String) throws -> ImageLayers {
-        let records = try store.layerRecords(of: image)
-        let directory = try OverlaySnapshot.makeScratchDirectory(in: scratch, prefix: "layers-")
-        var dirs: [String] = []
-        do {
-            for (index, record) in records.enumerated() {
-                // A layer the store already keeps unpacked (snapshots/<diffID>, written by
-                // `slipway build`) is used as it is: nothing to extract or remove.
-                let kept = store.snapshotsDirectory + "/" + record.diffID.encoded
-                if FileManager.default.fileExists(atPath: kept) {
-                    dirs.append(kept)
-                    continue
-                }
-                let dir = directory + "/\(index)"
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
-                let result = try LayerApplier(mode: .overlayLower).apply(blob: store.blobPath(record.digest), to: dir)
-                if index < config.rootfs.diffIDs.count, result.diffID != config.rootfs.diffIDs[index] {
-                    throw ValidationError("layer \(index) of \(image.configDigest) does not match the image config (diff ID \(result.diffID), expected \(config.rootfs.diffIDs[index])): run `slipway fsck`")
-                }
-                dirs.append(dir)
-            }
-        } catch {
-            OverlaySnapshot.removeScratchDirectory(directory)
-            throw error
-        }
-        return ImageLayers(lowerDirs: dirs.reversed(), directory: directory)
-    }
-
-    func remove() { OverlaySnapshot.removeScratchDirectory(directory) }
 }

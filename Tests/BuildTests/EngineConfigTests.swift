@@ -8,6 +8,7 @@ struct EngineConfigTests {
     func scratchPath() {
         let m = StageConfigMachine(base: nil)
         #expect(m.image.config.env == ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"])
+        #expect(m.image.config.workingDir == "/")
         #expect(m.image.history.isEmpty)
     }
 

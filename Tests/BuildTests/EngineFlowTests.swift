@@ -164,6 +164,13 @@ struct EngineFlowTests {
         #expect(w.commands.count == 3, "--no-cache runs every step")
     }
 
+    @Test("build args no ARG declares are reported, predefined ones are not")
+    func unusedBuildArgs() {
+        var p = plan()
+        p.stages[0].steps.insert(PlannedStep(line: 2, text: "ARG VERSION", op: .arg([("VERSION", nil)])), at: 0)
+        #expect(p.unconsumedBuildArgs(["VERSION", "TYPO", "HTTP_PROXY"]) == ["TYPO"])
+    }
+
     @Test("a failing RUN reports line, command, exit code and output tail")
     func failingRun() async throws {
         let w = try FlowWorld()

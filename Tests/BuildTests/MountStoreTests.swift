@@ -67,4 +67,23 @@ struct MountStoreTests {
         #expect(store.prune().count == 2)
         #expect(store.entries().isEmpty)
     }
+
+    @Test("sharing=locked: a second user waits until the first releases the cache")
+    func lockedWaits() async throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = CacheMountStore(root: dir + "/cache-mounts")
+        let first = try await store.acquire(id: "apt", seed: nil, sharing: .locked, mode: 0o755, uid: 0, gid: 0, populate: nil)
+        let waiter = Task { () -> Date in
+            let second = try await store.acquire(id: "apt", seed: nil, sharing: .locked, mode: 0o755, uid: 0, gid: 0, populate: nil)
+            let when = Date()
+            second.release()
+            return when
+        }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let released = Date()
+        first.release()
+        let acquired = try await waiter.value
+        #expect(acquired >= released, "the second locked user got the cache only after the first released it")
+    }
 }

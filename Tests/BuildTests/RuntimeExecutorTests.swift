@@ -70,6 +70,28 @@ struct RuntimeExecutorTests {
         #expect(lstat(step.upperDir + "/proc", &st) != 0)
     }
 
+    @Test func bindMountsServeCachesAndSecretsWithoutReachingTheLayer() async throws {
+        guard let rootfs = Self.ready() else { return }
+        let scratch = try RuntimeFixture.scratch()
+        defer { FileTree.removeAll(scratch) }
+        let cache = scratch + "-cache", secrets = scratch + "-secret"
+        try FileTree.makeDirectories(cache)
+        try FileTree.write("s3cr3t", to: secrets, mode: 0o400)
+        defer { FileTree.removeAll(cache); FileTree.removeAll(secrets) }
+        let executor = try RuntimeFixture.executor(scratch: scratch)
+        let mounts = [BindMount(source: cache, destination: "/root/.cache/tool", readOnly: false),
+                      BindMount(source: secrets, destination: "/run/secrets/token")]
+        let lines = RuntimeFixture.Lines()
+        let spec = RunSpec(args: RunSpec.shellForm("cat /run/secrets/token; echo; echo one >> /root/.cache/tool/log; "
+                                                   + "(echo x 2>/dev/null > /run/secrets/token) 2>/dev/null || echo read-only"), mounts: mounts)
+        let step = try await executor.runStep(spec, lowerDirs: [rootfs], output: lines.append)
+        defer { step.remove() }
+        #expect(lines.texts == ["s3cr3t", "read-only"])
+        #expect(FileTree.read(cache + "/log") == "one\n")
+        // Neither the mount points nor their new parents (/root/.cache, /run) are in the layer.
+        #expect(!step.hasChanges, "upper: \(FileTree.entries(step.upperDir) ?? [])")
+    }
+
     @Test func networkNoneHasOnlyLoopback() async throws {
         guard let rootfs = Self.ready() else { return }
         let scratch = try RuntimeFixture.scratch()

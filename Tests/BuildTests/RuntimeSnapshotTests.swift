@@ -151,3 +151,30 @@ struct RuntimeUserTests {
         #expect(RunSpec.shellForm("echo hi", shell: ["/bin/bash", "-eo", "pipefail", "-c"]) == ["/bin/bash", "-eo", "pipefail", "-c", "echo hi"])
     }
 }
+
+@Suite("RuntimeStale")
+struct RuntimeStaleTests {
+    @Test func leftoversOfDeadProcessesAreRemoved() throws {
+        guard RuntimeSnapshotTests.isRoot, ChildProcess.which("runc") != nil else { return }
+        let scratch = try RuntimeFixture.scratch()
+        defer { FileTree.removeAll(scratch) }
+        // A pid that no longer runs: a child that has exited and been reaped.
+        let child = try ChildProcess.spawn(["/bin/true"], output: .null)
+        _ = child.wait()
+        let dead = scratch + "/snap-\(child.pid)-abcdef"
+        for dir in ["", "/upper", "/work", "/merged", "/lower"] { try FileTree.makeDirectories(dead + dir) }
+        try FileTree.write("x", to: dead + "/lower/f")
+        #expect(mount("overlay", dead + "/merged", "overlay", 0,
+                      "lowerdir=\(dead)/lower,upperdir=\(dead)/upper,workdir=\(dead)/work,index=off") == 0)
+        // A live snapshot of this process must survive.
+        let live = try OverlaySnapshot(lowerDirs: [], in: scratch)
+        defer { live.remove() }
+        try live.mount()
+
+        let executor = try RuntimeFixture.executor(scratch: scratch)
+        #expect(executor.removeStale() == 1)
+        #expect(access(dead, F_OK) != 0)
+        #expect(RuntimeFixture.overlayMounts(under: scratch) == [live.mergedDir])
+        #expect(live.isMounted)
+    }
+}

@@ -242,4 +242,52 @@ struct BuildBusyboxTests {
         let names = devices.split(separator: "\n").dropFirst(2).compactMap { $0.split(separator: ":").first?.trimmingCharacters(in: .whitespaces) }
         #expect(names == ["lo"], "only loopback with --network none: \(names)")
     }
+
+    /// History and config as BuildKit writes them. Checked against docker 20.10's BuildKit on this
+    /// Dockerfile; EXPOSE, HEALTHCHECK and inherited ARG follow current BuildKit (dockerfile2llb),
+    /// which changed those three strings since.
+    @Test("history created_by strings and config match BuildKit's for every metadata instruction")
+    func buildkitHistory() throws {
+        guard let s = try sandbox() else { return }
+        try s.write("a.txt", "hi\n")
+        try s.write("Dockerfile", """
+            ARG V=1
+            FROM busybox AS b
+            ARG V
+            ARG W=x
+            ENV A=1 B="two words"
+            WORKDIR /app
+            WORKDIR sub
+            COPY a.txt ./
+            RUN echo $V $W > v.txt
+            LABEL org.x=y
+            USER 1000:1000
+            EXPOSE 80/udp 8080
+            VOLUME /data
+            STOPSIGNAL SIGINT
+            HEALTHCHECK --interval=5s CMD wget -q localhost || exit 1
+            SHELL ["/bin/sh", "-ec"]
+            RUN true
+            CMD echo hello
+            ENTRYPOINT ["/bin/sh"]
+            """)
+        let r = try s.build(["-t", "cmp:1"])
+        #expect(r.status == 0, "\(r.combined)")
+        let history = try s.slipway(["history", "--no-trunc", "cmp:1"]).stdout
+        for line in [
+            "ENTRYPOINT [\"/bin/sh\"]", "CMD [\"/bin/sh\" \"-ec\" \"echo hello\"]",
+            "RUN |2 V=1 W=x /bin/sh -ec true # buildkit", "SHELL [/bin/sh -ec]",
+            "HEALTHCHECK {Test:[CMD-SHELL wget -q localhost || exit 1] Interval:5s Timeout:0s StartPeriod:0s StartInterval:0s Retries:0}",
+            "STOPSIGNAL SIGINT", "VOLUME [/data]", "EXPOSE [80/udp 8080/tcp]", "USER 1000:1000", "LABEL org.x=y",
+            "RUN |2 V=1 W=x /bin/sh -c echo $V $W > v.txt # buildkit", "COPY a.txt ./ # buildkit",
+            "WORKDIR /app/sub", "WORKDIR /app", "ENV A=1 B=two words", "ARG W=x", "ARG V=1",
+        ] {
+            #expect(history.contains(line), "missing history entry: \(line)\n\(history)")
+        }
+        let inspect = try s.slipway(["inspect", "cmp:1"]).stdout
+        for fragment in ["\"B=two words\"", "\"WorkingDir\" : \"/app/sub\"", "\"StopSignal\" : \"SIGINT\"",
+                         "\"80/udp\"", "\"/data\"", "\"ArgsEscaped\" : true", "\"Interval\" : 5000000000"] {
+            #expect(inspect.contains(fragment), "missing \(fragment) in config: \(inspect)")
+        }
+    }
 }

@@ -43,6 +43,9 @@ enum BuildHarness {
         p.arguments = Array(argv.dropFirst())
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         var e = ProcessInfo.processInfo.environment
+        // CI=true (set by the CI runner) switches `analyze` into dive's CI mode; commands under test
+        // get it only when a test asks for it.
+        e["CI"] = nil
         for (k, v) in env { e[k] = v }
         p.environment = e
         p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/out"))
@@ -103,8 +106,13 @@ final class BuildSandbox {
         try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
     }
 
-    /// The store the example tests share between runs.
-    static let examplesStore = "/var/tmp/slipway-it-examples-store"
+    /// The store the example tests share between runs: one per checkout, so that test runs of
+    /// other checkouts (CI clones, other worktrees) never build in it at the same time.
+    static let examplesStore: String = {
+        var h: UInt64 = 1469598103934665603
+        for b in BuildHarness.packageRoot.utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
+        return "/var/tmp/slipway-it-examples-store-" + String(h, radix: 16)
+    }()
 
     /// Whether the store already has image `name`.
     func hasImage(_ name: String) throws -> Bool {
@@ -124,8 +132,12 @@ final class BuildSandbox {
 
     @discardableResult
     func slipway(_ args: [String], stdin: String? = nil) throws -> BuildHarness.Result {
-        // --root right after the subcommand: `run` passes everything after IMAGE to the container.
-        try BuildHarness.run([BuildHarness.binary] + args.prefix(1) + ["--root", store] + args.dropFirst(), cwd: context, stdin: stdin)
+        // `run` passes everything after IMAGE to the container: --root goes right after `run`.
+        // Elsewhere it goes last (`cache ls --root X`: nested subcommands take it after their name).
+        if args.first == "run" {
+            return try BuildHarness.run([BuildHarness.binary, "run", "--root", store] + args.dropFirst(), cwd: context, stdin: stdin)
+        }
+        return try BuildHarness.run([BuildHarness.binary] + args + ["--root", store], cwd: context, stdin: stdin)
     }
 
     /// Imports a fixture rootfs as image `name` into this sandbox's store.

@@ -13,7 +13,7 @@ struct ExtensionsMountsTests {
         FROM busybox
         ARG CACHE_ID=demo
         WORKDIR /work
-        RUN --mount=type=bind,source=data,target=/mnt/data cat /mnt/data/a.txt > /bind-ctx.txt
+        RUN --mount=type=bind,source=data,target=/mnt/data cat /mnt/data/a.txt > /bind-ctx.txt && (test -e /mnt/data/local.env && echo visible || echo hidden) > /bind-ignored.txt
         RUN --mount=type=bind,from=tools,source=/opt/tools,target=/t cat /t/marker > /bind-stage.txt
         RUN --mount=type=bind,source=data,target=/mnt/rw,rw echo scribble > /mnt/rw/new.txt && cat /mnt/rw/new.txt > /bind-rw.txt
         RUN --mount=type=bind,source=data,target=/mnt/ro (echo x > /mnt/ro/nope.txt 2>/dev/null && echo writable || echo readonly) > /bind-ro.txt
@@ -50,6 +50,8 @@ struct ExtensionsMountsTests {
         try s.importFixture("busybox", as: "busybox:latest")
         try s.write("Dockerfile", Self.dockerfile)
         try s.write("data/a.txt", "from-context\n")
+        try s.write("data/local.env", "PASSWORD=1\n")
+        try s.write(".dockerignore", "data/*.env\n")
         let sock = s.root + "/agent.sock"
         let py = try BuildHarness.run(["/usr/bin/python3", "-c", "import socket; socket.socket(socket.AF_UNIX).bind('\(sock)')"])
         #expect(py.status == 0, "\(py.combined)")
@@ -59,6 +61,8 @@ struct ExtensionsMountsTests {
         #expect(r.status == 0, "\(r.combined)")
         func file(_ p: String) -> String { (try? String(contentsOfFile: out + p, encoding: .utf8)) ?? "<missing \(p)>" }
         #expect(file("/bind-ctx.txt") == "from-context\n")
+        #expect(file("/bind-ignored.txt") == "hidden\n", ".dockerignore applies to context bind mounts")
+        #expect(FileManager.default.fileExists(atPath: s.context + "/data/local.env"), "the context itself is untouched")
         #expect(file("/bind-stage.txt") == "from-stage\n")
         #expect(file("/bind-rw.txt") == "scribble\n")
         #expect(!FileManager.default.fileExists(atPath: s.context + "/data/new.txt"), "rw bind changes are discarded")

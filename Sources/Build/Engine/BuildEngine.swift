@@ -91,6 +91,11 @@ public struct BuildEngine: Sendable {
     public func build(_ request: BuildRequest) async throws -> BuildResult {
         let plan = request.plan
         let needed = plan.neededStages()
+        let unused = plan.unconsumedBuildArgs(request.buildArgs.keys)
+        if !unused.isEmpty {
+            // docker buildx's warning, word for word.
+            await progress.emit(.note("[Warning] One or more build-args [\(unused.joined(separator: " "))] were not consumed"))
+        }
         var deps: [Int: [Int]] = [:]
         for i in needed { deps[i] = plan.dependencies(of: i) }
         let results = try await StageScheduler(jobs: request.jobs).run(stages: needed, dependencies: deps) {

@@ -39,6 +39,20 @@ public struct BuildPlan: Sendable {
         return seen.sorted()
     }
 
+    /// `--build-arg` names no ARG declares (predefined proxy/platform args excepted), sorted.
+    public func unconsumedBuildArgs<S: Sequence>(_ given: S) -> [String] where S.Element == String {
+        var declared = Set(metaArgs.keys)
+        for st in stages {
+            for step in st.steps {
+                if case .arg(let defs) = step.op { for d in defs { declared.insert(d.key) } }
+            }
+        }
+        let predefined: Set<String> = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
+                                       "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "SOURCE_DATE_EPOCH",
+                                       "BUILDKIT_INLINE_CACHE", "BUILDKIT_SYNTAX"]
+        return given.filter { !declared.contains($0) && !predefined.contains($0) }.sorted()
+    }
+
     /// A stage's display name: its `AS` name, or `stage-N`.
     public func displayName(_ index: Int) -> String {
         stages[index].name ?? "stage-\(index)"

@@ -36,7 +36,7 @@ public final class ContextCopier: FileCopier {
     }
 
     public func sourceDigest(_ op: CopyOp, from: CopySourceRoot) async throws -> Digest {
-        var d = try Copier.sourceDigest(spec(op, workdir: "/"), from: source(from))
+        var d = try await Copier.digest(spec(op, workdir: "/"), from: source(from))
         if !op.inline.isEmpty {
             d = Digest.sha256(d.description + op.inline.map { $0.name + "\u{0}" + $0.data }.joined(separator: "\u{0}"))
         }
@@ -45,7 +45,7 @@ public final class ContextCopier: FileCopier {
 
     public func copy(_ op: CopyOp, from: CopySourceRoot, into root: String, workdir: String) async throws {
         let s = spec(op, workdir: workdir)
-        if !op.sources.isEmpty { try Copier.copy(s, from: source(from), into: root) }
+        if !op.sources.isEmpty { try await Copier.perform(s, from: source(from), into: root) }
         if !op.inline.isEmpty {
             _ = try Copier.writeHeredocs(op.inline.map { HeredocSource(name: $0.name, content: $0.data) }, spec: s, into: root)
         }

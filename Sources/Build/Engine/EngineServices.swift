@@ -108,6 +108,8 @@ public struct StepProcess: Sendable {
     public var tmpfs: [TmpfsMount] = []
     /// RUN --security=insecure (allowed with `--allow security.insecure`).
     public var insecure = false
+    /// Bundle directory on a tmpfs (set when the env holds a secret).
+    public var bundleDirectory: String?
 
     public init(argv: [String], env: [String], user: String, workdir: String, network: NetworkMode) {
         self.argv = argv

@@ -54,6 +54,7 @@ public struct RuntimeStepExecutor: StepExecutor {
                            hostname: "slipway", network: process.network, mounts: process.mounts, trustHostCertificates: true)
         spec.tmpfs = process.tmpfs
         spec.insecure = process.insecure
+        spec.bundleDirectory = process.bundleDirectory
         do {
             let result = try await executor.runStep(spec, lowerDirs: lowers) { line in output(line.text) }
             return OverlayRootSnapshot(snapshot: result.snapshot, writable: true)

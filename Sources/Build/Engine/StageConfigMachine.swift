@@ -16,7 +16,14 @@ public struct StageConfigMachine: Sendable {
     /// Starts a stage from its base: `nil` means `scratch`. ONBUILD triggers of the base are not
     /// inherited (the executor runs them first); PATH is always set.
     public init(base: StageImage?, inheritedArgs: [(key: String, value: String?)] = []) {
-        var img = base ?? StageImage()
+        var img: StageImage
+        if let base {
+            img = base
+        } else {
+            // BuildKit's emptyImage(): scratch starts with WorkingDir "/" (and PATH, below).
+            img = StageImage()
+            img.config.workingDir = "/"
+        }
         img.config.onBuild = nil
         if !img.config.env.contains(where: { Self.envKey($0) == "PATH" }) {
             img.config.env.append("PATH=" + StageImage.defaultPath)

@@ -168,6 +168,7 @@ struct StageRun {
                     process.tmpfs = active.tmpfs
                     process.env += active.env
                     process.insecure = runMounts.insecure
+                    process.bundleDirectory = active.bundleDirectory
                     do {
                         let snap = try await runProcess(process, lowers: lowers, step: stepID)
                         await active.release()
@@ -385,7 +386,8 @@ struct StageRun {
     }
 
     func expandWord(_ w: String, _ env: [String: String], line: Int, instruction: String) throws -> String {
-        guard w.contains("$") || w.contains("\\") else { return w }
+        // The shell lexer also removes quotes (ENV B="two words" stores `two words`, as BuildKit does).
+        guard w.contains("$") || w.contains("\\") || w.contains("\"") || w.contains("'") else { return w }
         do {
             return try engine.hooks.expand(w, env)
         } catch {

@@ -27,6 +27,8 @@ final class ActiveRunMounts: @unchecked Sendable {
     var binds: [BindMount] = []
     var tmpfs: [TmpfsMount] = []
     var env: [String] = []
+    /// Set when `env` holds a secret: the runtime bundle (its config.json) goes to this tmpfs path.
+    var bundleDirectory: String?
     private var cleanups: [() async -> Void] = []
 
     func onRelease(_ f: @escaping () async -> Void) { cleanups.append(f) }
@@ -119,6 +121,11 @@ extension StageRun {
             let path = m.source ?? "/"
             parts += ["source=" + path]
             if let source, source.layers == nil {
+                let dir = source.directory ?? request.contextDirectory
+                var st = stat()
+                guard lstat(RootFS.resolve(root: dir, Self.contextRelative(path)), &st) == 0 else {
+                    throw fail("--mount=type=bind: source \(path) not found in \(source.directory == nil ? "the build context" : "build context " + source.name)")
+                }
                 var op = CopyOp(isAdd: false, sources: [Self.contextRelative(path)], dest: "/")
                 op.line = 0
                 do {
@@ -175,6 +182,7 @@ extension StageRun {
                     }
                     if let name = m.env {
                         active.env.append(name + "=" + String(decoding: value, as: UTF8.self))
+                        if active.bundleDirectory == nil { active.bundleDirectory = try stepScratch().path + "/bundle" }
                     }
                     if !item.target.isEmpty {
                         let path = try stepScratch().write("secret-" + Self.safeName(id), value, mode: mode_t(m.mode ?? 0o400),
@@ -270,14 +278,27 @@ extension StageRun {
             throw MountUseError("--mount=type=bind: source \(m.source ?? "/") not found in \(source.name)")
         }
         var path = hostPath
-        if !m.readOnly && source.layers == nil {
-            // rw over the context: changes go to a throwaway overlay (or copy), never to the context.
+        // The main context is seen through its .dockerignore, as COPY sees it.
+        var hidden: [String] = []
+        if source.layers == nil, source.directory == nil, let filter = (engine.copier as? ContextCopier)?.context.filter,
+           !(filter is IncludeEverything) {
+            let ctx = request.contextDirectory
+            let rel = hostPath == ctx ? "" : String(hostPath.dropFirst(ctx.count + 1))
+            if !rel.isEmpty, !filter.includes(rel), (st.st_mode & S_IFMT) != S_IFDIR || !filter.mightIncludeUnder(rel) {
+                throw MountUseError("--mount=type=bind: source \(m.source ?? "/") is excluded by .dockerignore")
+            }
+            if (st.st_mode & S_IFMT) == S_IFDIR { hidden = Self.ignoredPaths(under: hostPath, relative: rel, filter: filter) }
+        }
+        if source.layers == nil, !m.readOnly || !hidden.isEmpty {
+            // rw or filtered: a throwaway overlay over the context (changes and hidden files
+            // never touch it), or a copy for a single file.
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 let snap = try await engine.snapshotter.writable(lowers: [hostPath])
                 active.onRelease {
                     try? await snap.unmount()
                     await snap.discard()
                 }
+                for h in hidden { FileTree.removeAll(snap.root + "/" + h) }
                 path = snap.root
             } else {
                 let s = try StepScratch(fallback: request.extensions.scratchDirectory)
@@ -288,6 +309,29 @@ extension StageRun {
         }
         // Stage and image sources are throwaway overlays already: rw changes vanish with them.
         active.binds.append(BindMount(source: path, destination: item.target, readOnly: m.readOnly))
+    }
+
+    /// Paths below `dir` (relative to it) that the context filter hides: a hidden directory
+    /// is listed whole unless an exception may re-include something inside it.
+    static func ignoredPaths(under dir: String, relative: String, filter: any PathFilter) -> [String] {
+        var out: [String] = []
+        func walk(_ sub: String) {
+            for name in (FileTree.entries(sub.isEmpty ? dir : dir + "/" + sub) ?? []).sorted() {
+                let inDir = sub.isEmpty ? name : sub + "/" + name
+                let inContext = relative.isEmpty ? inDir : relative + "/" + inDir
+                var st = stat()
+                let isDir = lstat(dir + "/" + inDir, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+                if filter.includes(inContext) {
+                    if isDir { walk(inDir) }
+                } else if isDir && filter.mightIncludeUnder(inContext) {
+                    walk(inDir)
+                } else {
+                    out.append(inDir)
+                }
+            }
+        }
+        walk("")
+        return out
     }
 
     static func cleanPath(_ p: String) -> String {

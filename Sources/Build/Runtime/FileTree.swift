@@ -129,12 +129,13 @@ enum FileTree {
         return template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
-    /// A fresh directory `base/prefix<random>`, created and registered for cleanup in one step
-    /// (so that a signal can never leave it behind unregistered).
+    /// A fresh directory `base/prefix<pid>-<random>`, created and registered for cleanup in one
+    /// step (so that a signal can never leave it behind unregistered). The pid lets a later
+    /// process remove what a killed one (SIGKILL, power loss) left: `RunExecutor.removeStale`.
     static func makeRegisteredDirectory(in base: String, prefix: String) throws -> (CleanupRegistry.Token, String) {
         try makeDirectories(base)
         for _ in 0..<16 {
-            let path = base + "/" + prefix + randomHex(6)
+            let path = base + "/" + prefix + "\(getpid())-" + randomHex(6)
             do {
                 return try CleanupRegistry.shared.register(.directory(path)) { () -> String in
                     guard mkdir(path, 0o700) == 0 else { throw RuntimeError.system(operation: "mkdir", path: path, errno: errno) }

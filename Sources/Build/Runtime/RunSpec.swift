@@ -23,6 +23,9 @@ public struct RunSpec: Sendable, Equatable {
     public var tmpfs: [TmpfsMount] = []
     /// `RUN --security=insecure`: every capability, no masked or read-only /proc paths.
     public var insecure = false
+    /// Where runStep writes the bundle (config.json holds the env): a tmpfs directory when the
+    /// env carries a secret. nil: inside the snapshot directory.
+    public var bundleDirectory: String?
 
     public init(args: [String], env: [String] = [], workingDir: String = "/", user: String = "",
                 hostname: String = "slipway", network: NetworkMode = .host, mounts: [BindMount] = [],

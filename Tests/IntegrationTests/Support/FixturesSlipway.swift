@@ -74,7 +74,9 @@ enum Fixtures {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        var inherited = ProcessInfo.processInfo.environment
+        inherited["CI"] = nil   // CI=true would switch `analyze` into dive's CI mode; tests opt in explicitly
+        p.environment = inherited.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

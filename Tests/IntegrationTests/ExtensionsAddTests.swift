@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+/// ADD from an HTTP URL (a python3 http.server on 127.0.0.1) with and without --checksum.
+@Suite("Extensions: ADD from a URL", .serialized)
+struct ExtensionsAddTests {
+    @Test("ADD http:// places the file, --checksum is verified, a changed remote file re-runs the step")
+    func addURL() throws {
+        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { print("skipping: no python3"); return }
+        let s = try BuildSandbox()
+        try s.importFixture("busybox", as: "busybox:latest")
+        let served = s.root + "/srv"
+        try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+        try "remote v1\n".write(toFile: served + "/r.txt", atomically: true, encoding: .utf8)
+        let port = 20000 + Int(getpid() % 20000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", served]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        // SIGKILL: the test process may pass SIGTERM on as ignored.
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        for _ in 0..<50 {
+            if (try? BuildHarness.run(["/usr/bin/python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:\(port)/r.txt')"]))?.status == 0 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        let sum = try BuildHarness.run(["/bin/sh", "-c", "sha256sum '\(served)/r.txt' | cut -d' ' -f1"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try s.write("Dockerfile", """
+            FROM busybox
+            ADD --checksum=sha256:\(sum) http://127.0.0.1:\(port)/r.txt /checked.txt
+            ADD http://127.0.0.1:\(port)/r.txt /dir/
+            """)
+        let out = s.root + "/rootfs"
+        let r = try s.build(["--output", "type=local,dest=\(out)"])
+        #expect(r.status == 0, "\(r.combined)")
+        #expect((try? String(contentsOfFile: out + "/checked.txt", encoding: .utf8)) == "remote v1\n")
+        #expect((try? String(contentsOfFile: out + "/dir/r.txt", encoding: .utf8)) == "remote v1\n")
+
+        // The pinned checksum no longer matches once the file changes: a clear error.
+        try "remote v2\n".write(toFile: served + "/r.txt", atomically: true, encoding: .utf8)
+        let bad = try s.build([])
+        #expect(bad.status != 0 && bad.stderr.contains("Dockerfile:2") && bad.stderr.lowercased().contains("checksum"), "\(bad.stderr)")
+
+        // Without a checksum the changed content re-runs the step.
+        try s.write("Dockerfile", "FROM busybox\nADD http://127.0.0.1:\(port)/r.txt /dir/\n")
+        let v2 = try s.build(["--output", "type=local,dest=\(out)2"])
+        #expect(v2.status == 0, "\(v2.combined)")
+        #expect((try? String(contentsOfFile: out + "2/dir/r.txt", encoding: .utf8)) == "remote v2\n")
+        #expect(s.leftovers().isEmpty, "\(s.leftovers())")
+    }
+}
