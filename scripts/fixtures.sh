@@ -4,7 +4,10 @@
 #   scripts/fixtures.sh busybox        -> DIR with rootfs/ (extracted) and rootfs.tar
 #   scripts/fixtures.sh debian         -> DIR with rootfs.tar (bookworm minbase)
 #   scripts/fixtures.sh debian-go      -> + golang-go ca-certificates
-#   scripts/fixtures.sh debian-node    -> + nodejs npm ca-certificates
+#   scripts/fixtures.sh debian-node    -> + nodejs npm build-essential ca-certificates (like
+#                                         node:20-bookworm: npm, node-gyp and its python3, gcc, make, headers)
+#   scripts/fixtures.sh debian-node-slim -> + nodejs ca-certificates (like node:20-bookworm-slim:
+#                                         the runtime only, no npm, no build tools)
 #   scripts/fixtures.sh debian-python  -> + python3 python3-pip ca-certificates
 #
 # Prints DIR (one line on stdout). Fixtures live under ${SLIPWAY_FIXTURES:-/var/cache/slipway-fixtures}
@@ -19,12 +22,18 @@ case "$name" in
   busybox) extra="" ;;
   debian) extra="" ;;
   debian-go) extra="golang-go,ca-certificates" ;;
-  debian-node) extra="nodejs,npm,ca-certificates" ;;
+  debian-node) extra="nodejs,npm,build-essential,ca-certificates" ;;
+  debian-node-slim) extra="nodejs,ca-certificates" ;;
   debian-python) extra="python3,python3-pip,ca-certificates" ;;
-  *) echo "usage: $0 busybox|debian|debian-go|debian-node|debian-python" >&2; exit 2 ;;
+  *) echo "usage: $0 busybox|debian|debian-go|debian-node|debian-node-slim|debian-python" >&2; exit 2 ;;
 esac
 
-dest="$ROOT/$name"
+# The cache is keyed by directory name: a fixture whose package list changed gets a new
+# revision suffix so machines with the old one cached build the new one.
+case "$name" in
+  debian-node) dest="$ROOT/$name.3" ;;
+  *) dest="$ROOT/$name" ;;
+esac
 if [ -f "$dest/rootfs.tar" ]; then echo "$dest"; exit 0; fi
 
 mkdir -p "$ROOT"
@@ -71,6 +80,11 @@ build_debian() {
     [ -f "/etc/apt/apt.conf.d/$f" ] &&
       args+=("--customize-hook=copy-in /etc/apt/apt.conf.d/$f /etc/apt/apt.conf.d")
   done
+  # The node fixtures also drop apt's binary caches, as the official images' docker-clean does
+  # (other fixtures keep theirs so tests measured against them stay comparable).
+  case "$name" in
+    debian-node|debian-node-slim) args+=('--customize-hook=rm -f "$1"/var/cache/apt/*.bin') ;;
+  esac
   mmdebstrap "${args[@]}" bookworm "$tmp/rootfs.tar" >&2
 }
 

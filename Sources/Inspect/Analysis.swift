@@ -53,8 +53,10 @@ public struct BuildOnlyReport: Sendable, Codable, Hashable {
     public var classes: [BuildOnlyClassReport]
     /// Set when the entrypoint is a static binary.
     public var staticProgram: StaticProgramEstimate?
-    /// Bytes in the layers that the final filesystem no longer shows (overwritten or deleted):
-    /// a final stage that only copies artifacts does not carry them.
+    /// Bytes the layers above the first (the base's root filesystem) wrote that the final
+    /// filesystem no longer shows (overwritten or deleted): a final stage that only copies
+    /// artifacts does not carry them. What later layers hide of the first layer stays: a final
+    /// stage keeps its base layer whole (e.g. apt's caches a later `apt-get` deletes).
     public var hiddenBytes: Int64 = 0
     /// What a multi-stage rewrite would save: the build-only bytes (or, for a static program,
     /// everything a scratch stage would not keep) plus the hidden bytes.
@@ -92,9 +94,10 @@ public enum Analyzer {
         let efficiency = Efficiency.compute(layers: image.layers)
         let finalSize = files.reduce(0) { $0 + ($1.kind == .file ? $1.size : 0) }
         let devDirectories = NpmLockfile.devDirectories(image, finalPaths: Set(files.map(\.path)))
-        var report = buildOnly(files, devDirectories: devDirectories)
+        let packagePaths = BuildPackages.paths(image, finalPaths: Set(files.map(\.path)))
+        var report = buildOnly(files, devDirectories: devDirectories, buildPackagePaths: packagePaths)
         report.staticProgram = staticProgram(image, files)
-        report.hiddenBytes = max(0, efficiency.sizeBytes - finalSize)
+        report.hiddenBytes = hiddenAboveBase(image, files)
         report.predictedSaving = (report.staticProgram.map { max($0.droppedBytes, report.bytes) } ?? report.bytes)
             + report.hiddenBytes
         report.predictedFraction = efficiency.sizeBytes == 0 ? 0
@@ -103,6 +106,13 @@ public enum Analyzer {
             image: image.name, os: image.os, architecture: image.architecture, user: image.user,
             layers: layers, efficiency: efficiency, finalSize: finalSize, fileCount: files.count,
             buildOnly: report)
+    }
+
+    /// See `BuildOnlyReport.hiddenBytes`.
+    static func hiddenAboveBase(_ image: ImageInput, _ files: [FileRecord]) -> Int64 {
+        let written = image.layers.dropFirst().reduce(Int64(0)) { $0 + $1.size }
+        let kept = files.reduce(Int64(0)) { $0 + ($1.kind == .file && $1.layer >= 1 ? $1.size : 0) }
+        return max(0, written - kept)
     }
 
     /// Finds the program the image runs and, when it is a static ELF, what a scratch stage keeps.
@@ -160,7 +170,10 @@ public enum Analyzer {
     }
 
     /// Classifies the regular files of a final filesystem.
-    public static func buildOnly(_ files: [FileRecord], devDirectories: [String] = []) -> BuildOnlyReport {
+    /// `buildPackagePaths`: files owned by build-only OS packages (see `BuildPackages`), counted
+    /// when no path rule already classifies them.
+    public static func buildOnly(_ files: [FileRecord], devDirectories: [String] = [],
+                                 buildPackagePaths: Set<String> = []) -> BuildOnlyReport {
         let devSet = Set(devDirectories)
         /// The dev package directory holding `path`, checked ancestor by ancestor.
         func devDirectory(_ path: String) -> String? {
@@ -179,7 +192,10 @@ public enum Analyzer {
         for file in files where file.kind == .file {
             finalBytes += file.size
             let dev = devDirectory(file.path).map { (BuildOnlyClass.devDependencies, $0) }
-            guard let (kind, directory) = dev ?? BuildOnlyClassifier.classify(path: file.path) else { continue }
+            let owned = buildPackagePaths.contains(file.path)
+                ? (BuildOnlyClass.buildPackages, BuildOnlyClassifier.topDirectory(file.path.split(separator: "/").dropLast().map(String.init).prefix(3)))
+                : nil
+            guard let (kind, directory) = dev ?? BuildOnlyClassifier.classify(path: file.path) ?? owned else { continue }
             total.add(file.size)
             var entry = perClass[kind] ?? (Tally(), [:])
             entry.tally.add(file.size)

@@ -10,10 +10,12 @@ public enum BuildOnlyClass: String, Sendable, Codable, CaseIterable, Hashable {
     case sources
     case tests
     case devDependencies = "dev-dependencies"
+    case buildPackages = "build-packages"
 
     public var title: String {
         switch self {
         case .devDependencies: return "npm devDependencies"
+        case .buildPackages: return "OS packages only build tools need"
         case .toolchains: return "compilers and toolchains"
         case .headers: return "C/C++ headers"
         case .staticLibraries: return "static libraries"

@@ -137,10 +137,14 @@ public struct ImageInput: Sendable {
     /// apk databases, used by `compare` to list OS packages.
     public static let capturedPaths: Set<String> = ["var/lib/dpkg/status", "lib/apk/db/installed"]
 
-    /// Whether a source should capture `path` (normalised): the package databases, and npm
-    /// lockfiles outside node_modules (they say which installed packages are devDependencies).
+    /// Whether a source should capture `path` (normalised): the package databases, apt's
+    /// auto-installed marks, dpkg's
+    /// per-package file lists (which files a build-only package owns), and npm lockfiles outside
+    /// node_modules (they say which installed packages are devDependencies).
     public static func shouldCapture(_ path: String) -> Bool {
-        if capturedPaths.contains(path) { return true }
+        if capturedPaths.contains(path) || path == BuildPackages.extendedStatesPath || BuildPackages.isListFile(path) {
+            return true
+        }
         return (path == "package-lock.json" || path.hasSuffix("/package-lock.json")) && !path.contains("node_modules/")
     }
 }

@@ -84,16 +84,24 @@ public struct ImageTransfer: Sendable {
             progress?("\(label): done")
         }
         try await fetchOne(manifest.config)
+        let config = try ImageConfig.decode(try store.readBlob(manifest.config.digest), source: "config of \(reference)")
         if let platform, !fromIndex {
-            let config = try ImageConfig.decode(try store.readBlob(manifest.config.digest), source: "config of \(reference)")
             let actual = Platform(os: config.os, architecture: config.architecture, variant: config.variant)
             guard actual.matches(platform) else {
                 throw RegistryError.noMatchingPlatform(wanted: platform.description, available: [actual.description])
             }
         }
-        try await forEachConcurrently(manifest.layers, fetchOne)
+        let expected = try Self.expectedDiffIDs(manifest: manifest, config: config, reference: reference)
+        let facts = LayerFacts()
+        try await forEachConcurrently(manifest.layers) { descriptor in
+            try await fetchOne(descriptor)
+            if let record = try await Self.verifiedRecord(descriptor, diffID: expected[descriptor.digest], in: store,
+                                                          reference: reference) {
+                facts.add(record)
+            }
+        }
         let tags = reference.digest == nil ? [reference] : []
-        let image = try store.putImage(manifest: Array(fetched.data), tags: tags)
+        let image = try store.putImage(manifest: Array(fetched.data), tags: tags, layers: facts.all)
         progress?("\(reference.familiar): stored \(fetched.digest)")
         let c = counters.snapshot
         return PullResult(image: image, reference: reference, manifestDigest: fetched.digest,
@@ -156,6 +164,55 @@ public struct ImageTransfer: Sendable {
                           skippedBlobs: c.skipped, uploadedBytes: c.bytes)
     }
 
+    // MARK: - Layer facts
+
+    /// The diff_id the config lists for each layer blob. A manifest and config that disagree on
+    /// the layer count, or that give one blob two diff_ids, are refused before anything is recorded.
+    static func expectedDiffIDs(manifest: ImageManifest, config: ImageConfig,
+                                reference: ImageReference) throws -> [Digest: Digest] {
+        let diffIDs = config.rootfs.diffIDs
+        guard diffIDs.count == manifest.layers.count else {
+            throw RegistryError.protocolViolation("\(reference): the manifest lists \(manifest.layers.count) layers but its config has \(diffIDs.count) diff_ids")
+        }
+        var expected: [Digest: Digest] = [:]
+        for (layer, diffID) in zip(manifest.layers, diffIDs) {
+            if let other = expected[layer.digest], other != diffID {
+                throw RegistryError.protocolViolation("\(reference): layer \(layer.digest) is listed with two diff_ids (\(other), \(diffID))")
+            }
+            expected[layer.digest] = diffID
+        }
+        return expected
+    }
+
+    /// The store's facts for a pulled layer: decompresses and hashes the blob (on a dispatch
+    /// queue, not the cooperative pool: it is CPU-bound) to learn its diff_id and uncompressed
+    /// size, and refuses a diff_id the config does not list, so `images` and `history` show
+    /// docker's uncompressed sizes and a lying config never reaches the store. A layer the store
+    /// already measured is not decompressed again; a media type that is not a known layer
+    /// compression is left to the store's defaults.
+    static func verifiedRecord(_ layer: Descriptor, diffID want: Digest?, in store: ImageStore,
+                               reference: ImageReference) async throws -> LayerRecord? {
+        guard let want, MediaType.layerCompression(layer.mediaType) != nil else { return nil }
+        if let known = try store.layerRecord(digest: layer.digest), known.diffID == want, let size = known.uncompressedSize {
+            return LayerRecord(digest: layer.digest, diffID: want, size: layer.size, uncompressedSize: size, mediaType: layer.mediaType)
+        }
+        let measured = try await offPool { try store.measureLayer(layer.digest, mediaType: layer.mediaType) }
+        guard measured.diffID == want else {
+            throw RegistryError.digestMismatch(expected: want, actual: measured.diffID,
+                                               what: "\(reference): uncompressed layer \(layer.digest) (diff_id from the image config)")
+        }
+        return LayerRecord(digest: layer.digest, diffID: want, size: layer.size, uncompressedSize: measured.size,
+                           mediaType: layer.mediaType)
+    }
+
+    /// Runs blocking, CPU-bound `work` on a global dispatch queue so it does not hold one of the
+    /// few cooperative threads other transfers need.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+            DispatchQueue.global(qos: .utility).async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
     // MARK: - Helpers
 
     /// Runs `body` for every descriptor (duplicates once), at most `concurrency` at a time;
@@ -189,6 +246,15 @@ public struct ImageTransfer: Sendable {
         while value >= 1000 && unit < units.count - 1 { value /= 1000; unit += 1 }
         return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
+}
+
+/// Layer records measured by concurrent fetches.
+private final class LayerFacts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var records: [LayerRecord] = []
+
+    func add(_ record: LayerRecord) { lock.withLock { records.append(record) } }
+    var all: [LayerRecord] { lock.withLock { records } }
 }
 
 /// Thread-safe tallies for concurrent transfers.
