@@ -1,3 +1,4 @@
+import Dockerfile
 import Foundation
 
 /// Reproduces the few Go `fmt` verbs BuildKit uses in history `created_by` strings, so images
@@ -13,26 +14,8 @@ enum GoFormat {
         "[" + items.joined(separator: " ") + "]"
     }
 
-    /// Go's strconv.Quote for printable text.
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if u.value < 0x20 || u.value == 0x7f {
-                    out += "\\x" + (u.value < 16 ? "0" : "") + String(u.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// Go's strconv.Quote (the Dockerfile module's, used for AST dumps too).
+    static func quote(_ s: String) -> String { GoQuote.quote(s) }
 
     /// Go's time.Duration.String for a nanosecond count.
     static func duration(_ ns: Int64) -> String {

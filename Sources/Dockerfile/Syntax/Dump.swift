@@ -1,6 +1,6 @@
-/// Go's `strconv.Quote`, so AST dumps match BuildKit's byte for byte.
-enum GoQuote {
-    static func quote(_ s: String) -> String {
+/// Go's `strconv.Quote`, so AST dumps (and history strings) match BuildKit's byte for byte.
+public enum GoQuote {
+    public static func quote(_ s: String) -> String {
         var out = "\""
         for c in s.unicodeScalars {
             switch c {
