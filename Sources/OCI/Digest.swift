@@ -116,7 +116,8 @@ public struct SHA256Hasher: ~Copyable {
         return Digest(algorithm: "sha256", encoded: Self.hex(out))
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    /// Lowercase hex of bytes, as digests print them.
+    public static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var chars = [UInt8]()
         chars.reserveCapacity(bytes.count * 2)

@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import OCI
 
 /// The parts of `struct stat` the build needs, taken without following a final symlink.
 public struct FileStat: Sendable, Hashable {
@@ -141,29 +142,11 @@ enum POSIX {
         return result.sorted { $0.0 < $1.0 }
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
-        return String(decoding: out, as: UTF8.self)
-    }
+    static func hex(_ bytes: [UInt8]) -> String { SHA256Hasher.hex(bytes) }
 
-    /// Writes all of `bytes` to `fd`, retrying short writes and EINTR. Returns 0, or the errno
-    /// of the failed write (each caller throws its own error type).
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
-        guard let base = bytes.baseAddress else { return 0 }
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(fd, base + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            offset += n
-        }
-        return 0
-    }
+    /// Writes all of `bytes` to `fd`, retrying short writes and EINTR (the OCI module's loop).
+    /// Returns 0, or the errno of the failed write (each caller throws its own error type).
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 { Posix.writeFully(fd, bytes) }
 
     /// Joins a relative `/`-path onto a base without doubling slashes.
     static func join(_ base: String, _ rel: String) -> String {

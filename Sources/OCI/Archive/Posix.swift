@@ -6,7 +6,7 @@ import Glibc
 
 /// Thin POSIX helpers shared by the layer writer and applier. Everything works relative to
 /// directory descriptors so that no path is re-resolved through symlinks.
-enum Posix {
+public enum Posix {
     /// The names in an open directory (without "." and ".."), in byte order. Takes ownership
     /// of nothing: `fd` stays open.
     static func entries(ofDirectory fd: Int32, path: String) throws -> [String] {
@@ -168,7 +168,7 @@ extension Posix {
 
     /// Writes all of `bytes` to `fd`, retrying short writes and EINTR. Returns 0, or the errno
     /// of the failed write so that each caller can throw its own error type.
-    static func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+    public static func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
         guard let base = bytes.baseAddress else { return 0 }
         var offset = 0
         while offset < bytes.count {
