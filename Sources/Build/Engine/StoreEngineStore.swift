@@ -8,8 +8,9 @@ import OCI
 public struct StoreEngineStore: EngineStore {
     public let store: ImageStore
     public let compression: LayerCompression
-    /// Unpacks a layer blob into an empty directory in overlay-lower form.
-    public let unpack: @Sendable (_ blobPath: String, _ mediaType: String, _ into: String) throws -> Void
+    /// Unpacks a layer blob into an empty directory in overlay-lower form and returns the diffID
+    /// of what it unpacked (the sha256 of the uncompressed tar), checked against the layer's record.
+    public let unpack: @Sendable (_ blobPath: String, _ mediaType: String, _ into: String) throws -> Digest
     /// SOURCE_DATE_EPOCH: new layers get every mtime clamped to it (reproducible builds).
     public var sourceDateEpoch: Int64?
 
@@ -20,15 +21,15 @@ public struct StoreEngineStore: EngineStore {
     let pulls = PullOnce()
 
     public init(store: ImageStore, compression: LayerCompression = .gzip,
-                unpack: @escaping @Sendable (String, String, String) throws -> Void = StoreEngineStore.overlayLowerUnpack) {
+                unpack: @escaping @Sendable (String, String, String) throws -> Digest = StoreEngineStore.overlayLowerUnpack) {
         self.store = store
         self.compression = compression
         self.unpack = unpack
     }
 
     /// Extracts a layer blob with whiteouts kept in overlayfs' form, so it can be a lowerdir.
-    public static let overlayLowerUnpack: @Sendable (String, String, String) throws -> Void = { blob, _, dir in
-        _ = try LayerApplier(mode: .overlayLower).apply(blob: blob, to: dir)
+    public static let overlayLowerUnpack: @Sendable (String, String, String) throws -> Digest = { blob, _, dir in
+        try LayerApplier(mode: .overlayLower).apply(blob: blob, to: dir).diffID
     }
 
     public func resolveImage(_ reference: String) async throws -> ResolvedImage? {
@@ -78,7 +79,12 @@ public struct StoreEngineStore: EngineStore {
         }
         defer { CleanupRegistry.shared.release(token) }
         do {
-            try unpack(store.blobPath(layer.digest), layer.mediaType, tmp)
+            let unpacked = try unpack(store.blobPath(layer.digest), layer.mediaType, tmp)
+            // `snapshots/<diffID>` is shared by every later image with that diffID: a blob whose
+            // content does not match the diffID its config records must never be kept under it.
+            guard unpacked == layer.diffID else {
+                throw EngineStoreError.diffIDMismatch(layer: layer.digest, expected: layer.diffID, actual: unpacked)
+            }
             if rename(tmp, dir) != 0 {
                 // Another build unpacked it first: use theirs.
                 try? FileManager.default.removeItem(atPath: tmp)
@@ -149,9 +155,14 @@ public struct StoreEngineStore: EngineStore {
 
 public enum EngineStoreError: Error, CustomStringConvertible {
     case io(String)
+    /// A layer blob's uncompressed content does not hash to the diffID its image config records.
+    case diffIDMismatch(layer: Digest, expected: Digest, actual: Digest)
     public var description: String {
         switch self {
         case .io(let m): return m
+        case .diffIDMismatch(let layer, let expected, let actual):
+            return "layer \(layer) unpacks to diffID \(actual), but the image config records \(expected): "
+                + "the image is corrupt or was written wrongly; re-pull or re-import it"
         }
     }
 }
