@@ -176,7 +176,7 @@ struct BuildCommand: AsyncParsableCommand {
             try await exporter.exportRootfs(layers: result.target.layers, to: out.dest ?? ".", asTar: out.type == .tar)
         case .oci, .docker:
             if let w = result.written {
-                try exporter.exportArchive(manifestDigest: w.manifestDigest, tags: tags, to: out.dest ?? "-", docker: out.type == .docker)
+                try await exporter.exportArchive(manifestDigest: w.manifestDigest, tags: tags, to: out.dest ?? "-", docker: out.type == .docker)
             }
         }
         if let iidfile, let w = result.written {

@@ -47,7 +47,9 @@ public final class ContextCopier: FileCopier {
         let s = spec(op, workdir: workdir)
         if !op.sources.isEmpty { try await Copier.perform(s, from: source(from), into: root) }
         if !op.inline.isEmpty {
-            _ = try Copier.writeHeredocs(op.inline.map { HeredocSource(name: $0.name, content: $0.data) }, spec: s, into: root)
+            // File writes (and chown lookups in the root's /etc/passwd): off the cooperative pool.
+            let docs = op.inline.map { HeredocSource(name: $0.name, content: $0.data) }
+            _ = try await runOffPool { try Copier.writeHeredocs(docs, spec: s, into: root) }
         }
     }
 }

@@ -79,7 +79,9 @@ public struct StoreEngineStore: EngineStore {
         }
         defer { CleanupRegistry.shared.release(token) }
         do {
-            let unpacked = try unpack(store.blobPath(layer.digest), layer.mediaType, tmp)
+            // Decompressing and writing a whole layer blocks: keep it off the cooperative pool.
+            let (unpack, blob, mediaType) = (self.unpack, store.blobPath(layer.digest), layer.mediaType)
+            let unpacked = try await runOffPool { try unpack(blob, mediaType, tmp) }
             // `snapshots/<diffID>` is shared by every later image with that diffID: a blob whose
             // content does not match the diffID its config records must never be kept under it.
             guard unpacked == layer.diffID else {
@@ -114,6 +116,11 @@ public struct StoreEngineStore: EngineStore {
     }
 
     public func commitLayer(upperDirectory: String) async throws -> LayerRef? {
+        // Tar, compression, sha256 and fsyncs block: keep them off the cooperative pool.
+        try await runOffPool { try commitLayerBlocking(upperDirectory: upperDirectory) }
+    }
+
+    func commitLayerBlocking(upperDirectory: String) throws -> LayerRef? {
         let entries = try FileManager.default.contentsOfDirectory(atPath: upperDirectory)
         if entries.isEmpty { return nil }
         let writer = LayerWriter(options: .init(compression: compression, source: .overlayUpper, sourceDateEpoch: sourceDateEpoch))
