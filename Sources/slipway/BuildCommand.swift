@@ -143,7 +143,8 @@ struct BuildCommand: AsyncParsableCommand {
         }
         let engine = BuildEngine(store: engineStore, snapshotter: snapshotter,
                                  executor: RuntimeStepExecutor(executor: RunExecutor(runtime: containerRuntime, scratchDirectory: scratch)),
-                                 copier: try ContextCopier(contextDirectory: contextDir, dockerfile: fileName),
+                                 copier: try ContextCopier(contextDirectory: contextDir, dockerfile: fileName,
+                                                           memoDirectory: imageStore.root + "/context-memo"),
                                  hooks: .dockerfile(lexer: graph.model.parsed.lexer, graph: graph), progress: reporter)
         let writeToStore = out.type == .image || out.type == .oci || out.type == .docker || !tags.isEmpty
         var request = BuildRequest(plan: plan, contextDirectory: contextDir, buildArgs: args, noCache: noCache,

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Synchronization
 
 /// The engine's store operations over the OCI `ImageStore`: images and cache records from its
 /// SQLite index, layer blobs written with `LayerWriter`, unpacked layers kept as
@@ -19,6 +20,8 @@ public struct StoreEngineStore: EngineStore {
     /// `--pull`: fetch every base image from its registry even when the store has it.
     public var alwaysPull = false
     let pulls = PullOnce()
+    /// Keys of the cache records this build used: marked used in one write when it ends.
+    let usedCacheKeys = UsedCacheKeys()
 
     public init(store: ImageStore, compression: LayerCompression = .gzip,
                 unpack: @escaping @Sendable (String, String, String) throws -> Digest = StoreEngineStore.overlayLowerUnpack) {
@@ -102,12 +105,23 @@ public struct StoreEngineStore: EngineStore {
     }
 
     public func cachedStep(_ key: Digest) async throws -> CachedStep? {
+        // A read (no store lock, no write transaction): the last-use mark is batched in finishBuild.
         guard let rec = try store.cacheRecord(key: key.description) else { return nil }
         guard let step = try? JSONDecoder().decode(CachedStep.self, from: Data(rec.result.utf8)) else { return nil }
         if let l = step.layer, !FileManager.default.fileExists(atPath: snapshotPath(l)), !store.hasBlob(l.digest) {
             return nil
         }
+        usedCacheKeys.keys.withLock { $0.append(key.description) }
         return step
+    }
+
+    public func finishBuild(succeeded: Bool) async throws {
+        let keys = usedCacheKeys.keys.withLock { keys in
+            defer { keys.removeAll() }
+            return keys
+        }
+        if keys.isEmpty { return }
+        try store.touchCacheRecords(keys: keys)
     }
 
     public func recordStep(_ key: Digest, _ step: CachedStep) async throws {
@@ -172,6 +186,11 @@ public enum EngineStoreError: Error, CustomStringConvertible {
                 + "the image is corrupt or was written wrongly; re-pull or re-import it"
         }
     }
+}
+
+/// The cache keys a build used (shared by copies of the store value).
+final class UsedCacheKeys: Sendable {
+    let keys = Mutex<[String]>([])
 }
 
 /// The pulls of this build, one task per reference; later callers share the first one's outcome.
