@@ -143,7 +143,8 @@ struct BuildCommand: AsyncParsableCommand {
         }
         let engine = BuildEngine(store: engineStore, snapshotter: snapshotter,
                                  executor: RuntimeStepExecutor(executor: RunExecutor(runtime: containerRuntime, scratchDirectory: scratch)),
-                                 copier: try ContextCopier(contextDirectory: contextDir, dockerfile: fileName),
+                                 copier: try ContextCopier(contextDirectory: contextDir, dockerfile: fileName,
+                                                           memoDirectory: imageStore.root + "/context-memo"),
                                  hooks: .dockerfile(lexer: graph.model.parsed.lexer, graph: graph), progress: reporter)
         let writeToStore = out.type == .image || out.type == .oci || out.type == .docker || !tags.isEmpty
         var request = BuildRequest(plan: plan, contextDirectory: contextDir, buildArgs: args, noCache: noCache,
@@ -176,7 +177,7 @@ struct BuildCommand: AsyncParsableCommand {
             try await exporter.exportRootfs(layers: result.target.layers, to: out.dest ?? ".", asTar: out.type == .tar)
         case .oci, .docker:
             if let w = result.written {
-                try exporter.exportArchive(manifestDigest: w.manifestDigest, tags: tags, to: out.dest ?? "-", docker: out.type == .docker)
+                try await exporter.exportArchive(manifestDigest: w.manifestDigest, tags: tags, to: out.dest ?? "-", docker: out.type == .docker)
             }
         }
         if let iidfile, let w = result.written {

@@ -96,6 +96,21 @@ public struct BuildEngine: Sendable {
             // docker buildx's warning, word for word.
             await progress.emit(.note("[Warning] One or more build-args [\(unused.joined(separator: " "))] were not consumed"))
         }
+        let result: BuildResult
+        do {
+            result = try await run(request, needed: needed)
+        } catch {
+            // Cache records a failed build used still count as used (best effort).
+            try? await store.finishBuild(succeeded: false)
+            throw error
+        }
+        try await store.finishBuild(succeeded: true)
+        try await copier.finishBuild()
+        return result
+    }
+
+    func run(_ request: BuildRequest, needed: [Int]) async throws -> BuildResult {
+        let plan = request.plan
         var deps: [Int: [Int]] = [:]
         for i in needed { deps[i] = plan.dependencies(of: i) }
         let results = try await StageScheduler(jobs: request.jobs).run(stages: needed, dependencies: deps) {

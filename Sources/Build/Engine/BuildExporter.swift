@@ -19,19 +19,10 @@ public struct BuildExporter: Sendable {
         var lowers: [String] = []
         for l in layers.reversed() { lowers.append(try await engineStore.layerDirectory(l)) }
         let view = try await snapshotter.readOnly(lowers: lowers)
+        let (root, tmpDirectory) = (view.root, store.tmpDirectory)
         do {
-            if asTar {
-                let sink: FileSink = dest == "-" ? FileSink(descriptor: 1, path: "<stdout>", ownsDescriptor: false)
-                                                 : try FileSink(path: dest)
-                try LayerWriter(options: .init(source: .rootfs)).writeTar(directory: view.root, to: sink)
-            } else {
-                try FileManager.default.createDirectory(atPath: dest, withIntermediateDirectories: true)
-                // Through the layer writer and applier: same metadata rules as layers (owners, xattrs, links).
-                let tmp = store.tmpDirectory + "/export-" + UUID().uuidString + ".tar"
-                defer { unlink(tmp) }
-                try LayerWriter(options: .init(source: .rootfs)).writeTar(directory: view.root, to: try FileSink(path: tmp))
-                _ = try LayerApplier(mode: .flatten).apply(blob: tmp, to: dest)
-            }
+            // Walking, tarring and writing the whole root filesystem block: off the pool.
+            try await runOffPool { try Self.writeRootfs(root, to: dest, asTar: asTar, tmpDirectory: tmpDirectory) }
         } catch {
             try? await view.unmount()
             await view.discard()
@@ -41,9 +32,29 @@ public struct BuildExporter: Sendable {
         await view.discard()
     }
 
+    static func writeRootfs(_ root: String, to dest: String, asTar: Bool, tmpDirectory: String) throws {
+        if asTar {
+            let sink: FileSink = dest == "-" ? FileSink(descriptor: 1, path: "<stdout>", ownsDescriptor: false)
+                                             : try FileSink(path: dest)
+            try LayerWriter(options: .init(source: .rootfs)).writeTar(directory: root, to: sink)
+        } else {
+            try FileManager.default.createDirectory(atPath: dest, withIntermediateDirectories: true)
+            // Through the layer writer and applier: same metadata rules as layers (owners, xattrs, links).
+            let tmp = tmpDirectory + "/export-" + UUID().uuidString + ".tar"
+            defer { unlink(tmp) }
+            try LayerWriter(options: .init(source: .rootfs)).writeTar(directory: root, to: try FileSink(path: tmp))
+            _ = try LayerApplier(mode: .flatten).apply(blob: tmp, to: dest)
+        }
+    }
+
     /// `type=oci` / `type=docker`: an image layout tar (docker's adds manifest.json, which
     /// `docker load` reads).
-    public func exportArchive(manifestDigest: Digest, tags: [String], to dest: String, docker: Bool) throws {
+    public func exportArchive(manifestDigest: Digest, tags: [String], to dest: String, docker: Bool) async throws {
+        // Copies every blob of the image: off the cooperative pool.
+        try await runOffPool { try exportArchiveBlocking(manifestDigest: manifestDigest, tags: tags, to: dest, docker: docker) }
+    }
+
+    func exportArchiveBlocking(manifestDigest: Digest, tags: [String], to dest: String, docker: Bool) throws {
         guard let image = try store.image(manifestDigest: manifestDigest) else { throw StoreError.imageNotFound(manifestDigest.description) }
         let manifest = try store.manifest(of: image)
         let sink: FileSink = dest == "-" ? FileSink(descriptor: 1, path: "<stdout>", ownsDescriptor: false) : try FileSink(path: dest)

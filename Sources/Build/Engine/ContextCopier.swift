@@ -6,9 +6,14 @@ import OCI
 public final class ContextCopier: FileCopier {
     let context: BuildContext
     let dockerfile: String
+    /// Where this context's file digests are kept between builds (nil: not kept).
+    public let memoFile: String?
 
-    /// Opens the context at `directory`, applying its `.dockerignore`.
-    public init(contextDirectory: String, dockerfile: String) throws {
+    /// Opens the context at `directory`, applying its `.dockerignore`. With `memoDirectory`
+    /// (the store's `context-memo`), file digests computed by the last successful build of the
+    /// same context are reused while a file's inode, size, mtime and ctime are unchanged, so a
+    /// no-change rebuild stats the sources but reads none of them.
+    public init(contextDirectory: String, dockerfile: String, memoDirectory: String? = nil) throws {
         var patterns: [String] = []
         if let text = try? String(contentsOfFile: contextDirectory + "/.dockerignore", encoding: .utf8) {
             for raw in text.split(whereSeparator: \.isNewline) {
@@ -18,8 +23,27 @@ public final class ContextCopier: FileCopier {
             }
         }
         let filter: any PathFilter = patterns.isEmpty ? IncludeEverything() : try PathPatternSet(patterns)
-        self.context = try BuildContext(directory: contextDirectory, filter: filter)
+        let context = try BuildContext(directory: contextDirectory, filter: filter)
+        let memoFile = memoDirectory.map { Self.memoFile(in: $0, contextRoot: context.root) }
+        if let memoFile { context.loadDigestMemo(from: memoFile) }
+        self.context = context
         self.dockerfile = dockerfile
+        self.memoFile = memoFile
+    }
+
+    /// One memo per context directory: named by the sha256 of its canonical absolute path.
+    public static func memoFile(in directory: String, contextRoot: String) -> String {
+        directory + "/" + Digest.sha256(contextRoot).encoded
+    }
+
+    /// Saves the context's file digests for the next build (atomically; off the pool).
+    public func finishBuild() async throws {
+        guard let memoFile else { return }
+        let (context, directory) = (self.context, (memoFile as NSString).deletingLastPathComponent)
+        try await runOffPool {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try context.saveDigestMemo(to: memoFile)
+        }
     }
 
     func spec(_ op: CopyOp, workdir: String) -> CopySpec {
@@ -47,7 +71,9 @@ public final class ContextCopier: FileCopier {
         let s = spec(op, workdir: workdir)
         if !op.sources.isEmpty { try await Copier.perform(s, from: source(from), into: root) }
         if !op.inline.isEmpty {
-            _ = try Copier.writeHeredocs(op.inline.map { HeredocSource(name: $0.name, content: $0.data) }, spec: s, into: root)
+            // File writes (and chown lookups in the root's /etc/passwd): off the cooperative pool.
+            let docs = op.inline.map { HeredocSource(name: $0.name, content: $0.data) }
+            _ = try await runOffPool { try Copier.writeHeredocs(docs, spec: s, into: root) }
         }
     }
 }

@@ -74,6 +74,13 @@ public protocol EngineStore: Sendable {
     func commitLayer(upperDirectory: String) async throws -> LayerRef?
     /// Writes config + manifest for `image` over `layers` and points `tags` at it.
     func writeImage(_ image: StageImage, layers: [LayerRef], tags: [String]) async throws -> WrittenImage
+    /// Called once when the build ends (`succeeded` false when it failed): bookkeeping batched
+    /// over the whole build, such as marking the cache records it used.
+    func finishBuild(succeeded: Bool) async throws
+}
+
+extension EngineStore {
+    public func finishBuild(succeeded: Bool) async throws {}
 }
 
 /// A mounted root filesystem: overlay of read-only layers plus (when writable) a fresh upper dir.
@@ -151,4 +158,10 @@ public protocol FileCopier: Sendable {
     func sourceDigest(_ op: CopyOp, from: CopySourceRoot) async throws -> Digest
     /// Performs COPY/ADD into the mounted `root`, relative paths resolved against `workdir`.
     func copy(_ op: CopyOp, from: CopySourceRoot, into root: String, workdir: String) async throws
+    /// Called once after a successful build: state kept for the next build (file digests).
+    func finishBuild() async throws
+}
+
+extension FileCopier {
+    public func finishBuild() async throws {}
 }

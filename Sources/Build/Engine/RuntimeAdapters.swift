@@ -7,8 +7,15 @@ struct OverlayRootSnapshot: RootSnapshot {
 
     var root: String { snapshot.mergedDir }
     var upper: String? { writable ? snapshot.upperDir : nil }
-    func unmount() async throws { try snapshot.unmount() }
-    func discard() async { snapshot.remove() }
+    // umount2 and the recursive delete block (overlayfs syncs, big trees): off the pool.
+    func unmount() async throws {
+        let snapshot = self.snapshot
+        try await runOffPool { try snapshot.unmount() }
+    }
+    func discard() async {
+        let snapshot = self.snapshot
+        _ = try? await runOffPool { snapshot.remove() }
+    }
 }
 
 /// Overlay snapshots for COPY/ADD/WORKDIR steps and COPY --from sources. Snapshots are made
@@ -22,22 +29,26 @@ public struct OverlaySnapshotter: Snapshotter {
     }
 
     public func writable(lowers: [String]) async throws -> any RootSnapshot {
-        let s = try OverlaySnapshot(lowerDirs: lowers, in: scratchDirectory)
-        do { try s.mount() } catch {
-            s.remove()
-            throw error
-        }
-        return OverlayRootSnapshot(snapshot: s, writable: true)
+        OverlayRootSnapshot(snapshot: try await mounted(lowers: lowers), writable: true)
     }
 
     public func readOnly(lowers: [String]) async throws -> any RootSnapshot {
         // A writable overlay whose changes are thrown away: COPY only reads from it.
-        let s = try OverlaySnapshot(lowerDirs: lowers, in: scratchDirectory)
-        do { try s.mount() } catch {
-            s.remove()
-            throw error
+        OverlayRootSnapshot(snapshot: try await mounted(lowers: lowers), writable: false)
+    }
+
+    /// A new overlay snapshot, mounted; made and mounted off the cooperative pool (mount(2)
+    /// and mkdir block).
+    func mounted(lowers: [String]) async throws -> OverlaySnapshot {
+        let scratch = scratchDirectory
+        return try await runOffPool {
+            let s = try OverlaySnapshot(lowerDirs: lowers, in: scratch)
+            do { try s.mount() } catch {
+                s.remove()
+                throw error
+            }
+            return s
         }
-        return OverlayRootSnapshot(snapshot: s, writable: false)
     }
 }
 

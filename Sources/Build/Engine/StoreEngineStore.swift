@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Synchronization
 
 /// The engine's store operations over the OCI `ImageStore`: images and cache records from its
 /// SQLite index, layer blobs written with `LayerWriter`, unpacked layers kept as
@@ -8,8 +9,9 @@ import OCI
 public struct StoreEngineStore: EngineStore {
     public let store: ImageStore
     public let compression: LayerCompression
-    /// Unpacks a layer blob into an empty directory in overlay-lower form.
-    public let unpack: @Sendable (_ blobPath: String, _ mediaType: String, _ into: String) throws -> Void
+    /// Unpacks a layer blob into an empty directory in overlay-lower form and returns the diffID
+    /// of what it unpacked (the sha256 of the uncompressed tar), checked against the layer's record.
+    public let unpack: @Sendable (_ blobPath: String, _ mediaType: String, _ into: String) throws -> Digest
     /// SOURCE_DATE_EPOCH: new layers get every mtime clamped to it (reproducible builds).
     public var sourceDateEpoch: Int64?
 
@@ -18,17 +20,19 @@ public struct StoreEngineStore: EngineStore {
     /// `--pull`: fetch every base image from its registry even when the store has it.
     public var alwaysPull = false
     let pulls = PullOnce()
+    /// Keys of the cache records this build used: marked used in one write when it ends.
+    let usedCacheKeys = UsedCacheKeys()
 
     public init(store: ImageStore, compression: LayerCompression = .gzip,
-                unpack: @escaping @Sendable (String, String, String) throws -> Void = StoreEngineStore.overlayLowerUnpack) {
+                unpack: @escaping @Sendable (String, String, String) throws -> Digest = StoreEngineStore.overlayLowerUnpack) {
         self.store = store
         self.compression = compression
         self.unpack = unpack
     }
 
     /// Extracts a layer blob with whiteouts kept in overlayfs' form, so it can be a lowerdir.
-    public static let overlayLowerUnpack: @Sendable (String, String, String) throws -> Void = { blob, _, dir in
-        _ = try LayerApplier(mode: .overlayLower).apply(blob: blob, to: dir)
+    public static let overlayLowerUnpack: @Sendable (String, String, String) throws -> Digest = { blob, _, dir in
+        try LayerApplier(mode: .overlayLower).apply(blob: blob, to: dir).diffID
     }
 
     public func resolveImage(_ reference: String) async throws -> ResolvedImage? {
@@ -78,7 +82,14 @@ public struct StoreEngineStore: EngineStore {
         }
         defer { CleanupRegistry.shared.release(token) }
         do {
-            try unpack(store.blobPath(layer.digest), layer.mediaType, tmp)
+            // Decompressing and writing a whole layer blocks: keep it off the cooperative pool.
+            let (unpack, blob, mediaType) = (self.unpack, store.blobPath(layer.digest), layer.mediaType)
+            let unpacked = try await runOffPool { try unpack(blob, mediaType, tmp) }
+            // `snapshots/<diffID>` is shared by every later image with that diffID: a blob whose
+            // content does not match the diffID its config records must never be kept under it.
+            guard unpacked == layer.diffID else {
+                throw EngineStoreError.diffIDMismatch(layer: layer.digest, expected: layer.diffID, actual: unpacked)
+            }
             if rename(tmp, dir) != 0 {
                 // Another build unpacked it first: use theirs.
                 try? FileManager.default.removeItem(atPath: tmp)
@@ -94,12 +105,23 @@ public struct StoreEngineStore: EngineStore {
     }
 
     public func cachedStep(_ key: Digest) async throws -> CachedStep? {
+        // A read (no store lock, no write transaction): the last-use mark is batched in finishBuild.
         guard let rec = try store.cacheRecord(key: key.description) else { return nil }
         guard let step = try? JSONDecoder().decode(CachedStep.self, from: Data(rec.result.utf8)) else { return nil }
         if let l = step.layer, !FileManager.default.fileExists(atPath: snapshotPath(l)), !store.hasBlob(l.digest) {
             return nil
         }
+        usedCacheKeys.keys.withLock { $0.append(key.description) }
         return step
+    }
+
+    public func finishBuild(succeeded: Bool) async throws {
+        let keys = usedCacheKeys.keys.withLock { keys in
+            defer { keys.removeAll() }
+            return keys
+        }
+        if keys.isEmpty { return }
+        try store.touchCacheRecords(keys: keys)
     }
 
     public func recordStep(_ key: Digest, _ step: CachedStep) async throws {
@@ -108,6 +130,11 @@ public struct StoreEngineStore: EngineStore {
     }
 
     public func commitLayer(upperDirectory: String) async throws -> LayerRef? {
+        // Tar, compression, sha256 and fsyncs block: keep them off the cooperative pool.
+        try await runOffPool { try commitLayerBlocking(upperDirectory: upperDirectory) }
+    }
+
+    func commitLayerBlocking(upperDirectory: String) throws -> LayerRef? {
         let entries = try FileManager.default.contentsOfDirectory(atPath: upperDirectory)
         if entries.isEmpty { return nil }
         let writer = LayerWriter(options: .init(compression: compression, source: .overlayUpper, sourceDateEpoch: sourceDateEpoch))
@@ -149,11 +176,21 @@ public struct StoreEngineStore: EngineStore {
 
 public enum EngineStoreError: Error, CustomStringConvertible {
     case io(String)
+    /// A layer blob's uncompressed content does not hash to the diffID its image config records.
+    case diffIDMismatch(layer: Digest, expected: Digest, actual: Digest)
     public var description: String {
         switch self {
         case .io(let m): return m
+        case .diffIDMismatch(let layer, let expected, let actual):
+            return "layer \(layer) unpacks to diffID \(actual), but the image config records \(expected): "
+                + "the image is corrupt or was written wrongly; re-pull or re-import it"
         }
     }
+}
+
+/// The cache keys a build used (shared by copies of the store value).
+final class UsedCacheKeys: Sendable {
+    let keys = Mutex<[String]>([])
 }
 
 /// The pulls of this build, one task per reference; later callers share the first one's outcome.

@@ -2,22 +2,32 @@ import Foundation
 import GRDB
 
 extension ImageStore {
-    /// Looks up a build-cache record and marks it used.
+    /// Looks up a build-cache record. A read only (no store lock, no write transaction): a
+    /// build looks up every step, so it marks the records it used afterwards in one write
+    /// (`touchCacheRecords`). A record whose layer blob is gone (fsck --repair, manual
+    /// deletion) is useless and reads as missing; the step that re-runs replaces it.
     public func cacheRecord(key: String) throws -> CacheRecord? {
-        try locked { db in
+        try reading { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cache_records WHERE key = ?", arguments: [key]) else {
                 return nil
             }
             let layer: String? = row["layer_digest"]
-            if let l = layer, !hasBlob(try Digest(parsing: l)) {
-                // The layer blob is gone (fsck --repair, manual deletion): the record is useless.
-                try db.execute(sql: "DELETE FROM cache_records WHERE key = ?", arguments: [key])
-                return nil
-            }
-            let now = Date()
-            try db.execute(sql: "UPDATE cache_records SET last_used = ? WHERE key = ?", arguments: [now.timeIntervalSince1970, key])
+            if let l = layer, !hasBlob(try Digest(parsing: l)) { return nil }
             return CacheRecord(key: key, layer: try layer.map { try Digest(parsing: $0) }, result: row["result"],
-                               createdAt: Date(timeIntervalSince1970: row["created_at"]), lastUsed: now)
+                               createdAt: Date(timeIntervalSince1970: row["created_at"]),
+                               lastUsed: Date(timeIntervalSince1970: row["last_used"]))
+        }
+    }
+
+    /// Marks the cache records `keys` used at `date`, in one transaction (keys with no record
+    /// are ignored).
+    public func touchCacheRecords(keys: [String], at date: Date = Date()) throws {
+        if keys.isEmpty { return }
+        try locked { db in
+            let statement = try db.makeStatement(sql: "UPDATE cache_records SET last_used = ? WHERE key = ?")
+            for key in Set(keys) {
+                try statement.execute(arguments: [date.timeIntervalSince1970, key])
+            }
         }
     }
 

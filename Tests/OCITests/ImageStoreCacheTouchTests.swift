@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+@testable import OCI
+
+/// Cache lookups are reads; a build marks the records it used in one write at its end.
+@Suite struct ImageStoreCacheTouchTests {
+    @Test func lookupsDoNotWriteAndTouchMarksUsedRecords() throws {
+        let t = try TempStore()
+        let img = try t.makeImage(layers: ["base"], tags: ["c:1"])
+        let old = Date(timeIntervalSince1970: 1_000_000)
+        for key in ["k1", "k2"] {
+            try t.store.putCacheRecord(CacheRecord(key: key, layer: img.layers[0], result: "{}", createdAt: old, lastUsed: old))
+        }
+        // A lookup leaves last_used alone.
+        #expect(try t.store.cacheRecord(key: "k1")?.lastUsed == old)
+        #expect(try t.store.cacheRecord(key: "k1")?.lastUsed == old)
+
+        let now = Date(timeIntervalSince1970: 2_000_000)
+        try t.store.touchCacheRecords(keys: ["k1", "k1", "unknown"], at: now)
+        #expect(try t.store.cacheRecord(key: "k1")?.lastUsed == now)
+        #expect(try t.store.cacheRecord(key: "k2")?.lastUsed == old)
+        #expect(try t.store.removeCacheRecords(lastUsedBefore: Date(timeIntervalSince1970: 1_500_000)) == 1)
+        #expect(try t.store.cacheRecord(key: "k1") != nil && t.store.cacheRecord(key: "k2") == nil)
+    }
+
+    @Test func recordWhoseLayerBlobIsGoneReadsAsMissing() throws {
+        let t = try TempStore()
+        let img = try t.makeImage(layers: ["base"], tags: ["c:1"])
+        try t.store.putCacheRecord(CacheRecord(key: "k", layer: img.layers[0], result: "{}"))
+        #expect(try t.store.cacheRecord(key: "k") != nil)
+        try FileManager.default.removeItem(atPath: t.store.blobPath(img.layers[0]))
+        #expect(try t.store.cacheRecord(key: "k") == nil)
+    }
+}
