@@ -51,4 +51,56 @@ struct ExtensionsAddTests {
         #expect((try? String(contentsOfFile: out + "2/dir/r.txt", encoding: .utf8)) == "remote v2\n")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
     }
+
+    @Test("ADD of a git URL (#ref) through slipway build; a new commit on the ref re-runs the step")
+    func addGit() throws {
+        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),
+              FileManager.default.isExecutableFile(atPath: "/usr/bin/git") else { print("skipping: no python3 or git"); return }
+        let s = try BuildSandbox()
+        try s.importFixture("busybox", as: "busybox:latest")
+        let work = s.root + "/gitwork", served = s.root + "/gitsrv"
+        func git(_ args: [String], in dir: String) throws {
+            let r = try BuildHarness.run(["/usr/bin/git", "-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t"] + args)
+            try #require(r.status == 0, "git \(args): \(r.combined)")
+        }
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        try git(["init", "-q", "-b", "main"], in: work)
+        try "from git v1\n".write(toFile: work + "/file.txt", atomically: true, encoding: .utf8)
+        try git(["add", "."], in: work)
+        try git(["commit", "-qm", "v1"], in: work)
+        try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+        try git(["clone", "-q", "--bare", work, served + "/repo.git"], in: s.root)
+        try git(["update-server-info"], in: served + "/repo.git")
+
+        // Dumb HTTP from a local server (127.0.0.1 only).
+        let port = 20000 + Int((getpid() + 7919) % 20000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", served]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        for _ in 0..<50 {
+            if (try? BuildHarness.run(["/usr/bin/python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:\(port)/repo.git/HEAD')"]))?.status == 0 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        try s.write("Dockerfile", "FROM busybox\nADD http://127.0.0.1:\(port)/repo.git#main /src\nRUN cat /src/file.txt\n")
+        let out = s.root + "/rootfs"
+        let r = try s.build(["--output", "type=local,dest=\(out)"])
+        #expect(r.status == 0, "\(r.combined)")
+        #expect((try? String(contentsOfFile: out + "/src/file.txt", encoding: .utf8)) == "from git v1\n")
+        #expect(!FileManager.default.fileExists(atPath: out + "/src/.git"), "no .git without --keep-git-dir")
+
+        // A new commit on the ref changes what ADD brings in.
+        try "from git v2\n".write(toFile: work + "/file.txt", atomically: true, encoding: .utf8)
+        try git(["commit", "-qam", "v2"], in: work)
+        try git(["push", "-q", served + "/repo.git", "main"], in: work)
+        try git(["update-server-info"], in: served + "/repo.git")
+        let v2 = try s.build(["--output", "type=local,dest=\(out)2"])
+        #expect(v2.status == 0, "\(v2.combined)")
+        #expect((try? String(contentsOfFile: out + "2/src/file.txt", encoding: .utf8)) == "from git v2\n")
+        #expect(s.leftovers().isEmpty, "\(s.leftovers())")
+    }
 }
