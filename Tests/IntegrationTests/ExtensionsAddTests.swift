@@ -4,6 +4,26 @@ import Testing
 /// ADD from an HTTP URL (a python3 http.server on 127.0.0.1) with and without --checksum.
 @Suite("Extensions: ADD from a URL", .serialized)
 struct ExtensionsAddTests {
+    /// A python3 http.server for `directory` on 127.0.0.1:`port`, once `probe` answers.
+    static func serve(_ directory: String, port: Int, probe: String) throws -> Process {
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", directory]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        for _ in 0..<50 {
+            if (try? BuildHarness.run(["/usr/bin/python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:\(port)/\(probe)')"]))?.status == 0 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return server
+    }
+
+    /// SIGKILL: the test process may pass SIGTERM on as ignored.
+    static func stop(_ server: Process) {
+        kill(server.processIdentifier, SIGKILL)
+        server.waitUntilExit()
+    }
     @Test("ADD http:// places the file, --checksum is verified, a changed remote file re-runs the step")
     func addURL() throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
@@ -14,18 +34,8 @@ struct ExtensionsAddTests {
         try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
         try "remote v1\n".write(toFile: served + "/r.txt", atomically: true, encoding: .utf8)
         let port = 20000 + Int(getpid() % 20000)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        server.arguments = ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", served]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        // SIGKILL: the test process may pass SIGTERM on as ignored.
-        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        for _ in 0..<50 {
-            if (try? BuildHarness.run(["/usr/bin/python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:\(port)/r.txt')"]))?.status == 0 { break }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
+        let server = try Self.serve(served, port: port, probe: "r.txt")
+        defer { Self.stop(server) }
         let sum = try BuildHarness.run(["/bin/sh", "-c", "sha256sum '\(served)/r.txt' | cut -d' ' -f1"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         try s.write("Dockerfile", """
@@ -75,17 +85,8 @@ struct ExtensionsAddTests {
 
         // Dumb HTTP from a local server (127.0.0.1 only).
         let port = 20000 + Int((getpid() + 7919) % 20000)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        server.arguments = ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", served]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
-        for _ in 0..<50 {
-            if (try? BuildHarness.run(["/usr/bin/python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:\(port)/repo.git/HEAD')"]))?.status == 0 { break }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
+        let server = try Self.serve(served, port: port, probe: "repo.git/HEAD")
+        defer { Self.stop(server) }
         try s.write("Dockerfile", "FROM busybox\nADD http://127.0.0.1:\(port)/repo.git#main /src\nRUN cat /src/file.txt\n")
         let out = s.root + "/rootfs"
         let r = try s.build(["--output", "type=local,dest=\(out)"])
