@@ -61,6 +61,22 @@ struct BuildExamplesTests {
         """
 
     /// Polls `url` until it answers or `seconds` pass.
+    /// Starts `slipway run --root STORE ARGS...` in the background, asks its /health endpoint on
+    /// `port` (retrying for `seconds`), stops it, and returns the answer.
+    static func health(store: String, run args: [String], port: Int, seconds: Double) throws -> String? {
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: BuildHarness.binary)
+        server.arguments = ["run", "--root", store] + args
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            server.terminate()
+            server.waitUntilExit()
+        }
+        return try fetch("http://127.0.0.1:\(port)/health", seconds: seconds)
+    }
+
     static func fetch(_ url: String, seconds: Double) throws -> String? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
@@ -100,15 +116,7 @@ struct BuildExamplesTests {
 
         // The image runs: its health endpoint answers.
         let port = 18_000 + Int.random(in: 0..<2000)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: BuildHarness.binary)
-        server.arguments = ["run", "--root", s.store, "-e", "PORT=\(port)", "goapp:prod"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        let answer = try Self.fetch("http://127.0.0.1:\(port)/health", seconds: 20)
-        server.terminate()
-        server.waitUntilExit()
+        let answer = try Self.health(store: s.store, run: ["-e", "PORT=\(port)", "goapp:prod"], port: port, seconds: 20)
         #expect(answer == "ok\n", "health endpoint answered \(answer ?? "nothing")")
 
         // Single-stage variant: same program, the whole toolchain in the image.
@@ -200,15 +208,7 @@ struct BuildExamplesTests {
         #expect(owner.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "appuser:appuser", "\(owner.combined)")
 
         let port = 20_000 + Int.random(in: 0..<2000)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: BuildHarness.binary)
-        server.arguments = ["run", "--root", s.store, "-e", "PORT=\(port)", "node:prod"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        let answer = try Self.fetch("http://127.0.0.1:\(port)/health", seconds: 20)
-        server.terminate()
-        server.waitUntilExit()
+        let answer = try Self.health(store: s.store, run: ["-e", "PORT=\(port)", "node:prod"], port: port, seconds: 20)
         #expect(answer == "ok", "health endpoint answered \(answer ?? "nothing")")
     }
 
@@ -284,15 +284,7 @@ struct BuildExamplesTests {
         #expect(gcc.stdout.contains("no-gcc"), "the production image has no compiler: \(gcc.combined)")
 
         let port = 22_000 + Int.random(in: 0..<2000)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: BuildHarness.binary)
-        server.arguments = ["run", "--root", s.store, "py:prod", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "\(port)"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        let answer = try Self.fetch("http://127.0.0.1:\(port)/health", seconds: 30)
-        server.terminate()
-        server.waitUntilExit()
+        let answer = try Self.health(store: s.store, run: ["py:prod", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "\(port)"], port: port, seconds: 30)
         #expect(answer?.contains("ok") == true, "health endpoint answered \(answer ?? "nothing")")
     }
 
