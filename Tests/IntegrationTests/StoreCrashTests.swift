@@ -7,7 +7,9 @@ import Glibc
 /// Crash safety and concurrency: SIGKILL `slipway import`/`load` at random moments; the store
 /// must stay valid (fsck exit 0) every time, and concurrent writers must not corrupt it.
 @Suite(.serialized) struct StoreCrashTests {
-    /// Starts slipway, kills it after `delay` seconds (if still running), returns whether it was killed.
+    /// Starts slipway, kills it after `delay` seconds (if still running), returns whether it was
+    /// killed. The timing runs on its own thread: a sleep on the cooperative pool can wake far too
+    /// late on a 2-core machine busy with other suites, after the process has already finished.
     func killAfter(_ bin: String, _ args: [String], delay: Double) async throws -> Bool {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin)
@@ -15,10 +17,21 @@ import Glibc
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
-        let killed = p.isRunning && kill(p.processIdentifier, SIGKILL) == 0
-        await Fixtures.waitOffPool(p)
-        return killed
+        return await withCheckedContinuation { continuation in
+            Thread {
+                usleep(useconds_t(delay * 1_000_000))
+                let killed = p.isRunning && kill(p.processIdentifier, SIGKILL) == 0
+                p.waitUntilExit()
+                continuation.resume(returning: killed && p.terminationReason == .uncaughtSignal)
+            }.start()
+        }
+    }
+
+    /// Wall time of one complete run, so kill moments scale with this machine's speed.
+    func timeOfFullRun(_ bin: String, root: String, _ args: [String]) async throws -> Double {
+        let start = Date()
+        _ = try await Fixtures.slipway(bin, root: root, args)
+        return Date().timeIntervalSince(start)
     }
 
     @Test func killedImportsAndLoadsLeaveTheStoreValid() async throws {
@@ -33,11 +46,17 @@ import Glibc
         #expect(try await Fixtures.slipway(bin, root: src, ["save", "--format", "docker", "-o", dir + "/big.tar", "big:1"]).status == 0)
 
         let root = dir + "/store"
+        // How long each command takes here, measured on a throwaway store: kill moments are
+        // drawn from the first 90 % of that, so most runs die mid-way on a fast or a slow machine.
+        let probe = dir + "/probe"
+        let importTime = try await timeOfFullRun(bin, root: probe, ["import", dir + "/rootfs.tar", "p:1"])
+        let loadTime = try await timeOfFullRun(bin, root: probe, ["load", "-i", dir + "/big.tar"])
         var killed = 0
         for i in 0..<10 {
             let args = i % 2 == 0 ? ["import", dir + "/rootfs.tar", "big:\(i)", "--root", root]
                                   : ["load", "-i", dir + "/big.tar", "--root", root]
-            if try await killAfter(bin, args, delay: Double.random(in: 0.02...0.8)) { killed += 1 }
+            let full = i % 2 == 0 ? importTime : loadTime
+            if try await killAfter(bin, args, delay: Double.random(in: 0.02...max(0.05, full * 0.9))) { killed += 1 }
             let fsck = try await Fixtures.slipway(bin, root: root, ["fsck"])
             #expect(fsck.status == 0, "after kill \(i): \(fsck.stdout) \(fsck.stderr)")
             #expect(!fsck.stdout.contains("problem:"), "\(fsck.stdout)")
