@@ -17,6 +17,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLinux"),
+        // libcurl through dlopen on first use (compiled against libcurl4-openssl-dev, not linked).
+        .target(name: "CCurl"),
 
         // Pure Dockerfile frontend: lexer, parser, expansion, instructions, stage graph, ignore rules.
         .target(name: "Dockerfile"),
@@ -26,7 +28,7 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // OCI distribution client.
-        .target(name: "Registry", dependencies: ["OCI"]),
+        .target(name: "Registry", dependencies: ["OCI", "CCurl"]),
         // Build engine: context, cache keys, snapshots, RUN executor, scheduler.
         .target(name: "Build", dependencies: ["Dockerfile", "OCI", "Registry", "CLinux"]),
         // History, analysis, compare, lint.
