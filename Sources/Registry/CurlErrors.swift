@@ -16,9 +16,7 @@ enum CurlErrors {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
             return .transport("unknown host", url: url)
         case CURLE_OPERATION_TIMEDOUT:
-            if said.contains("too slow") {
-                return .transport("timed out: no data moved for \(Int(settings.stallTimeout.rounded(.up))) s", url: url)
-            }
+            if said.contains("too slow") { return stalled(url: url, settings: settings) }
             return .transport("timed out (\(said))", url: url)
         case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE:
             return .transport("connection lost (\(said))", url: url)
@@ -35,6 +33,15 @@ enum CurlErrors {
         default:
             return .transport(said, url: url)
         }
+    }
+
+    /// A connection on which nothing moved for the stall timeout.
+    static func stalled(url: String, settings: HTTPTransport.Settings) -> RegistryError {
+        .transport("timed out: no data moved for \(seconds(settings.stallTimeout)) s", url: url)
+    }
+
+    private static func seconds(_ t: TimeInterval) -> String {
+        t == t.rounded() ? String(Int(t)) : String(format: "%.1f", t)
     }
 
     /// What failed, which CA bundle was used, and the two usual fixes.

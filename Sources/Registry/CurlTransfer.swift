@@ -23,6 +23,9 @@ final class CurlTransfer: @unchecked Sendable {
     /// An error from a sink or the upload body, reported instead of libcurl's "write error".
     private var failure: Error?
     private var upload: UploadBody?
+    /// Bytes moved (both directions) at the last progress callback, and when that count last changed.
+    private var moved: Int64 = 0
+    private var lastMove = ContinuousClock.now
 
     init(request: HTTPRequest, sink: ResponseSink?, settings: HTTPTransport.Settings) {
         self.request = request
@@ -48,6 +51,7 @@ final class CurlTransfer: @unchecked Sendable {
         }
         headerList = try configure(handle.raw)
         if isCancelled { throw CancellationError() }
+        lastMove = .now
         let code = ccurl_easy_perform(handle.raw)
         if code == CURLE_OK {
             // A body-less response (HEAD, 201, an empty blob) still shows the sink its status.
@@ -112,6 +116,22 @@ final class CurlTransfer: @unchecked Sendable {
         }
     }
 
+    /// Called by libcurl at least once a second. Non-zero aborts: on cancellation, or when no
+    /// byte moved for `stallTimeout` (libcurl's own low-speed check averages over a window of
+    /// several seconds, so after a burst it would notice a silent peer only ~5 s late).
+    fileprivate func progress(downloaded: Int64, uploaded: Int64) -> Int32 {
+        if isCancelled { return 1 }
+        let now = ContinuousClock.now
+        if downloaded + uploaded != moved {
+            moved = downloaded + uploaded
+            lastMove = now
+        } else if now - lastMove > .milliseconds(Int64(settings.stallTimeout * 1000)) {
+            failure = CurlErrors.stalled(url: request.url.absoluteString, settings: settings)
+            return 1
+        }
+        return 0
+    }
+
     fileprivate func readBody(into buffer: UnsafeMutableRawPointer, capacity: Int) -> Int {
         guard let upload else { return 0 }
         do { return try upload.read(into: buffer, capacity: capacity) } catch {
@@ -141,7 +161,8 @@ final class CurlTransfer: @unchecked Sendable {
         try options.set(CURLOPT_MAXREDIRS, 10)
         try options.set(CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000))
         // A connection that moves no byte for `stallTimeout` seconds fails (and is retried),
-        // however long the whole transfer takes.
+        // however long the whole transfer takes. `progress` checks this precisely; the
+        // low-speed limit is libcurl's own backstop for the same rule.
         try options.set(CURLOPT_LOW_SPEED_LIMIT, 1)
         try options.set(CURLOPT_LOW_SPEED_TIME, max(1, Int(settings.stallTimeout.rounded(.up))))
         if let timeout = request.timeout { try options.set(CURLOPT_TIMEOUT_MS, max(1, Int(timeout * 1000))) }
@@ -165,9 +186,10 @@ final class CurlTransfer: @unchecked Sendable {
             return ok ? size * count : 0
         }, CURLOPT_WRITEFUNCTION)
         try options.set(CURLOPT_WRITEDATA, UnsafeRawPointer(me))
-        try options.check(ccurl_setopt_xferinfo_callback(h) { userdata, _, _, _, _ in
+        try options.check(ccurl_setopt_xferinfo_callback(h) { userdata, _, downloaded, _, uploaded in
             guard let userdata else { return 0 }
-            return Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue().isCancelled ? 1 : 0
+            return Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+                .progress(downloaded: Int64(downloaded), uploaded: Int64(uploaded))
         }, CURLOPT_XFERINFOFUNCTION)
         try options.set(CURLOPT_XFERINFODATA, UnsafeRawPointer(me))
         try options.set(CURLOPT_NOPROGRESS, 0)
