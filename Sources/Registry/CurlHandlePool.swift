@@ -25,9 +25,8 @@ final class CurlHandlePool: Sendable {
     /// An idle handle, or a new one (loading libcurl on the first call in the process).
     func take(url: String) throws -> CurlHandle {
         if let handle = idle.withLock({ $0.popLast() }) { return handle }
-        if let message = ccurl_load() {
-            throw RegistryError.transport(String(cString: message), url: url)
-        }
+        // Not a transport error: retrying cannot install a library.
+        if let message = ccurl_load() { throw RegistryError.io(String(cString: message)) }
         guard let raw = ccurl_easy_init() else {
             throw RegistryError.transport("curl_easy_init failed (out of memory?)", url: url)
         }
