@@ -68,6 +68,20 @@ struct HTTPSCLITests {
         #expect(failed.status != 0 && failed.stderr.contains("TLS handshake failed"), "\(failed.combined)")
     }
 
+    @Test("the binary links neither libcurl nor FoundationNetworking; a command without network loads no libcurl")
+    func libcurlIsLoadedOnlyForNetworkUse() throws {
+        guard FileManager.default.isExecutableFile(atPath: BuildHarness.binary) else { print("skipping: not built"); return }
+        let ldd = try BuildHarness.run(["/usr/bin/ldd", BuildHarness.binary])
+        #expect(ldd.status == 0 && ldd.stdout.contains("libc.so"), "\(ldd.combined)")
+        #expect(!ldd.stdout.contains("libcurl") && !ldd.stdout.contains("FoundationNetworking"), "\(ldd.stdout)")
+        // LD_DEBUG=files reports every library the dynamic loader opens, dlopen included.
+        let root = NSTemporaryDirectory() + "slipway-nocurl-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let images = try BuildHarness.run([BuildHarness.binary, "images", "--root", root], env: ["LD_DEBUG": "files"])
+        #expect(images.status == 0, "\(images.combined)")
+        #expect(images.stderr.contains("libc.so") && !images.stderr.contains("libcurl"), "\(images.stderr.suffix(2000))")
+    }
+
     /// A CA and a server certificate it signed for `address` (SAN IP:address).
     private func makeCertificates(in dir: String, address: String) throws {
         try "subjectAltName=IP:\(address)\nextendedKeyUsage=serverAuth\n"
