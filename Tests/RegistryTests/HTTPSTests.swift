@@ -51,9 +51,11 @@ import Testing
                 #expect(text.contains("https://127.0.0.2:\(registry.port)/v2/"), "\(text)")
                 #expect(text.contains("TLS handshake failed") && text.contains("SSL_CERT_FILE"), "\(text)")
                 #expect(text.contains("certificate"), "\(text)")
+                // Not retried: the same certificate would be refused again.
+                #expect(!error.isTransient)
             }
-            // Not retried: the same certificate would be refused again.
-            #expect(Date().timeIntervalSince(start) < 5)
+            // No hang (the bound is loose: tests share two cores with builds).
+            #expect(Date().timeIntervalSince(start) < 20)
         }
     }
 
