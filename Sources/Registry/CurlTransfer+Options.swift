@@ -58,6 +58,10 @@ extension CurlTransfer {
             for (name, value) in request.headers {
                 // With a body libcurl sends its length itself (CURLOPT_INFILESIZE_LARGE).
                 if upload != nil, name.caseInsensitiveCompare("Content-Length") == .orderedSame { continue }
+                // A token from a server could carry CR/LF: never let it add header lines.
+                guard !(name + value).unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) else {
+                    throw RegistryError.protocolViolation("header \(name) for \(request.url.absoluteString) contains a line break")
+                }
                 list = ccurl_slist_append(list, "\(name): \(value)")
             }
             // No `Expect: 100-continue` round trip before an upload body.

@@ -117,4 +117,17 @@ import Testing
             #expect(!gets.contains { $0.host?.hasPrefix("localhost") == true && $0.auth == true }, "\(summary)")
         }
     }
+
+    @Test func aHeaderValueWithALineBreakIsRefusedBeforeSending() async throws {
+        let transport = HTTPTransport(settings: .init(trust: TLSTrust()))
+        let request = HTTPRequest(url: URL(string: "http://127.0.0.1:9/v2/")!,
+                                  headers: ["Authorization": "Bearer abc\r\nX-Injected: 1"])
+        do {
+            _ = try await transport.send(request)
+            Issue.record("a header with CR/LF was sent")
+        } catch let error as RegistryError {
+            guard case .protocolViolation(let detail) = error else { Issue.record("wrong error: \(error)"); return }
+            #expect(detail.contains("Authorization") && detail.contains("line break"), "\(detail)")
+        }
+    }
 }

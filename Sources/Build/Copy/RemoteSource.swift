@@ -50,7 +50,7 @@ public enum RemoteSource {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-url-\(UUID().uuidString)").path
         let response: HTTPResponse
         do {
-            response = try await transport.download(HTTPRequest(url: u), to: path)
+            response = try await transport.download(HTTPRequest(url: u, headers: ["User-Agent": "slipway/0.1"]), to: path)
         } catch let error as CancellationError {
             throw error
         } catch RegistryError.transport(let detail, _), RegistryError.tls(let detail, _) {
