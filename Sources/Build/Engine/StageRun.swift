@@ -45,7 +45,14 @@ struct StageRun {
             let ref = request.extensions.imageReference(written)
             let step = await engine.progress.newStep()
             await engine.progress.emit(.started(step: step, name: label("FROM \(ref)")))
-            guard let resolved = try await engine.store.resolveImage(ref) else {
+            let found: ResolvedImage?
+            do {
+                found = try await engine.store.resolveImage(ref)
+            } catch let e as BasePullError {
+                await engine.progress.emit(.failed(step: step, message: "not found; pull failed"))
+                throw BuildError.missingBaseImage(file: file, line: stage.line, reference: ref, pullError: e.reason)
+            }
+            guard let resolved = found else {
                 await engine.progress.emit(.failed(step: step, message: "not found"))
                 throw BuildError.missingBaseImage(file: file, line: stage.line, reference: ref)
             }
@@ -366,7 +373,14 @@ struct StageRun {
                 return Source(layers: nil, directory: dir, identity: "context:" + written, name: written)
             }
             let ref = request.extensions.imageReference(written)
-            guard let img = try await engine.store.resolveImage(ref) else {
+            let found: ResolvedImage?
+            do {
+                found = try await engine.store.resolveImage(ref)
+            } catch let e as BasePullError {
+                throw BuildError.stepFailed(file: file, line: line, instruction: text,
+                                            reason: "--from=\(ref) is neither a stage defined before this one nor an image in the store, and pulling it failed (\(e.reason))")
+            }
+            guard let img = found else {
                 throw BuildError.stepFailed(file: file, line: line, instruction: text,
                                             reason: "--from=\(ref) is neither a stage defined before this one nor an image in the store")
             }
