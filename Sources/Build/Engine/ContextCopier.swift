@@ -1,13 +1,17 @@
 import Foundation
 import OCI
+import Synchronization
 
-/// COPY/ADD through the copy module: the build context is opened once per build (its file
-/// digests are memoised across steps), stage and image roots are opened per step.
+/// COPY/ADD through the copy module: the build context and every named local context
+/// (`--build-context NAME=DIR`) are opened once per build (their file digests are memoised
+/// across steps), stage and image roots are opened per step.
 public final class ContextCopier: FileCopier {
     let context: BuildContext
     let dockerfile: String
     /// Where this context's file digests are kept between builds (nil: not kept).
     public let memoFile: String?
+    /// Named local contexts opened so far, by canonical path (each with its own .dockerignore).
+    let named = Mutex<[String: BuildContext]>([:])
 
     /// Opens the context at `directory`, applying its `.dockerignore`. With `memoDirectory`
     /// (the store's `context-memo`), file digests computed by the last successful build of the
@@ -54,8 +58,22 @@ public final class ContextCopier: FileCopier {
 
     func source(_ from: CopySourceRoot) throws -> BuildContext {
         switch from {
-        case .context: return context
+        case .context(let dir): return try localContext(dir)
         case .rootfs(let dir): return try BuildContext(stageRootfs: dir)
+        }
+    }
+
+    /// The local context at `directory`: the build's own context, or a named one opened on
+    /// first use through its `.dockerignore` (`BuildContext.named`) and kept for the build.
+    public func localContext(_ directory: String) throws -> BuildContext {
+        let path = try ScopedPath.canonicalDirectory(directory)
+        if path == context.root { return context }
+        if let open = named.withLock({ $0[path] }) { return open }
+        let opened = try BuildContext.named(directory: path)
+        return named.withLock { cache in
+            if let raced = cache[path] { return raced }
+            cache[path] = opened
+            return opened
         }
     }
 

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+import OCI
+@testable import Build
+
+/// The pure rules of `COPY --link` (BuildKit's dockerfile2llb): when it applies, which
+/// `--chown` values it accepts, and what its layer's cache key depends on.
+@Suite("COPY --link rules")
+struct LinkedCopyTests {
+    func op(_ sources: [String] = ["app.txt"], dest: String = "/app/", link: Bool = true) -> CopyOp {
+        var o = CopyOp(isAdd: false, sources: sources, dest: dest)
+        o.link = link
+        return o
+    }
+
+    @Test("--link applies unless --chmod is given (BuildKit then copies on top of the parent)")
+    func applies() {
+        #expect(LinkedCopy.applies(to: op()))
+        #expect(!LinkedCopy.applies(to: op(link: false)))
+        var withChmod = op()
+        withChmod.chmod = "755"
+        #expect(!LinkedCopy.applies(to: withChmod))
+        withChmod.chmod = ""
+        #expect(LinkedCopy.applies(to: withChmod))
+    }
+
+    @Test("--chown with --link: numeric ids and root are fine, names are refused with advice")
+    func chown() throws {
+        for ok in [nil, "", "1000", "1000:1000", "root", "root:root", "0:50"] {
+            #expect(LinkedCopy.chownProblem(ok) == nil, "\(ok ?? "nil")")
+        }
+        let user = try #require(LinkedCopy.chownProblem("app"))
+        #expect(user.contains("\"app\"") && user.contains("numeric ids"))
+        let group = try #require(LinkedCopy.chownProblem("1000:staff"))
+        #expect(group.contains("\"staff\"") && !group.contains("\"1000\""))
+    }
+
+    @Test("the layer key ignores the parent and WORKDIR spelling, but not what or where it copies")
+    func layerKey() {
+        let d = Digest.sha256("content")
+        let base = LinkedCopy.layerKey(op(), workdir: "/", sourceIdentity: "context", sourceDigest: d)
+        // No parent input at all; the same absolute destination reached from another WORKDIR matches.
+        #expect(LinkedCopy.layerKey(op(dest: "app/"), workdir: "/", sourceIdentity: "context", sourceDigest: d) == base)
+        #expect(LinkedCopy.layerKey(op(dest: "../app/"), workdir: "/srv", sourceIdentity: "context", sourceDigest: d) == base)
+        #expect(LinkedCopy.layerKey(op(dest: "app/"), workdir: "/srv", sourceIdentity: "context", sourceDigest: d) != base)
+        // A file destination differs from a directory one.
+        #expect(LinkedCopy.layerKey(op(dest: "/app"), workdir: "/", sourceIdentity: "context", sourceDigest: d) != base)
+        #expect(LinkedCopy.layerKey(op(), workdir: "/", sourceIdentity: "context", sourceDigest: Digest.sha256("other")) != base)
+        #expect(LinkedCopy.layerKey(op(), workdir: "/", sourceIdentity: "sha256:stage", sourceDigest: d) != base)
+        #expect(LinkedCopy.layerKey(op(["b.txt"]), workdir: "/", sourceIdentity: "context", sourceDigest: d) != base)
+        var variants: [CopyOp] = []
+        var o = op(); o.chown = "1000"; variants.append(o)
+        o = op(); o.excludes = ["*.log"]; variants.append(o)
+        o = op(); o.parents = true; variants.append(o)
+        o = op(); o.isAdd = true; variants.append(o)
+        o = op(); o.isAdd = true; o.unpack = false; variants.append(o)
+        o = op(); o.inline = [("x", "body")]; variants.append(o)
+        let keys = variants.map { LinkedCopy.layerKey($0, workdir: "/", sourceIdentity: "context", sourceDigest: d) }
+        #expect(Set(keys + [base]).count == keys.count + 1, "every flag changes the key")
+    }
+
+    @Test("the stage goes on from a key that chains the parent and the layer")
+    func stageKey() {
+        let layer = Digest.sha256("layer")
+        let a = LinkedCopy.stageKey(parent: Digest.sha256("p1"), layerKey: layer)
+        let b = LinkedCopy.stageKey(parent: Digest.sha256("p2"), layerKey: layer)
+        #expect(a != b)
+        #expect(a != LinkedCopy.stageKey(parent: Digest.sha256("p1"), layerKey: Digest.sha256("other")))
+    }
+}
