@@ -68,3 +68,40 @@ struct LinkedCopyTests {
         #expect(a != LinkedCopy.stageKey(parent: Digest.sha256("p1"), layerKey: Digest.sha256("other")))
     }
 }
+
+@Suite("COPY --link: CacheKey.forCopy and named contexts")
+struct LinkedCopyKeyTests {
+    @Test("CacheKey.forCopy leaves the parent out of a linked copy's key (unless --chmod turns --link off)")
+    func forCopy() throws {
+        let t = TempTree("linkkey")
+        t.file("app.txt", "app\n")
+        let ctx = try BuildContext(directory: t.path)
+        func key(_ parent: String, link: Bool, chmod: String? = nil) throws -> Digest {
+            let spec = CopySpec(sources: ["app.txt"], destination: "/app/", chmod: chmod, link: link)
+            return try CacheKey.forCopy(parent: Digest.sha256(parent), instruction: "COPY app.txt /app/", spec: spec, source: ctx).digest
+        }
+        #expect(try key("base1", link: true) == key("base2", link: true))
+        #expect(try key("base1", link: false) != key("base2", link: false))
+        #expect(try key("base1", link: true, chmod: "644") != key("base2", link: true, chmod: "644"))
+    }
+
+    @Test("a named context reads DIR/.dockerignore and hands out files as the build context does")
+    func namedContext() throws {
+        let t = TempTree("named")
+        t.file(".dockerignore", "*.secret\n!keep.secret\n")
+        t.file("a.txt", "a\n")
+        t.file("x.secret", "x\n")
+        t.file("keep.secret", "k\n")
+        let ctx = try BuildContext.named(directory: t.path)
+        #expect(ctx.isContext, "files land owned by root, like the main context's")
+        #expect(try ctx.lookup("a.txt") != nil)
+        #expect(try ctx.lookup("x.secret") == nil)
+        #expect(try ctx.lookup("keep.secret") != nil)
+
+        t.file(".dockerignore", "a[b\n")
+        #expect(throws: ContextError.self) { _ = try BuildContext.named(directory: t.path) }
+        let plain = TempTree("named-plain")
+        plain.file("x.secret", "x\n")
+        #expect(try BuildContext.named(directory: plain.path).lookup("x.secret") != nil, "no ignore file: everything")
+    }
+}
