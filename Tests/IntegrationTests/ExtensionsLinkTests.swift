@@ -198,4 +198,31 @@ struct ExtensionsLinkTests {
         #expect(t["home/app/hello.txt"]?.hasPrefix("100600 1000:1000") == true, "\(t["home/app/hello.txt"] ?? "nil")")
         #expect(t["home"]?.hasPrefix("40755 0:0") == true, "a plain COPY leaves the existing parents alone: \(t["home"] ?? "nil")")
     }
+
+    @Test("ADD --link of a URL: cached across an earlier edit while the remote file is unchanged, rerun when it changes")
+    func addURL() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { print("skipping: no python3"); return }
+        guard let s = try sandbox() else { return }
+        let served = s.root + "/srv"
+        try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
+        try "remote v1\n".write(toFile: served + "/r.txt", atomically: true, encoding: .utf8)
+        let port = 40000 + Int(getpid() % 20000)
+        let server = try ExtensionsAddTests.serve(served, port: port, probe: "r.txt")
+        defer { ExtensionsAddTests.stop(server) }
+        func dockerfile(_ v: String) -> String {
+            "FROM busybox:latest\nRUN echo \(v) > /v.txt\nADD --link http://127.0.0.1:\(port)/r.txt /dl/\n"
+        }
+        try s.write("Dockerfile", dockerfile("1"))
+        let first = try s.build(["-t", "url:1"])
+        #expect(first.status == 0, "\(first.combined)")
+        try s.write("Dockerfile", dockerfile("2"))
+        let second = try s.build(["-t", "url:2"])
+        #expect(second.status == 0 && Self.cached(second, "ADD --link"), "\(second.combined)")
+        #expect(try Self.layers(s, "url:1").last == Self.layers(s, "url:2").last)
+        try "remote v2\n".write(toFile: served + "/r.txt", atomically: true, encoding: .utf8)
+        let third = try s.build(["-t", "url:3"])
+        #expect(third.status == 0 && !Self.cached(third, "ADD --link"), "\(third.combined)")
+        let run = try s.slipway(["run", "url:3", "cat", "/dl/r.txt", "/v.txt"])
+        #expect(run.stdout == "remote v2\n2\n", "\(run.combined)")
+    }
 }
