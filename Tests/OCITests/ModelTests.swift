@@ -85,4 +85,24 @@ import Testing
         #expect(Timestamp.parse("2018-12-28T20:44:00Z") != nil)
         #expect(Timestamp.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00Z")
     }
+
+    @Test func timestampsMatchKnownInstants() throws {
+        // Values cross-checked with `date -u -d @N +%Y-%m-%dT%H:%M:%SZ`.
+        let known: [(Double, String)] = [
+            (951_782_400, "2000-02-29T00:00:00Z"), (1_709_208_000, "2024-02-29T12:00:00Z"),
+            (4_102_444_799, "2099-12-31T23:59:59Z"), (-86_400, "1969-12-31T00:00:00Z"),
+            (1_737_928_440.9, "2025-01-26T21:54:00Z"),
+        ]
+        for (seconds, text) in known {
+            #expect(Timestamp.format(Date(timeIntervalSince1970: seconds)) == text)
+            #expect(Timestamp.parse(text)?.timeIntervalSince1970 == seconds.rounded(.down))
+        }
+        #expect(Timestamp.parse("2024-01-01t00:00:00z")?.timeIntervalSince1970 == 1_704_067_200)
+        #expect(Timestamp.parse("2024-01-01 01:30:00+01:30")?.timeIntervalSince1970 == 1_704_067_200)
+        #expect(Timestamp.parse("2023-12-31T20:00:00.25-04:00")?.timeIntervalSince1970 == 1_704_067_200.25)
+        for bad in ["", "2024-01-01", "2024-13-01T00:00:00Z", "2024-01-01T00:00:00", "2024-01-01T00:00:00.Z",
+                    "2024-01-01T00:00:00Zjunk", "2024-01-01T25:00:00Z", "2024-01-01T00:00:00+0100"] {
+            #expect(Timestamp.parse(bad) == nil, "\(bad)")
+        }
+    }
 }

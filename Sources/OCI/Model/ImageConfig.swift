@@ -213,29 +213,3 @@ public struct EmptyObject: Codable, Hashable, Sendable {
     private enum NoKeys: CodingKey {}
 }
 
-/// RFC 3339 timestamps as image configs carry them.
-public enum Timestamp {
-    /// Formats a date as UTC RFC 3339 with whole seconds (`2025-01-26T21:54:00Z`), as BuildKit does
-    /// with SOURCE_DATE_EPOCH.
-    public static func format(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        f.timeZone = TimeZone(identifier: "UTC")
-        return f.string(from: date)
-    }
-
-    /// Parses RFC 3339 with optional fractional seconds of any length and any zone.
-    public static func parse(_ s: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        if let d = f.date(from: s) { return d }
-        // Fractional seconds: ISO8601DateFormatter only takes up to milliseconds reliably, so cut
-        // the fraction out and add it back.
-        guard let dot = s.firstIndex(of: "."), dot > s.startIndex else { return nil }
-        var end = s.index(after: dot)
-        while end < s.endIndex, s[end].isNumber { end = s.index(after: end) }
-        let fraction = Double("0" + s[dot..<end]) ?? 0
-        guard let whole = f.date(from: String(s[..<dot]) + String(s[end...])) else { return nil }
-        return whole.addingTimeInterval(fraction)
-    }
-}
