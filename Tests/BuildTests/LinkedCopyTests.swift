@@ -104,4 +104,25 @@ struct LinkedCopyKeyTests {
         plain.file("x.secret", "x\n")
         #expect(try BuildContext.named(directory: plain.path).lookup("x.secret") != nil, "no ignore file: everything")
     }
+
+    @Test("a named context's file digests are kept between builds like the main context's")
+    func namedContextMemo() async throws {
+        let main = TempTree("named-main")
+        let assets = TempTree("named-assets")
+        assets.file("a.txt", "alpha")
+        let memoDirectory = TempTree("named-memo").p("context-memo")
+        let op = CopyOp(isAdd: false, sources: ["a.txt"], dest: "/s/")
+        let first = try ContextCopier(contextDirectory: main.path, dockerfile: "Dockerfile", memoDirectory: memoDirectory)
+        let d0 = try await first.sourceDigest(op, from: .context(assets.path))
+        try await first.finishBuild()
+        let memoFile = ContextCopier.memoFile(in: memoDirectory, contextRoot: assets.path)
+        #expect(FileManager.default.fileExists(atPath: memoFile))
+        // Plant a digest (saved without the racy window): the next build must take it from there.
+        try first.localContext(assets.path).memo.save(memoFile, racyWindow: -1)
+        let planted = try String(contentsOfFile: memoFile, encoding: .utf8)
+            .replacingOccurrences(of: Digest.sha256("alpha").encoded, with: String(repeating: "0", count: 64))
+        try planted.write(toFile: memoFile, atomically: true, encoding: .utf8)
+        let second = try ContextCopier(contextDirectory: main.path, dockerfile: "Dockerfile", memoDirectory: memoDirectory)
+        #expect(try await second.sourceDigest(op, from: .context(assets.path)) != d0, "the remembered digest was used")
+    }
 }

@@ -12,6 +12,8 @@ public final class ContextCopier: FileCopier {
     public let memoFile: String?
     /// Named local contexts opened so far, by canonical path (each with its own .dockerignore).
     let named = Mutex<[String: BuildContext]>([:])
+    /// Where every local context's digest memo lives (nil: not kept between builds).
+    let memoDirectory: String?
 
     /// Opens the context at `directory`, applying its `.dockerignore`. With `memoDirectory`
     /// (the store's `context-memo`), file digests computed by the last successful build of the
@@ -33,6 +35,7 @@ public final class ContextCopier: FileCopier {
         self.context = context
         self.dockerfile = dockerfile
         self.memoFile = memoFile
+        self.memoDirectory = memoDirectory
     }
 
     /// One memo per context directory: named by the sha256 of its canonical absolute path.
@@ -40,13 +43,15 @@ public final class ContextCopier: FileCopier {
         directory + "/" + Digest.sha256(contextRoot).encoded
     }
 
-    /// Saves the context's file digests for the next build (atomically; off the pool).
+    /// Saves the file digests of the context and of the named contexts used for the next
+    /// build (atomically; off the pool).
     public func finishBuild() async throws {
-        guard let memoFile else { return }
-        let (context, directory) = (self.context, (memoFile as NSString).deletingLastPathComponent)
+        guard let memoFile, let directory = memoDirectory else { return }
+        let memos = [(context, memoFile)]
+            + named.withLock { $0 }.map { path, ctx in (ctx, Self.memoFile(in: directory, contextRoot: path)) }
         try await runOffPool {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try context.saveDigestMemo(to: memoFile)
+            for (ctx, file) in memos { try ctx.saveDigestMemo(to: file) }
         }
     }
 
@@ -70,6 +75,7 @@ public final class ContextCopier: FileCopier {
         if path == context.root { return context }
         if let open = named.withLock({ $0[path] }) { return open }
         let opened = try BuildContext.named(directory: path)
+        if let memoDirectory { opened.loadDigestMemo(from: Self.memoFile(in: memoDirectory, contextRoot: path)) }
         return named.withLock { cache in
             if let raced = cache[path] { return raced }
             cache[path] = opened
