@@ -209,35 +209,34 @@ struct StageRun {
                 let sourceDigest: Digest
                 if source.layers == nil {
                     do {
-                        sourceDigest = try await engine.copier.sourceDigest(op, from: source.directory.map { .rootfs($0) } ?? .context(request.contextDirectory))
+                        sourceDigest = try await engine.copier.sourceDigest(op, from: .context(source.directory ?? request.contextDirectory))
                     } catch {
                         throw located(error)
                     }
                 } else {
                     sourceDigest = Digest.sha256(source.identity)
                 }
-                key = StepKey.chain(key, [verb, op.dest, workdir, op.chown ?? "", op.chmod ?? "", source.identity,
-                                          sourceDigest.description] + op.sources
-                                          + op.inline.map { $0.name + "=" + $0.data } + op.excludes)
                 let shownFrom = raw.fromText.map { "--from=\($0) " } ?? ""
-                let text = "\(verb) \(shownFrom)\((op.sources + op.inline.map { "<<" + $0.name } + [op.dest]).joined(separator: " "))"
-                let outcome = try await filesystemStep(key: key, label: label(text), layers: layers, step: step) { lowers, _ in
-                    let mounted = try await mountSource(source)
-                    do {
-                        let snap = try await inSnapshot(lowers) { root in
-                            do {
-                                try await engine.copier.copy(op, from: mounted.root, into: root, workdir: workdir)
-                            } catch let e as BuildError {
-                                throw e
-                            } catch {
-                                throw located(error)
-                            }
-                        }
-                        await mounted.release()
-                        return snap
-                    } catch {
-                        await mounted.release()
-                        throw error
+                let linked = LinkedCopy.applies(to: op)
+                let text = "\(verb) \(linked ? "--link " : "")\(shownFrom)\((op.sources + op.inline.map { "<<" + $0.name } + [op.dest]).joined(separator: " "))"
+                let outcome: StepOutcome
+                if linked {
+                    if let problem = LinkedCopy.chownProblem(op.chown) { throw fail(problem) }
+                    // The layer's key leaves the parent out; the stage's key chains both.
+                    let layerKey = LinkedCopy.layerKey(op, workdir: workdir, sourceIdentity: source.identity, sourceDigest: sourceDigest)
+                    key = LinkedCopy.stageKey(parent: key, layerKey: layerKey)
+                    outcome = try await filesystemStep(key: layerKey, label: label(text), layers: [], step: step) { _, _ in
+                        // No lowers: the copy lands in an empty root, so nothing of the parent
+                        // (files, symlinks in the destination path, /etc/passwd) can leak in.
+                        try await copyInSnapshot(op, source: source, workdir: workdir, lowers: [], step: step)
+                    }
+                } else {
+                    key = StepKey.chain(key, [verb, op.dest, workdir, op.chown ?? "", op.chmod ?? "", source.identity,
+                                              sourceDigest.description] + op.sources
+                                              + op.inline.map { $0.name + "=" + $0.data } + op.excludes
+                                              + LinkedCopy.optionParts(op))
+                    outcome = try await filesystemStep(key: key, label: label(text), layers: layers, step: step) { lowers, _ in
+                        try await copyInSnapshot(op, source: source, workdir: workdir, lowers: lowers, step: step)
                     }
                 }
                 if let l = outcome.layer { layers.append(l) }
@@ -390,7 +389,7 @@ struct StageRun {
 
     func mountSource(_ source: Source) async throws -> MountedSource {
         guard let layers = source.layers else {
-            if let dir = source.directory { return MountedSource(root: .rootfs(dir), snapshot: nil) }
+            if let dir = source.directory { return MountedSource(root: .context(dir), snapshot: nil) }
             return MountedSource(root: .context(request.contextDirectory), snapshot: nil)
         }
         var lowers: [String] = []
