@@ -1,31 +1,12 @@
 import Foundation
 import Testing
+import ArticleFixtures
 
 /// The article's Dockerfiles (../shared/seed): Go, Node and Python, built over Debian bases made
 /// by scripts/fixtures.sh and imported under the names the article uses.
 @Suite("Build: the article's examples", .serialized)
 struct BuildExamplesTests {
-    static let goDockerfile = """
-        # ---- Build Stage ----
-        FROM golang:1.22-bookworm AS builder
-        WORKDIR /app
-        # Cache dependencies
-        COPY go.mod go.sum ./
-        RUN go mod download
-        # Build static binary
-        COPY . .
-        RUN CGO_ENABLED=0 GOOS=linux GOARCH=amd64 \\
-        go build -ldflags='-w -s -extldflags "-static"' \\
-        -o /app/server ./cmd/server
-        # ---- Production Stage ----
-        FROM scratch
-        # Copy CA certificates for HTTPS
-        COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/
-        # Copy the static binary
-        COPY --from=builder /app/server /server
-        EXPOSE 8080
-        ENTRYPOINT ["/server"]
-        """
+    static let goDockerfile = ArticleDockerfiles.go
 
     static let goSingleStage = """
         FROM golang:1.22-bookworm
@@ -138,34 +119,7 @@ struct BuildExamplesTests {
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
     }
 
-    static let nodeDockerfile = """
-        # ---- Build Stage ----
-        FROM node:20-bookworm AS builder
-        WORKDIR /app
-        # Install dependencies first (better layer caching)
-        COPY package.json package-lock.json ./
-        RUN npm ci --include=dev
-        # Copy source and build
-        COPY tsconfig.json ./
-        COPY src/ ./src/
-        RUN npm run build
-        # Prune devDependencies
-        RUN npm prune --production
-        # ---- Production Stage ----
-        FROM node:20-bookworm-slim
-        WORKDIR /app
-        # Non-root user for security
-        RUN groupadd -r appuser && useradd -r -g appuser appuser
-        # Copy only production artifacts
-        COPY --from=builder --chown=appuser:appuser /app/dist ./dist
-        COPY --from=builder --chown=appuser:appuser /app/node_modules ./node_modules
-        COPY --from=builder --chown=appuser:appuser /app/package.json ./
-        USER appuser
-        EXPOSE 3000
-        HEALTHCHECK --interval=30s --timeout=3s \\
-        CMD node -e "require('http').get('http://localhost:3000/health', (r) => { process.exit(r.statusCode === 200 ? 0 : 1) })"
-        CMD ["node", "dist/index.js"]
-        """
+    static let nodeDockerfile = ArticleDockerfiles.nodeTypeScript
 
     @Test("Node: builder + slim stage, non-root user owning the app, HEALTHCHECK in the config, serves /health")
     func nodeExample() throws {
