@@ -166,35 +166,10 @@ struct BuildExamplesTests {
         #expect(answer == "ok", "health endpoint answered \(answer ?? "nothing")")
     }
 
-    static let pythonDockerfile = """
-        # ---- Build Stage ----
-        FROM python:3.12-bookworm AS builder
-        WORKDIR /app
-        # Install build dependencies for compiled packages
-        RUN apt-get update && apt-get install -y --no-install-recommends \\
-        gcc libpq-dev && rm -rf /var/lib/apt/lists/*
-        # Create virtual environment and install dependencies
-        RUN python -m venv /opt/venv
-        ENV PATH="/opt/venv/bin:$PATH"
-        COPY requirements.txt ./
-        RUN pip install --no-cache-dir -r requirements.txt
-        # ---- Production Stage ----
-        FROM python:3.12-slim-bookworm
-        WORKDIR /app
-        # Install only runtime libraries (no gcc, no headers)
-        RUN apt-get update && apt-get install -y --no-install-recommends \\
-        libpq5 && rm -rf /var/lib/apt/lists/*
-        # Copy the virtual environment from builder
-        COPY --from=builder /opt/venv /opt/venv
-        ENV PATH="/opt/venv/bin:$PATH"
-        # Copy application code
-        COPY app/ ./app/
-        RUN useradd -r appuser
-        USER appuser
-        EXPOSE 8000
-        HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://localhost:8000/health')"
-        CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
-        """
+    /// The article's Python Dockerfile plus the HEALTHCHECK the issue asks the config to carry.
+    static let pythonDockerfile = ArticleDockerfiles.python.replacingOccurrences(
+        of: "CMD [\"uvicorn\"",
+        with: "HEALTHCHECK CMD python -c \"import urllib.request; urllib.request.urlopen('http://localhost:8000/health')\"\nCMD [\"uvicorn\"")
 
     @Test("Python: venv built with gcc in the builder, copied into the slim stage, non-root, uvicorn serves /health")
     func pythonExample() throws {
