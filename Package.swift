@@ -48,9 +48,11 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI"]),
-        .testTarget(name: "InspectTests", dependencies: ["Inspect", "Dockerfile", "OCI"]),
+        .testTarget(name: "InspectTests", dependencies: ["Inspect", "Dockerfile", "OCI", "ArticleFixtures"]),
         // Drive the built `slipway` binary end to end (needs root, runc, a registry).
-        .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["OCI", "ArticleFixtures"]),
+        // The article's Dockerfiles, shared by the test targets above.
+        .target(name: "ArticleFixtures", path: "Tests/ArticleFixtures"),
     ],
     swiftLanguageModes: [.v6]
 )

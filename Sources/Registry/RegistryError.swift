@@ -70,8 +70,10 @@ public enum RegistryError: Error, CustomStringConvertible, LocalizedError, Senda
         switch self {
         case .httpStatus(let status, _, _, _, _):
             return status == 429 || status == 408 || (500...599).contains(status) && status != 501
-        case .transport:
-            return true
+        case .transport(let detail, _):
+            // A name that does not resolve will not resolve a second later either: fail at once
+            // (an offline build host asking Docker Hub for a base should not wait for backoff).
+            return !detail.hasPrefix("unknown host")
         default:
             return false
         }

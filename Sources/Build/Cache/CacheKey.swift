@@ -30,6 +30,8 @@ public struct CacheKey: Sendable, Hashable {
 
     /// The key for a COPY/ADD: hashes only the sources `spec` names (wildcards resolved,
     /// .dockerignore and --exclude applied) and records every flag that changes the result.
+    /// A linked copy (`--link` without `--chmod`, see `LinkedCopy`) leaves `parent` out: its
+    /// layer is made in an empty root, so nothing below it can change it.
     /// Throws `CopyError` for missing or escaping sources.
     public static func forCopy(parent: Digest?, instruction: String, buildArgs: [String: String] = [:],
                                spec: CopySpec, source: BuildContext, remoteDigests: [Digest] = []) throws -> CacheKey {
@@ -43,7 +45,8 @@ public struct CacheKey: Sendable, Hashable {
         if let u = spec.unpack { flags["unpack"] = String(u) }
         if let c = spec.checksum { flags["checksum"] = c }
         flags["sources"] = spec.sources.joined(separator: "\u{1}")
-        return CacheKey(parent: parent, instruction: instruction, buildArgs: buildArgs,
+        let linked = spec.link && (spec.chmod ?? "").isEmpty
+        return CacheKey(parent: linked ? nil : parent, instruction: instruction, buildArgs: buildArgs,
                         sourceDigests: [digest] + remoteDigests, flags: flags)
     }
 

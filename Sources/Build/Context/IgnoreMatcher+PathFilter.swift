@@ -27,3 +27,24 @@ extension BuildContext {
         return try BuildContext(directory: contextDirectory, filter: matcher)
     }
 }
+
+extension BuildContext {
+    /// Opens a named local context (`--build-context NAME=DIR`) the way BuildKit's dockerui
+    /// does: only `DIR/.dockerignore` applies (never a Dockerfile-specific ignore file, which
+    /// belongs to the main context), and files land owned by root like the main context's
+    /// (BuildKit's client resets their uid/gid when it sends them). A malformed pattern is an
+    /// error naming the ignore file.
+    public static func named(directory: String) throws -> BuildContext {
+        let path = POSIX.join(directory, ".dockerignore")
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty else {
+            return try BuildContext(directory: directory)
+        }
+        let matcher: IgnoreMatcher
+        do {
+            matcher = try IgnoreMatcher(ignoreFile: text)
+        } catch {
+            throw ContextError.invalidIgnoreFile(path: path, message: "\(error)")
+        }
+        return try BuildContext(directory: directory, filter: matcher)
+    }
+}

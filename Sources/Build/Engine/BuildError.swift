@@ -1,6 +1,7 @@
 /// Why a build failed. Every case names the Dockerfile line and says what to do.
 public enum BuildError: Error, CustomStringConvertible {
-    case missingBaseImage(file: String, line: Int, reference: String)
+    /// `pullError`: why the implicit pull of the missing image failed, when one was tried.
+    case missingBaseImage(file: String, line: Int, reference: String, pullError: String? = nil)
     case runFailed(file: String, line: Int, command: String, status: Int32, tail: [String])
     case stepFailed(file: String, line: Int, instruction: String, reason: String)
     case unknownTarget(String, available: [String])
@@ -11,8 +12,9 @@ public enum BuildError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .missingBaseImage(let f, let l, let r):
-            return "\(f):\(l): base image \"\(r)\" is not in the store; import it (`slipway import`) or pull it (`slipway pull \(r)`)"
+        case .missingBaseImage(let f, let l, let r, let pullError):
+            let pulled = pullError.map { " and pulling it failed (\($0))" } ?? ""
+            return "\(f):\(l): base image \"\(r)\" is not in the store\(pulled); import it (`slipway import`) or pull it (`slipway pull \(r)`)"
         case .runFailed(let f, let l, let c, let s, let tail):
             var msg = "\(f):\(l): RUN \(c)\n  exited with code \(s)"
             if !tail.isEmpty {

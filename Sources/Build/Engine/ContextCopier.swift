@@ -1,13 +1,19 @@
 import Foundation
 import OCI
+import Synchronization
 
-/// COPY/ADD through the copy module: the build context is opened once per build (its file
-/// digests are memoised across steps), stage and image roots are opened per step.
+/// COPY/ADD through the copy module: the build context and every named local context
+/// (`--build-context NAME=DIR`) are opened once per build (their file digests are memoised
+/// across steps), stage and image roots are opened per step.
 public final class ContextCopier: FileCopier {
     let context: BuildContext
     let dockerfile: String
     /// Where this context's file digests are kept between builds (nil: not kept).
     public let memoFile: String?
+    /// Named local contexts opened so far, by canonical path (each with its own .dockerignore).
+    let named = Mutex<[String: BuildContext]>([:])
+    /// Where every local context's digest memo lives (nil: not kept between builds).
+    let memoDirectory: String?
 
     /// Opens the context at `directory`, applying its `.dockerignore`. With `memoDirectory`
     /// (the store's `context-memo`), file digests computed by the last successful build of the
@@ -29,6 +35,7 @@ public final class ContextCopier: FileCopier {
         self.context = context
         self.dockerfile = dockerfile
         self.memoFile = memoFile
+        self.memoDirectory = memoDirectory
     }
 
     /// One memo per context directory: named by the sha256 of its canonical absolute path.
@@ -36,13 +43,15 @@ public final class ContextCopier: FileCopier {
         directory + "/" + Digest.sha256(contextRoot).encoded
     }
 
-    /// Saves the context's file digests for the next build (atomically; off the pool).
+    /// Saves the file digests of the context and of the named contexts used for the next
+    /// build (atomically; off the pool).
     public func finishBuild() async throws {
-        guard let memoFile else { return }
-        let (context, directory) = (self.context, (memoFile as NSString).deletingLastPathComponent)
+        guard let memoFile, let directory = memoDirectory else { return }
+        let memos = [(context, memoFile)]
+            + named.withLock { $0 }.map { path, ctx in (ctx, Self.memoFile(in: directory, contextRoot: path)) }
         try await runOffPool {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try context.saveDigestMemo(to: memoFile)
+            for (ctx, file) in memos { try ctx.saveDigestMemo(to: file) }
         }
     }
 
@@ -54,8 +63,23 @@ public final class ContextCopier: FileCopier {
 
     func source(_ from: CopySourceRoot) throws -> BuildContext {
         switch from {
-        case .context: return context
+        case .context(let dir): return try localContext(dir)
         case .rootfs(let dir): return try BuildContext(stageRootfs: dir)
+        }
+    }
+
+    /// The local context at `directory`: the build's own context, or a named one opened on
+    /// first use through its `.dockerignore` (`BuildContext.named`) and kept for the build.
+    public func localContext(_ directory: String) throws -> BuildContext {
+        let path = try ScopedPath.canonicalDirectory(directory)
+        if path == context.root { return context }
+        if let open = named.withLock({ $0[path] }) { return open }
+        let opened = try BuildContext.named(directory: path)
+        if let memoDirectory { opened.loadDigestMemo(from: Self.memoFile(in: memoDirectory, contextRoot: path)) }
+        return named.withLock { cache in
+            if let raced = cache[path] { return raced }
+            cache[path] = opened
+            return opened
         }
     }
 

@@ -36,6 +36,7 @@ struct StageRun {
         switch stage.base {
         case .scratch:
             key = Digest.sha256("scratch")
+            if let p = stage.platform, p != .host { key = Digest.sha256("scratch " + p.description) }
         case .image(let raw):
             let written = try expandWord(raw, plan.metaArgs, line: stage.line, instruction: "FROM \(raw)")
             if request.extensions.contextDirectory(written) != nil {
@@ -45,9 +46,22 @@ struct StageRun {
             let ref = request.extensions.imageReference(written)
             let step = await engine.progress.newStep()
             await engine.progress.emit(.started(step: step, name: label("FROM \(ref)")))
-            guard let resolved = try await engine.store.resolveImage(ref) else {
+            let found: ResolvedImage?
+            do {
+                found = try await engine.store.resolveImage(ref)
+            } catch let e as BasePullError {
+                await engine.progress.emit(.failed(step: step, message: "not found; pull failed"))
+                throw BuildError.missingBaseImage(file: file, line: stage.line, reference: ref, pullError: e.reason)
+            }
+            guard let resolved = found else {
                 await engine.progress.emit(.failed(step: step, message: "not found"))
                 throw BuildError.missingBaseImage(file: file, line: stage.line, reference: ref)
+            }
+            if let wanted = stage.platform, !resolved.image.matches(wanted) {
+                await engine.progress.emit(.failed(step: step, message: "wrong platform"))
+                throw BuildError.stepFailed(file: file, line: stage.line, instruction: "FROM --platform=\(wanted) \(ref)",
+                                            reason: "the store's \(ref) is \(resolved.image.platformText), not \(wanted); "
+                                                + "import or pull the \(wanted) image under a name of its own and use that")
             }
             await engine.progress.emit(.finished(step: step))
             baseImage = resolved.image
@@ -66,6 +80,12 @@ struct StageRun {
         }
 
         var machine = StageConfigMachine(base: baseImage, inheritedArgs: inheritedArgs)
+        if stage.base == .scratch, let p = stage.platform {
+            // `FROM --platform=P scratch` makes a P image (e.g. for COPY-only cross builds).
+            machine.image.os = p.os
+            machine.image.architecture = p.architecture
+            machine.image.variant = p.variant.isEmpty ? nil : p.variant
+        }
         machine.epoch = created
         var steps: [PlannedStep] = []
         for t in triggers {
@@ -144,6 +164,12 @@ struct StageRun {
                 machine.epoch = outcome.created
                 machine.commitLayerStep("WORKDIR \(wd)", hasLayer: outcome.layer != nil, buildkitSuffix: false)
             case .run(let command, let shellForm, let stepNetwork):
+                // No emulation (binfmt/QEMU): a foreign image's programs cannot run here. Say so
+                // instead of letting the runtime fail with "exec format error".
+                if machine.image.architecture != StageImage.hostArchitecture || machine.image.os != "linux" {
+                    throw fail("this stage's platform is \(machine.image.platformText); RUN needs the host's "
+                               + "(\(Platform.host)) because Slipway does not emulate other CPUs")
+                }
                 let argv = machine.withShell(command, shellForm: shellForm)
                 let network: NetworkMode
                 if let n = stepNetwork {
@@ -202,35 +228,34 @@ struct StageRun {
                 let sourceDigest: Digest
                 if source.layers == nil {
                     do {
-                        sourceDigest = try await engine.copier.sourceDigest(op, from: source.directory.map { .rootfs($0) } ?? .context(request.contextDirectory))
+                        sourceDigest = try await engine.copier.sourceDigest(op, from: .context(source.directory ?? request.contextDirectory))
                     } catch {
                         throw located(error)
                     }
                 } else {
                     sourceDigest = Digest.sha256(source.identity)
                 }
-                key = StepKey.chain(key, [verb, op.dest, workdir, op.chown ?? "", op.chmod ?? "", source.identity,
-                                          sourceDigest.description] + op.sources
-                                          + op.inline.map { $0.name + "=" + $0.data } + op.excludes)
                 let shownFrom = raw.fromText.map { "--from=\($0) " } ?? ""
-                let text = "\(verb) \(shownFrom)\((op.sources + op.inline.map { "<<" + $0.name } + [op.dest]).joined(separator: " "))"
-                let outcome = try await filesystemStep(key: key, label: label(text), layers: layers, step: step) { lowers, _ in
-                    let mounted = try await mountSource(source)
-                    do {
-                        let snap = try await inSnapshot(lowers) { root in
-                            do {
-                                try await engine.copier.copy(op, from: mounted.root, into: root, workdir: workdir)
-                            } catch let e as BuildError {
-                                throw e
-                            } catch {
-                                throw located(error)
-                            }
-                        }
-                        await mounted.release()
-                        return snap
-                    } catch {
-                        await mounted.release()
-                        throw error
+                let linked = LinkedCopy.applies(to: op)
+                let text = "\(verb) \(linked ? "--link " : "")\(shownFrom)\((op.sources + op.inline.map { "<<" + $0.name } + [op.dest]).joined(separator: " "))"
+                let outcome: StepOutcome
+                if linked {
+                    if let problem = LinkedCopy.chownProblem(op.chown) { throw fail(problem) }
+                    // The layer's key leaves the parent out; the stage's key chains both.
+                    let layerKey = LinkedCopy.layerKey(op, workdir: workdir, sourceIdentity: source.identity, sourceDigest: sourceDigest)
+                    key = LinkedCopy.stageKey(parent: key, layerKey: layerKey)
+                    outcome = try await filesystemStep(key: layerKey, label: label(text), layers: [], step: step) { _, _ in
+                        // No lowers: the copy lands in an empty root, so nothing of the parent
+                        // (files, symlinks in the destination path, /etc/passwd) can leak in.
+                        try await copyInSnapshot(op, source: source, workdir: workdir, lowers: [], step: step)
+                    }
+                } else {
+                    key = StepKey.chain(key, [verb, op.dest, workdir, op.chown ?? "", op.chmod ?? "", source.identity,
+                                              sourceDigest.description] + op.sources
+                                              + op.inline.map { $0.name + "=" + $0.data } + op.excludes
+                                              + LinkedCopy.optionParts(op))
+                    outcome = try await filesystemStep(key: key, label: label(text), layers: layers, step: step) { lowers, _ in
+                        try await copyInSnapshot(op, source: source, workdir: workdir, lowers: lowers, step: step)
                     }
                 }
                 if let l = outcome.layer { layers.append(l) }
@@ -366,7 +391,14 @@ struct StageRun {
                 return Source(layers: nil, directory: dir, identity: "context:" + written, name: written)
             }
             let ref = request.extensions.imageReference(written)
-            guard let img = try await engine.store.resolveImage(ref) else {
+            let found: ResolvedImage?
+            do {
+                found = try await engine.store.resolveImage(ref)
+            } catch let e as BasePullError {
+                throw BuildError.stepFailed(file: file, line: line, instruction: text,
+                                            reason: "--from=\(ref) is neither a stage defined before this one nor an image in the store, and pulling it failed (\(e.reason))")
+            }
+            guard let img = found else {
                 throw BuildError.stepFailed(file: file, line: line, instruction: text,
                                             reason: "--from=\(ref) is neither a stage defined before this one nor an image in the store")
             }
@@ -376,7 +408,7 @@ struct StageRun {
 
     func mountSource(_ source: Source) async throws -> MountedSource {
         guard let layers = source.layers else {
-            if let dir = source.directory { return MountedSource(root: .rootfs(dir), snapshot: nil) }
+            if let dir = source.directory { return MountedSource(root: .context(dir), snapshot: nil) }
             return MountedSource(root: .context(request.contextDirectory), snapshot: nil)
         }
         var lowers: [String] = []

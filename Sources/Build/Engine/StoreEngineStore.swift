@@ -43,10 +43,16 @@ public struct StoreEngineStore: EngineStore {
         do {
             stored = try store.resolve(reference)
         } catch StoreError.imageNotFound {
-            // Missing: pull when the reference names a registry host (or --pull was given).
-            // Short Docker Hub names are not pulled implicitly (no Docker Hub on build hosts here).
-            guard pull != nil, alwaysPull || Self.namesRegistryHost(reference) else { return nil }
-            try await pullOnce(reference)
+            // Missing: pull it, as `docker build` does (short names from Docker Hub). A failed
+            // pull is reported with the missing base, so the user sees both ways out.
+            guard pull != nil, !reference.hasPrefix("sha256:") else { return nil }
+            do {
+                try await pullOnce(reference)
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                throw BasePullError(reference: reference, reason: "\(error)")
+            }
             stored = try store.resolve(reference)
         }
         let config = try store.config(of: stored)
@@ -54,13 +60,6 @@ public struct StoreEngineStore: EngineStore {
         let layers = records.map { LayerRef(digest: $0.digest, diffID: $0.diffID, size: $0.size, mediaType: $0.mediaType) }
         return ResolvedImage(id: stored.configDigest, image: StageImage(config), layers: layers,
                              onBuild: config.config?.onBuild ?? [])
-    }
-
-    /// `host.domain/...`, `host:port/...`, `localhost/...`.
-    static func namesRegistryHost(_ reference: String) -> Bool {
-        guard let slash = reference.firstIndex(of: "/") else { return false }
-        let first = reference[..<slash]
-        return first.contains(".") || first.contains(":") || first == "localhost"
     }
 
     /// Pulls each reference at most once per build, even when several stages use it: a stage that
@@ -203,4 +202,11 @@ actor PullOnce {
         tasks[name] = task
         try await task.value
     }
+}
+
+/// A base image that is not in the store could not be pulled either.
+public struct BasePullError: Error, CustomStringConvertible {
+    public var reference: String
+    public var reason: String
+    public var description: String { "pulling \(reference) failed: \(reason)" }
 }

@@ -129,7 +129,7 @@ extension StageRun {
                 var op = CopyOp(isAdd: false, sources: [Self.contextRelative(path)], dest: "/")
                 op.line = 0
                 do {
-                    let root: CopySourceRoot = source.directory.map { .rootfs($0) } ?? .context(request.contextDirectory)
+                    let root: CopySourceRoot = .context(source.directory ?? request.contextDirectory)
                     parts.append(try await engine.copier.sourceDigest(op, from: root).description)
                 } catch {
                     throw fail("--mount=type=bind,source=\(path): \(error)")
@@ -278,11 +278,14 @@ extension StageRun {
             throw MountUseError("--mount=type=bind: source \(m.source ?? "/") not found in \(source.name)")
         }
         var path = hostPath
-        // The main context is seen through its .dockerignore, as COPY sees it.
+        // A local context (the main one or a named directory) is seen through its
+        // .dockerignore, as COPY sees it.
         var hidden: [String] = []
-        if source.layers == nil, source.directory == nil, let filter = (engine.copier as? ContextCopier)?.context.filter,
-           !(filter is IncludeEverything) {
-            let ctx = request.contextDirectory
+        if source.layers == nil, let copier = engine.copier as? ContextCopier,
+           let local = try? copier.localContext(source.directory ?? request.contextDirectory),
+           !(local.filter is IncludeEverything) {
+            let filter = local.filter
+            let ctx = source.directory ?? request.contextDirectory
             let rel = hostPath == ctx ? "" : String(hostPath.dropFirst(ctx.count + 1))
             if !rel.isEmpty, !filter.includes(rel), (st.st_mode & S_IFMT) != S_IFDIR || !filter.mightIncludeUnder(rel) {
                 throw MountUseError("--mount=type=bind: source \(m.source ?? "/") is excluded by .dockerignore")
