@@ -241,8 +241,7 @@ struct StageRun {
                 }
                 if let l = outcome.layer { layers.append(l) }
                 machine.epoch = outcome.created
-                machine.commitLayerStep(StageConfigMachine.copyCreatedBy(add: op.isAdd, sources: op.sources + op.inline.map { "<<" + $0.name }, dest: op.dest),
-                                        hasLayer: outcome.layer != nil)
+                machine.commitLayerStep(StageConfigMachine.copyCreatedBy(op), hasLayer: outcome.layer != nil)
             }
             if !step.op.isFilesystemStep {
                 key = StepKey.chain(key, ["META", step.text] + machine.expansionEnv.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
