@@ -78,3 +78,19 @@ struct ContextCopierIgnoreTests {
         }
     }
 }
+
+extension ContextCopierIgnoreTests {
+    @Test("without ignore patterns the context's filter is IncludeEverything (bind mounts skip the hidden-path walk)")
+    func noPatterns() throws {
+        let t = TempTree("ign-none")
+        t.file("a.txt", "a")
+        #expect(try ContextCopier(contextDirectory: t.path, dockerfile: "Dockerfile", dockerfilePath: t.p("Dockerfile"))
+            .context.filter is IncludeEverything)
+        t.file(".dockerignore", "# only a comment\n\n")
+        #expect(try ContextCopier(contextDirectory: t.path, dockerfile: "Dockerfile", dockerfilePath: t.p("Dockerfile"))
+            .context.filter is IncludeEverything)
+        t.file(".dockerignore", "a.txt\n")
+        #expect(try !(ContextCopier(contextDirectory: t.path, dockerfile: "Dockerfile", dockerfilePath: t.p("Dockerfile"))
+            .context.filter is IncludeEverything))
+    }
+}
