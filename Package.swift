@@ -17,16 +17,20 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLinux"),
+        // Typed wrappers for SQLite's variadic sqlite3_db_config (libsqlite3-dev, as GRDB uses).
+        .systemLibrary(name: "CSQLiteConfig", providers: [.apt(["libsqlite3-dev"])]),
+        // libcurl through dlopen on first use (compiled against libcurl4-openssl-dev, not linked).
+        .target(name: "CCurl"),
 
         // Pure Dockerfile frontend: lexer, parser, expansion, instructions, stage graph, ignore rules.
         .target(name: "Dockerfile"),
         // Image model, content store, layer archives.
         .target(name: "OCI", dependencies: [
-            "CZlib", "CZstd", "CCrypto", "CLinux",
+            "CZlib", "CZstd", "CCrypto", "CLinux", "CSQLiteConfig",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // OCI distribution client.
-        .target(name: "Registry", dependencies: ["OCI"]),
+        .target(name: "Registry", dependencies: ["OCI", "CCurl"]),
         // Build engine: context, cache keys, snapshots, RUN executor, scheduler.
         .target(name: "Build", dependencies: ["Dockerfile", "OCI", "Registry", "CLinux"]),
         // History, analysis, compare, lint.
@@ -35,6 +39,13 @@ let package = Package(
         .executableTarget(name: "slipway", dependencies: [
             "Dockerfile", "OCI", "Registry", "Build", "Inspect",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], linkerSettings: [
+            // Release binaries start in a few milliseconds instead of ~10: the Swift runtime and
+            // Foundation linked in (no dynamic loading of ~20 libraries), and a fixed-address
+            // executable (no ~90k relocations to apply at every start). See scripts/bench-build.sh.
+            .unsafeFlags([
+                "-static-stdlib", "-Xlinker", "--start-group", "-lFoundation", "-lCoreFoundation", "-lFoundationEssentials", "-lFoundationInternationalization", "-l_FoundationICU", "-l_FoundationCShims", "-l_FoundationCollections", "-lswiftDispatch", "-ldispatch", "-lBlocksRuntime", "-lswiftSynchronization", "-lswift_RegexParser", "-lswift_StringProcessing", "-lswift_Concurrency", "-lswiftCore", "-lswiftGlibc", "-lstdc++", "-lm", "-Xlinker", "--end-group", "-Xclang-linker", "-no-pie",
+            ], .when(configuration: .release)),
         ]),
         // Benchmark driver for scripts/bench-layers.sh (layer write/read speed and memory).
         .executableTarget(name: "slipway-bench", dependencies: ["OCI"], path: "Benchmarks/slipway-bench"),
@@ -46,9 +57,11 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI"]),
-        .testTarget(name: "InspectTests", dependencies: ["Inspect", "Dockerfile", "OCI"]),
+        .testTarget(name: "InspectTests", dependencies: ["Inspect", "Dockerfile", "OCI", "ArticleFixtures"]),
         // Drive the built `slipway` binary end to end (needs root, runc, a registry).
-        .testTarget(name: "IntegrationTests", dependencies: ["OCI"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["OCI", "ArticleFixtures"]),
+        // The article's Dockerfiles, shared by the test targets above.
+        .target(name: "ArticleFixtures", path: "Tests/ArticleFixtures"),
     ],
     swiftLanguageModes: [.v6]
 )

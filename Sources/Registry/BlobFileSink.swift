@@ -52,13 +52,13 @@ final class BlobSink: ResponseSink, @unchecked Sendable {
         }
     }
 
-    func write(_ data: Data) throws {
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
         let total: Int64 = try lock.withLock {
-            let newTotal = written + Int64(data.count)
+            let newTotal = written + Int64(bytes.count)
             if let expectedSize, newTotal > expectedSize {
                 throw RegistryError.sizeMismatch(expected: expectedSize, actual: newTotal, what: what)
             }
-            try data.withUnsafeBytes { raw in try target.append(raw) }
+            try target.append(bytes)
             written = newTotal
             return newTotal
         }

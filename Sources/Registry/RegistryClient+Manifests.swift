@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import OCI
 
 /// A manifest or index as the registry served it: the exact bytes (digests are over these),

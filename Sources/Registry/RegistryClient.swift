@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import OCI
 
 /// Tunables for a `RegistryClient`.
@@ -10,18 +7,27 @@ public struct RegistryClientOptions: Sendable {
     /// Upload blobs in PATCH chunks of this many bytes; nil uploads in one PUT (fastest where
     /// the registry accepts it, which all do).
     public var chunkSize: Int?
-    /// Idle timeout per request, in seconds.
+    /// Idle timeout per request, in seconds: a connection that moves no byte for this long
+    /// (a registry or proxy gone silent mid-transfer) fails and is retried.
     public var requestTimeout: TimeInterval
+    /// Seconds to connect (TCP and TLS handshake).
+    public var connectTimeout: TimeInterval
+    /// Idle connections kept for reuse (one per concurrent transfer).
     public var maxConnectionsPerHost: Int
     public var userAgent: String
+    /// CAs trusted for HTTPS; by default `SSL_CERT_FILE` / `SSL_CERT_DIR`, else the system bundle.
+    public var trust: TLSTrust
 
-    public init(retry: RetryPolicy = RetryPolicy(), chunkSize: Int? = nil, requestTimeout: TimeInterval = 120,
-                maxConnectionsPerHost: Int = 8, userAgent: String = "slipway/0.1") {
+    public init(retry: RetryPolicy = RetryPolicy(), chunkSize: Int? = nil, requestTimeout: TimeInterval = 30,
+                connectTimeout: TimeInterval = 15, maxConnectionsPerHost: Int = 8, userAgent: String = "slipway/0.1",
+                trust: TLSTrust = .environment) {
         self.retry = retry
         self.chunkSize = chunkSize
         self.requestTimeout = requestTimeout
+        self.connectTimeout = connectTimeout
         self.maxConnectionsPerHost = maxConnectionsPerHost
         self.userAgent = userAgent
+        self.trust = trust
     }
 }
 
@@ -38,8 +44,9 @@ public final class RegistryClient: Sendable {
         self.host = host
         self.credentials = credentials
         self.options = options
-        self.transport = HTTPTransport(requestTimeout: options.requestTimeout,
-                                       maxConnectionsPerHost: options.maxConnectionsPerHost)
+        self.transport = HTTPTransport(settings: .init(connectTimeout: options.connectTimeout,
+                                                       stallTimeout: options.requestTimeout, trust: options.trust,
+                                                       pooledHandles: options.maxConnectionsPerHost))
     }
 
     /// A client for `registry` using the credentials stored for it in the docker config file.
@@ -89,12 +96,10 @@ public final class RegistryClient: Sendable {
         var authorization = try await authorizationHeader(scopes: scopes)
         var retriedAuth = false
         while true {
-            var request = URLRequest(url: url)
-            request.httpMethod = method
-            request.setValue(options.userAgent, forHTTPHeaderField: "User-Agent")
-            for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
-            if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
-            let response = try await transport.send(request, body: body, sink: sink)
+            var request = HTTPRequest(method: method, url: url, headers: headers, body: body)
+            request.setHeader("User-Agent", options.userAgent)
+            if let authorization { request.setHeader("Authorization", authorization) }
+            let response = try await transport.send(request, sink: sink)
             guard response.status == 401, !retriedAuth else {
                 if response.status == 401 || response.status == 403 {
                     throw RegistryError.unauthorized(registry: host.name, detail: Self.errorSummary(response.body, status: response.status))
@@ -152,9 +157,9 @@ public final class RegistryClient: Sendable {
             throw RegistryError.tokenRequestFailed(realm: realm, detail: "cannot build the token URL")
         }
         return try await options.retry.run { _ in
-            var request = URLRequest(url: tokenURL)
-            request.setValue(options.userAgent, forHTTPHeaderField: "User-Agent")
-            if let credentials { request.setValue(credentials.basicAuthorization, forHTTPHeaderField: "Authorization") }
+            var request = HTTPRequest(url: tokenURL)
+            request.setHeader("User-Agent", options.userAgent)
+            if let credentials { request.setHeader("Authorization", credentials.basicAuthorization) }
             let response = try await transport.send(request)
             switch response.status {
             case 200:
@@ -197,6 +202,6 @@ public final class RegistryClient: Sendable {
             return items.map { [$0.code, $0.message].compactMap { $0 }.joined(separator: ": ") }.joined(separator: "; ")
         }
         let text = String(decoding: body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? HTTPURLResponse.localizedString(forStatusCode: status) : text
+        return text.isEmpty ? HTTPStatusText.reason(status) : text
     }
 }

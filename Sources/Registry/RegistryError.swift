@@ -21,6 +21,9 @@ public enum RegistryError: Error, CustomStringConvertible, LocalizedError, Senda
     case notFound(what: String, registry: String, repository: String)
     /// A transport failure (connection refused/reset, timeout), after the retries ran out.
     case transport(String, url: String)
+    /// TLS could not be established (untrusted certificate, wrong host name, plain HTTP on the
+    /// other end). Not retried: another attempt meets the same certificate.
+    case tls(String, url: String)
     /// An index with no entry for the requested platform.
     case noMatchingPlatform(wanted: String, available: [String])
     /// Reading or writing the docker credentials file failed.
@@ -49,6 +52,8 @@ public enum RegistryError: Error, CustomStringConvertible, LocalizedError, Senda
             return "\(what) not found in \(registry)/\(repository)"
         case .transport(let detail, let url):
             return "network error for \(url): \(detail)"
+        case .tls(let detail, let url):
+            return "TLS error for \(url): \(detail)"
         case .noMatchingPlatform(let wanted, let available):
             return "no image for platform \(wanted) in the index (available: \(available.joined(separator: ", "))); choose one with --platform"
         case .credentialsFile(let path, let detail):

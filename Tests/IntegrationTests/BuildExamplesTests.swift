@@ -1,31 +1,12 @@
 import Foundation
 import Testing
+import ArticleFixtures
 
 /// The article's Dockerfiles (../shared/seed): Go, Node and Python, built over Debian bases made
 /// by scripts/fixtures.sh and imported under the names the article uses.
 @Suite("Build: the article's examples", .serialized)
 struct BuildExamplesTests {
-    static let goDockerfile = """
-        # ---- Build Stage ----
-        FROM golang:1.22-bookworm AS builder
-        WORKDIR /app
-        # Cache dependencies
-        COPY go.mod go.sum ./
-        RUN go mod download
-        # Build static binary
-        COPY . .
-        RUN CGO_ENABLED=0 GOOS=linux GOARCH=amd64 \\
-        go build -ldflags='-w -s -extldflags "-static"' \\
-        -o /app/server ./cmd/server
-        # ---- Production Stage ----
-        FROM scratch
-        # Copy CA certificates for HTTPS
-        COPY --from=builder /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/
-        # Copy the static binary
-        COPY --from=builder /app/server /server
-        EXPOSE 8080
-        ENTRYPOINT ["/server"]
-        """
+    static let goDockerfile = ArticleDockerfiles.go
 
     static let goSingleStage = """
         FROM golang:1.22-bookworm
@@ -138,34 +119,7 @@ struct BuildExamplesTests {
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
     }
 
-    static let nodeDockerfile = """
-        # ---- Build Stage ----
-        FROM node:20-bookworm AS builder
-        WORKDIR /app
-        # Install dependencies first (better layer caching)
-        COPY package.json package-lock.json ./
-        RUN npm ci --include=dev
-        # Copy source and build
-        COPY tsconfig.json ./
-        COPY src/ ./src/
-        RUN npm run build
-        # Prune devDependencies
-        RUN npm prune --production
-        # ---- Production Stage ----
-        FROM node:20-bookworm-slim
-        WORKDIR /app
-        # Non-root user for security
-        RUN groupadd -r appuser && useradd -r -g appuser appuser
-        # Copy only production artifacts
-        COPY --from=builder --chown=appuser:appuser /app/dist ./dist
-        COPY --from=builder --chown=appuser:appuser /app/node_modules ./node_modules
-        COPY --from=builder --chown=appuser:appuser /app/package.json ./
-        USER appuser
-        EXPOSE 3000
-        HEALTHCHECK --interval=30s --timeout=3s \\
-        CMD node -e "require('http').get('http://localhost:3000/health', (r) => { process.exit(r.statusCode === 200 ? 0 : 1) })"
-        CMD ["node", "dist/index.js"]
-        """
+    static let nodeDockerfile = ArticleDockerfiles.nodeTypeScript
 
     @Test("Node: builder + slim stage, non-root user owning the app, HEALTHCHECK in the config, serves /health")
     func nodeExample() throws {
@@ -212,35 +166,10 @@ struct BuildExamplesTests {
         #expect(answer == "ok", "health endpoint answered \(answer ?? "nothing")")
     }
 
-    static let pythonDockerfile = """
-        # ---- Build Stage ----
-        FROM python:3.12-bookworm AS builder
-        WORKDIR /app
-        # Install build dependencies for compiled packages
-        RUN apt-get update && apt-get install -y --no-install-recommends \\
-        gcc libpq-dev && rm -rf /var/lib/apt/lists/*
-        # Create virtual environment and install dependencies
-        RUN python -m venv /opt/venv
-        ENV PATH="/opt/venv/bin:$PATH"
-        COPY requirements.txt ./
-        RUN pip install --no-cache-dir -r requirements.txt
-        # ---- Production Stage ----
-        FROM python:3.12-slim-bookworm
-        WORKDIR /app
-        # Install only runtime libraries (no gcc, no headers)
-        RUN apt-get update && apt-get install -y --no-install-recommends \\
-        libpq5 && rm -rf /var/lib/apt/lists/*
-        # Copy the virtual environment from builder
-        COPY --from=builder /opt/venv /opt/venv
-        ENV PATH="/opt/venv/bin:$PATH"
-        # Copy application code
-        COPY app/ ./app/
-        RUN useradd -r appuser
-        USER appuser
-        EXPOSE 8000
-        HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://localhost:8000/health')"
-        CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
-        """
+    /// The article's Python Dockerfile plus the HEALTHCHECK the issue asks the config to carry.
+    static let pythonDockerfile = ArticleDockerfiles.python.replacingOccurrences(
+        of: "CMD [\"uvicorn\"",
+        with: "HEALTHCHECK CMD python -c \"import urllib.request; urllib.request.urlopen('http://localhost:8000/health')\"\nCMD [\"uvicorn\"")
 
     @Test("Python: venv built with gcc in the builder, copied into the slim stage, non-root, uvicorn serves /health")
     func pythonExample() throws {

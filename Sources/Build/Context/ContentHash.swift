@@ -23,6 +23,9 @@ final class ContentMemo: Sendable {
     }
 
     private let files = Mutex<[String: (Identity, String)]>([:])
+    /// Whether a digest was computed since the memo was loaded: a no-change rebuild then has
+    /// nothing new to save, and skips the write and its fsync.
+    private let changed = Atomic<Bool>(false)
 
     func file(_ path: String, _ st: FileStat) -> String? {
         let id = Identity(st)
@@ -33,6 +36,7 @@ final class ContentMemo: Sendable {
     }
     func storeFile(_ path: String, _ st: FileStat, _ digest: String) {
         files.withLock { $0[path] = (Identity(st), digest) }
+        changed.store(true, ordering: .relaxed)
     }
 
     /// Lines of `digest dev ino size msec mnsec csec cnsec path`, tab-separated.
@@ -53,6 +57,7 @@ final class ContentMemo: Sendable {
     /// seconds are left out: a file rewritten within the same timestamp tick could otherwise
     /// keep a stale digest (git's "racy" entries).
     func save(_ file: String, racyWindow: Int = 2) throws {
+        if !changed.load(ordering: .relaxed), access(file, F_OK) == 0 { return }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var out = ""

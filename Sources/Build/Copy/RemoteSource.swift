@@ -1,8 +1,6 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import OCI
+import Registry
 import Synchronization
 
 /// A file ADD downloaded from a URL, waiting in a private temporary file.
@@ -20,8 +18,13 @@ public struct DownloadedFile: Sendable {
     public func discard() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// ADD from HTTP(S): download with URLSession, verify `--checksum`, write with mode 0600.
+/// ADD from HTTP(S): download with the registry client's libcurl transport (so `SSL_CERT_FILE`
+/// applies here too), verify `--checksum`, write with mode 0600.
 public enum RemoteSource {
+    /// Shared by every ADD of the process so keep-alive connections are reused. Creating it
+    /// does not load libcurl; the first download does.
+    private static let transport = HTTPTransport()
+
     /// An http(s) source that is downloaded as a file (not a git repository).
     public static func isURL(_ s: String) -> Bool {
         let l = s.lowercased()
@@ -44,22 +47,19 @@ public enum RemoteSource {
         guard let u = URL(string: url), let scheme = u.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
             throw spec.error(.download(url: url, message: "not a valid http(s) URL"))
         }
-        var request = URLRequest(url: u)
-        request.timeoutInterval = 120
-        let tempURL: URL
-        let response: URLResponse
-        do {
-            (tempURL, response) = try await URLSession.shared.download(for: request)
-        } catch {
-            throw spec.error(.download(url: url, message: error.localizedDescription))
-        }
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-url-\(UUID().uuidString)").path
-        do { try FileManager.default.moveItem(atPath: tempURL.path, toPath: path) } catch {
-            throw spec.error(.download(url: url, message: "cannot keep the downloaded file: \(error)"))
+        let response: HTTPResponse
+        do {
+            response = try await transport.download(HTTPRequest(url: u, headers: ["User-Agent": "slipway/0.1"]), to: path)
+        } catch let error as CancellationError {
+            throw error
+        } catch RegistryError.transport(let detail, _), RegistryError.tls(let detail, _) {
+            throw spec.error(.download(url: url, message: detail))
+        } catch {
+            throw spec.error(.download(url: url, message: "\(error)"))
         }
-        if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) {
-            try? FileManager.default.removeItem(atPath: path)
-            throw spec.error(.download(url: url, message: "server answered HTTP \(http.statusCode)"))
+        guard (200..<300).contains(response.status) else {
+            throw spec.error(.download(url: url, message: "server answered HTTP \(response.status)"))
         }
         let digest: Digest
         do {
@@ -75,7 +75,7 @@ public enum RemoteSource {
             throw spec.error(.checksumMismatch(url: url, expected: expected.description, actual: digest.description))
         }
         var lastModified: Date?
-        if let http = response as? HTTPURLResponse, let lm = http.value(forHTTPHeaderField: "Last-Modified") {
+        if let lm = response.header("Last-Modified") {
             let f = DateFormatter()
             f.locale = Locale(identifier: "en_US_POSIX")
             f.timeZone = TimeZone(identifier: "GMT")

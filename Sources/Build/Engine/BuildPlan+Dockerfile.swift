@@ -17,7 +17,8 @@ extension BuildPlan {
                 steps.append(try Self.plannedStep(step, graph: graph, stageIndex: node.index, file: file))
             }
             stages.append(StagePlan(name: node.name, base: base, baseText: node.stage.from.base,
-                                    line: node.stage.fromNode.startLine, steps: steps))
+                                    line: node.stage.fromNode.startLine, steps: steps,
+                                    platform: node.platform.flatMap(Platform.init(parsing:))))
         }
         var meta: [String: String] = [:]
         for k in graph.globalArgs.keys { meta[k] = graph.globalArgs.lookup(k) }

@@ -1,3 +1,5 @@
+import Dockerfile
+
 /// The engine's view of a Dockerfile: stages and their steps, with words still unexpanded
 /// (the engine expands them with each stage's environment as it goes, as BuildKit does).
 /// `BuildPlan+Dockerfile.swift` builds it from the parser's typed instructions.
@@ -66,13 +68,16 @@ public struct StagePlan: Sendable {
     public var baseText: String
     public var line: Int
     public var steps: [PlannedStep]
+    /// `FROM --platform=...`, expanded; nil means the build's (the host's) platform.
+    public var platform: Platform?
 
-    public init(name: String?, base: PlanBase, baseText: String, line: Int, steps: [PlannedStep]) {
+    public init(name: String?, base: PlanBase, baseText: String, line: Int, steps: [PlannedStep], platform: Platform? = nil) {
         self.name = name
         self.base = base
         self.baseText = baseText
         self.line = line
         self.steps = steps
+        self.platform = platform
     }
 }
 

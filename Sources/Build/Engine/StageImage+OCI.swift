@@ -6,8 +6,9 @@ extension StageImage {
     /// Reads a stored image's config (what FROM starts from).
     public init(_ c: ImageConfig) {
         self.init()
-        os = c.os
-        architecture = c.architecture
+        // Some hand-made images leave these empty; they are then taken as the host's.
+        os = c.os.isEmpty ? "linux" : c.os
+        architecture = c.architecture.isEmpty ? StageImage.hostArchitecture : c.architecture
         variant = c.variant
         author = c.author
         if let cc = c.config {

@@ -1,3 +1,4 @@
+import Dockerfile
 import Foundation
 
 /// The runtime configuration part of an image config (`config` in the OCI image config JSON),
@@ -76,6 +77,19 @@ public struct StageImage: Equatable, Sendable {
     public var variant: String? = nil
 
     public init() {}
+
+    /// `os/arch[/variant]`, for messages.
+    public var platformText: String {
+        [os, architecture, variant ?? ""].filter { !$0.isEmpty }.joined(separator: "/")
+    }
+
+    /// Whether this image is of `platform`; a variant counts only when both name one
+    /// (an arm64 image without one is arm64/v8).
+    public func matches(_ platform: Platform) -> Bool {
+        guard os == platform.os, architecture == platform.architecture else { return false }
+        guard let v = variant, !v.isEmpty, !platform.variant.isEmpty else { return true }
+        return v == platform.variant
+    }
 
     /// The architecture name Go and OCI use for this machine.
     public static var hostArchitecture: String {

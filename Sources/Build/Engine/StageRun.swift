@@ -36,6 +36,7 @@ struct StageRun {
         switch stage.base {
         case .scratch:
             key = Digest.sha256("scratch")
+            if let p = stage.platform, p != .host { key = Digest.sha256("scratch " + p.description) }
         case .image(let raw):
             let written = try expandWord(raw, plan.metaArgs, line: stage.line, instruction: "FROM \(raw)")
             if request.extensions.contextDirectory(written) != nil {
@@ -56,6 +57,12 @@ struct StageRun {
                 await engine.progress.emit(.failed(step: step, message: "not found"))
                 throw BuildError.missingBaseImage(file: file, line: stage.line, reference: ref)
             }
+            if let wanted = stage.platform, !resolved.image.matches(wanted) {
+                await engine.progress.emit(.failed(step: step, message: "wrong platform"))
+                throw BuildError.stepFailed(file: file, line: stage.line, instruction: "FROM --platform=\(wanted) \(ref)",
+                                            reason: "the store's \(ref) is \(resolved.image.platformText), not \(wanted); "
+                                                + "import or pull the \(wanted) image under a name of its own and use that")
+            }
             await engine.progress.emit(.finished(step: step))
             baseImage = resolved.image
             layers = resolved.layers
@@ -73,6 +80,12 @@ struct StageRun {
         }
 
         var machine = StageConfigMachine(base: baseImage, inheritedArgs: inheritedArgs)
+        if stage.base == .scratch, let p = stage.platform {
+            // `FROM --platform=P scratch` makes a P image (e.g. for COPY-only cross builds).
+            machine.image.os = p.os
+            machine.image.architecture = p.architecture
+            machine.image.variant = p.variant.isEmpty ? nil : p.variant
+        }
         machine.epoch = created
         var steps: [PlannedStep] = []
         for t in triggers {
@@ -151,6 +164,12 @@ struct StageRun {
                 machine.epoch = outcome.created
                 machine.commitLayerStep("WORKDIR \(wd)", hasLayer: outcome.layer != nil, buildkitSuffix: false)
             case .run(let command, let shellForm, let stepNetwork):
+                // No emulation (binfmt/QEMU): a foreign image's programs cannot run here. Say so
+                // instead of letting the runtime fail with "exec format error".
+                if machine.image.architecture != StageImage.hostArchitecture || machine.image.os != "linux" {
+                    throw fail("this stage's platform is \(machine.image.platformText); RUN needs the host's "
+                               + "(\(Platform.host)) because Slipway does not emulate other CPUs")
+                }
                 let argv = machine.withShell(command, shellForm: shellForm)
                 let network: NetworkMode
                 if let n = stepNetwork {

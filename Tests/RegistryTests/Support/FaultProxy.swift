@@ -4,11 +4,12 @@ import FoundationNetworking
 #endif
 
 /// An HTTP proxy on 127.0.0.1 in front of a registry that misbehaves on request: resets
-/// connections, answers 500/429, truncates bodies, or flips bytes. Rules are consumed in order;
+/// connections, answers 500/429, truncates bodies, flips bytes, goes silent mid-transfer
+/// (`stall`), or redirects elsewhere. Rules are consumed in order;
 /// every request is logged so tests can check what the client did (e.g. sent `Range`).
 final class FaultProxy: @unchecked Sendable {
     struct Rule: Encodable {
-        enum Action: String, Encodable { case reset, status, truncate, corrupt }
+        enum Action: String, Encodable { case reset, status, truncate, corrupt, stall, redirect }
         var method: String
         /// A Python regular expression searched in the request path.
         var path: String
@@ -16,6 +17,11 @@ final class FaultProxy: @unchecked Sendable {
         var status: Int = 500
         var times: Int = 1
         var retryAfter: String? = nil
+        /// `stall`: how long to stay silent (GET: after half the body; others: before reading
+        /// the request body) before closing.
+        var seconds: Double? = nil
+        /// `redirect`: a 307 to this prefix (`http://host:port`) plus the request path.
+        var location: String? = nil
     }
 
     struct LoggedRequest: Decodable {
@@ -23,6 +29,12 @@ final class FaultProxy: @unchecked Sendable {
         var path: String
         var range: String?
         var fault: String?
+        /// The Host header the client sent.
+        var host: String?
+        /// Whether the request carried an Authorization header.
+        var auth: Bool?
+        /// The Expect header (`100-continue`), if any.
+        var expect: String?
     }
 
     let port: Int
@@ -79,7 +91,7 @@ final class FaultProxy: @unchecked Sendable {
     }
 
     static let script = #"""
-import http.client, http.server, json, re, socket, struct, sys, threading
+import http.client, http.server, json, re, socket, struct, sys, threading, time
 
 UPSTREAM = int(sys.argv[1])
 lock = threading.Lock()
@@ -118,6 +130,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except Exception: pass
 
     def handle_any(self):
+        if self.path not in ("/__faults", "/__log"):
+            return self.handle_proxied()
         body = self.read_body()
         if self.path == "/__faults":
             global rules
@@ -126,10 +140,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/__log":
             with lock: data = json.dumps(log).encode()
             return self.reply(200, {"Content-Type": "application/json"}, data)
+
+    def handle_proxied(self):
         rule = take_rule(self.command, self.path)
         with lock:
-            log.append({"method": self.command, "path": self.path, "range": self.headers.get("Range"), "t": __import__("time").time(), "te": self.headers.get("Transfer-Encoding"), "expect": self.headers.get("Expect"),
+            log.append({"method": self.command, "path": self.path, "range": self.headers.get("Range"), "t": time.time(), "te": self.headers.get("Transfer-Encoding"), "expect": self.headers.get("Expect"),
+                        "host": self.headers.get("Host"), "auth": self.headers.get("Authorization") is not None,
                         "fault": rule["action"] if rule else None})
+        if rule and rule["action"] == "stall" and self.command != "GET":
+            time.sleep(rule.get("seconds") or 60)
+            return self.hard_close()
+        body = self.read_body()
+        if rule and rule["action"] == "redirect":
+            return self.reply(307, {"Location": rule["location"] + self.path}, b"")
         if rule and rule["action"] == "reset":
             return self.hard_close()
         if rule and rule["action"] == "status":
@@ -146,6 +169,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if rule and rule["action"] == "corrupt" and data:
             mid = len(data) // 2
             data = data[:mid] + bytes([data[mid] ^ 0xFF]) + data[mid + 1:]
+        if rule and rule["action"] == "stall" and self.command == "GET":
+            self.send_response(resp.status)
+            for k, v in out_headers.items(): self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            time.sleep(rule.get("seconds") or 60)
+            return self.hard_close()
         if rule and rule["action"] == "truncate" and self.command != "HEAD":
             self.send_response(resp.status)
             for k, v in out_headers.items(): self.send_header(k, v)

@@ -12,12 +12,18 @@ final class RegistryServer: @unchecked Sendable {
     }
 
     let port: Int
+    let address: String
     let dir: TempDir
     private let server: ServerProcess
 
-    var host: String { "127.0.0.1:\(port)" }
+    var host: String { "\(address):\(port)" }
 
-    init(auth: Auth = .none) throws {
+    /// - Parameters:
+    ///   - address: a loopback address; 127.0.0.1 and localhost are plain-HTTP registries to the
+    ///     client, any other 127/8 address (all routed to lo on Linux) is HTTPS by default.
+    ///   - tls: serve HTTPS with this certificate chain and key (PEM files).
+    init(auth: Auth = .none, address: String = "127.0.0.1", tls: (certificate: String, key: String)? = nil) throws {
+        self.address = address
         dir = try TempDir("registry")
         do {
             port = try ServerProcess.freePort()
@@ -49,6 +55,7 @@ final class RegistryServer: @unchecked Sendable {
 
                 """
             }
+            let tlsBlock = tls.map { "  tls:\n    certificate: \($0.certificate)\n    key: \($0.key)\n" } ?? ""
             let config = """
             version: 0.1
             log:
@@ -63,8 +70,8 @@ final class RegistryServer: @unchecked Sendable {
               cache:
                 blobdescriptor: inmemory
             \(authBlock)http:
-              addr: 127.0.0.1:\(port)
-              headers:
+              addr: \(address):\(port)
+            \(tlsBlock)  headers:
                 X-Content-Type-Options: [nosniff]
             health:
               storagedriver:
@@ -75,7 +82,7 @@ final class RegistryServer: @unchecked Sendable {
             try config.write(to: configFile, atomically: true, encoding: .utf8)
             server = try ServerProcess(executable: "/usr/bin/docker-registry", arguments: ["serve", configFile.path],
                                        logPath: dir.file("registry.log").path)
-            do { try server.waitForPort(port) } catch { server.stop(); throw error }
+            do { try server.waitForPort(port, address: address) } catch { server.stop(); throw error }
         } catch {
             dir.remove()
             throw error
@@ -90,8 +97,9 @@ final class RegistryServer: @unchecked Sendable {
     var log: String { server.log }
 
     /// Starts a registry, runs `body`, and stops the registry whether or not `body` throws.
-    static func with<T>(auth: Auth = .none, _ body: (RegistryServer) async throws -> T) async throws -> T {
-        let server = try RegistryServer(auth: auth)
+    static func with<T>(auth: Auth = .none, address: String = "127.0.0.1", tls: (certificate: String, key: String)? = nil,
+                        _ body: (RegistryServer) async throws -> T) async throws -> T {
+        let server = try RegistryServer(auth: auth, address: address, tls: tls)
         do {
             let result = try await body(server)
             server.stop()

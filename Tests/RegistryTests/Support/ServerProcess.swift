@@ -71,27 +71,27 @@ final class ServerProcess: @unchecked Sendable {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Waits until something accepts TCP connections on 127.0.0.1:port.
-    func waitForPort(_ port: Int, timeout: TimeInterval = 15) throws {
+    /// Waits until something accepts TCP connections on address:port.
+    func waitForPort(_ port: Int, address: String = "127.0.0.1", timeout: TimeInterval = 15) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             guard process.isRunning else {
                 throw TestSupportError("\(process.executableURL?.lastPathComponent ?? "server") exited: \(log)")
             }
-            if Self.canConnect(port) { return }
+            if Self.canConnect(port, address: address) { return }
             usleep(30_000)
         }
-        throw TestSupportError("nothing listening on 127.0.0.1:\(port) after \(timeout)s: \(log)")
+        throw TestSupportError("nothing listening on \(address):\(port) after \(timeout)s: \(log)")
     }
 
-    static func canConnect(_ port: Int) -> Bool {
+    static func canConnect(_ port: Int, address: String = "127.0.0.1") -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_addr.s_addr = inet_addr(address)
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }

@@ -1,8 +1,9 @@
 /// The Dockerfiles the multi-stage article (`/work/shared/seed/`) recommends — its "fixed
-/// versions" — copied verbatim so the lint tests do not depend on the seed being present.
+/// versions" — copied verbatim so the lint and build tests do not depend on the seed being
+/// present (one copy, shared by InspectTests and IntegrationTests).
 /// `ArticleFixturesTests` checks each one still appears in the article when it is there.
-enum ArticleDockerfiles {
-    static let nodeTypeScript = """
+public enum ArticleDockerfiles {
+    public static let nodeTypeScript = """
         # ---- Build Stage ----
         FROM node:20-bookworm AS builder
         WORKDIR /app
@@ -31,7 +32,7 @@ enum ArticleDockerfiles {
         CMD ["node", "dist/index.js"]
         """
 
-    static let go = """
+    public static let go = """
         # ---- Build Stage ----
         FROM golang:1.22-bookworm AS builder
         WORKDIR /app
@@ -53,7 +54,7 @@ enum ArticleDockerfiles {
         ENTRYPOINT ["/server"]
         """
 
-    static let rust = """
+    public static let rust = """
         # ---- Build Stage ----
         FROM rust:1.76-bookworm AS builder
         WORKDIR /app
@@ -72,7 +73,7 @@ enum ArticleDockerfiles {
         CMD ["myapp"]
         """
 
-    static let python = """
+    public static let python = """
         # ---- Build Stage ----
         FROM python:3.12-bookworm AS builder
         WORKDIR /app
@@ -101,7 +102,7 @@ enum ArticleDockerfiles {
         CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
         """
 
-    static let java = """
+    public static let java = """
         # ---- Build Stage ----
         FROM eclipse-temurin:21-jdk-jammy AS builder
         WORKDIR /app
@@ -128,7 +129,7 @@ enum ArticleDockerfiles {
         ENTRYPOINT ["java", "org.springframework.boot.loader.launch.JarLauncher"]
         """
 
-    static let goCacheMounts = """
+    public static let goCacheMounts = """
         # syntax=docker/dockerfile:1
         FROM golang:1.22 AS builder
         WORKDIR /app
@@ -147,7 +148,7 @@ enum ArticleDockerfiles {
         """
 
     /// The "Good" halves of the article's Common Mistakes, each in a minimal Dockerfile.
-    static let goodLayerCaching = """
+    public static let goodLayerCaching = """
         FROM node:20.11.1-bookworm-slim
         WORKDIR /app
         COPY package.json package-lock.json ./
@@ -159,9 +160,9 @@ enum ArticleDockerfiles {
         """
 
     /// The article's `.dockerignore` (Mistake 1's fix).
-    static let dockerignore = "node_modules\n.git\n*.md\n.env\ndocker-compose*.yml\n"
+    public static let dockerignore = "node_modules\n.git\n*.md\n.env\ndocker-compose*.yml\n"
 
-    static let fixed: [(String, String)] = [
+    public static let fixed: [(String, String)] = [
         ("node-typescript", nodeTypeScript), ("go", go), ("python", python), ("java", java),
         ("go-cache-mounts", goCacheMounts), ("good-practices", goodLayerCaching),
     ]

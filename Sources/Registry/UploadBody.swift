@@ -1,0 +1,74 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The bytes of a request body, handed to libcurl's read callback chunk by chunk. A file is read
+/// from its descriptor (never loaded whole); both kinds can rewind when libcurl has to resend.
+final class UploadBody {
+    let size: Int64
+    private let data: Data?
+    private let path: String
+    private var fd: Int32 = -1
+    private var offset: Int64 = 0
+
+    init(_ body: RequestBody) throws {
+        switch body {
+        case .none:
+            data = Data()
+            path = ""
+            size = 0
+        case .data(let bytes):
+            data = bytes
+            path = ""
+            size = Int64(bytes.count)
+        case .file(let url):
+            data = nil
+            path = url.path
+            fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw RegistryError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
+            var st = stat()
+            guard fstat(fd, &st) == 0 else {
+                let message = String(cString: strerror(errno))
+                Glibc.close(fd)
+                throw RegistryError.io("cannot stat \(path): \(message)")
+            }
+            size = Int64(st.st_size)
+        }
+    }
+
+    deinit { close() }
+
+    func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
+    }
+
+    /// Up to `capacity` bytes from the current offset; 0 at the end.
+    func read(into buffer: UnsafeMutableRawPointer, capacity: Int) throws -> Int {
+        if let data {
+            let n = Int(min(Int64(capacity), size - offset))
+            guard n > 0 else { return 0 }
+            data.withUnsafeBytes { raw in
+                if let base = raw.baseAddress { buffer.copyMemory(from: base + Int(offset), byteCount: n) }
+            }
+            offset += Int64(n)
+            return n
+        }
+        while true {
+            let n = pread(fd, buffer, capacity, off_t(offset))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw RegistryError.io("reading \(path): \(String(cString: strerror(errno)))")
+            }
+            offset += Int64(n)
+            return n
+        }
+    }
+
+    func seek(to newOffset: Int64) -> Bool {
+        guard newOffset >= 0, newOffset <= size else { return false }
+        offset = newOffset
+        return true
+    }
+}
