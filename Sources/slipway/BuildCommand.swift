@@ -106,6 +106,8 @@ struct BuildCommand: AsyncParsableCommand {
         // The Dockerfile.
         let text: String
         let fileName: String
+        // Where `<Dockerfile>.dockerignore` is looked for (none for a Dockerfile from stdin).
+        var dockerfilePath: String?
         if file == "-" {
             text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
             fileName = "Dockerfile"
@@ -116,6 +118,7 @@ struct BuildCommand: AsyncParsableCommand {
             }
             text = String(decoding: data, as: UTF8.self)
             fileName = (path as NSString).lastPathComponent
+            dockerfilePath = path
         }
         let graph = try StageGraph.resolve(text, fileName: fileName, options: BuildOptions(target: target, buildArgs: args))
         let plan = try BuildPlan(graph: graph)
@@ -143,7 +146,7 @@ struct BuildCommand: AsyncParsableCommand {
         }
         let engine = BuildEngine(store: engineStore, snapshotter: snapshotter,
                                  executor: RuntimeStepExecutor(executor: RunExecutor(runtime: containerRuntime, scratchDirectory: scratch)),
-                                 copier: try ContextCopier(contextDirectory: contextDir, dockerfile: fileName,
+                                 copier: try ContextCopier(contextDirectory: contextDir, dockerfile: fileName, dockerfilePath: dockerfilePath,
                                                            memoDirectory: imageStore.root + "/context-memo"),
                                  hooks: .dockerfile(lexer: graph.model.parsed.lexer, graph: graph), progress: reporter)
         let writeToStore = out.type == .image || out.type == .oci || out.type == .docker || !tags.isEmpty

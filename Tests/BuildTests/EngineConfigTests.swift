@@ -118,6 +118,17 @@ struct EngineConfigTests {
     func copyAndDurations() {
         #expect(StageConfigMachine.copyCreatedBy(add: false, sources: ["/app/server"], dest: "/server")
                 == "COPY /app/server /server")
+        // dockerfile2llb's order: --parents, --chown, --chmod; --link/--from/--exclude never.
+        #expect(StageConfigMachine.copyCreatedBy(add: false, parents: true, chown: "1000:1000", chmod: "755",
+                                                 sources: ["a/./b"], dest: "/d/")
+                == "COPY --parents --chown=1000:1000 --chmod=755 a/./b /d/")
+        #expect(StageConfigMachine.copyCreatedBy(add: true, parents: true, chown: "", sources: ["x.tar"], dest: "/")
+                == "ADD x.tar /")
+        var op = CopyOp(isAdd: false, sources: ["s"], dest: "/d", chown: "app")
+        op.link = true
+        op.excludes = ["*.md"]
+        op.inline = [(name: "EOT", data: "hi")]
+        #expect(StageConfigMachine.copyCreatedBy(op) == "COPY --chown=app s <<EOT /d")
         #expect(GoFormat.duration(90_000_000_000) == "1m30s")
         #expect(GoFormat.duration(1_500_000_000) == "1.5s")
         #expect(GoFormat.duration(3_600_000_000_000) == "1h0m0s")

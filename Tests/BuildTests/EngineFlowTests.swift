@@ -13,6 +13,9 @@ final class FlowWorld: @unchecked Sendable {
     var commands: [String] = []
     var images: [String: ResolvedImage] = [:]
     var written: [(StageImage, [LayerRef], [String])] = []
+    /// The `--from` selection memo, and how many read-only views of a source were opened.
+    var selections: [Digest: Digest] = [:]
+    var views = 0
 
     init() throws {
         dir = NSTemporaryDirectory() + "slipway-flow-" + UUID().uuidString
@@ -28,6 +31,8 @@ struct FlowStore: EngineStore {
     func layerDirectory(_ layer: LayerRef) async throws -> String { w.dir + "/layers/" + layer.digest.encoded }
     func cachedStep(_ key: Digest) async throws -> CachedStep? { w.locked { w.cache[key] } }
     func recordStep(_ key: Digest, _ step: CachedStep) async throws { w.locked { w.cache[key] = step } }
+    func selectionDigest(_ key: Digest) async throws -> Digest? { w.locked { w.selections[key] } }
+    func recordSelectionDigest(_ key: Digest, _ digest: Digest) async throws { w.locked { w.selections[key] = digest } }
     func commitLayer(upperDirectory: String) async throws -> LayerRef? {
         let names = try FileManager.default.contentsOfDirectory(atPath: upperDirectory).sorted()
         if names.isEmpty { return nil }
@@ -58,9 +63,18 @@ struct FlowSnapshotter: Snapshotter {
         return DirSnapshot(root: d)
     }
     func readOnly(lowers: [String]) async throws -> any RootSnapshot {
-        // The top layer is enough for these tests' COPY --from.
-        DirSnapshot(root: lowers.first ?? w.dir)
+        // The top layer is enough for these tests' COPY --from; releasing the view keeps it.
+        w.locked { w.views += 1 }
+        return ViewSnapshot(root: lowers.first ?? w.dir)
     }
+}
+
+/// A read-only view of a layer directory: discarding it leaves the layer alone.
+struct ViewSnapshot: RootSnapshot {
+    let root: String
+    var upper: String? { nil }
+    func unmount() async throws {}
+    func discard() async {}
 }
 
 /// Understands `touch NAME`, `fail`, and records every command.
@@ -79,13 +93,19 @@ struct FlowExecutor: StepExecutor {
         if cmd.hasPrefix("touch ") {
             _ = FileManager.default.createFile(atPath: snap.root + "/" + cmd.dropFirst(6), contents: Data())
         }
+        // `write NAME TEXT`
+        let words = cmd.split(separator: " ", maxSplits: 2).map(String.init)
+        if words.count == 3, words[0] == "write" {
+            _ = FileManager.default.createFile(atPath: snap.root + "/" + words[1], contents: Data(words[2].utf8))
+        }
         return snap
     }
 }
 
 struct FlowCopier: FileCopier {
     func sourceDigest(_ op: CopyOp, from: CopySourceRoot) async throws -> Digest {
-        guard case .context(let dir) = from else { return Digest.sha256("stage") }
+        let dir: String
+        switch from { case .context(let d), .rootfs(let d): dir = d }
         var s = ""
         for src in op.sources {
             guard let data = FileManager.default.contents(atPath: dir + "/" + src) else {
@@ -157,8 +177,11 @@ struct EngineFlowTests {
         #expect(second.written?.id == first.written?.id)
 
         try "v2".write(toFile: ctx + "/app.txt", atomically: true, encoding: .utf8)
-        _ = try await e.build(BuildRequest(plan: plan(), contextDirectory: ctx))
+        let third = try await e.build(BuildRequest(plan: plan(), contextDirectory: ctx))
         #expect(w.commands == ["touch built", "touch built"])
+        // The builder re-ran but wrote the same (empty) file: COPY --from is keyed by content.
+        #expect(third.target.layers == first.target.layers, "COPY --from of identical content is a cache hit")
+        #expect(third.written?.id == first.written?.id)
 
         _ = try await e.build(BuildRequest(plan: plan(), contextDirectory: ctx, noCache: true))
         #expect(w.commands.count == 3, "--no-cache runs every step")

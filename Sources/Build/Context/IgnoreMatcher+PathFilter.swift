@@ -24,6 +24,9 @@ extension BuildContext {
             let file = specific != nil ? (dockerfilePath ?? "") + ".dockerignore" : POSIX.join(contextDirectory, ".dockerignore")
             throw ContextError.invalidIgnoreFile(path: file, message: "\(error)")
         }
+        // No patterns: `IncludeEverything`, which callers (bind mounts of the context) take as
+        // "nothing hidden" without walking the tree.
+        if matcher.patterns.isEmpty { return try BuildContext(directory: contextDirectory) }
         return try BuildContext(directory: contextDirectory, filter: matcher)
     }
 }

@@ -3,8 +3,8 @@ import Foundation
 /// An ordered list of .dockerignore-style patterns: Go `filepath.Match` per segment, `**` for
 /// any number of segments, `!` to re-include, last match wins, and a pattern that matches a
 /// directory also matches everything below it. Used for `COPY --exclude` (matched against
-/// paths relative to each copied source, as BuildKit does) and, until the Dockerfile module's
-/// matcher is wired in, as a simple .dockerignore `PathFilter`.
+/// paths relative to each copied source, as BuildKit does). Builds read `.dockerignore` files
+/// through the Dockerfile module's `IgnoreMatcher` (`BuildContext.forBuild`), not this type.
 public struct PathPatternSet: Sendable, PathFilter {
     struct Rule: Sendable {
         let segments: [Segment]

@@ -15,21 +15,16 @@ public final class ContextCopier: FileCopier {
     /// Where every local context's digest memo lives (nil: not kept between builds).
     let memoDirectory: String?
 
-    /// Opens the context at `directory`, applying its `.dockerignore`. With `memoDirectory`
+    /// Opens the context at `directory` through BuildKit's ignore file: `<Dockerfile>.dockerignore`
+    /// beside the Dockerfile at `dockerfilePath` (nil for a Dockerfile read from stdin) wins over
+    /// the context's `.dockerignore`, with moby/patternmatcher semantics (`BuildContext.forBuild`),
+    /// the matcher `slipway debug context` uses too. With `memoDirectory`
     /// (the store's `context-memo`), file digests computed by the last successful build of the
     /// same context are reused while a file's inode, size, mtime and ctime are unchanged, so a
     /// no-change rebuild stats the sources but reads none of them.
-    public init(contextDirectory: String, dockerfile: String, memoDirectory: String? = nil) throws {
-        var patterns: [String] = []
-        if let text = try? String(contentsOfFile: contextDirectory + "/.dockerignore", encoding: .utf8) {
-            for raw in text.split(whereSeparator: \.isNewline) {
-                let line = raw.trimmingCharacters(in: .whitespaces)
-                if line.isEmpty || line.hasPrefix("#") { continue }
-                patterns.append(line)
-            }
-        }
-        let filter: any PathFilter = patterns.isEmpty ? IncludeEverything() : try PathPatternSet(patterns)
-        let context = try BuildContext(directory: contextDirectory, filter: filter)
+    public init(contextDirectory: String, dockerfile: String, dockerfilePath: String? = nil,
+                memoDirectory: String? = nil) throws {
+        let context = try BuildContext.forBuild(contextDirectory: contextDirectory, dockerfilePath: dockerfilePath)
         let memoFile = memoDirectory.map { Self.memoFile(in: $0, contextRoot: context.root) }
         if let memoFile { context.loadDigestMemo(from: memoFile) }
         self.context = context

@@ -77,10 +77,17 @@ public protocol EngineStore: Sendable {
     /// Called once when the build ends (`succeeded` false when it failed): bookkeeping batched
     /// over the whole build, such as marking the cache records it used.
     func finishBuild(succeeded: Bool) async throws
+    /// The content digest remembered under `key` (`SelectionDigest.memoKey`), or nil.
+    func selectionDigest(_ key: Digest) async throws -> Digest?
+    /// Remembers the content digest of a `--from` selection for later builds.
+    func recordSelectionDigest(_ key: Digest, _ digest: Digest) async throws
 }
 
 extension EngineStore {
     public func finishBuild(succeeded: Bool) async throws {}
+    /// Stores that keep no memo: every `--from` selection is hashed each time.
+    public func selectionDigest(_ key: Digest) async throws -> Digest? { nil }
+    public func recordSelectionDigest(_ key: Digest, _ digest: Digest) async throws {}
 }
 
 /// A mounted root filesystem: overlay of read-only layers plus (when writable) a fresh upper dir.

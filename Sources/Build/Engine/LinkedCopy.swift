@@ -29,7 +29,8 @@ public enum LinkedCopy {
     }
 
     /// The cache key of a linked copy's layer: the instruction, what it copies (the sources'
-    /// content digest and the source's identity) and where (the absolute destination, so a
+    /// content digest — for `--from` a stage or image too, see `SelectionDigest` — and, for a
+    /// local context, its name) and where (the absolute destination, so a
     /// relative one written under another WORKDIR that resolves alike still matches) — and,
     /// on purpose, no parent key.
     public static func layerKey(_ op: CopyOp, workdir: String, sourceIdentity: String, sourceDigest: Digest) -> Digest {

@@ -202,9 +202,24 @@ public struct StageConfigMachine: Sendable {
         return "RUN " + (parts + argv).joined(separator: " ")
     }
 
-    /// `COPY`/`ADD` history text.
-    public static func copyCreatedBy(add: Bool, sources: [String], dest: String) -> String {
-        ([add ? "ADD" : "COPY"] + sources + [dest]).joined(separator: " ")
+    /// `COPY`/`ADD` history text as dockerfile2llb's `dispatchCopy` writes it: the verb, then
+    /// `--parents`, `--chown=…`, `--chmod=…` (expanded values, only when set — an expansion
+    /// to "" counts as unset), the sources (heredocs as `<<NAME`) and the destination.
+    /// BuildKit leaves `--from`, `--link`, `--exclude` and ADD's `--checksum`/`--unpack`/
+    /// `--keep-git-dir` out, and ADD never records `--parents` (its config does not pass it).
+    public static func copyCreatedBy(add: Bool, parents: Bool = false, chown: String? = nil, chmod: String? = nil,
+                                     sources: [String], dest: String) -> String {
+        var words = [add ? "ADD" : "COPY"]
+        if parents && !add { words.append("--parents") }
+        if let chown, !chown.isEmpty { words.append("--chown=" + chown) }
+        if let chmod, !chmod.isEmpty { words.append("--chmod=" + chmod) }
+        return (words + sources + [dest]).joined(separator: " ")
+    }
+
+    /// The history text of an expanded COPY/ADD step (see the overload above).
+    public static func copyCreatedBy(_ op: CopyOp) -> String {
+        copyCreatedBy(add: op.isAdd, parents: op.parents, chown: op.chown, chmod: op.chmod,
+                      sources: op.sources + op.inline.map { "<<" + $0.name }, dest: op.dest)
     }
 
     /// Records a filesystem step (RUN, COPY, ADD, WORKDIR) after it ran. BuildKit appends

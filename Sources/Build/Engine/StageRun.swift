@@ -223,17 +223,16 @@ struct StageRun {
                 let verb = op.isAdd ? "ADD" : "COPY"
                 let workdir = machine.image.config.workingDir.isEmpty ? "/" : machine.image.config.workingDir
                 let source = try await copySource(op.from, line: step.line, text: step.text)
-                // Context sources are hashed by content; a stage or image source is identified by
-                // its cache key / image ID, so a cache hit never has to mount it.
+                // Every source is keyed by the content it selects, as BuildKit does; for a stage
+                // or image the digest is memoised per (layers, selection), so a cache hit does
+                // not mount it (StageRun+FromDigest).
                 let sourceDigest: Digest
-                if source.layers == nil {
-                    do {
-                        sourceDigest = try await engine.copier.sourceDigest(op, from: .context(source.directory ?? request.contextDirectory))
-                    } catch {
-                        throw located(error)
-                    }
-                } else {
-                    sourceDigest = Digest.sha256(source.identity)
+                do {
+                    sourceDigest = try await contentDigest(op, source: source)
+                } catch let e as BuildError {
+                    throw e
+                } catch {
+                    throw located(error)
                 }
                 let shownFrom = raw.fromText.map { "--from=\($0) " } ?? ""
                 let linked = LinkedCopy.applies(to: op)
@@ -242,7 +241,7 @@ struct StageRun {
                 if linked {
                     if let problem = LinkedCopy.chownProblem(op.chown) { throw fail(problem) }
                     // The layer's key leaves the parent out; the stage's key chains both.
-                    let layerKey = LinkedCopy.layerKey(op, workdir: workdir, sourceIdentity: source.identity, sourceDigest: sourceDigest)
+                    let layerKey = LinkedCopy.layerKey(op, workdir: workdir, sourceIdentity: source.keyIdentity, sourceDigest: sourceDigest)
                     key = LinkedCopy.stageKey(parent: key, layerKey: layerKey)
                     outcome = try await filesystemStep(key: layerKey, label: label(text), layers: [], step: step) { _, _ in
                         // No lowers: the copy lands in an empty root, so nothing of the parent
@@ -250,7 +249,7 @@ struct StageRun {
                         try await copyInSnapshot(op, source: source, workdir: workdir, lowers: [], step: step)
                     }
                 } else {
-                    key = StepKey.chain(key, [verb, op.dest, workdir, op.chown ?? "", op.chmod ?? "", source.identity,
+                    key = StepKey.chain(key, [verb, op.dest, workdir, op.chown ?? "", op.chmod ?? "", source.keyIdentity,
                                               sourceDigest.description] + op.sources
                                               + op.inline.map { $0.name + "=" + $0.data } + op.excludes
                                               + LinkedCopy.optionParts(op))
@@ -260,8 +259,7 @@ struct StageRun {
                 }
                 if let l = outcome.layer { layers.append(l) }
                 machine.epoch = outcome.created
-                machine.commitLayerStep(StageConfigMachine.copyCreatedBy(add: op.isAdd, sources: op.sources + op.inline.map { "<<" + $0.name }, dest: op.dest),
-                                        hasLayer: outcome.layer != nil)
+                machine.commitLayerStep(StageConfigMachine.copyCreatedBy(op), hasLayer: outcome.layer != nil)
             }
             if !step.op.isFilesystemStep {
                 key = StepKey.chain(key, ["META", step.text] + machine.expansionEnv.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })

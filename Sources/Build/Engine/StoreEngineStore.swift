@@ -123,6 +123,20 @@ public struct StoreEngineStore: EngineStore {
         try store.touchCacheRecords(keys: keys)
     }
 
+    /// Selection digests live in `cache_records` as layer-less records (`{"contentDigest":…}`),
+    /// so they are marked used, exported with `--cache-to` and pruned like step records.
+    public func selectionDigest(_ key: Digest) async throws -> Digest? {
+        guard let rec = try store.cacheRecord(key: key.description),
+              let memo = try? JSONDecoder().decode(SelectionMemo.self, from: Data(rec.result.utf8)) else { return nil }
+        usedCacheKeys.keys.withLock { $0.append(key.description) }
+        return memo.contentDigest
+    }
+
+    public func recordSelectionDigest(_ key: Digest, _ digest: Digest) async throws {
+        let json = String(decoding: try JSONEncoder().encode(SelectionMemo(contentDigest: digest)), as: UTF8.self)
+        try store.putCacheRecord(CacheRecord(key: key.description, layer: nil, result: json))
+    }
+
     public func recordStep(_ key: Digest, _ step: CachedStep) async throws {
         let json = String(decoding: try JSONEncoder().encode(step), as: UTF8.self)
         try store.putCacheRecord(CacheRecord(key: key.description, layer: step.layer?.digest, result: json))
@@ -185,6 +199,11 @@ public enum EngineStoreError: Error, CustomStringConvertible {
                 + "the image is corrupt or was written wrongly; re-pull or re-import it"
         }
     }
+}
+
+/// The result JSON of a selection digest's cache record.
+struct SelectionMemo: Codable {
+    var contentDigest: Digest
 }
 
 /// The cache keys a build used (shared by copies of the store value).

@@ -135,7 +135,7 @@ extension StageRun {
                     throw fail("--mount=type=bind,source=\(path): \(error)")
                 }
             } else if let source {
-                parts.append(source.identity)
+                parts.append(try await stageBindKey(path, source: source, fail: fail))
             }
         case .tmpfs:
             parts.append("size=\(m.sizeLimit ?? 0)")

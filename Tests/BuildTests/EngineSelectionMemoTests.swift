@@ -1,0 +1,30 @@
+import Foundation
+import OCI
+import Testing
+@testable import Build
+
+/// The `--from` selection digests live in the store's cache records: read without a write,
+/// marked used at the end of the build (so `--cache-to` exports them), never taken for a step.
+@Suite("EngineSelectionMemo")
+struct EngineSelectionMemoTests {
+    @Test func selectionDigestsRoundTripThroughCacheRecords() async throws {
+        let base = try FileTree.makeTemporaryDirectory(in: "/var/tmp/slipway-tests", prefix: "selmemo-")
+        defer { FileTree.removeAll(base) }
+        let store = try ImageStore(root: base + "/store")
+        let engineStore = StoreEngineStore(store: store)
+        let key = SelectionDigest.memoKey(layers: [Digest.sha256("layer")], op: CopyOp(isAdd: false, sources: ["/out"], dest: "/"))
+        let content = Digest.sha256("content")
+
+        #expect(try await engineStore.selectionDigest(key) == nil)
+        let before = Date(timeIntervalSinceNow: -1)
+        try await engineStore.recordSelectionDigest(key, content)
+        #expect(try await engineStore.selectionDigest(key) == content)
+        #expect(try await engineStore.cachedStep(key) == nil, "a selection record is not a step result")
+
+        // A fresh store value (the next build) reads it and marks it used when the build ends.
+        let next = StoreEngineStore(store: store)
+        #expect(try await next.selectionDigest(key) == content)
+        try await next.finishBuild(succeeded: true)
+        #expect(try store.cacheRecords(usedSince: before).map(\.key).contains(key.description))
+    }
+}
