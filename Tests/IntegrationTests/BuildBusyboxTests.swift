@@ -291,4 +291,17 @@ struct BuildBusyboxTests {
             #expect(inspect.contains(fragment), "missing \(fragment) in config: \(inspect)")
         }
     }
+
+    @Test("a relative --root works for RUN (runc and overlayfs get absolute paths)")
+    func relativeRoot() throws {
+        guard let s = try sandbox() else { return }
+        try s.write("Dockerfile", "FROM busybox\nRUN echo ok > /ok\n")
+        let fixture = try BuildHarness.fixture("busybox")
+        let imported = try BuildHarness.run([BuildHarness.binary, "import", "--root", "relstore", fixture + "/rootfs.tar", "busybox:latest"],
+                                            cwd: s.root)
+        #expect(imported.status == 0, "\(imported.combined)")
+        let r = try BuildHarness.run([BuildHarness.binary, "build", "--root", "relstore", "--progress", "plain", "ctx"], cwd: s.root)
+        #expect(r.status == 0, "\(r.combined)")
+        #expect(BuildHarness.mounts(under: s.root).isEmpty)
+    }
 }

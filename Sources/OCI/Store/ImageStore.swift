@@ -26,7 +26,9 @@ public final class ImageStore: Sendable {
 
     /// Opens (creating when needed) the store at `root`.
     public init(root: String) throws {
-        var r = root
+        // Absolute, so paths handed to other processes (runc bundles, overlay mounts from a
+        // helper with another working directory) mean the same directory.
+        var r = root.hasPrefix("/") ? root : FileManager.default.currentDirectoryPath + "/" + root
         while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
         self.root = r
         for dir in [r, r + "/blobs/sha256", r + "/tmp", r + "/snapshots"] {
