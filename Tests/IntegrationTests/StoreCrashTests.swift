@@ -7,31 +7,47 @@ import Glibc
 /// Crash safety and concurrency: SIGKILL `slipway import`/`load` at random moments; the store
 /// must stay valid (fsck exit 0) every time, and concurrent writers must not corrupt it.
 @Suite(.serialized) struct StoreCrashTests {
-    /// Starts slipway, kills it after `delay` seconds (if still running), returns whether it was
-    /// killed. The timing runs on its own thread: a sleep on the cooperative pool can wake far too
+    /// When to kill a run.
+    enum KillMoment {
+        /// This many seconds after start.
+        case after(Double)
+        /// Once the run has a blob half-written in `STORE/tmp` (the window a crash must survive),
+        /// plus up to `jitter` seconds.
+        case whileWriting(store: String, jitter: Double)
+    }
+
+    /// Starts slipway, kills it at `moment` (if still running), returns whether it was killed.
+    /// The watching runs on a thread of its own: a sleep on the cooperative pool can wake far too
     /// late on a 2-core machine busy with other suites, after the process has already finished.
-    func killAfter(_ bin: String, _ args: [String], delay: Double) async throws -> Bool {
+    func kill(_ bin: String, _ args: [String], at moment: KillMoment) async throws -> Bool {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: bin)
         p.arguments = args
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
+        // Earlier killed runs leave temp files behind: only a new one marks this run's write.
+        @Sendable func tmpEntries() -> Set<String> {
+            guard case .whileWriting(let store, _) = moment else { return [] }
+            return Set((try? FileManager.default.contentsOfDirectory(atPath: store + "/tmp")) ?? [])
+        }
+        let before = tmpEntries()
         try p.run()
         return await withCheckedContinuation { continuation in
             Thread {
-                usleep(useconds_t(delay * 1_000_000))
-                let killed = p.isRunning && kill(p.processIdentifier, SIGKILL) == 0
+                switch moment {
+                case .after(let seconds):
+                    usleep(useconds_t(seconds * 1_000_000))
+                case .whileWriting(_, let jitter):
+                    while p.isRunning, tmpEntries().subtracting(before).isEmpty {
+                        usleep(500)
+                    }
+                    usleep(useconds_t(Double.random(in: 0...jitter) * 1_000_000))
+                }
+                let killed = p.isRunning && Glibc.kill(p.processIdentifier, SIGKILL) == 0
                 p.waitUntilExit()
                 continuation.resume(returning: killed && p.terminationReason == .uncaughtSignal)
             }.start()
         }
-    }
-
-    /// Wall time of one complete run, so kill moments scale with this machine's speed.
-    func timeOfFullRun(_ bin: String, root: String, _ args: [String]) async throws -> Double {
-        let start = Date()
-        _ = try await Fixtures.slipway(bin, root: root, args)
-        return Date().timeIntervalSince(start)
     }
 
     @Test func killedImportsAndLoadsLeaveTheStoreValid() async throws {
@@ -46,21 +62,19 @@ import Glibc
         #expect(try await Fixtures.slipway(bin, root: src, ["save", "--format", "docker", "-o", dir + "/big.tar", "big:1"]).status == 0)
 
         let root = dir + "/store"
-        // How long each command takes here, measured on a throwaway store: kill moments are
-        // drawn from the first 90 % of that, so most runs die mid-way on a fast or a slow machine.
-        let probe = dir + "/probe"
-        let importTime = try await timeOfFullRun(bin, root: probe, ["import", dir + "/rootfs.tar", "p:1"])
-        let loadTime = try await timeOfFullRun(bin, root: probe, ["load", "-i", dir + "/big.tar"])
+        // Most runs die while a blob is being written (found by watching the store's tmp
+        // directory, so it works on a fast or a loaded machine); some at a random early moment.
         var killed = 0
         for i in 0..<10 {
             let args = i % 2 == 0 ? ["import", dir + "/rootfs.tar", "big:\(i)", "--root", root]
                                   : ["load", "-i", dir + "/big.tar", "--root", root]
-            let full = i % 2 == 0 ? importTime : loadTime
-            if try await killAfter(bin, args, delay: Double.random(in: 0.02...max(0.05, full * 0.9))) { killed += 1 }
+            let moment: KillMoment = i % 3 == 2 ? .after(Double.random(in: 0.01...0.2)) : .whileWriting(store: root, jitter: 0.05)
+            if try await kill(bin, args, at: moment) { killed += 1 }
             let fsck = try await Fixtures.slipway(bin, root: root, ["fsck"])
             #expect(fsck.status == 0, "after kill \(i): \(fsck.stdout) \(fsck.stderr)")
             #expect(!fsck.stdout.contains("problem:"), "\(fsck.stdout)")
         }
+        print("StoreCrashTests: \(killed) of 10 runs killed mid-way")
         #expect(killed > 0, "no run was killed mid-way: make the input larger")
         let repair = try await Fixtures.slipway(bin, root: root, ["fsck", "--repair"])
         #expect(repair.status == 0)
