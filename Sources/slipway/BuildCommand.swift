@@ -126,15 +126,13 @@ struct BuildCommand: AsyncParsableCommand {
 
         // Services.
         let imageStore = try store.open()
-        trace.mark("open")
+        trace.mark("open store")
         let scratch = imageStore.root + "/scratch"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let containerRuntime = try ContainerRuntime.named(runtime)
-        trace.mark("runtime")
         var extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root,
                                                        buildArgs: args)
         extensions.namedContexts = try NamedContext.parse(buildContexts, store: imageStore)
-        trace.mark("ext")
         var engineStore = StoreEngineStore(store: imageStore)
         engineStore.sourceDateEpoch = extensions.sourceDateEpoch
         let snapshotter = OverlaySnapshotter(scratchDirectory: scratch)
@@ -147,13 +145,11 @@ struct BuildCommand: AsyncParsableCommand {
             let result = try await ImageTransfer(access: access).pull(reference, into: imageStore)
             await reporter.emit(.note("pulled \(ref) (\(result.manifestDigest))"))
         }
-        trace.mark("misc")
         let engine = BuildEngine(store: engineStore, snapshotter: snapshotter,
                                  executor: RuntimeStepExecutor(executor: RunExecutor(runtime: containerRuntime, scratchDirectory: scratch)),
                                  copier: try ContextCopier(contextDirectory: contextDir, dockerfile: fileName, dockerfilePath: dockerfilePath,
                                                            memoDirectory: imageStore.root + "/context-memo"),
                                  hooks: .dockerfile(lexer: graph.model.parsed.lexer, graph: graph), progress: reporter)
-        trace.mark("engine")
         let writeToStore = out.type == .image || out.type == .oci || out.type == .docker || !tags.isEmpty
         var request = BuildRequest(plan: plan, contextDirectory: contextDir, buildArgs: args, noCache: noCache,
                                    network: net, jobs: jobs, labels: labelValues, tags: tags, writeToStore: writeToStore)

@@ -46,10 +46,13 @@ public final class ImageStore: Sendable {
         // corrupts the index; a power cut can lose the last commits, never consistency — and
         // blobs are fsynced before any row points at them.
         config.journalMode = .wal
-        // No checkpoint at close either: a no-change rebuild then makes no fsync at all.
+        // No checkpoint at close either, so a no-change rebuild makes no fsync at all. The WAL is
+        // instead folded into the database once it holds 32 pages: every opener replays the WAL
+        // (recovery), which must stay short to keep start-up fast.
         config.prepareDatabase { db in
             let rc = csqlite_no_checkpoint_on_close(db.sqliteConnection)
             guard rc == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: rc)) }
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 32")
         }
         do {
             db = try DatabaseQueue(path: r + "/index.db", configuration: config)
