@@ -12,8 +12,11 @@ struct DebugContext: AsyncParsableCommand {
         abstract: "Hash COPY sources from a build context and print the digest and timings."
     )
 
-    @Option(name: .long, help: "Ignore file (default: DIR/.dockerignore when present).")
+    @Option(name: .long, help: "Ignore file (default: what a build uses: <Dockerfile>.dockerignore, else DIR/.dockerignore).")
     var ignoreFile: String?
+
+    @Option(name: [.short, .customLong("file")], help: "The Dockerfile a build would use (its <name>.dockerignore wins; default DIR/Dockerfile).")
+    var file: String?
 
     @Option(name: .customLong("repeat"), help: "Hash this many times in one process (later runs use the memo).")
     var passes: Int = 2
@@ -28,11 +31,15 @@ struct DebugContext: AsyncParsableCommand {
     var sources: [String] = []
 
     func run() async throws {
-        let ignorePath = ignoreFile ?? directory + "/.dockerignore"
-        let text = (try? String(contentsOfFile: ignorePath, encoding: .utf8)) ?? ""
         do {
-            let matcher = try IgnoreMatcher(ignoreFile: text)
-            let context = try BuildContext(directory: directory, filter: matcher)
+            let context: BuildContext
+            if let ignoreFile {
+                let text = (try? String(contentsOfFile: ignoreFile, encoding: .utf8)) ?? ""
+                context = try BuildContext(directory: directory, filter: try IgnoreMatcher(ignoreFile: text))
+            } else {
+                // Exactly the build's choice of ignore file.
+                context = try BuildContext.forBuild(contextDirectory: directory, dockerfilePath: file ?? directory + "/Dockerfile")
+            }
             if let memo { context.loadDigestMemo(from: memo) }
             let spec = CopySpec(sources: sources.isEmpty ? ["."] : sources, destination: "/")
             for pass in 1...max(1, passes) {
