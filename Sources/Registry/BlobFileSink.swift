@@ -98,16 +98,8 @@ final class FileBlobTarget: BlobTarget {
     deinit { close(fd) }
 
     func append(_ bytes: UnsafeRawBufferPointer) throws {
-        guard let base = bytes.baseAddress else { return }
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, base + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw RegistryError.io("writing \(path): \(String(cString: strerror(errno)))")
-            }
-            offset += n
-        }
+        let e = Posix.writeFully(fd, bytes)
+        if e != 0 { throw RegistryError.io("writing \(path): \(String(cString: strerror(e)))") }
         hasher?.update(bytes)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,16 +25,8 @@ final class FileSink: ResponseSink, @unchecked Sendable {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard let base = bytes.baseAddress else { return }
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, base + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw RegistryError.io("writing \(path): \(String(cString: strerror(errno)))")
-            }
-            offset += n
-        }
+        let e = Posix.writeFully(fd, bytes)
+        if e != 0 { throw RegistryError.io("writing \(path): \(String(cString: strerror(e)))") }
     }
 
     /// Removes the partial file after a failure.
