@@ -60,6 +60,16 @@ enum Fixtures {
         }
     }
 
+    /// Runs blocking work (a process to completion, a polling loop) on a thread of its own and
+    /// delivers its result, so no cooperative-pool thread is held while it runs.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Swift.Result { try body() })
+            }.start()
+        }
+    }
+
     /// Waits for `process` to exit without holding a cooperative-pool thread.
     static func waitOffPool(_ process: Process) async {
         await withCheckedContinuation { continuation in
