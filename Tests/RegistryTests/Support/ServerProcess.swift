@@ -55,7 +55,12 @@ final class ServerProcess: @unchecked Sendable {
         try process.run()
     }
 
-    func stop() {
+    /// Kills the server and waits (off the cooperative pool) for its watchdog to exit.
+    func stop() async {
+        await offPool { self.stopBlocking() }
+    }
+
+    private func stopBlocking() {
         // Kill the server itself; the watchdog shell then exits. Process.waitUntilExit can spin
         // forever in FoundationNetworking's run loop, so poll instead.
         let deadline = Date().addingTimeInterval(5)
@@ -72,14 +77,14 @@ final class ServerProcess: @unchecked Sendable {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Waits until something accepts TCP connections on address:port.
-    func waitForPort(_ port: Int, address: String = "127.0.0.1", timeout: TimeInterval = 15) throws {
+    func waitForPort(_ port: Int, address: String = "127.0.0.1", timeout: TimeInterval = 15) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             guard process.isRunning else {
                 throw TestSupportError("\(process.executableURL?.lastPathComponent ?? "server") exited: \(log)")
             }
             if Self.canConnect(port, address: address) { return }
-            usleep(30_000)
+            try await Task.sleep(for: .milliseconds(30))
         }
         throw TestSupportError("nothing listening on \(address):\(port) after \(timeout)s: \(log)")
     }
@@ -119,7 +124,7 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Waits for a helper script to write its port number to `path`.
-    func waitForPortFile(_ path: String, timeout: TimeInterval = 15) throws -> Int {
+    func waitForPortFile(_ path: String, timeout: TimeInterval = 15) async throws -> Int {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let text = try? String(contentsOfFile: path, encoding: .utf8),
@@ -127,7 +132,7 @@ final class ServerProcess: @unchecked Sendable {
                 return port
             }
             guard process.isRunning else { throw TestSupportError("helper exited: \(log)") }
-            usleep(30_000)
+            try await Task.sleep(for: .milliseconds(30))
         }
         throw TestSupportError("helper did not report its port: \(log)")
     }
@@ -141,9 +146,13 @@ func python3Path() -> String {
     return "/usr/bin/python3"
 }
 
-/// Runs a command to completion; returns (status, combined output).
+/// Runs a command to completion; returns (status, combined output). Waits off the cooperative pool.
 @discardableResult
-func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
+func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> (Int32, String) {
+    try await offPool { try runCommandBlocking(executable, arguments, environment: environment) }
+}
+
+private func runCommandBlocking(_ executable: String, _ arguments: [String], environment: [String: String]?) throws -> (Int32, String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
