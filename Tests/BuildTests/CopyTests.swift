@@ -216,7 +216,9 @@ struct CopyTests {
         let opt = flag.isEmpty ? "" : (flag.hasPrefix("-") ? flag : "-\(flag)")
         #expect(await sh("tar -C \(src.path) \(opt) -cf \(c.p("bundle.tar.x")) pkg") == 0)
         let ctx = try BuildContext(directory: c.path)
-        let report = try Copier.copy(CopySpec(sources: ["bundle.tar.x"], destination: "/opt", isAdd: true), from: ctx, into: r.path)
+        // Unpacking runs `tar` and waits for it: off the cooperative pool.
+        let into = r.path
+        let report = try await runOffPool { try Copier.copy(CopySpec(sources: ["bundle.tar.x"], destination: "/opt", isAdd: true), from: ctx, into: into) }
         #expect(report.archivesUnpacked == 1)
         #expect(r.read("opt/pkg/bin/tool") == "tool")
         #expect(r.stat("opt/pkg/bin/tool")?.permissions == 0o755)
@@ -236,9 +238,10 @@ struct CopyTests {
         evil.link("escape", to: "/")
         #expect(await sh("cd \(evil.path) && tar -cf \(c.p("evil.tar")) escape && mkdir -p x && echo pwned > x/slipway-pwned && tar --transform 's,^x,escape,' -rf \(c.p("evil.tar")) x/slipway-pwned") == 0)
         let ctx = try BuildContext(directory: c.path)
-        try Copier.copy(CopySpec(sources: ["fake.tar.gz"], destination: "/d/", isAdd: true), from: ctx, into: r.path)
+        let into = r.path
+        _ = try await runOffPool { try Copier.copy(CopySpec(sources: ["fake.tar.gz"], destination: "/d/", isAdd: true), from: ctx, into: into) }
         #expect(r.read("d/fake.tar.gz") == "not really")
-        _ = try? Copier.copy(CopySpec(sources: ["evil.tar"], destination: "/e/", isAdd: true), from: ctx, into: r.path)
+        _ = try? await runOffPool { try Copier.copy(CopySpec(sources: ["evil.tar"], destination: "/e/", isAdd: true), from: ctx, into: into) }
         #expect(!FileManager.default.fileExists(atPath: "/slipway-pwned"))
         #expect(!FileManager.default.fileExists(atPath: FileManager.default.temporaryDirectory.path + "/slipway-pwned"))
     }
@@ -457,7 +460,8 @@ struct CopyConflictTests {
         let r = TempTree("tarown-root")
         r.file("etc/passwd", "app:x:1000:1000::/:/bin/sh\n")
         let ctx = try BuildContext(directory: c.path)
-        try Copier.copy(CopySpec(sources: ["conf.tgz"], destination: "/", chown: "app", isAdd: true), from: ctx, into: r.path)
+        let into = r.path
+        _ = try await runOffPool { try Copier.copy(CopySpec(sources: ["conf.tgz"], destination: "/", chown: "app", isAdd: true), from: ctx, into: into) }
         #expect(r.read("etc/app.conf") == "conf")
         #expect(r.stat("etc/app.conf").map { [$0.uid, $0.gid] } == [1000, 1000])
         #expect(r.read("etc/passwd") == "app:x:1000:1000::/:/bin/sh\n", "existing files are kept (tar -x union)")

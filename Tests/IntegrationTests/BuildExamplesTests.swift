@@ -65,13 +65,10 @@ struct BuildExamplesTests {
     }
 
     static func fetch(_ url: String, seconds: Double) async throws -> String? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            let r = try await BuildHarness.run(["/usr/bin/curl", "-fsS", "--max-time", "2", url])
-            if r.status == 0 { return r.stdout }
-            try await Task.sleep(for: .milliseconds(300))
+        await Fixtures.poll(seconds: seconds, every: 0.3) {
+            guard let r = try? BuildHarness.runBlocking(["/usr/bin/curl", "-fsS", "--max-time", "2", url]), r.status == 0 else { return nil }
+            return r.stdout
         }
-        return nil
     }
 
     static func size(_ r: BuildHarness.Result) -> String {

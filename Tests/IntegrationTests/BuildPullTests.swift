@@ -32,17 +32,16 @@ struct BuildPullTests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            let deadline = Date().addingTimeInterval(15)
-            while Date() < deadline {
-                if (try? await BuildHarness.run(["/usr/bin/curl", "-fsS", "http://127.0.0.1:\(port)/v2/"]))?.status == 0 { return }
-                try await Task.sleep(for: .milliseconds(200))
+            let url = "http://127.0.0.1:\(port)/v2/"
+            let up = await Fixtures.poll(seconds: 15, every: 0.2) {
+                (try? BuildHarness.runBlocking(["/usr/bin/curl", "-fsS", url]))?.status == 0 ? true : nil
             }
+            if up == true { return }
             throw HarnessError.failed("docker-registry did not start on port \(port)")
         }
 
         deinit {
-            process.terminate()
-            process.waitUntilExit()
+            Fixtures.killInBackground(process)
             try? FileManager.default.removeItem(atPath: dir)
         }
     }

@@ -42,7 +42,8 @@ enum BuildHarness {
         }
     }
 
-    private static func runBlocking(_ argv: [String], cwd: String?, env: [String: String], stdin: String?) throws -> Result {
+    /// `run` for work already off the cooperative pool (a `Fixtures.poll` probe).
+    static func runBlocking(_ argv: [String], cwd: String? = nil, env: [String: String] = [:], stdin: String? = nil) throws -> Result {
         let dir = NSTemporaryDirectory() + "slipway-run-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }

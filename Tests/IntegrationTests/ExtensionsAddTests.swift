@@ -19,10 +19,9 @@ struct ExtensionsAddTests {
         return server
     }
 
-    /// SIGKILL: the test process may pass SIGTERM on as ignored.
+    /// SIGKILL (the test process may pass SIGTERM on as ignored), reaped off the pool.
     static func stop(_ server: Process) {
-        kill(server.processIdentifier, SIGKILL)
-        server.waitUntilExit()
+        Fixtures.killInBackground(server)
     }
     @Test("ADD http:// places the file, --checksum is verified, a changed remote file re-runs the step")
     func addURL() async throws {

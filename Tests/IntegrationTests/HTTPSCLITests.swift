@@ -29,12 +29,11 @@ struct HTTPSCLITests {
         registry.standardOutput = FileHandle.nullDevice
         registry.standardError = FileHandle.nullDevice
         try registry.run()
-        defer { kill(registry.processIdentifier, SIGKILL); registry.waitUntilExit() }
+        defer { Fixtures.killInBackground(registry) }
         let host = "127.0.0.2:\(port)"
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline, (try? await BuildHarness.run(["/usr/bin/curl", "-s", "-o", "/dev/null", "--cacert", dir + "/ca.pem",
-                                                          "https://\(host)/v2/"]))?.status != 0 {
-            try await Task.sleep(for: .milliseconds(200))
+        _ = await Fixtures.poll(seconds: 15, every: 0.2) { [dir] in
+            (try? BuildHarness.runBlocking(["/usr/bin/curl", "-s", "-o", "/dev/null", "--cacert", dir + "/ca.pem",
+                                            "https://\(host)/v2/"]))?.status == 0 ? true : nil
         }
         try await s.importFixture("busybox", as: "\(host)/tls/bb:1")
         let trusted = ["SSL_CERT_FILE": dir + "/ca.pem"]

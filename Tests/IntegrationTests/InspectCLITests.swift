@@ -193,7 +193,7 @@ import Testing
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
+        defer { Fixtures.killInBackground(server) }
 
         // A small image: the busybox binary as one layer.
         let rootfs = dir + "/rootfs"

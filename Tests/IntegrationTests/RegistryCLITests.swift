@@ -31,11 +31,10 @@ struct RegistryCLITests {
         registry.standardOutput = FileHandle.nullDevice
         registry.standardError = FileHandle.nullDevice
         try registry.run()
-        defer { registry.terminate(); registry.waitUntilExit() }
+        defer { Fixtures.killInBackground(registry) }
         let host = "127.0.0.1:\(port)"
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline, (try? await BuildHarness.run(["/usr/bin/curl", "-s", "-o", "/dev/null", "http://\(host)/v2/"]))?.status != 0 {
-            try await Task.sleep(for: .milliseconds(200))
+        _ = await Fixtures.poll(seconds: 15, every: 0.2) {
+            (try? BuildHarness.runBlocking(["/usr/bin/curl", "-s", "-o", "/dev/null", "http://\(host)/v2/"]))?.status == 0 ? true : nil
         }
 
         let env = ["DOCKER_CONFIG": dir + "/docker"]

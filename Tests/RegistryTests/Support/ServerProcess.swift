@@ -76,15 +76,20 @@ final class ServerProcess: @unchecked Sendable {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Waits until something accepts TCP connections on address:port.
+    /// Waits until something accepts TCP connections on address:port. The polling runs on a
+    /// thread of its own, so the deadline measures the server, not a busy cooperative pool.
     func waitForPort(_ port: Int, address: String = "127.0.0.1", timeout: TimeInterval = 15) async throws {
+        try await offPool { try self.waitForPortBlocking(port, address: address, timeout: timeout) }
+    }
+
+    private func waitForPortBlocking(_ port: Int, address: String, timeout: TimeInterval) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             guard process.isRunning else {
                 throw TestSupportError("\(process.executableURL?.lastPathComponent ?? "server") exited: \(log)")
             }
             if Self.canConnect(port, address: address) { return }
-            try await Task.sleep(for: .milliseconds(30))
+            usleep(30_000)
         }
         throw TestSupportError("nothing listening on \(address):\(port) after \(timeout)s: \(log)")
     }
@@ -123,8 +128,12 @@ final class ServerProcess: @unchecked Sendable {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    /// Waits for a helper script to write its port number to `path`.
+    /// Waits for a helper script to write its port number to `path` (polling off the pool).
     func waitForPortFile(_ path: String, timeout: TimeInterval = 15) async throws -> Int {
+        try await offPool { try self.waitForPortFileBlocking(path, timeout: timeout) }
+    }
+
+    private func waitForPortFileBlocking(_ path: String, timeout: TimeInterval) throws -> Int {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let text = try? String(contentsOfFile: path, encoding: .utf8),
@@ -132,7 +141,7 @@ final class ServerProcess: @unchecked Sendable {
                 return port
             }
             guard process.isRunning else { throw TestSupportError("helper exited: \(log)") }
-            try await Task.sleep(for: .milliseconds(30))
+            usleep(30_000)
         }
         throw TestSupportError("helper did not report its port: \(log)")
     }
