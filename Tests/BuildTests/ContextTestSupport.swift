@@ -50,9 +50,13 @@ final class TempTree {
     }
 }
 
-/// Runs a command, returning its exit status.
+/// Runs a command, returning its exit status; waits off the cooperative pool.
 @discardableResult
-func sh(_ command: String) -> Int32 {
+func sh(_ command: String) async -> Int32 {
+    await offPool { shBlocking(command) }
+}
+
+private func shBlocking(_ command: String) -> Int32 {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/bin/sh")
     p.arguments = ["-c", command]

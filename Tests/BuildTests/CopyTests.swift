@@ -208,15 +208,17 @@ struct CopyTests {
     }
 
     @Test("ADD unpacks local archives", arguments: ["", "z", "j", "J", "--zstd"])
-    func addUnpacksArchives(_ flag: String) throws {
+    func addUnpacksArchives(_ flag: String) async throws {
         let (c, r) = setup("add")
         let src = TempTree("add-src")
         src.file("pkg/bin/tool", "tool", mode: 0o755)
         src.file("pkg/README", "readme")
         let opt = flag.isEmpty ? "" : (flag.hasPrefix("-") ? flag : "-\(flag)")
-        #expect(sh("tar -C \(src.path) \(opt) -cf \(c.p("bundle.tar.x")) pkg") == 0)
+        #expect(await sh("tar -C \(src.path) \(opt) -cf \(c.p("bundle.tar.x")) pkg") == 0)
         let ctx = try BuildContext(directory: c.path)
-        let report = try Copier.copy(CopySpec(sources: ["bundle.tar.x"], destination: "/opt", isAdd: true), from: ctx, into: r.path)
+        // Unpacking runs `tar` and waits for it: off the cooperative pool.
+        let into = r.path
+        let report = try await runOffPool { try Copier.copy(CopySpec(sources: ["bundle.tar.x"], destination: "/opt", isAdd: true), from: ctx, into: into) }
         #expect(report.archivesUnpacked == 1)
         #expect(r.read("opt/pkg/bin/tool") == "tool")
         #expect(r.stat("opt/pkg/bin/tool")?.permissions == 0o755)
@@ -228,17 +230,18 @@ struct CopyTests {
         #expect(r.stat("raw2/bundle.tar.x")?.kind == .regular)
     }
 
-    @Test func addNonArchiveIsCopiedAndArchivesCannotEscape() throws {
+    @Test func addNonArchiveIsCopiedAndArchivesCannotEscape() async throws {
         let (c, r) = setup("add2")
         c.file("fake.tar.gz", "not really")
         // An archive holding a symlink to / and a file written through it.
         let evil = TempTree("evil")
         evil.link("escape", to: "/")
-        #expect(sh("cd \(evil.path) && tar -cf \(c.p("evil.tar")) escape && mkdir -p x && echo pwned > x/slipway-pwned && tar --transform 's,^x,escape,' -rf \(c.p("evil.tar")) x/slipway-pwned") == 0)
+        #expect(await sh("cd \(evil.path) && tar -cf \(c.p("evil.tar")) escape && mkdir -p x && echo pwned > x/slipway-pwned && tar --transform 's,^x,escape,' -rf \(c.p("evil.tar")) x/slipway-pwned") == 0)
         let ctx = try BuildContext(directory: c.path)
-        try Copier.copy(CopySpec(sources: ["fake.tar.gz"], destination: "/d/", isAdd: true), from: ctx, into: r.path)
+        let into = r.path
+        _ = try await runOffPool { try Copier.copy(CopySpec(sources: ["fake.tar.gz"], destination: "/d/", isAdd: true), from: ctx, into: into) }
         #expect(r.read("d/fake.tar.gz") == "not really")
-        _ = try? Copier.copy(CopySpec(sources: ["evil.tar"], destination: "/e/", isAdd: true), from: ctx, into: r.path)
+        _ = try? await runOffPool { try Copier.copy(CopySpec(sources: ["evil.tar"], destination: "/e/", isAdd: true), from: ctx, into: into) }
         #expect(!FileManager.default.fileExists(atPath: "/slipway-pwned"))
         #expect(!FileManager.default.fileExists(atPath: FileManager.default.temporaryDirectory.path + "/slipway-pwned"))
     }
@@ -263,22 +266,29 @@ struct CopyRemoteTests {
     final class Server {
         let process = Process()
         let port: Int
-        init?(serving dir: String) {
+        init?(serving dir: String) async {
             let out = Pipe()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
             process.arguments = ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", dir]
             process.standardOutput = out
             process.standardError = FileHandle.nullDevice
             guard (try? process.run()) != nil else { return nil }
-            // "Serving HTTP on 127.0.0.1 port 41234 (http://127.0.0.1:41234/) ..."
+            // Reading until python3 is up blocks: do it off the cooperative pool.
+            let output = out.fileHandleForReading
+            guard let p = await offPool({ Self.announcedPort(output) }) else { return nil }
+            port = p
+        }
+
+        /// The port from the server's first line: "Serving HTTP on 127.0.0.1 port 41234 (http://…) ...".
+        static func announcedPort(_ output: FileHandle) -> Int? {
             var text = ""
             while !text.contains("\n") {
-                let d = out.fileHandleForReading.availableData
+                let d = output.availableData
                 if d.isEmpty { return nil }
                 text += String(decoding: d, as: UTF8.self)
             }
-            guard let r = text.range(of: "port "), let p = Int(text[r.upperBound...].prefix { $0.isNumber }) else { return nil }
-            port = p
+            guard let r = text.range(of: "port ") else { return nil }
+            return Int(text[r.upperBound...].prefix { $0.isNumber })
         }
         deinit {
             // Poll rather than waitUntilExit, which can block forever inside async tests.
@@ -295,7 +305,7 @@ struct CopyRemoteTests {
         let www = TempTree("www")
         www.file("tool.bin", "binary-content")
         let r = TempTree("url-root")
-        let server = try #require(Server(serving: www.path))
+        let server = try #require(await Server(serving: www.path))
         let url = "http://127.0.0.1:\(server.port)/tool.bin"
         let good = Digest.sha256("binary-content")
         let wrong = Digest.sha256("something else")
@@ -330,7 +340,7 @@ struct CopyRemotePerformTests {
         let c = TempTree("perform-ctx")
         c.file("local.txt", "L")
         let r = TempTree("perform-root")
-        let server = try #require(CopyRemoteTests.Server(serving: www.path))
+        let server = try #require(await CopyRemoteTests.Server(serving: www.path))
         let url = "http://127.0.0.1:\(server.port)/v.txt"
         let spec = CopySpec(sources: [url, "local.txt"], destination: "/d/", isAdd: true)
         let ctx1 = try BuildContext(directory: c.path)
@@ -442,15 +452,16 @@ struct CopyConflictTests {
         #expect(e3.description.contains("cannot replace directory /merge/x with a file"))
     }
 
-    @Test func addArchiveWithChown() throws {
+    @Test func addArchiveWithChown() async throws {
         let c = TempTree("tarown")
         let src = TempTree("tarown-src")
         src.file("etc/app.conf", "conf")
-        #expect(sh("tar -C \(src.path) -czf \(c.p("conf.tgz")) etc") == 0)
+        #expect(await sh("tar -C \(src.path) -czf \(c.p("conf.tgz")) etc") == 0)
         let r = TempTree("tarown-root")
         r.file("etc/passwd", "app:x:1000:1000::/:/bin/sh\n")
         let ctx = try BuildContext(directory: c.path)
-        try Copier.copy(CopySpec(sources: ["conf.tgz"], destination: "/", chown: "app", isAdd: true), from: ctx, into: r.path)
+        let into = r.path
+        _ = try await runOffPool { try Copier.copy(CopySpec(sources: ["conf.tgz"], destination: "/", chown: "app", isAdd: true), from: ctx, into: into) }
         #expect(r.read("etc/app.conf") == "conf")
         #expect(r.stat("etc/app.conf").map { [$0.uid, $0.gid] } == [1000, 1000])
         #expect(r.read("etc/passwd") == "app:x:1000:1000::/:/bin/sh\n", "existing files are kept (tar -x union)")
@@ -470,8 +481,8 @@ struct CopyGitTests {
         repo.file("bin/run.sh", "#!/bin/sh\n", mode: 0o775)
         repo.file("docs/guide.md", "guide", mode: 0o600)
         let git = "git -C \(repo.path) -c user.email=t@t -c user.name=t"
-        #expect(sh("git init -q -b main \(repo.path) && \(git) add -A && \(git) commit -qm one && \(git) tag v1 && echo v2 > \(repo.p("README")) && \(git) commit -qam two && \(git) update-server-info") == 0)
-        let server = try #require(CopyRemoteTests.Server(serving: repo.path))
+        #expect(await sh("git init -q -b main \(repo.path) && \(git) add -A && \(git) commit -qm one && \(git) tag v1 && echo v2 > \(repo.p("README")) && \(git) commit -qam two && \(git) update-server-info") == 0)
+        let server = try #require(await CopyRemoteTests.Server(serving: repo.path))
         let base = "http://127.0.0.1:\(server.port)/.git"
         let c = TempTree("git-ctx")
         let ctx = try BuildContext(directory: c.path)

@@ -34,28 +34,32 @@ struct RuntimeRunCommandTests {
         return Setup(storeRoot: base + "/store", scratch: base + "/scratch")
     }
 
-    static func run(_ setup: Setup, _ args: [String], stdin: String? = nil) throws -> (code: Int32, out: [String]) {
+    /// Runs `slipway run`; waits for it off the cooperative pool.
+    static func run(_ setup: Setup, _ args: [String], stdin: String? = nil) async throws -> (code: Int32, out: [String]) {
         var argv = ["/usr/bin/env", "SLIPWAY_SCRATCH=" + setup.scratch, RuntimeSignalTests.binary, "run", "--root", setup.storeRoot] + args
         if let stdin { argv = ["/bin/sh", "-c", "printf '%s' \"$0\" | \"$@\"", stdin] + argv }
-        let result = try ChildProcess.runCapturing(argv)
-        return (result.code, result.output.split(separator: "\n").map(String.init))
+        let command = argv
+        return try await offPool {
+            let result = try ChildProcess.runCapturing(command)
+            return (result.code, result.output.split(separator: "\n").map(String.init))
+        }
     }
 
-    @Test func runsImageConfigAndOverrides() throws {
+    @Test func runsImageConfigAndOverrides() async throws {
         guard let setup = try Self.setUp() else { return }
         defer { FileTree.removeAll(String(setup.storeRoot.dropLast("/store".count))) }
 
-        #expect(try Self.run(setup, ["bb:app"]) == (0, ["hello from /srv/app as 1000:1000"]))
-        #expect(try Self.run(setup, ["-e", "GREETING=hi", "--user", "root", "--workdir", "/tmp", "bb:app"])
+        #expect(try await Self.run(setup, ["bb:app"]) == (0, ["hello from /srv/app as 1000:1000"]))
+        #expect(try await Self.run(setup, ["-e", "GREETING=hi", "--user", "root", "--workdir", "/tmp", "bb:app"])
                 == (0, ["hi from /tmp as 0:0"]))
-        #expect(try Self.run(setup, ["bb:app", "sh", "-c", "echo $PATH; exit 7"]) == (7, ["/bin"]))
-        #expect(try Self.run(setup, ["--entrypoint", "/bin/echo", "bb:app", "-n", "x"]) == (0, ["x"]))
-        #expect(try Self.run(setup, ["bb:app", "cat"], stdin: "from stdin") == (0, ["from stdin"]))
+        #expect(try await Self.run(setup, ["bb:app", "sh", "-c", "echo $PATH; exit 7"]) == (7, ["/bin"]))
+        #expect(try await Self.run(setup, ["--entrypoint", "/bin/echo", "bb:app", "-n", "x"]) == (0, ["x"]))
+        #expect(try await Self.run(setup, ["bb:app", "cat"], stdin: "from stdin") == (0, ["from stdin"]))
 
-        let missing = try Self.run(setup, ["bb:nope", "true"])
+        let missing = try await Self.run(setup, ["bb:nope", "true"])
         #expect(missing.code == 125)
         #expect(missing.out.contains { $0.hasPrefix("error:") && $0.contains("bb:nope") })
-        let noCommand = try Self.run(setup, ["bb:plain"])
+        let noCommand = try await Self.run(setup, ["bb:plain"])
         #expect(noCommand.code == 125)
 
         #expect(RuntimeFixture.overlayMounts(under: setup.scratch).isEmpty)

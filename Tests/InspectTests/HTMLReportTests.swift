@@ -29,7 +29,7 @@ import Testing
 
     /// Renders the page in headless Chromium, checks a screenshot is produced and that the
     /// browser logged no console message (errors, failed loads). Skips when Chromium is absent.
-    @Test func rendersInHeadlessChromiumWithoutConsoleErrors() throws {
+    @Test func rendersInHeadlessChromiumWithoutConsoleErrors() async throws {
         guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile) else {
             print("skipping: chromium is not installed")
             return
@@ -39,7 +39,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let good = dir + "/report.html"
         try Data(report().renderHTML().utf8).write(to: URL(fileURLWithPath: good))
-        let (shot, console) = try render(chromium, good, dir + "/report.png")
+        let (shot, console) = try await render(chromium, good, dir + "/report.png")
         #expect(shot > 10_000, "screenshot too small: \(shot) bytes")
         #expect(console.isEmpty, "console output: \(console)")
 
@@ -47,11 +47,15 @@ import Testing
         let bad = dir + "/bad.html"
         try Data("<!DOCTYPE html><html><body><script>console.error('boom')</script></body></html>".utf8)
             .write(to: URL(fileURLWithPath: bad))
-        let (_, badConsole) = try render(chromium, bad, dir + "/bad.png")
+        let (_, badConsole) = try await render(chromium, bad, dir + "/bad.png")
         #expect(badConsole.contains { $0.contains("boom") })
     }
 
-    func render(_ chromium: String, _ page: String, _ screenshot: String) throws -> (Int, [String]) {
+    func render(_ chromium: String, _ page: String, _ screenshot: String) async throws -> (Int, [String]) {
+        try await offPool { try Self.renderBlocking(chromium, page, screenshot) }
+    }
+
+    static func renderBlocking(_ chromium: String, _ page: String, _ screenshot: String) throws -> (Int, [String]) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: chromium)
         process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",

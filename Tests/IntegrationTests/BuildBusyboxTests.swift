@@ -24,20 +24,20 @@ struct BuildBusyboxTests {
         CMD ["cat", "/app/out.txt"]
         """
 
-    func sandbox() throws -> BuildSandbox? {
+    func sandbox() async throws -> BuildSandbox? {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return nil }
         let s = try BuildSandbox()
-        try s.importFixture("busybox", as: "busybox:latest")
+        try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("Dockerfile", Self.dockerfile)
         try s.write("hello.txt", "the context\n")
         return s
     }
 
     @Test("multi-stage build: unused stage never runs, result is tagged, exported and cached")
-    func multiStage() throws {
-        guard let s = try sandbox() else { return }
+    func multiStage() async throws {
+        guard let s = try await sandbox() else { return }
         let out = s.root + "/rootfs"
-        let r = try s.build(["-t", "demo:1", "--output", "type=local,dest=\(out)"])
+        let r = try await s.build(["-t", "demo:1", "--output", "type=local,dest=\(out)"])
         #expect(r.status == 0, "\(r.combined)")
         #expect(!r.combined.contains("this stage must never run"))
         let text = try String(contentsOfFile: out + "/app/out.txt", encoding: .utf8)
@@ -45,11 +45,11 @@ struct BuildBusyboxTests {
         #expect(r.stdout.contains("demo:1"), "last line names the tags: \(r.stdout)")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
 
-        let images = try s.slipway(["images"])
+        let images = try await s.slipway(["images"])
         #expect(images.stdout.contains("demo"), "\(images.combined)")
 
         // No change: every step comes from the cache, no RUN executes.
-        let again = try s.slipway(["build", "--progress", "json", "-t", "demo:1", s.context])
+        let again = try await s.slipway(["build", "--progress", "json", "-t", "demo:1", s.context])
         #expect(again.status == 0, "\(again.combined)")
         #expect(BuildSandbox.ranSteps(again).filter { $0.contains("RUN") }.isEmpty, "\(again.stderr)")
         #expect(again.stdout.split(separator: "\n").last?.contains("demo:1") == true)
@@ -59,7 +59,7 @@ struct BuildBusyboxTests {
 
         // Editing the source re-runs from the first COPY that reads it, not before.
         try s.write("hello.txt", "an edited context\n")
-        let edited = try s.slipway(["build", "--progress", "json", s.context])
+        let edited = try await s.slipway(["build", "--progress", "json", s.context])
         #expect(edited.status == 0, "\(edited.combined)")
         let ran = BuildSandbox.ranSteps(edited)
         #expect(ran.contains { $0.contains("COPY hello.txt") }, "\(ran)")
@@ -69,17 +69,17 @@ struct BuildBusyboxTests {
         // touch alone is a cache hit.
         let now = Date()
         try FileManager.default.setAttributes([.modificationDate: now.addingTimeInterval(60)], ofItemAtPath: s.context + "/hello.txt")
-        let touched = try s.slipway(["build", "--progress", "json", s.context])
+        let touched = try await s.slipway(["build", "--progress", "json", s.context])
         #expect(BuildSandbox.ranSteps(touched).filter { !$0.contains("FROM") }.isEmpty, "\(touched.stderr)")
     }
 
     @Test("--target selects the stage; a failing stage fails the build with line, command, code and output")
-    func targetAndFailure() throws {
-        guard let s = try sandbox() else { return }
-        let ok = try s.build(["--target", "builder", "-t", "demo:builder"])
+    func targetAndFailure() async throws {
+        guard let s = try await sandbox() else { return }
+        let ok = try await s.build(["--target", "builder", "-t", "demo:builder"])
         #expect(ok.status == 0, "\(ok.combined)")
 
-        let bad = try s.build(["--target", "broken"])
+        let bad = try await s.build(["--target", "broken"])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("Dockerfile:10"), "\(bad.stderr)")
         #expect(bad.stderr.contains("exit 1"), "\(bad.stderr)")
@@ -88,14 +88,14 @@ struct BuildBusyboxTests {
         #expect(!bad.stderr.contains("Fatal error"))
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
 
-        let unknown = try s.build(["--target", "nope"])
+        let unknown = try await s.build(["--target", "nope"])
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("nope"))
     }
 
     @Test("two independent stages run at the same time")
-    func parallelStages() throws {
-        guard let s = try sandbox() else { return }
+    func parallelStages() async throws {
+        guard let s = try await sandbox() else { return }
         try s.write("Dockerfile", """
             FROM busybox AS a
             RUN sleep 2 && echo a > /a
@@ -105,7 +105,7 @@ struct BuildBusyboxTests {
             COPY --from=a /a /a
             COPY --from=b /b /b
             """)
-        let r = try s.slipway(["build", "--progress", "json", "--jobs", "2", s.context])
+        let r = try await s.slipway(["build", "--progress", "json", "--jobs", "2", s.context])
         #expect(r.status == 0, "\(r.combined)")
         var spans: [String: (Double, Double)] = [:]
         var ids: [Int: String] = [:]
@@ -126,8 +126,8 @@ struct BuildBusyboxTests {
     }
 
     @Test("bad input: missing base, COPY of a missing file, unknown --from, invalid --build-arg; store and mounts clean")
-    func badInput() throws {
-        guard let s = try sandbox() else { return }
+    func badInput() async throws {
+        guard let s = try await sandbox() else { return }
         let cases: [(String, [String], String)] = [
             // Pulled implicitly from Docker Hub, as docker build does; offline or not, that fails.
             ("FROM nosuch:1\nRUN true\n", [], "base image \"nosuch:1\" is not in the store and pulling it failed"),
@@ -137,56 +137,56 @@ struct BuildBusyboxTests {
         ]
         for (text, flags, needle) in cases {
             try s.write("Dockerfile", text)
-            let r = try s.build(flags)
+            let r = try await s.build(flags)
             #expect(r.status != 0, "\(text)")
             #expect(r.stderr.contains(needle), "\(text): \(r.stderr)")
             #expect(r.stderr.contains("error"), "\(r.stderr)")
             #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack"), "\(r.stderr)")
             #expect(s.leftovers().isEmpty, "\(text): \(s.leftovers())")
         }
-        let fsck = try s.slipway(["fsck"])
+        let fsck = try await s.slipway(["fsck"])
         #expect(fsck.status == 0, "\(fsck.combined)")
     }
 
     @Test("Dockerfile from stdin, --build-arg, --label, --iidfile and image config")
-    func flags() throws {
-        guard let s = try sandbox() else { return }
+    func flags() async throws {
+        guard let s = try await sandbox() else { return }
         let iid = s.root + "/iid"
-        let r = try s.slipway(["build", "--progress", "plain", "-f", "-", "--build-arg", "GREETING=hi", "--label", "org.test=yes",
+        let r = try await s.slipway(["build", "--progress", "plain", "-f", "-", "--build-arg", "GREETING=hi", "--label", "org.test=yes",
                                "--iidfile", iid, "-t", "demo:flags", s.context], stdin: Self.dockerfile)
         #expect(r.status == 0, "\(r.combined)")
         let id = try String(contentsOfFile: iid, encoding: .utf8)
         #expect(id.hasPrefix("sha256:"))
-        let inspect = try s.slipway(["inspect", "demo:flags"])
+        let inspect = try await s.slipway(["inspect", "demo:flags"])
         #expect(inspect.stdout.contains("org.test"), "\(inspect.combined)")
         #expect(inspect.stdout.contains("8080/tcp"))
         #expect(inspect.stdout.contains("APP=demo"))
-        let history = try s.slipway(["history", "--no-trunc", "demo:flags"])
+        let history = try await s.slipway(["history", "--no-trunc", "demo:flags"])
         #expect(history.stdout.contains("COPY /src/out.txt /app/out.txt # buildkit"), "\(history.combined)")
     }
 
     @Test("ONBUILD triggers run in the stage built FROM the image, and are not inherited further")
-    func onbuild() throws {
-        guard let s = try sandbox() else { return }
+    func onbuild() async throws {
+        guard let s = try await sandbox() else { return }
         try s.write("Dockerfile", """
             FROM busybox
             ONBUILD COPY hello.txt /from-trigger.txt
             ONBUILD RUN echo trigger ran > /trigger.txt
             """)
-        let parent = try s.build(["-t", "parent:1"])
+        let parent = try await s.build(["-t", "parent:1"])
         #expect(parent.status == 0, "\(parent.combined)")
         try s.write("Dockerfile", "FROM parent:1\nRUN cat /trigger.txt /from-trigger.txt\n")
-        let child = try s.build(["-t", "child:1"])
+        let child = try await s.build(["-t", "child:1"])
         #expect(child.status == 0, "\(child.combined)")
         #expect(child.stderr.contains("trigger ran"), "\(child.stderr)")
         #expect(child.stderr.contains("the context"), "\(child.stderr)")
-        let inspect = try s.slipway(["inspect", "child:1"])
+        let inspect = try await s.slipway(["inspect", "child:1"])
         #expect(!inspect.stdout.contains("OnBuild\" : ["), "triggers are not inherited: \(inspect.stdout)")
     }
 
     @Test("Ctrl-C during a RUN stops the build and leaves no mounts, snapshots or containers")
-    func interrupted() throws {
-        guard let s = try sandbox() else { return }
+    func interrupted() async throws {
+        guard let s = try await sandbox() else { return }
         try s.write("Dockerfile", "FROM busybox\nRUN echo started && sleep 60\n")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: BuildHarness.binary)
@@ -198,46 +198,46 @@ struct BuildBusyboxTests {
         try p.run()
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline, !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains(" started\n") {
-            Thread.sleep(forTimeInterval: 0.2)
+            try await Task.sleep(for: .milliseconds(200))
         }
         kill(p.processIdentifier, SIGINT)
-        p.waitUntilExit()
+        await Fixtures.waitOffPool(p)
         #expect(p.terminationStatus != 0)
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
         let scratch = (try? FileManager.default.contentsOfDirectory(atPath: s.store + "/scratch")) ?? []
         #expect(scratch.isEmpty, "\(scratch)")
         // Other builds may run containers meanwhile: only ours (bundles under this store) count.
-        let containers = try BuildHarness.run(["/usr/sbin/runc", "list"])
+        let containers = try await BuildHarness.run(["/usr/sbin/runc", "list"])
         #expect(!containers.stdout.contains(s.store), "\(containers.stdout)")
     }
 
     @Test("--output type=oci|docker|tar write archives other tools read; --network none isolates RUN")
-    func outputsAndNetwork() throws {
-        guard let s = try sandbox() else { return }
+    func outputsAndNetwork() async throws {
+        guard let s = try await sandbox() else { return }
         let oci = s.root + "/image-oci.tar"
-        let r1 = try s.build(["--output", "type=oci,dest=\(oci)", "-t", "demo:oci"])
+        let r1 = try await s.build(["--output", "type=oci,dest=\(oci)", "-t", "demo:oci"])
         #expect(r1.status == 0, "\(r1.combined)")
-        let skopeo = try BuildHarness.run(["/usr/bin/skopeo", "inspect", "--config", "oci-archive:\(oci)"])
+        let skopeo = try await BuildHarness.run(["/usr/bin/skopeo", "inspect", "--config", "oci-archive:\(oci)"])
         #expect(skopeo.status == 0, "\(skopeo.combined)")
         #expect(skopeo.stdout.contains("8080/tcp"), "\(skopeo.stdout)")
 
         let docker = s.root + "/image-docker.tar"
-        let r2 = try s.build(["--output", "type=docker,dest=\(docker)", "-t", "demo:docker"])
+        let r2 = try await s.build(["--output", "type=docker,dest=\(docker)", "-t", "demo:docker"])
         #expect(r2.status == 0, "\(r2.combined)")
-        let listing = try BuildHarness.run(["/bin/tar", "-tf", docker])
+        let listing = try await BuildHarness.run(["/bin/tar", "-tf", docker])
         #expect(listing.stdout.contains("manifest.json") && listing.stdout.contains("index.json"), "\(listing.stdout)")
-        let load = try BuildHarness.run(["/usr/bin/skopeo", "inspect", "--config", "docker-archive:\(docker)"])
+        let load = try await BuildHarness.run(["/usr/bin/skopeo", "inspect", "--config", "docker-archive:\(docker)"])
         #expect(load.status == 0, "\(load.combined)")
 
         let rootTar = s.root + "/rootfs.tar"
-        let r3 = try s.build(["--output", "type=tar,dest=\(rootTar)"])
+        let r3 = try await s.build(["--output", "type=tar,dest=\(rootTar)"])
         #expect(r3.status == 0, "\(r3.combined)")
-        let files = try BuildHarness.run(["/bin/tar", "-tf", rootTar])
+        let files = try await BuildHarness.run(["/bin/tar", "-tf", rootTar])
         #expect(files.stdout.contains("app/out.txt"), "\(files.stdout.prefix(500))")
 
         try s.write("Dockerfile", "FROM busybox\nRUN cat /proc/net/dev > /netdev\n")
         let out = s.root + "/net"
-        let r4 = try s.build(["--network", "none", "--no-cache", "--output", "type=local,dest=\(out)"])
+        let r4 = try await s.build(["--network", "none", "--no-cache", "--output", "type=local,dest=\(out)"])
         #expect(r4.status == 0, "\(r4.combined)")
         let devices = (try? String(contentsOfFile: out + "/netdev", encoding: .utf8)) ?? ""
         let names = devices.split(separator: "\n").dropFirst(2).compactMap { $0.split(separator: ":").first?.trimmingCharacters(in: .whitespaces) }
@@ -248,8 +248,8 @@ struct BuildBusyboxTests {
     /// Dockerfile; EXPOSE, HEALTHCHECK and inherited ARG follow current BuildKit (dockerfile2llb),
     /// which changed those three strings since.
     @Test("history created_by strings and config match BuildKit's for every metadata instruction")
-    func buildkitHistory() throws {
-        guard let s = try sandbox() else { return }
+    func buildkitHistory() async throws {
+        guard let s = try await sandbox() else { return }
         try s.write("a.txt", "hi\n")
         try s.write("Dockerfile", """
             ARG V=1
@@ -272,9 +272,9 @@ struct BuildBusyboxTests {
             CMD echo hello
             ENTRYPOINT ["/bin/sh"]
             """)
-        let r = try s.build(["-t", "cmp:1"])
+        let r = try await s.build(["-t", "cmp:1"])
         #expect(r.status == 0, "\(r.combined)")
-        let history = try s.slipway(["history", "--no-trunc", "cmp:1"]).stdout
+        let history = try await s.slipway(["history", "--no-trunc", "cmp:1"]).stdout
         for line in [
             "ENTRYPOINT [\"/bin/sh\"]", "CMD [\"/bin/sh\" \"-ec\" \"echo hello\"]",
             "RUN |2 V=1 W=x /bin/sh -ec true # buildkit", "SHELL [/bin/sh -ec]",
@@ -285,7 +285,7 @@ struct BuildBusyboxTests {
         ] {
             #expect(history.contains(line), "missing history entry: \(line)\n\(history)")
         }
-        let inspect = try s.slipway(["inspect", "cmp:1"]).stdout
+        let inspect = try await s.slipway(["inspect", "cmp:1"]).stdout
         for fragment in ["\"B=two words\"", "\"WorkingDir\" : \"/app/sub\"", "\"StopSignal\" : \"SIGINT\"",
                          "\"80/udp\"", "\"/data\"", "\"ArgsEscaped\" : true", "\"Interval\" : 5000000000"] {
             #expect(inspect.contains(fragment), "missing \(fragment) in config: \(inspect)")
@@ -293,14 +293,14 @@ struct BuildBusyboxTests {
     }
 
     @Test("a relative --root works for RUN (runc and overlayfs get absolute paths)")
-    func relativeRoot() throws {
-        guard let s = try sandbox() else { return }
+    func relativeRoot() async throws {
+        guard let s = try await sandbox() else { return }
         try s.write("Dockerfile", "FROM busybox\nRUN echo ok > /ok\n")
-        let fixture = try BuildHarness.fixture("busybox")
-        let imported = try BuildHarness.run([BuildHarness.binary, "import", "--root", "relstore", fixture + "/rootfs.tar", "busybox:latest"],
+        let fixture = try await BuildHarness.fixture("busybox")
+        let imported = try await BuildHarness.run([BuildHarness.binary, "import", "--root", "relstore", fixture + "/rootfs.tar", "busybox:latest"],
                                             cwd: s.root)
         #expect(imported.status == 0, "\(imported.combined)")
-        let r = try BuildHarness.run([BuildHarness.binary, "build", "--root", "relstore", "--progress", "plain", "ctx"], cwd: s.root)
+        let r = try await BuildHarness.run([BuildHarness.binary, "build", "--root", "relstore", "--progress", "plain", "ctx"], cwd: s.root)
         #expect(r.status == 0, "\(r.combined)")
         #expect(BuildHarness.mounts(under: s.root).isEmpty)
     }

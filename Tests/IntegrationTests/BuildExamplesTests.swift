@@ -44,28 +44,31 @@ struct BuildExamplesTests {
     /// Polls `url` until it answers or `seconds` pass.
     /// Starts `slipway run --root STORE ARGS...` in the background, asks its /health endpoint on
     /// `port` (retrying for `seconds`), stops it, and returns the answer.
-    static func health(store: String, run args: [String], port: Int, seconds: Double) throws -> String? {
+    static func health(store: String, run args: [String], port: Int, seconds: Double) async throws -> String? {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: BuildHarness.binary)
         server.arguments = ["run", "--root", store] + args
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
-        defer {
+        let answer: String?
+        do {
+            answer = try await fetch("http://127.0.0.1:\(port)/health", seconds: seconds)
+        } catch {
             server.terminate()
-            server.waitUntilExit()
+            await Fixtures.waitOffPool(server)
+            throw error
         }
-        return try fetch("http://127.0.0.1:\(port)/health", seconds: seconds)
+        server.terminate()
+        await Fixtures.waitOffPool(server)
+        return answer
     }
 
-    static func fetch(_ url: String, seconds: Double) throws -> String? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            let r = try BuildHarness.run(["/usr/bin/curl", "-fsS", "--max-time", "2", url])
-            if r.status == 0 { return r.stdout }
-            Thread.sleep(forTimeInterval: 0.3)
+    static func fetch(_ url: String, seconds: Double) async throws -> String? {
+        await Fixtures.poll(seconds: seconds, every: 0.3) {
+            guard let r = try? BuildHarness.runBlocking(["/usr/bin/curl", "-fsS", "--max-time", "2", url]), r.status == 0 else { return nil }
+            return r.stdout
         }
-        return nil
     }
 
     static func size(_ r: BuildHarness.Result) -> String {
@@ -73,46 +76,46 @@ struct BuildExamplesTests {
     }
 
     @Test("Go: builder on Debian+Go, FROM scratch final with CA certs and a static binary that serves /health")
-    func goExample() throws {
+    func goExample() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox(sharedStore: BuildSandbox.examplesStore)
-        try s.importFixture("debian-go", as: "golang:1.22-bookworm")
+        try await s.importFixture("debian-go", as: "golang:1.22-bookworm")
         try s.write("Dockerfile", Self.goDockerfile)
         try s.write("go.mod", "module example.com/server\n\ngo 1.19\n")
         try s.write("go.sum", "")
         try s.write("cmd/server/main.go", Self.goServer)
         try s.write(".dockerignore", "Dockerfile*\n")
 
-        let r = try s.build(["-t", "goapp:prod"])
+        let r = try await s.build(["-t", "goapp:prod"])
         #expect(r.status == 0, "\(r.combined)")
         guard r.status == 0 else { return }
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
 
-        let inspect = try s.slipway(["inspect", "goapp:prod"])
+        let inspect = try await s.slipway(["inspect", "goapp:prod"])
         #expect(inspect.stdout.contains("\"/server\""), "\(inspect.stdout)")
         #expect(inspect.stdout.contains("8080/tcp"))
-        let history = try s.slipway(["history", "--no-trunc", "goapp:prod"])
+        let history = try await s.slipway(["history", "--no-trunc", "goapp:prod"])
         #expect(history.stdout.contains("COPY /app/server /server # buildkit"), "\(history.stdout)")
         #expect(!history.stdout.contains("go build"), "the builder's steps stay out of the final image")
 
         // The image runs: its health endpoint answers.
         let port = 18_000 + Int.random(in: 0..<2000)
-        let answer = try Self.health(store: s.store, run: ["-e", "PORT=\(port)", "goapp:prod"], port: port, seconds: 20)
+        let answer = try await Self.health(store: s.store, run: ["-e", "PORT=\(port)", "goapp:prod"], port: port, seconds: 20)
         #expect(answer == "ok\n", "health endpoint answered \(answer ?? "nothing")")
 
         // Single-stage variant: same program, the whole toolchain in the image.
         try s.write("Dockerfile.single", Self.goSingleStage)
-        let single = try s.build(["-f", s.context + "/Dockerfile.single", "-t", "goapp:single"])
+        let single = try await s.build(["-f", s.context + "/Dockerfile.single", "-t", "goapp:single"])
         #expect(single.status == 0, "\(single.combined)")
         print("Go example: multi-stage image \(Self.size(r)), single-stage image \(Self.size(single))")
 
         // No change: nothing runs. One source edited: only the steps from `COPY . .` on.
-        let again = try s.slipway(["build", "--progress", "json", "-t", "goapp:prod", s.context])
+        let again = try await s.slipway(["build", "--progress", "json", "-t", "goapp:prod", s.context])
         #expect(BuildSandbox.ranSteps(again).filter { !$0.contains("FROM") }.isEmpty, "\(again.stderr)")
         // A unique edit: the store is shared with other tests, which may have built "ok v2" already
         // (a content-addressed cache would then rightly hit).
         try s.write("cmd/server/main.go", Self.goServer.replacingOccurrences(of: "\"ok\"", with: "\"ok \(UUID().uuidString)\""))
-        let edited = try s.slipway(["build", "--progress", "json", "-t", "goapp:prod", s.context])
+        let edited = try await s.slipway(["build", "--progress", "json", "-t", "goapp:prod", s.context])
         let ran = BuildSandbox.ranSteps(edited)
         #expect(!ran.contains { $0.contains("go mod download") }, "\(ran)")
         #expect(ran.contains { $0.contains("go build") }, "\(ran)")
@@ -122,13 +125,13 @@ struct BuildExamplesTests {
     static let nodeDockerfile = ArticleDockerfiles.nodeTypeScript
 
     @Test("Node: builder + slim stage, non-root user owning the app, HEALTHCHECK in the config, serves /health")
-    func nodeExample() throws {
+    func nodeExample() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox(sharedStore: BuildSandbox.examplesStore)
-        try s.importFixture("debian-node", as: "fixture/debian-node:latest")
+        try await s.importFixture("debian-node", as: "fixture/debian-node:latest")
         // The official node images' names, over Debian's nodejs; npm told not to phone home (no internet here).
-        if try !s.hasImage("node:20-bookworm") {
-            let base = try BuildHarness.run([BuildHarness.binary, "build", "--root", s.store, "--progress", "plain",
+        if try await !s.hasImage("node:20-bookworm") {
+            let base = try await BuildHarness.run([BuildHarness.binary, "build", "--root", s.store, "--progress", "plain",
                                              "-t", "node:20-bookworm", "-t", "node:20-bookworm-slim", "-f", "-", s.context],
                                             stdin: "FROM fixture/debian-node:latest\nENV NPM_CONFIG_AUDIT=false NPM_CONFIG_FUND=false NPM_CONFIG_UPDATE_NOTIFIER=false\n")
             #expect(base.status == 0, "\(base.combined)")
@@ -151,18 +154,18 @@ struct BuildExamplesTests {
               res.end(req.url === '/health' ? 'ok' : 'no');
             }).listen(port);
             """)
-        let r = try s.build(["-t", "node:prod"])
+        let r = try await s.build(["-t", "node:prod"])
         #expect(r.status == 0, "\(r.combined)")
         guard r.status == 0 else { return }
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
-        let inspect = try s.slipway(["inspect", "node:prod"])
+        let inspect = try await s.slipway(["inspect", "node:prod"])
         #expect(inspect.stdout.contains("CMD-SHELL"), "\(inspect.stdout)")
         #expect(inspect.stdout.contains("\"User\" : \"appuser\""), "\(inspect.stdout)")
-        let owner = try s.slipway(["run", "node:prod", "stat", "-c", "%U:%G", "/app/dist/index.js"])
+        let owner = try await s.slipway(["run", "node:prod", "stat", "-c", "%U:%G", "/app/dist/index.js"])
         #expect(owner.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "appuser:appuser", "\(owner.combined)")
 
         let port = 20_000 + Int.random(in: 0..<2000)
-        let answer = try Self.health(store: s.store, run: ["-e", "PORT=\(port)", "node:prod"], port: port, seconds: 20)
+        let answer = try await Self.health(store: s.store, run: ["-e", "PORT=\(port)", "node:prod"], port: port, seconds: 20)
         #expect(answer == "ok", "health endpoint answered \(answer ?? "nothing")")
     }
 
@@ -172,13 +175,13 @@ struct BuildExamplesTests {
         with: "HEALTHCHECK CMD python -c \"import urllib.request; urllib.request.urlopen('http://localhost:8000/health')\"\nCMD [\"uvicorn\"")
 
     @Test("Python: venv built with gcc in the builder, copied into the slim stage, non-root, uvicorn serves /health")
-    func pythonExample() throws {
+    func pythonExample() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox(sharedStore: BuildSandbox.examplesStore)
-        try s.importFixture("debian-python", as: "fixture/debian-python:latest")
+        try await s.importFixture("debian-python", as: "fixture/debian-python:latest")
         // The official python images' names over Debian's python3 (with `python` and venv, as they have).
-        if try !s.hasImage("python:3.12-bookworm") {
-            let base = try BuildHarness.run([BuildHarness.binary, "build", "--root", s.store, "--progress", "plain",
+        if try await !s.hasImage("python:3.12-bookworm") {
+            let base = try await BuildHarness.run([BuildHarness.binary, "build", "--root", s.store, "--progress", "plain",
                                              "-t", "python:3.12-bookworm", "-t", "python:3.12-slim-bookworm", "-f", "-", s.context],
                                             stdin: """
                                                 FROM fixture/debian-python:latest
@@ -201,19 +204,19 @@ struct BuildExamplesTests {
             def health():
                 return {"status": "ok"}
             """)
-        let r = try s.build(["-t", "py:prod"])
+        let r = try await s.build(["-t", "py:prod"])
         #expect(r.status == 0, "\(r.combined)")
         guard r.status == 0 else { return }
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
-        let inspect = try s.slipway(["inspect", "py:prod"])
+        let inspect = try await s.slipway(["inspect", "py:prod"])
         #expect(inspect.stdout.contains("\"User\" : \"appuser\""), "\(inspect.stdout)")
         #expect(inspect.stdout.contains("PATH=/opt/venv/bin:"), "\(inspect.stdout)")
         #expect(inspect.stdout.contains("Healthcheck"), "\(inspect.stdout)")
-        let gcc = try s.slipway(["run", "py:prod", "sh", "-c", "command -v gcc || echo no-gcc"])
+        let gcc = try await s.slipway(["run", "py:prod", "sh", "-c", "command -v gcc || echo no-gcc"])
         #expect(gcc.stdout.contains("no-gcc"), "the production image has no compiler: \(gcc.combined)")
 
         let port = 22_000 + Int.random(in: 0..<2000)
-        let answer = try Self.health(store: s.store, run: ["py:prod", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "\(port)"], port: port, seconds: 30)
+        let answer = try await Self.health(store: s.store, run: ["py:prod", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", "\(port)"], port: port, seconds: 30)
         #expect(answer?.contains("ok") == true, "health endpoint answered \(answer ?? "nothing")")
     }
 
@@ -247,10 +250,10 @@ struct BuildExamplesTests {
         """
 
     @Test("--target development|test|production builds only what each needs; a failing test stage fails the build")
-    func targets() throws {
+    func targets() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox(sharedStore: BuildSandbox.examplesStore)
-        guard try s.hasImage("node:20-bookworm") else {
+        guard try await s.hasImage("node:20-bookworm") else {
             print("skipping: node:20-bookworm is made by the Node example test")
             return
         }
@@ -274,23 +277,23 @@ struct BuildExamplesTests {
                 return String(n[n.index(after: n.startIndex)..<close])
             })
         }
-        let dev = try s.slipway(["build", "--progress", "json", "--target", "development", "-t", "t:dev", s.context])
+        let dev = try await s.slipway(["build", "--progress", "json", "--target", "development", "-t", "t:dev", s.context])
         #expect(dev.status == 0, "\(dev.combined)")
         #expect(stagesRun(dev) == ["base", "development"], "\(stagesRun(dev))")
-        let inspect = try s.slipway(["inspect", "t:dev"])
+        let inspect = try await s.slipway(["inspect", "t:dev"])
         #expect(inspect.stdout.contains("\"dev\""), "\(inspect.stdout)")
 
-        let prod = try s.slipway(["build", "--progress", "json", "--target", "production", "-t", "t:prod", s.context])
+        let prod = try await s.slipway(["build", "--progress", "json", "--target", "production", "-t", "t:prod", s.context])
         #expect(prod.status == 0, "\(prod.combined)")
         #expect(stagesRun(prod) == ["base", "build", "production"], "\(stagesRun(prod))")
 
         // --no-cache: the shared store may hold this step from an earlier run; its output is asserted.
-        let test = try s.slipway(["build", "--progress", "json", "--no-cache", "--target", "test", s.context])
+        let test = try await s.slipway(["build", "--progress", "json", "--no-cache", "--target", "test", s.context])
         #expect(test.status == 0, "\(test.combined)")
         #expect(test.stderr.contains("tests pass"), "\(test.stderr)")
 
         try s.write("test.js", "console.log('1 test failed'); process.exit(1)\n")
-        let failing = try s.build(["--target", "test"])
+        let failing = try await s.build(["--target", "test"])
         #expect(failing.status != 0)
         #expect(failing.stderr.contains("RUN npm test"), "\(failing.stderr)")
         #expect(failing.stderr.contains("1 test failed"), "\(failing.stderr)")

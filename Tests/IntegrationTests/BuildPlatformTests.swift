@@ -7,10 +7,10 @@ import Testing
 @Suite("Build: FROM --platform", .serialized)
 struct BuildPlatformTests {
     @Test("host platform builds; scratch takes the platform; foreign bases and RUN fail with a reason")
-    func platforms() throws {
+    func platforms() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
-        try s.importFixture("busybox", as: "busybox:latest")
+        try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("f.txt", "payload\n")
         #if arch(x86_64)
         let host = "linux/amd64", foreign = "linux/arm64", foreignArch = "arm64"
@@ -19,24 +19,24 @@ struct BuildPlatformTests {
         #endif
 
         try s.write("Dockerfile", "FROM --platform=$BUILDPLATFORM busybox\nRUN echo ran > /ran\n")
-        let native = try s.build(["-t", "native:1"])
+        let native = try await s.build(["-t", "native:1"])
         #expect(native.status == 0, "\(native.combined)")
         try s.write("Dockerfile", "FROM --platform=\(host) busybox\nRUN true\n")
-        #expect(try s.build([]).status == 0)
+        #expect(try await s.build([]).status == 0)
 
         try s.write("Dockerfile", "FROM --platform=\(foreign) scratch\nCOPY f.txt /f.txt\n")
-        let cross = try s.build(["-t", "cross:1"])
+        let cross = try await s.build(["-t", "cross:1"])
         #expect(cross.status == 0, "\(cross.combined)")
-        let inspect = try s.slipway(["inspect", "cross:1"])
+        let inspect = try await s.slipway(["inspect", "cross:1"])
         #expect(inspect.stdout.contains("\"Architecture\" : \"\(foreignArch)\""), "\(inspect.stdout)")
 
         try s.write("Dockerfile", "FROM cross:1\nRUN true\n")
-        let run = try s.build([])
+        let run = try await s.build([])
         #expect(run.status != 0)
         #expect(run.stderr.contains("Dockerfile:2: RUN true: this stage's platform is \(foreign)"), "\(run.stderr)")
 
         try s.write("Dockerfile", "FROM --platform=\(foreign) busybox\nRUN true\n")
-        let wrong = try s.build([])
+        let wrong = try await s.build([])
         #expect(wrong.status != 0)
         #expect(wrong.stderr.contains("Dockerfile:1: FROM --platform=\(foreign) busybox: the store's busybox is \(host), not \(foreign)"),
                 "\(wrong.stderr)")

@@ -7,14 +7,14 @@ import Testing
 @Suite("Build: tty progress")
 struct BuildProgressTTYTests {
     @Test("a pseudo-terminal gets the live view; a pipe gets plain lines")
-    func liveView() throws {
+    func liveView() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
             print("skipping: util-linux script is not installed")
             return
         }
         let s = try BuildSandbox()
-        try s.importFixture("busybox", as: "busybox:latest")
+        try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("Dockerfile", """
             FROM busybox
             RUN for i in 1 2 3 4 5 6; do echo "tick $i"; sleep 0.2; done
@@ -23,7 +23,7 @@ struct BuildProgressTTYTests {
         let typescript = s.root + "/typescript"
         let command = [BuildHarness.binary, "build", "--root", s.store, "-t", "tty:1", s.context]
             .map { "'\($0)'" }.joined(separator: " ")
-        let r = try BuildHarness.run(["/usr/bin/script", "-q", "-e", "-c", command, typescript],
+        let r = try await BuildHarness.run(["/usr/bin/script", "-q", "-e", "-c", command, typescript],
                                      env: ["TERM": "xterm", "COLUMNS": "120"])
         #expect(r.status == 0, "\(r.combined)")
         let screen = try String(contentsOfFile: typescript, encoding: .utf8)
@@ -37,7 +37,7 @@ struct BuildProgressTTYTests {
         #expect(!screen.contains("#1 "), "no plain-mode step numbers on a terminal")
 
         // The same build through a pipe: plain mode, and a cache hit this time.
-        let piped = try s.build(["-t", "tty:1"])
+        let piped = try await s.build(["-t", "tty:1"])
         #expect(piped.status == 0)
         #expect(!piped.combined.contains("[+] Building") && !piped.combined.contains("\u{1B}["), "\(piped.combined)")
         #expect(piped.combined.contains("CACHED"))

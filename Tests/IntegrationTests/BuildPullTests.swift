@@ -11,7 +11,7 @@ struct BuildPullTests {
         let port: Int
         let process = Process()
 
-        init() throws {
+        init() async throws {
             dir = "/var/tmp/slipway-it-registry-" + UUID().uuidString.prefix(8).lowercased()
             port = 31_000 + Int.random(in: 0..<4000)
             try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
@@ -32,50 +32,49 @@ struct BuildPullTests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            let deadline = Date().addingTimeInterval(15)
-            while Date() < deadline {
-                if (try? BuildHarness.run(["/usr/bin/curl", "-fsS", "http://127.0.0.1:\(port)/v2/"]))?.status == 0 { return }
-                Thread.sleep(forTimeInterval: 0.2)
+            let url = "http://127.0.0.1:\(port)/v2/"
+            let up = await Fixtures.poll(seconds: 15, every: 0.2) {
+                (try? BuildHarness.runBlocking(["/usr/bin/curl", "-fsS", url]))?.status == 0 ? true : nil
             }
+            if up == true { return }
             throw HarnessError.failed("docker-registry did not start on port \(port)")
         }
 
         deinit {
-            process.terminate()
-            process.waitUntilExit()
+            Fixtures.killInBackground(process)
             try? FileManager.default.removeItem(atPath: dir)
         }
     }
 
     @Test("a base image only in the registry is pulled; --pull refreshes it; unreachable registries fail clearly")
-    func pullBase() throws {
+    func pullBase() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry") else {
             print("skipping: docker-registry not installed")
             return
         }
-        let registry = try Registry()
+        let registry = try await Registry()
         let source = try BuildSandbox()
-        try source.importFixture("busybox", as: "busybox:latest")
+        try await source.importFixture("busybox", as: "busybox:latest")
         let ref = "127.0.0.1:\(registry.port)/base/busybox:1"
-        let push = try source.slipway(["push", "busybox:latest", ref])
+        let push = try await source.slipway(["push", "busybox:latest", ref])
         #expect(push.status == 0, "\(push.combined)")
 
         let s = try BuildSandbox()   // an empty store
         try s.write("Dockerfile", "FROM \(ref)\nRUN echo pulled-base-works > /ok\n")
-        let r = try s.build(["-t", "pulled:1"])
+        let r = try await s.build(["-t", "pulled:1"])
         #expect(r.status == 0, "\(r.combined)")
         #expect(r.stderr.contains("pulling \(ref)"), "\(r.stderr)")
         #expect(r.stderr.contains("pulled-base-works"), "\(r.stderr)")
 
         // --pull fetches again even though the store has it now; the result is the same image.
-        let again = try s.build(["--pull", "-t", "pulled:1"])
+        let again = try await s.build(["--pull", "-t", "pulled:1"])
         #expect(again.status == 0, "\(again.combined)")
         #expect(again.stderr.contains("pulling \(ref)"), "\(again.stderr)")
         #expect(BuildSandbox.imageID(again) == BuildSandbox.imageID(r))
 
         try s.write("Dockerfile", "FROM 127.0.0.1:1/nothing/here:1\nRUN true\n")
-        let bad = try s.build([])
+        let bad = try await s.build([])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("error:"), "\(bad.stderr)")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")

@@ -7,13 +7,13 @@ import Testing
 @Suite("Build: registry cache between stores", .serialized)
 struct BuildRegistryCacheTests {
     @Test("--cache-to on store A, --cache-from on an empty store B: no RUN executes, same image")
-    func twoMachineCache() throws {
+    func twoMachineCache() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry") else {
             print("skipping: docker-registry not installed")
             return
         }
-        let registry = try BuildPullTests.Registry()
+        let registry = try await BuildPullTests.Registry()
         let base = "127.0.0.1:\(registry.port)/base/busybox:1"
         let cache = "127.0.0.1:\(registry.port)/cache/app:main"
         let dockerfile = """
@@ -26,22 +26,22 @@ struct BuildRegistryCacheTests {
             """
 
         let a = try BuildSandbox()
-        try a.importFixture("busybox", as: "busybox:latest")
-        let push = try a.slipway(["push", "busybox:latest", base])
+        try await a.importFixture("busybox", as: "busybox:latest")
+        let push = try await a.slipway(["push", "busybox:latest", base])
         try #require(push.status == 0, "\(push.combined)")
         // Both stages start FROM the same registry image, which store A does not have under that
         // name: the two stages' FROM pulls of one reference share one pull.
         try a.write("Dockerfile", dockerfile)
-        let first = try a.build(["-t", "app:1", "--cache-to", "type=registry,ref=\(cache),mode=max"])
+        let first = try await a.build(["-t", "app:1", "--cache-to", "type=registry,ref=\(cache),mode=max"])
         try #require(first.status == 0, "\(first.combined)")
         #expect(ran("RAN-BUILD-STEP", first.combined) && ran("RAN-FINAL-STEP", first.combined), "\(first.combined)")
         let firstID = try #require(BuildSandbox.imageID(first))
 
         let b = try BuildSandbox()   // another machine: empty store
         try b.write("Dockerfile", dockerfile)
-        let pulled = try b.slipway(["pull", base])
+        let pulled = try await b.slipway(["pull", base])
         try #require(pulled.status == 0, "\(pulled.combined)")
-        let second = try b.build(["-t", "app:1", "--cache-from", "type=registry,ref=\(cache)"])
+        let second = try await b.build(["-t", "app:1", "--cache-from", "type=registry,ref=\(cache)"])
         try #require(second.status == 0, "\(second.combined)")
         // The RUN steps write the time in nanoseconds: had either run, the image would differ.
         #expect(!ran("RAN-BUILD-STEP", second.combined), "\(second.combined)")
@@ -51,21 +51,21 @@ struct BuildRegistryCacheTests {
 
         // A cache that does not exist yet is not an error; a bad spec is.
         let c = try BuildSandbox()
-        try c.importFixture("busybox", as: "busybox:latest")
+        try await c.importFixture("busybox", as: "busybox:latest")
         try c.write("Dockerfile", "FROM \(base)\nRUN true\n")
-        let fresh = try c.build(["--cache-from", "127.0.0.1:\(registry.port)/cache/none:1"])
+        let fresh = try await c.build(["--cache-from", "127.0.0.1:\(registry.port)/cache/none:1"])
         #expect(fresh.status == 0, "\(fresh.combined)")
-        let bad = try c.build(["--cache-to", "type=inline"])
+        let bad = try await c.build(["--cache-to", "type=inline"])
         #expect(bad.status != 0 && bad.stderr.contains("not supported"), "\(bad.combined)")
 
         // type=local: the same cache as an OCI layout directory, into yet another empty store.
         let local = c.context + "/cache-dir"
-        let exported = try a.build(["-t", "app:1", "--cache-to", "type=local,dest=\(local),mode=max"])
+        let exported = try await a.build(["-t", "app:1", "--cache-to", "type=local,dest=\(local),mode=max"])
         try #require(exported.status == 0, "\(exported.combined)")
         let d = try BuildSandbox()
         try d.write("Dockerfile", dockerfile)
-        try #require(try d.slipway(["pull", base]).status == 0)
-        let fromLocal = try d.build(["-t", "app:1", "--cache-from", "type=local,src=\(local)"])
+        try #require(try await d.slipway(["pull", base]).status == 0)
+        let fromLocal = try await d.build(["-t", "app:1", "--cache-from", "type=local,src=\(local)"])
         try #require(fromLocal.status == 0, "\(fromLocal.combined)")
         #expect(!ran("RAN-BUILD-STEP", fromLocal.combined) && !ran("RAN-FINAL-STEP", fromLocal.combined), "\(fromLocal.combined)")
         #expect(BuildSandbox.imageID(fromLocal) == firstID)

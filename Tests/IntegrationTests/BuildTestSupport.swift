@@ -30,9 +30,20 @@ enum BuildHarness {
         var combined: String { stdout + stderr }
     }
 
-    /// Runs a command, capturing output (files, not pipes, so large output never blocks).
+    /// Runs a command, capturing output (files, not pipes, so large output never blocks). The wait
+    /// happens on a thread of its own: a test blocked in waitpid on one of the cooperative pool's
+    /// two threads here would stall every other test's tasks for as long as the child runs.
     @discardableResult
-    static func run(_ argv: [String], cwd: String? = nil, env: [String: String] = [:], stdin: String? = nil) throws -> Result {
+    static func run(_ argv: [String], cwd: String? = nil, env: [String: String] = [:], stdin: String? = nil) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Swift.Result { try runBlocking(argv, cwd: cwd, env: env, stdin: stdin) })
+            }.start()
+        }
+    }
+
+    /// `run` for work already off the cooperative pool (a `Fixtures.poll` probe).
+    static func runBlocking(_ argv: [String], cwd: String? = nil, env: [String: String] = [:], stdin: String? = nil) throws -> Result {
         let dir = NSTemporaryDirectory() + "slipway-run-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -66,8 +77,8 @@ enum BuildHarness {
     }
 
     /// A fixture's directory (built once and cached by scripts/fixtures.sh).
-    static func fixture(_ name: String) throws -> String {
-        let r = try run(["/bin/bash", packageRoot + "/scripts/fixtures.sh", name])
+    static func fixture(_ name: String) async throws -> String {
+        let r = try await run(["/bin/bash", packageRoot + "/scripts/fixtures.sh", name])
         guard r.status == 0 else { throw HarnessError.failed("fixtures.sh \(name): \(r.stderr)") }
         return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -115,8 +126,8 @@ final class BuildSandbox {
     }()
 
     /// Whether the store already has image `name`.
-    func hasImage(_ name: String) throws -> Bool {
-        (try slipway(["inspect", name])).status == 0
+    func hasImage(_ name: String) async throws -> Bool {
+        (try await slipway(["inspect", name])).status == 0
     }
 
     deinit {
@@ -131,33 +142,33 @@ final class BuildSandbox {
     }
 
     @discardableResult
-    func slipway(_ args: [String], stdin: String? = nil) throws -> BuildHarness.Result {
+    func slipway(_ args: [String], stdin: String? = nil) async throws -> BuildHarness.Result {
         // `run` passes everything after IMAGE to the container: --root goes right after `run`.
         // Elsewhere it goes last (`cache ls --root X`: nested subcommands take it after their name).
         if args.first == "run" {
-            return try BuildHarness.run([BuildHarness.binary, "run", "--root", store] + args.dropFirst(), cwd: context, stdin: stdin)
+            return try await BuildHarness.run([BuildHarness.binary, "run", "--root", store] + args.dropFirst(), cwd: context, stdin: stdin)
         }
-        return try BuildHarness.run([BuildHarness.binary] + args + ["--root", store], cwd: context, stdin: stdin)
+        return try await BuildHarness.run([BuildHarness.binary] + args + ["--root", store], cwd: context, stdin: stdin)
     }
 
     /// Imports a fixture rootfs as image `name` into this sandbox's store.
-    func importFixture(_ fixture: String, as name: String) throws {
-        if store == Self.examplesStore, try hasImage(name) { return }
-        let dir = try BuildHarness.fixture(fixture)
-        let help = try BuildHarness.run([BuildHarness.binary, "--help"])
+    func importFixture(_ fixture: String, as name: String) async throws {
+        if store == Self.examplesStore, try await hasImage(name) { return }
+        let dir = try await BuildHarness.fixture(fixture)
+        let help = try await BuildHarness.run([BuildHarness.binary, "--help"])
         let r: BuildHarness.Result
         if help.stdout.contains("  import") {
-            r = try slipway(["import", dir + "/rootfs.tar", name])
+            r = try await slipway(["import", dir + "/rootfs.tar", name])
         } else {
             // No `import` command in this build: a FROM scratch + ADD of the tarball makes the same image.
-            r = try BuildHarness.run([BuildHarness.binary, "build", "--root", store, "--progress", "quiet", "-t", name, "-f", "-", dir],
+            r = try await BuildHarness.run([BuildHarness.binary, "build", "--root", store, "--progress", "quiet", "-t", name, "-f", "-", dir],
                                      stdin: "FROM scratch\nADD rootfs.tar /\n")
         }
         guard r.status == 0 else { throw HarnessError.failed("importing \(fixture): \(r.combined)") }
     }
 
-    func build(_ args: [String]) throws -> BuildHarness.Result {
-        try slipway(["build", "--progress", "plain"] + args + [context])
+    func build(_ args: [String]) async throws -> BuildHarness.Result {
+        try await slipway(["build", "--progress", "plain"] + args + [context])
     }
 
     /// The image ID the build's last line names.

@@ -5,7 +5,7 @@ import Testing
 @Suite("Extensions: ADD from a URL", .serialized)
 struct ExtensionsAddTests {
     /// A python3 http.server for `directory` on 127.0.0.1:`port`, once `probe` answers.
-    static func serve(_ directory: String, port: Int, probe: String) throws -> Process {
+    static func serve(_ directory: String, port: Int, probe: String) async throws -> Process {
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         server.arguments = ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", directory]
@@ -13,30 +13,29 @@ struct ExtensionsAddTests {
         server.standardError = FileHandle.nullDevice
         try server.run()
         for _ in 0..<50 {
-            if (try? BuildHarness.run(["/usr/bin/python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:\(port)/\(probe)')"]))?.status == 0 { break }
-            Thread.sleep(forTimeInterval: 0.1)
+            if (try? await BuildHarness.run(["/usr/bin/python3", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:\(port)/\(probe)')"]))?.status == 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
         }
         return server
     }
 
-    /// SIGKILL: the test process may pass SIGTERM on as ignored.
+    /// SIGKILL (the test process may pass SIGTERM on as ignored), reaped off the pool.
     static func stop(_ server: Process) {
-        kill(server.processIdentifier, SIGKILL)
-        server.waitUntilExit()
+        Fixtures.killInBackground(server)
     }
     @Test("ADD http:// places the file, --checksum is verified, a changed remote file re-runs the step")
-    func addURL() throws {
+    func addURL() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { print("skipping: no python3"); return }
         let s = try BuildSandbox()
-        try s.importFixture("busybox", as: "busybox:latest")
+        try await s.importFixture("busybox", as: "busybox:latest")
         let served = s.root + "/srv"
         try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
         try "remote v1\n".write(toFile: served + "/r.txt", atomically: true, encoding: .utf8)
         let port = 20000 + Int(getpid() % 20000)
-        let server = try Self.serve(served, port: port, probe: "r.txt")
+        let server = try await Self.serve(served, port: port, probe: "r.txt")
         defer { Self.stop(server) }
-        let sum = try BuildHarness.run(["/bin/sh", "-c", "sha256sum '\(served)/r.txt' | cut -d' ' -f1"]).stdout
+        let sum = try await BuildHarness.run(["/bin/sh", "-c", "sha256sum '\(served)/r.txt' | cut -d' ' -f1"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         try s.write("Dockerfile", """
             FROM busybox
@@ -44,62 +43,62 @@ struct ExtensionsAddTests {
             ADD http://127.0.0.1:\(port)/r.txt /dir/
             """)
         let out = s.root + "/rootfs"
-        let r = try s.build(["--output", "type=local,dest=\(out)"])
+        let r = try await s.build(["--output", "type=local,dest=\(out)"])
         #expect(r.status == 0, "\(r.combined)")
         #expect((try? String(contentsOfFile: out + "/checked.txt", encoding: .utf8)) == "remote v1\n")
         #expect((try? String(contentsOfFile: out + "/dir/r.txt", encoding: .utf8)) == "remote v1\n")
 
         // The pinned checksum no longer matches once the file changes: a clear error.
         try "remote v2\n".write(toFile: served + "/r.txt", atomically: true, encoding: .utf8)
-        let bad = try s.build([])
+        let bad = try await s.build([])
         #expect(bad.status != 0 && bad.stderr.contains("Dockerfile:2") && bad.stderr.lowercased().contains("checksum"), "\(bad.stderr)")
 
         // Without a checksum the changed content re-runs the step.
         try s.write("Dockerfile", "FROM busybox\nADD http://127.0.0.1:\(port)/r.txt /dir/\n")
-        let v2 = try s.build(["--output", "type=local,dest=\(out)2"])
+        let v2 = try await s.build(["--output", "type=local,dest=\(out)2"])
         #expect(v2.status == 0, "\(v2.combined)")
         #expect((try? String(contentsOfFile: out + "2/dir/r.txt", encoding: .utf8)) == "remote v2\n")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
     }
 
     @Test("ADD of a git URL (#ref) through slipway build; a new commit on the ref re-runs the step")
-    func addGit() throws {
+    func addGit() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),
               FileManager.default.isExecutableFile(atPath: "/usr/bin/git") else { print("skipping: no python3 or git"); return }
         let s = try BuildSandbox()
-        try s.importFixture("busybox", as: "busybox:latest")
+        try await s.importFixture("busybox", as: "busybox:latest")
         let work = s.root + "/gitwork", served = s.root + "/gitsrv"
-        func git(_ args: [String], in dir: String) throws {
-            let r = try BuildHarness.run(["/usr/bin/git", "-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t"] + args)
+        func git(_ args: [String], in dir: String) async throws {
+            let r = try await BuildHarness.run(["/usr/bin/git", "-C", dir, "-c", "user.email=t@example.com", "-c", "user.name=t"] + args)
             try #require(r.status == 0, "git \(args): \(r.combined)")
         }
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        try git(["init", "-q", "-b", "main"], in: work)
+        try await git(["init", "-q", "-b", "main"], in: work)
         try "from git v1\n".write(toFile: work + "/file.txt", atomically: true, encoding: .utf8)
-        try git(["add", "."], in: work)
-        try git(["commit", "-qm", "v1"], in: work)
+        try await git(["add", "."], in: work)
+        try await git(["commit", "-qm", "v1"], in: work)
         try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
-        try git(["clone", "-q", "--bare", work, served + "/repo.git"], in: s.root)
-        try git(["update-server-info"], in: served + "/repo.git")
+        try await git(["clone", "-q", "--bare", work, served + "/repo.git"], in: s.root)
+        try await git(["update-server-info"], in: served + "/repo.git")
 
         // Dumb HTTP from a local server (127.0.0.1 only).
         let port = 20000 + Int((getpid() + 7919) % 20000)
-        let server = try Self.serve(served, port: port, probe: "repo.git/HEAD")
+        let server = try await Self.serve(served, port: port, probe: "repo.git/HEAD")
         defer { Self.stop(server) }
         try s.write("Dockerfile", "FROM busybox\nADD http://127.0.0.1:\(port)/repo.git#main /src\nRUN cat /src/file.txt\n")
         let out = s.root + "/rootfs"
-        let r = try s.build(["--output", "type=local,dest=\(out)"])
+        let r = try await s.build(["--output", "type=local,dest=\(out)"])
         #expect(r.status == 0, "\(r.combined)")
         #expect((try? String(contentsOfFile: out + "/src/file.txt", encoding: .utf8)) == "from git v1\n")
         #expect(!FileManager.default.fileExists(atPath: out + "/src/.git"), "no .git without --keep-git-dir")
 
         // A new commit on the ref changes what ADD brings in.
         try "from git v2\n".write(toFile: work + "/file.txt", atomically: true, encoding: .utf8)
-        try git(["commit", "-qam", "v2"], in: work)
-        try git(["push", "-q", served + "/repo.git", "main"], in: work)
-        try git(["update-server-info"], in: served + "/repo.git")
-        let v2 = try s.build(["--output", "type=local,dest=\(out)2"])
+        try await git(["commit", "-qam", "v2"], in: work)
+        try await git(["push", "-q", served + "/repo.git", "main"], in: work)
+        try await git(["update-server-info"], in: served + "/repo.git")
+        let v2 = try await s.build(["--output", "type=local,dest=\(out)2"])
         #expect(v2.status == 0, "\(v2.combined)")
         #expect((try? String(contentsOfFile: out + "2/src/file.txt", encoding: .utf8)) == "from git v2\n")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")

@@ -7,10 +7,10 @@ import Testing
 @Suite("Extensions: .dockerignore of named contexts", .serialized)
 struct ExtensionsContextIgnoreTests {
     @Test("DIR/.dockerignore hides files from COPY --from=NAME and --mount from=NAME; the main context's rules don't apply")
-    func namedIgnore() throws {
+    func namedIgnore() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
-        try s.importFixture("busybox", as: "busybox:latest")
+        try await s.importFixture("busybox", as: "busybox:latest")
         let assets = s.root + "/assets"
         func put(_ path: String, _ text: String) throws {
             let full = assets + "/" + path
@@ -33,7 +33,7 @@ struct ExtensionsContextIgnoreTests {
             RUN --mount=type=bind,from=assets,target=/a ls -A /a /a/tmp > /mount-listing.txt
             """)
         let out = s.root + "/rootfs"
-        let r = try s.build(["--build-context", "assets=\(assets)", "--output", "type=local,dest=\(out)"])
+        let r = try await s.build(["--build-context", "assets=\(assets)", "--output", "type=local,dest=\(out)"])
         #expect(r.status == 0, "\(r.combined)")
         let fm = FileManager.default
         #expect(fm.fileExists(atPath: out + "/assets/logo.txt"))
@@ -50,20 +50,20 @@ struct ExtensionsContextIgnoreTests {
 
         // Naming an ignored file is the usual not-found error.
         try s.write("Dockerfile", "FROM busybox:latest\nCOPY --from=assets key.secret /k\n")
-        let bad = try s.build(["--build-context", "assets=\(assets)"])
+        let bad = try await s.build(["--build-context", "assets=\(assets)"])
         #expect(bad.status != 0 && bad.stderr.contains("excluded by .dockerignore"), "\(bad.stderr)")
 
         // Editing the ignore file changes what is copied (and so the cache key).
         try put(".dockerignore", "tmp/\n")
         try s.write("Dockerfile", "FROM busybox:latest\nCOPY --from=assets . /assets/\n")
         let out2 = s.root + "/rootfs2"
-        let again = try s.build(["--build-context", "assets=\(assets)", "--output", "type=local,dest=\(out2)"])
+        let again = try await s.build(["--build-context", "assets=\(assets)", "--output", "type=local,dest=\(out2)"])
         #expect(again.status == 0, "\(again.combined)")
         #expect(fm.fileExists(atPath: out2 + "/assets/key.secret") && !fm.fileExists(atPath: out2 + "/assets/tmp"))
 
         // A malformed pattern names the named context's ignore file.
         try put(".dockerignore", "a[b\n")
-        let malformed = try s.build(["--build-context", "assets=\(assets)"])
+        let malformed = try await s.build(["--build-context", "assets=\(assets)"])
         #expect(malformed.status != 0 && malformed.stderr.contains(assets + "/.dockerignore"), "\(malformed.stderr)")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
     }

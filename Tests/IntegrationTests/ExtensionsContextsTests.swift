@@ -20,10 +20,10 @@ struct ExtensionsContextsTests {
         """
 
     @Test("FROM/COPY --from/--mount from named contexts; --parents, --exclude, --link")
-    func namedContexts() throws {
+    func namedContexts() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
-        try s.importFixture("busybox", as: "busybox:latest")
+        try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("Dockerfile", Self.dockerfile)
         try s.write("src/a/one.txt", "one\n")
         try s.write("src/b/two.txt", "two\n")
@@ -35,14 +35,14 @@ struct ExtensionsContextsTests {
         try "logo\n".write(toFile: assets + "/logo.txt", atomically: true, encoding: .utf8)
         // An OCI layout of busybox, from `slipway save`.
         let archive = s.root + "/bb.tar"
-        let save = try BuildHarness.run([BuildHarness.binary, "save", "--root", s.store, "-o", archive, "busybox:latest"])
+        let save = try await BuildHarness.run([BuildHarness.binary, "save", "--root", s.store, "-o", archive, "busybox:latest"])
         #expect(save.status == 0, "\(save.combined)")
         let layout = s.root + "/layout"
         try FileManager.default.createDirectory(atPath: layout, withIntermediateDirectories: true)
-        try BuildHarness.run(["/bin/tar", "-xf", archive, "-C", layout])
+        try await BuildHarness.run(["/bin/tar", "-xf", archive, "-C", layout])
 
         let out = s.root + "/rootfs"
-        let r = try s.build(["--build-context", "assets=\(assets)", "--build-context", "base=docker-image://busybox:latest",
+        let r = try await s.build(["--build-context", "assets=\(assets)", "--build-context", "base=docker-image://busybox:latest",
                              "--build-context", "layout=oci-layout://\(layout)", "--output", "type=local,dest=\(out)"])
         #expect(r.status == 0, "\(r.combined)")
         func file(_ p: String) -> String { (try? String(contentsOfFile: out + p, encoding: .utf8)) ?? "<missing \(p)>" }
@@ -58,12 +58,12 @@ struct ExtensionsContextsTests {
 
         // Changing the named directory re-runs the steps that read it.
         try "logo v2\n".write(toFile: assets + "/logo.txt", atomically: true, encoding: .utf8)
-        let again = try s.build(["--build-context", "assets=\(assets)", "--build-context", "base=docker-image://busybox:latest",
+        let again = try await s.build(["--build-context", "assets=\(assets)", "--build-context", "base=docker-image://busybox:latest",
                                  "--build-context", "layout=oci-layout://\(layout)", "--output", "type=local,dest=\(out)2"])
         #expect(again.status == 0, "\(again.combined)")
         #expect((try? String(contentsOfFile: out + "2/from-assets-mount.txt", encoding: .utf8)) == "logo v2\n")
 
-        let bad = try s.build(["--build-context", "assets=\(s.root)/no-such-dir"])
+        let bad = try await s.build(["--build-context", "assets=\(s.root)/no-such-dir"])
         #expect(bad.status != 0 && bad.stderr.contains("not a directory"), "\(bad.stderr)")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
     }

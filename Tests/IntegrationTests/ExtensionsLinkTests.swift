@@ -7,8 +7,8 @@ import Testing
 @Suite("Extensions: COPY --link", .serialized)
 struct ExtensionsLinkTests {
     /// Digests of an image's layers, from `slipway inspect`.
-    static func layers(_ s: BuildSandbox, _ image: String) throws -> [String] {
-        let r = try s.slipway(["inspect", image])
+    static func layers(_ s: BuildSandbox, _ image: String) async throws -> [String] {
+        let r = try await s.slipway(["inspect", image])
         guard r.status == 0, let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]],
               let layers = json.first?["Layers"] as? [[String: Any]] else {
             throw HarnessError.failed("inspect \(image): \(r.combined)")
@@ -24,10 +24,10 @@ struct ExtensionsLinkTests {
         return lines.contains("\(id) CACHED")
     }
 
-    func sandbox() throws -> BuildSandbox? {
+    func sandbox() async throws -> BuildSandbox? {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return nil }
         let s = try BuildSandbox()
-        try s.importFixture("busybox", as: "busybox:latest")
+        try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("hello.txt", "hello\n")
         try s.write("dir/a.txt", "a\n")
         try s.write("dir/b.log", "b\n")
@@ -35,27 +35,27 @@ struct ExtensionsLinkTests {
     }
 
     @Test("the same COPY --link on two bases gives one layer: cached across bases, and byte-identical when rebuilt")
-    func acrossBases() throws {
-        guard let s = try sandbox() else { return }
+    func acrossBases() async throws {
+        guard let s = try await sandbox() else { return }
         try s.write("Dockerfile", "FROM busybox:latest\nRUN echo two > /base2.txt\n")
-        let b2 = try s.build(["-t", "base2:latest"])
+        let b2 = try await s.build(["-t", "base2:latest"])
         #expect(b2.status == 0, "\(b2.combined)")
 
         func dockerfile(_ base: String) -> String { "FROM \(base)\nCOPY --link hello.txt dir/ /opt/app/\n" }
         try s.write("Dockerfile", dockerfile("busybox:latest"))
-        let one = try s.build(["-t", "app1:latest"])
+        let one = try await s.build(["-t", "app1:latest"])
         #expect(one.status == 0, "\(one.combined)")
         #expect(!Self.cached(one, "COPY --link"), "\(one.stderr)")
         try s.write("Dockerfile", dockerfile("base2:latest"))
-        let two = try s.build(["-t", "app2:latest"])
+        let two = try await s.build(["-t", "app2:latest"])
         #expect(two.status == 0, "\(two.combined)")
         #expect(Self.cached(two, "COPY --link"), "a new base does not invalidate the linked copy: \(two.stderr)")
-        let l1 = try Self.layers(s, "app1:latest"), l2 = try Self.layers(s, "app2:latest")
+        let l1 = try await Self.layers(s, "app1:latest"), l2 = try await Self.layers(s, "app2:latest")
         #expect(l1.count + 1 == l2.count, "base2 has one more layer")
         #expect(l1.last == l2.last, "the linked layer is reused as is")
 
         // Both bases' files and the linked ones are there, through the store's snapshots.
-        let run = try s.slipway(["run", "app2:latest", "cat", "/base2.txt", "/opt/app/hello.txt", "/opt/app/a.txt"])
+        let run = try await s.slipway(["run", "app2:latest", "cat", "/base2.txt", "/opt/app/hello.txt", "/opt/app/a.txt"])
         #expect(run.status == 0 && run.stdout == "two\nhello\na\n", "\(run.combined)")
 
         // Without any cache the layer is still byte-identical (SOURCE_DATE_EPOCH fixes the times):
@@ -64,19 +64,19 @@ struct ExtensionsLinkTests {
         var digests: [String] = []
         for (base, tag) in [("busybox:latest", "e1:latest"), ("base2:latest", "e2:latest")] {
             try s.write("Dockerfile", dockerfile(base))
-            let r = try BuildHarness.run([BuildHarness.binary, "build", "--root", s.store, "--progress", "plain", "--no-cache",
+            let r = try await BuildHarness.run([BuildHarness.binary, "build", "--root", s.store, "--progress", "plain", "--no-cache",
                                           "-t", tag, s.context], cwd: s.context, env: env)
             #expect(r.status == 0, "\(r.combined)")
             #expect(!Self.cached(r, "COPY --link"))
-            digests.append(try Self.layers(s, tag).last ?? "")
+            digests.append(try await Self.layers(s, tag).last ?? "")
         }
         #expect(digests[0] == digests[1] && digests[0] != l1.last, "\(digests)")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
     }
 
     @Test("editing an earlier RUN: the linked copy is CACHED with the same layer, the RUN after it reruns")
-    func earlierEdit() throws {
-        guard let s = try sandbox() else { return }
+    func earlierEdit() async throws {
+        guard let s = try await sandbox() else { return }
         func dockerfile(_ v: String) -> String {
             """
             FROM busybox:latest
@@ -86,18 +86,18 @@ struct ExtensionsLinkTests {
             """
         }
         try s.write("Dockerfile", dockerfile("1"))
-        let first = try s.build(["-t", "edit:1"])
+        let first = try await s.build(["-t", "edit:1"])
         #expect(first.status == 0, "\(first.combined)")
         try s.write("Dockerfile", dockerfile("2"))
-        let second = try s.build(["-t", "edit:2"])
+        let second = try await s.build(["-t", "edit:2"])
         #expect(second.status == 0, "\(second.combined)")
         #expect(Self.cached(second, "COPY --link hello.txt"), "\(second.stderr)")
         #expect(!Self.cached(second, "RUN cat"), "the step after the linked copy depends on the edit")
-        let l1 = try Self.layers(s, "edit:1"), l2 = try Self.layers(s, "edit:2")
+        let l1 = try await Self.layers(s, "edit:1"), l2 = try await Self.layers(s, "edit:2")
         #expect(l1.count == l2.count && l1.count >= 3)
         #expect(l1[l1.count - 2] == l2[l2.count - 2], "the linked layer is unchanged")
         #expect(l1[l1.count - 3] != l2[l2.count - 3], "the edited RUN's layer changed")
-        let run = try s.slipway(["run", "edit:2", "cat", "/combined.txt"])
+        let run = try await s.slipway(["run", "edit:2", "cat", "/combined.txt"])
         #expect(run.stdout == "hello\n2\n", "\(run.combined)")
     }
 
@@ -119,12 +119,12 @@ struct ExtensionsLinkTests {
     }
 
     @Test("with and without --link the trees match: context, WORKDIR, --from stage and image, --chown, --exclude, --parents, heredoc, ADD archive")
-    func sameTree() throws {
-        guard let s = try sandbox() else { return }
+    func sameTree() async throws {
+        guard let s = try await sandbox() else { return }
         try s.write("src/a/one.txt", "one\n")
         try s.write("src/b/two.txt", "two\n")
         try s.write("payload/inner/p.txt", "payload\n")
-        let tar = try BuildHarness.run(["/bin/tar", "-cf", s.context + "/arch.tar", "-C", s.context + "/payload", "inner"])
+        let tar = try await BuildHarness.run(["/bin/tar", "-cf", s.context + "/arch.tar", "-C", s.context + "/payload", "inner"])
         #expect(tar.status == 0, "\(tar.combined)")
         func dockerfile(_ flag: String) -> String {
             """
@@ -153,7 +153,7 @@ struct ExtensionsLinkTests {
         for (flag, name) in [("", "plain"), ("--link ", "link")] {
             try s.write("Dockerfile", dockerfile(flag))
             let out = s.root + "/" + name
-            let r = try s.build(["--output", "type=local,dest=\(out)"])
+            let r = try await s.build(["--output", "type=local,dest=\(out)"])
             #expect(r.status == 0, "\(r.combined)")
             trees.append(Self.tree(out))
         }
@@ -182,17 +182,17 @@ struct ExtensionsLinkTests {
     }
 
     @Test("--link with a --chown user name fails with one clear line; --chmod builds as a plain COPY")
-    func chownAndChmod() throws {
-        guard let s = try sandbox() else { return }
+    func chownAndChmod() async throws {
+        guard let s = try await sandbox() else { return }
         try s.write("Dockerfile", "FROM busybox:latest\nCOPY --link --chown=app:app hello.txt /home/app/\n")
-        let bad = try s.build([])
+        let bad = try await s.build([])
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("Dockerfile:2:") && bad.stderr.contains("numeric ids"), "\(bad.stderr)")
         #expect(!bad.stderr.contains("Fatal error"))
 
         try s.write("Dockerfile", "FROM busybox:latest\nCOPY --link --chown=1000 --chmod=600 hello.txt /home/app/\n")
         let out = s.root + "/chmod"
-        let ok = try s.build(["--output", "type=local,dest=\(out)"])
+        let ok = try await s.build(["--output", "type=local,dest=\(out)"])
         #expect(ok.status == 0, "\(ok.combined)")
         let t = Self.tree(out)
         #expect(t["home/app/hello.txt"]?.hasPrefix("100600 1000:1000") == true, "\(t["home/app/hello.txt"] ?? "nil")")
@@ -200,29 +200,29 @@ struct ExtensionsLinkTests {
     }
 
     @Test("ADD --link of a URL: cached across an earlier edit while the remote file is unchanged, rerun when it changes")
-    func addURL() throws {
+    func addURL() async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { print("skipping: no python3"); return }
-        guard let s = try sandbox() else { return }
+        guard let s = try await sandbox() else { return }
         let served = s.root + "/srv"
         try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
         try "remote v1\n".write(toFile: served + "/r.txt", atomically: true, encoding: .utf8)
         let port = 40000 + Int(getpid() % 20000)
-        let server = try ExtensionsAddTests.serve(served, port: port, probe: "r.txt")
+        let server = try await ExtensionsAddTests.serve(served, port: port, probe: "r.txt")
         defer { ExtensionsAddTests.stop(server) }
         func dockerfile(_ v: String) -> String {
             "FROM busybox:latest\nRUN echo \(v) > /v.txt\nADD --link http://127.0.0.1:\(port)/r.txt /dl/\n"
         }
         try s.write("Dockerfile", dockerfile("1"))
-        let first = try s.build(["-t", "url:1"])
+        let first = try await s.build(["-t", "url:1"])
         #expect(first.status == 0, "\(first.combined)")
         try s.write("Dockerfile", dockerfile("2"))
-        let second = try s.build(["-t", "url:2"])
+        let second = try await s.build(["-t", "url:2"])
         #expect(second.status == 0 && Self.cached(second, "ADD --link"), "\(second.combined)")
-        #expect(try Self.layers(s, "url:1").last == Self.layers(s, "url:2").last)
+        #expect(try await Self.layers(s, "url:1").last == Self.layers(s, "url:2").last)
         try "remote v2\n".write(toFile: served + "/r.txt", atomically: true, encoding: .utf8)
-        let third = try s.build(["-t", "url:3"])
+        let third = try await s.build(["-t", "url:3"])
         #expect(third.status == 0 && !Self.cached(third, "ADD --link"), "\(third.combined)")
-        let run = try s.slipway(["run", "url:3", "cat", "/dl/r.txt", "/v.txt"])
+        let run = try await s.slipway(["run", "url:3", "cat", "/dl/r.txt", "/v.txt"])
         #expect(run.stdout == "remote v2\n2\n", "\(run.combined)")
     }
 }

@@ -44,20 +44,20 @@ struct ExtensionsMountsTests {
         """
 
     @Test("bind (context, stage, rw, ro), tmpfs, cache (id from ARG, locked, seeded), ssh, network none, heredocs")
-    func everyMountType() throws {
+    func everyMountType() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
-        try s.importFixture("busybox", as: "busybox:latest")
+        try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("Dockerfile", Self.dockerfile)
         try s.write("data/a.txt", "from-context\n")
         try s.write("data/local.env", "PASSWORD=1\n")
         try s.write(".dockerignore", "data/*.env\n")
         let sock = s.root + "/agent.sock"
-        let py = try BuildHarness.run(["/usr/bin/python3", "-c", "import socket; socket.socket(socket.AF_UNIX).bind('\(sock)')"])
+        let py = try await BuildHarness.run(["/usr/bin/python3", "-c", "import socket; socket.socket(socket.AF_UNIX).bind('\(sock)')"])
         #expect(py.status == 0, "\(py.combined)")
 
         let out = s.root + "/rootfs"
-        let r = try s.build(["--ssh", "default=\(sock)", "--output", "type=local,dest=\(out)", "-t", "ext:1"])
+        let r = try await s.build(["--ssh", "default=\(sock)", "--output", "type=local,dest=\(out)", "-t", "ext:1"])
         #expect(r.status == 0, "\(r.combined)")
         func file(_ p: String) -> String { (try? String(contentsOfFile: out + p, encoding: .utf8)) ?? "<missing \(p)>" }
         #expect(file("/bind-ctx.txt") == "from-context\n")
@@ -84,23 +84,23 @@ struct ExtensionsMountsTests {
         }
 
         // Cache mounts persist: a rebuild with a different cache-key for that step sees count 2.
-        let again = try s.build(["--ssh", "default=\(sock)", "--no-cache", "--output", "type=local,dest=\(out)2"])
+        let again = try await s.build(["--ssh", "default=\(sock)", "--no-cache", "--output", "type=local,dest=\(out)2"])
         #expect(again.status == 0, "\(again.combined)")
         #expect((try? String(contentsOfFile: out + "2/cache-count.txt", encoding: .utf8)) == "2\n")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
     }
 
     @Test("--security=insecure needs --allow security.insecure; then the step has every capability")
-    func insecure() throws {
+    func insecure() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
-        try s.importFixture("busybox", as: "busybox:latest")
+        try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("Dockerfile", "FROM busybox\nRUN --security=insecure grep CapEff /proc/self/status > /caps\n")
-        let denied = try s.build([])
+        let denied = try await s.build([])
         #expect(denied.status != 0)
         #expect(denied.stderr.contains("Dockerfile:2") && denied.stderr.contains("--allow security.insecure"), "\(denied.stderr)")
         let out = s.root + "/rootfs"
-        let ok = try s.build(["--allow", "security.insecure", "--output", "type=local,dest=\(out)"])
+        let ok = try await s.build(["--allow", "security.insecure", "--output", "type=local,dest=\(out)"])
         #expect(ok.status == 0, "\(ok.combined)")
         let caps = (try? String(contentsOfFile: out + "/caps", encoding: .utf8)) ?? ""
         let mask = caps.split(separator: "\t").last.flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines), radix: 16) } ?? 0
@@ -108,14 +108,14 @@ struct ExtensionsMountsTests {
     }
 
     @Test("a missing ssh socket for a required mount, and a bad --ssh flag, are clear errors")
-    func sshErrors() throws {
+    func sshErrors() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
-        try s.importFixture("busybox", as: "busybox:latest")
+        try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("Dockerfile", "FROM busybox\nRUN --mount=type=ssh,required=true true\n")
-        let r = try s.build([])
+        let r = try await s.build([])
         #expect(r.status != 0 && r.stderr.contains("Dockerfile:2") && r.stderr.contains("--ssh"), "\(r.stderr)")
-        let bad = try s.build(["--ssh", "default=/etc/passwd"])
+        let bad = try await s.build(["--ssh", "default=/etc/passwd"])
         #expect(bad.status != 0 && bad.stderr.contains("not a socket"), "\(bad.stderr)")
     }
 }

@@ -15,39 +15,39 @@ struct ExtensionsReproducibleTests {
         """
 
     @Test("same image ID from two stores (build-arg and environment forms); times are the epoch")
-    func identicalDigests() throws {
+    func identicalDigests() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
         try s.write("Dockerfile", Self.dockerfile)
         try s.write("hello.txt", "hello\n")
         let epoch = "1700000000"
-        let fixture = try BuildHarness.fixture("busybox")
+        let fixture = try await BuildHarness.fixture("busybox")
         let storeB = s.root + "/store-b"
         var ids: [String] = []
         for (i, store) in [s.store, storeB].enumerated() {
-            let imp = try BuildHarness.run([BuildHarness.binary, "import", "--root", store, fixture + "/rootfs.tar", "busybox:latest"],
+            let imp = try await BuildHarness.run([BuildHarness.binary, "import", "--root", store, fixture + "/rootfs.tar", "busybox:latest"],
                                            env: ["SOURCE_DATE_EPOCH": epoch])
             #expect(imp.status == 0, "\(imp.combined)")
             // Different wall-clock times for the two builds.
-            if i == 1 { Thread.sleep(forTimeInterval: 1.1) }
+            if i == 1 { try await Task.sleep(for: .milliseconds(1100)) }
             let argv = i == 0
                 ? [BuildHarness.binary, "build", "--root", store, "--progress", "plain", "--build-arg", "SOURCE_DATE_EPOCH=\(epoch)", "-t", "repro:1", s.context]
                 : [BuildHarness.binary, "build", "--root", store, "--progress", "plain", "-t", "repro:1", s.context]
-            let r = try BuildHarness.run(argv, env: i == 1 ? ["SOURCE_DATE_EPOCH": epoch] : [:])
+            let r = try await BuildHarness.run(argv, env: i == 1 ? ["SOURCE_DATE_EPOCH": epoch] : [:])
             #expect(r.status == 0, "\(r.combined)")
             if let id = BuildSandbox.imageID(r) { ids.append(id) }
         }
         #expect(ids.count == 2 && ids[0] == ids[1], "image IDs differ: \(ids)")
-        let inspect = try BuildHarness.run([BuildHarness.binary, "inspect", "--root", storeB, "repro:1"])
+        let inspect = try await BuildHarness.run([BuildHarness.binary, "inspect", "--root", storeB, "repro:1"])
         #expect(inspect.stdout.contains("2023-11-14T22:13:20Z"), "created is the epoch: \(inspect.stdout)")
 
         // Without the epoch the same build differs (times are real), so the test can fail.
-        Thread.sleep(forTimeInterval: 1.1)
-        let plain = try BuildHarness.run([BuildHarness.binary, "build", "--root", storeB, "--progress", "plain", "-t", "repro:2", s.context])
+        try await Task.sleep(for: .milliseconds(1100))
+        let plain = try await BuildHarness.run([BuildHarness.binary, "build", "--root", storeB, "--progress", "plain", "-t", "repro:2", s.context])
         #expect(plain.status == 0, "\(plain.combined)")
         #expect(BuildSandbox.imageID(plain) != ids.first, "a build without SOURCE_DATE_EPOCH has its own times")
 
-        let bad = try BuildHarness.run([BuildHarness.binary, "build", "--root", storeB, "--build-arg", "SOURCE_DATE_EPOCH=yesterday", s.context])
+        let bad = try await BuildHarness.run([BuildHarness.binary, "build", "--root", storeB, "--build-arg", "SOURCE_DATE_EPOCH=yesterday", s.context])
         #expect(bad.status != 0 && bad.stderr.contains("SOURCE_DATE_EPOCH"), "\(bad.stderr)")
     }
 }

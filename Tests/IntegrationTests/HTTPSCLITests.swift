@@ -7,7 +7,7 @@ import Testing
 @Suite("Registry CLI: HTTPS with a private CA", .serialized)
 struct HTTPSCLITests {
     @Test("SSL_CERT_FILE makes push, pull and ADD https:// trust a private CA; without it a one-line TLS error")
-    func privateCAThroughSSLCertFile() throws {
+    func privateCAThroughSSLCertFile() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         for tool in ["/usr/bin/docker-registry", "/usr/bin/openssl"] where !FileManager.default.isExecutableFile(atPath: tool) {
             print("skipping: \(tool) not installed"); return
@@ -15,7 +15,7 @@ struct HTTPSCLITests {
         let s = try BuildSandbox()
         let dir = s.root + "/tls"
         try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
-        try makeCertificates(in: dir, address: "127.0.0.2")
+        try await makeCertificates(in: dir, address: "127.0.0.2")
         let port = 39_000 + Int.random(in: 0..<4000)
         try """
             version: 0.1
@@ -29,61 +29,60 @@ struct HTTPSCLITests {
         registry.standardOutput = FileHandle.nullDevice
         registry.standardError = FileHandle.nullDevice
         try registry.run()
-        defer { kill(registry.processIdentifier, SIGKILL); registry.waitUntilExit() }
+        defer { Fixtures.killInBackground(registry) }
         let host = "127.0.0.2:\(port)"
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline, (try? BuildHarness.run(["/usr/bin/curl", "-s", "-o", "/dev/null", "--cacert", dir + "/ca.pem",
-                                                          "https://\(host)/v2/"]))?.status != 0 {
-            Thread.sleep(forTimeInterval: 0.2)
+        _ = await Fixtures.poll(seconds: 15, every: 0.2) { [dir] in
+            (try? BuildHarness.runBlocking(["/usr/bin/curl", "-s", "-o", "/dev/null", "--cacert", dir + "/ca.pem",
+                                            "https://\(host)/v2/"]))?.status == 0 ? true : nil
         }
-        try s.importFixture("busybox", as: "\(host)/tls/bb:1")
+        try await s.importFixture("busybox", as: "\(host)/tls/bb:1")
         let trusted = ["SSL_CERT_FILE": dir + "/ca.pem"]
-        func slipway(_ args: [String], env: [String: String] = [:]) throws -> BuildHarness.Result {
-            try BuildHarness.run([BuildHarness.binary] + args + ["--root", s.store], cwd: s.context, env: env)
+        func slipway(_ args: [String], env: [String: String] = [:]) async throws -> BuildHarness.Result {
+            try await BuildHarness.run([BuildHarness.binary] + args + ["--root", s.store], cwd: s.context, env: env)
         }
 
-        let untrusted = try slipway(["push", "\(host)/tls/bb:1"], env: ["SSL_CERT_FILE": ""])
+        let untrusted = try await slipway(["push", "\(host)/tls/bb:1"], env: ["SSL_CERT_FILE": ""])
         #expect(untrusted.status != 0)
         #expect(untrusted.stderr.hasPrefix("error: TLS error for https://\(host)/v2/"), "\(untrusted.stderr)")
         #expect(untrusted.stderr.contains("SSL_CERT_FILE") && !untrusted.stderr.contains("Fatal error"), "\(untrusted.stderr)")
         #expect(untrusted.seconds < 20, "no hang")
 
-        let push = try slipway(["push", "\(host)/tls/bb:1"], env: trusted)
+        let push = try await slipway(["push", "\(host)/tls/bb:1"], env: trusted)
         #expect(push.status == 0, "\(push.combined)")
-        try #require(try slipway(["rmi", "\(host)/tls/bb:1"]).status == 0)
-        let pull = try slipway(["pull", "\(host)/tls/bb:1"], env: trusted)
+        try #require(try await slipway(["rmi", "\(host)/tls/bb:1"]).status == 0)
+        let pull = try await slipway(["pull", "\(host)/tls/bb:1"], env: trusted)
         #expect(pull.status == 0, "\(pull.combined)")
         #expect(pull.stdout.contains("Status: Downloaded newer image"), "\(pull.stdout)")
 
         // ADD from an https URL goes through the same transport and trust.
         try s.write("Dockerfile", "FROM \(host)/tls/bb:1\nADD https://\(host)/v2/ /v2.json\n")
         let out = s.root + "/out"
-        let build = try BuildHarness.run([BuildHarness.binary, "build", "--progress", "plain", "--root", s.store,
+        let build = try await BuildHarness.run([BuildHarness.binary, "build", "--progress", "plain", "--root", s.store,
                                           "--output", "type=local,dest=\(out)", s.context], env: trusted)
         #expect(build.status == 0, "\(build.combined)")
         #expect((try? String(contentsOfFile: out + "/v2.json", encoding: .utf8)) == "{}", "\(build.combined)")
         try s.write("Dockerfile", "FROM \(host)/tls/bb:1\nADD https://\(host)/v2/?again /again.json\n")
-        let failed = try BuildHarness.run([BuildHarness.binary, "build", "--progress", "plain", "--root", s.store, s.context],
+        let failed = try await BuildHarness.run([BuildHarness.binary, "build", "--progress", "plain", "--root", s.store, s.context],
                                           env: ["SSL_CERT_FILE": ""])
         #expect(failed.status != 0 && failed.stderr.contains("TLS handshake failed"), "\(failed.combined)")
     }
 
     @Test("the binary links neither libcurl nor FoundationNetworking; a command without network loads no libcurl")
-    func libcurlIsLoadedOnlyForNetworkUse() throws {
+    func libcurlIsLoadedOnlyForNetworkUse() async throws {
         guard FileManager.default.isExecutableFile(atPath: BuildHarness.binary) else { print("skipping: not built"); return }
-        let ldd = try BuildHarness.run(["/usr/bin/ldd", BuildHarness.binary])
+        let ldd = try await BuildHarness.run(["/usr/bin/ldd", BuildHarness.binary])
         #expect(ldd.status == 0 && ldd.stdout.contains("libc.so"), "\(ldd.combined)")
         #expect(!ldd.stdout.contains("libcurl") && !ldd.stdout.contains("FoundationNetworking"), "\(ldd.stdout)")
         // LD_DEBUG=files reports every library the dynamic loader opens, dlopen included.
         let root = NSTemporaryDirectory() + "slipway-nocurl-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let images = try BuildHarness.run([BuildHarness.binary, "images", "--root", root], env: ["LD_DEBUG": "files"])
+        let images = try await BuildHarness.run([BuildHarness.binary, "images", "--root", root], env: ["LD_DEBUG": "files"])
         #expect(images.status == 0, "\(images.combined)")
         #expect(images.stderr.contains("libc.so") && !images.stderr.contains("libcurl"), "\(images.stderr.suffix(2000))")
     }
 
     /// A CA and a server certificate it signed for `address` (SAN IP:address).
-    private func makeCertificates(in dir: String, address: String) throws {
+    private func makeCertificates(in dir: String, address: String) async throws {
         try "subjectAltName=IP:\(address)\nextendedKeyUsage=serverAuth\n"
             .write(toFile: dir + "/server.ext", atomically: true, encoding: .utf8)
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
@@ -94,7 +93,7 @@ struct HTTPSCLITests {
             ["x509", "-req", "-in", dir + "/server.csr", "-CA", dir + "/ca.pem", "-CAkey", dir + "/ca.key", "-CAcreateserial",
              "-out", dir + "/server.pem", "-days", "2", "-extfile", dir + "/server.ext"],
         ] {
-            let r = try BuildHarness.run(["/usr/bin/openssl"] + args)
+            let r = try await BuildHarness.run(["/usr/bin/openssl"] + args)
             try #require(r.status == 0, "openssl \(args[0]): \(r.combined)")
         }
     }

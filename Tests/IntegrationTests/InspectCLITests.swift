@@ -26,11 +26,16 @@ import Testing
         var stderr: String
     }
 
-    func slipway(_ arguments: [String], in directory: String? = nil) throws -> Run? {
+    func slipway(_ arguments: [String], in directory: String? = nil) async throws -> Run? {
         guard let binary = Self.binary else {
             print("skipping: build slipway first (.build/debug/slipway)")
             return nil
         }
+        return try await Fixtures.offPool { try Self.runBlocking(binary, arguments, in: directory) }
+    }
+
+    /// Runs `binary` to completion with a private store; call it off the cooperative pool.
+    private static func runBlocking(_ binary: String, _ arguments: [String], in directory: String?) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -52,9 +57,9 @@ import Testing
                    stderr: String(decoding: stderr, as: UTF8.self))
     }
 
-    @Test func analyzeJSONHasDiveFigures() throws {
+    @Test func analyzeJSONHasDiveFigures() async throws {
         guard let dir = Self.diveDirectory else { print("skipping: no dive conformance data"); return }
-        guard let run = try slipway(["analyze", "--format", "json", dir + "/test-docker-image.tar"]) else { return }
+        guard let run = try await slipway(["analyze", "--format", "json", dir + "/test-docker-image.tar"]) else { return }
         #expect(run.status == 0, "\(run.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
         let efficiency = (json?["analysis"] as? [String: Any])?["efficiency"] as? [String: Any]
@@ -66,41 +71,41 @@ import Testing
         #expect(efficiency?["userSizeBytes"] as? Int == 66237)
     }
 
-    @Test func analyzeCIExitsNonZeroWhenAThresholdIsCrossed() throws {
+    @Test func analyzeCIExitsNonZeroWhenAThresholdIsCrossed() async throws {
         guard let dir = Self.diveDirectory else { print("skipping: no dive conformance data"); return }
         let image = dir + "/test-docker-image.tar"
         // dive's defaults: user wasted percent 0.48 > 0.1 fails.
-        guard let defaults = try slipway(["analyze", "--ci", image]) else { return }
+        guard let defaults = try await slipway(["analyze", "--ci", image]) else { return }
         #expect(defaults.status == 2)
         #expect(defaults.stdout.contains("FAIL: highest-user-wasted-percent"))
-        let pass = try slipway(["analyze", image, "--lowest-efficiency", "0.98", "--highest-wasted-bytes", "40kB",
+        let pass = try await slipway(["analyze", image, "--lowest-efficiency", "0.98", "--highest-wasted-bytes", "40kB",
                                 "--highest-user-wasted-percent", "50%", "--max-build-only-percent", "0.1"])
         #expect(pass?.status == 0, "\(pass?.stdout ?? "")")
-        let wasted = try slipway(["analyze", image, "--highest-wasted-bytes", "32024", "--highest-user-wasted-percent", "disabled"])
+        let wasted = try await slipway(["analyze", image, "--highest-wasted-bytes", "32024", "--highest-user-wasted-percent", "disabled"])
         #expect(wasted?.status == 2)
         let config = NSTemporaryDirectory() + "slipway-dive-ci-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: config) }
         try "rules:\n  lowest-efficiency: 0.99\n  highest-user-wasted-percent: disabled\n"
             .write(toFile: config, atomically: true, encoding: .utf8)
-        let fromFile = try slipway(["analyze", image, "--ci-config", config])
+        let fromFile = try await slipway(["analyze", image, "--ci-config", config])
         #expect(fromFile?.status == 2)
         #expect(fromFile?.stdout.contains("FAIL: lowest-efficiency") == true)
-        let bad = try slipway(["analyze", image, "--lowest-efficiency", "high"])
+        let bad = try await slipway(["analyze", image, "--lowest-efficiency", "high"])
         #expect(bad?.status == 1)
         #expect(bad?.stderr.hasPrefix("error: --lowest-efficiency") == true)
     }
 
-    @Test func analyzeWritesHTML() throws {
+    @Test func analyzeWritesHTML() async throws {
         guard let dir = Self.diveDirectory else { print("skipping: no dive conformance data"); return }
         let html = NSTemporaryDirectory() + "slipway-\(UUID().uuidString).html"
         defer { try? FileManager.default.removeItem(atPath: html) }
-        guard let run = try slipway(["analyze", dir + "/test-oci-gzip-image.tar", "--html", html]) else { return }
+        guard let run = try await slipway(["analyze", dir + "/test-oci-gzip-image.tar", "--html", html]) else { return }
         #expect(run.status == 0, "\(run.stderr)")
         let page = try String(contentsOfFile: html, encoding: .utf8)
         #expect(page.contains("<svg"))
     }
 
-    @Test func analyzeOCILayoutDirectoryAndMissingImage() throws {
+    @Test func analyzeOCILayoutDirectoryAndMissingImage() async throws {
         guard let dir = Self.diveDirectory else { print("skipping: no dive conformance data"); return }
         let layout = NSTemporaryDirectory() + "slipway-layout-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: layout, withIntermediateDirectories: true)
@@ -109,60 +114,60 @@ import Testing
         tar.executableURL = URL(fileURLWithPath: "/bin/tar")
         tar.arguments = ["-xf", dir + "/test-oci-uncompressed-image.tar", "-C", layout]
         try tar.run()
-        tar.waitUntilExit()
-        guard let fromDir = try slipway(["analyze", layout]) else { return }
+        await Fixtures.waitOffPool(tar)
+        guard let fromDir = try await slipway(["analyze", layout]) else { return }
         #expect(fromDir.status == 0, "\(fromDir.stderr)")
-        guard let fromTar = try slipway(["analyze", dir + "/test-oci-uncompressed-image.tar"]) else { return }
+        guard let fromTar = try await slipway(["analyze", dir + "/test-oci-uncompressed-image.tar"]) else { return }
         // Same figures whichever way the image is read (the name line differs).
         #expect(fromDir.stdout.split(separator: "\n").dropFirst() == fromTar.stdout.split(separator: "\n").dropFirst())
-        let missing = try slipway(["analyze", "no-such-image:1"])
+        let missing = try await slipway(["analyze", "no-such-image:1"])
         #expect(missing?.status == 1)
         #expect(missing?.stderr.hasPrefix("error: no image 'no-such-image:1'") == true)
     }
 
-    @Test func compareTwoArchives() throws {
+    @Test func compareTwoArchives() async throws {
         guard let dir = Self.diveDirectory else { print("skipping: no dive conformance data"); return }
-        guard let run = try slipway(["compare", dir + "/test-docker-image.tar", dir + "/test-oci-zstd-image.tar"]) else { return }
+        guard let run = try await slipway(["compare", dir + "/test-docker-image.tar", dir + "/test-oci-zstd-image.tar"]) else { return }
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("layers"))
         #expect(run.stdout.contains("Files: +"))
-        let json = try slipway(["compare", "--format", "json", dir + "/test-docker-image.tar", dir + "/test-docker-image.tar"])
+        let json = try await slipway(["compare", "--format", "json", dir + "/test-docker-image.tar", dir + "/test-docker-image.tar"])
         let object = try JSONSerialization.jsonObject(with: Data((json?.stdout ?? "").utf8)) as? [String: Any]
         #expect(object?["reductionPercent"] as? Double == 0)
     }
 
-    @Test func lintFormatsAndExitCodes() throws {
+    @Test func lintFormatsAndExitCodes() async throws {
         let dir = NSTemporaryDirectory() + "slipway-lint-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "FROM node:latest\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD node server.js\n"
             .write(toFile: dir + "/Dockerfile", atomically: true, encoding: .utf8)
-        guard let text = try slipway(["lint"], in: dir) else { return }
+        guard let text = try await slipway(["lint"], in: dir) else { return }
         #expect(text.status == 0, "warnings only: \(text.stdout)")
         for expected in ["Dockerfile:1 LatestBaseImage:", "Dockerfile:3 CopyAllBeforeDependencyInstall:",
                          "Dockerfile:3 CopyAllWithoutDockerignore:", "Dockerfile:5 JSONArgsRecommended:",
                          "Dockerfile:1 FinalStageRunsAsRoot:"] {
             #expect(text.stdout.contains(expected), "missing \(expected) in \(text.stdout)")
         }
-        let strict = try slipway(["lint", "--fail-on", "warning", "-f", dir + "/Dockerfile"])
+        let strict = try await slipway(["lint", "--fail-on", "warning", "-f", dir + "/Dockerfile"])
         #expect(strict?.status == 1)
-        let sarif = try slipway(["lint", "--format", "sarif", "-f", dir + "/Dockerfile"])
+        let sarif = try await slipway(["lint", "--format", "sarif", "-f", dir + "/Dockerfile"])
         let document = try JSONSerialization.jsonObject(with: Data((sarif?.stdout ?? "").utf8)) as? [String: Any]
         #expect(document?["version"] as? String == "2.1.0")
         // The check directive escalates BuildKit's checks to errors.
         try "# check=error=true\nFROM alpine:3.19\nUSER nobody\nCMD echo hi\n"
             .write(toFile: dir + "/Dockerfile.strict", atomically: true, encoding: .utf8)
-        let escalated = try slipway(["lint", "-f", dir + "/Dockerfile.strict", "--format", "json"])
+        let escalated = try await slipway(["lint", "-f", dir + "/Dockerfile.strict", "--format", "json"])
         #expect(escalated?.status == 1)
         #expect(escalated?.stdout.contains("\"level\" : \"error\"") == true)
-        let missing = try slipway(["lint", "-f", dir + "/nope"])
+        let missing = try await slipway(["lint", "-f", dir + "/nope"])
         #expect(missing?.status == 1)
         #expect(missing?.stderr.hasPrefix("error: cannot read") == true)
     }
 
     /// analyze docker://REF pulls from a registry (Debian's docker-registry on 127.0.0.1) into a
     /// throw-away store; the user's store stays empty.
-    @Test func analyzePullsFromARegistry() throws {
+    @Test func analyzePullsFromARegistry() async throws {
         guard let binary = Self.binary, FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry") else {
             print("skipping: needs .build/debug/slipway and /usr/bin/docker-registry")
             return
@@ -188,7 +193,7 @@ import Testing
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
+        defer { Fixtures.killInBackground(server) }
 
         // A small image: the busybox binary as one layer.
         let rootfs = dir + "/rootfs"
@@ -198,27 +203,27 @@ import Testing
         tar.executableURL = URL(fileURLWithPath: "/bin/tar")
         tar.arguments = ["-cf", dir + "/rootfs.tar", "-C", rootfs, "."]
         try tar.run()
-        tar.waitUntilExit()
+        await Fixtures.waitOffPool(tar)
         let store = dir + "/store"
         let reference = "127.0.0.1:\(port)/inspect/busybox:1"
-        func run(_ arguments: [String]) throws -> Int32 {
+        func run(_ arguments: [String]) async throws -> Int32 {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = arguments
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            process.waitUntilExit()
+            await Fixtures.waitOffPool(process)
             return process.terminationStatus
         }
-        #expect(try run(["import", "--root", store, dir + "/rootfs.tar", reference]) == 0)
+        #expect(try await run(["import", "--root", store, dir + "/rootfs.tar", reference]) == 0)
         var pushed = false
         for _ in 0..<50 where !pushed {
-            pushed = try run(["push", "--root", store, reference]) == 0
-            if !pushed { Thread.sleep(forTimeInterval: 0.2) }
+            pushed = try await run(["push", "--root", store, reference]) == 0
+            if !pushed { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(pushed, "push to the test registry failed")
-        guard pushed, let result = try slipway(["analyze", "docker://" + reference]) else { return }
+        guard pushed, let result = try await slipway(["analyze", "docker://" + reference]) else { return }
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Image: \(reference)"), "\(result.stdout)")
         #expect(result.stdout.contains("Layers (1)"))

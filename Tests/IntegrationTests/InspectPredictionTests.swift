@@ -13,18 +13,18 @@ struct InspectPredictionTests {
     }
 
     /// Builds both variants, then reads `analyze --format json` and `compare --format json`.
-    func measure(_ s: BuildSandbox, single: String, multi: String) throws -> Measured? {
+    func measure(_ s: BuildSandbox, single: String, multi: String) async throws -> Measured? {
         try s.write("Dockerfile.single", single)
         try s.write("Dockerfile.multi", multi)
-        let a = try s.build(["-f", s.context + "/Dockerfile.single", "-t", "app:single"])
+        let a = try await s.build(["-f", s.context + "/Dockerfile.single", "-t", "app:single"])
         #expect(a.status == 0, "\(a.combined)")
-        let b = try s.build(["-f", s.context + "/Dockerfile.multi", "-t", "app:multi"])
+        let b = try await s.build(["-f", s.context + "/Dockerfile.multi", "-t", "app:multi"])
         #expect(b.status == 0, "\(b.combined)")
         guard a.status == 0, b.status == 0 else { return nil }
 
-        let analyze = try s.slipway(["analyze", "--format", "json", "app:single"])
+        let analyze = try await s.slipway(["analyze", "--format", "json", "app:single"])
         #expect(analyze.status == 0, "\(analyze.combined)")
-        let compare = try s.slipway(["compare", "--format", "json", "app:single", "app:multi"])
+        let compare = try await s.slipway(["compare", "--format", "json", "app:single", "app:multi"])
         #expect(compare.status == 0, "\(compare.combined)")
         let analysis = try JSONSerialization.jsonObject(with: Data(analyze.stdout.utf8)) as? [String: Any]
         let buildOnly = (analysis?["analysis"] as? [String: Any])?["buildOnly"] as? [String: Any]
@@ -35,20 +35,20 @@ struct InspectPredictionTests {
             Issue.record("unexpected JSON: \(analyze.stdout.prefix(400)) \(compare.stdout.prefix(400))")
             return nil
         }
-        let text = try s.slipway(["analyze", "app:single"]).stdout
+        let text = try await s.slipway(["analyze", "app:single"]).stdout
         return Measured(predicted: predicted, real: sizeA - sizeB, report: text)
     }
 
     @Test("Go: single-stage on the Go SDK image vs the article's FROM scratch build")
-    func goPrediction() throws {
+    func goPrediction() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
-        try s.importFixture("debian-go", as: "golang:1.22-bookworm")
+        try await s.importFixture("debian-go", as: "golang:1.22-bookworm")
         try s.write("go.mod", "module example.com/server\n\ngo 1.19\n")
         try s.write("go.sum", "")
         try s.write("cmd/server/main.go", BuildExamplesTests.goServer)
         try s.write(".dockerignore", "Dockerfile*\n")
-        guard let m = try measure(s, single: BuildExamplesTests.goSingleStage, multi: BuildExamplesTests.goDockerfile) else { return }
+        guard let m = try await measure(s, single: BuildExamplesTests.goSingleStage, multi: BuildExamplesTests.goDockerfile) else { return }
         let error = abs(Double(m.predicted - m.real)) / Double(max(1, m.real))
         print("Go: predicted saving \(m.predicted) bytes, real \(m.real) bytes, error \(String(format: "%.1f", error * 100)) %")
         #expect(m.real > 0)
@@ -99,22 +99,22 @@ struct InspectPredictionTests {
         """
 
     @Test("Python: gcc and headers in the single-stage image vs a builder stage")
-    func pythonPrediction() throws {
+    func pythonPrediction() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
-        try s.importFixture("debian-python", as: "python:3.12-bookworm")
-        try s.importFixture("debian-python", as: "python:3.12-slim-bookworm")
+        try await s.importFixture("debian-python", as: "python:3.12-bookworm")
+        try await s.importFixture("debian-python", as: "python:3.12-slim-bookworm")
         try s.write("requirements.txt", "psycopg2==2.9.9\n")
         try s.write("app/__init__.py", "")
         try s.write("app/main.py", "import psycopg2\nprint(psycopg2.__version__)\n")
         try s.write(".dockerignore", "Dockerfile*\n")
-        guard let m = try measure(s, single: Self.pythonSingle, multi: Self.pythonMulti) else { return }
+        guard let m = try await measure(s, single: Self.pythonSingle, multi: Self.pythonMulti) else { return }
         let error = abs(Double(m.predicted - m.real)) / Double(max(1, m.real))
         print("Python: predicted saving \(m.predicted) bytes, real \(m.real) bytes, error \(String(format: "%.1f", error * 100)) %")
         #expect(m.real > 50_000_000)
         #expect(error <= 0.15, "predicted \(m.predicted), real \(m.real)\n\(m.report)")
         // The builder really compiled the extension; the final stage carries it without gcc.
-        let files = try s.slipway(["compare", "app:single", "app:multi"]).stdout
+        let files = try await s.slipway(["compare", "app:single", "app:multi"]).stdout
         #expect(files.contains("gcc"), "\(files)")
     }
 
@@ -135,17 +135,17 @@ struct InspectPredictionTests {
         """
 
     @Test("Node: single-stage on the full Node image vs the article's builder + slim stage")
-    func nodePrediction() throws {
+    func nodePrediction() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
         // Debian's nodejs under the official images' names: the full one carries npm and the
         // build tools a node:20-bookworm has, the slim one only the runtime. npm is told not to
         // phone home (no internet here); the app has no npm dependencies for the same reason.
-        try s.importFixture("debian-node", as: "fixture/debian-node:full")
-        try s.importFixture("debian-node-slim", as: "fixture/debian-node:slim")
+        try await s.importFixture("debian-node", as: "fixture/debian-node:full")
+        try await s.importFixture("debian-node-slim", as: "fixture/debian-node:slim")
         let env = "ENV NPM_CONFIG_AUDIT=false NPM_CONFIG_FUND=false NPM_CONFIG_UPDATE_NOTIFIER=false\n"
         for (base, name) in [("fixture/debian-node:full", "node:20-bookworm"), ("fixture/debian-node:slim", "node:20-bookworm-slim")] {
-            let r = try s.slipway(["build", "--progress", "plain", "-t", name, "-f", "-", s.context], stdin: "FROM \(base)\n" + env)
+            let r = try await s.slipway(["build", "--progress", "plain", "-t", name, "-f", "-", s.context], stdin: "FROM \(base)\n" + env)
             #expect(r.status == 0, "\(r.combined)")
             guard r.status == 0 else { return }
         }
@@ -163,13 +163,13 @@ struct InspectPredictionTests {
             http.createServer((req, res) => { res.end(req.url === '/health' ? 'ok' : 'no'); }).listen(process.env.PORT || 3000);
             """)
         try s.write(".dockerignore", "Dockerfile*\n")
-        guard let m = try measure(s, single: Self.nodeSingle, multi: BuildExamplesTests.nodeDockerfile) else { return }
+        guard let m = try await measure(s, single: Self.nodeSingle, multi: BuildExamplesTests.nodeDockerfile) else { return }
         let error = abs(Double(m.predicted - m.real)) / Double(max(1, m.real))
         print("Node: predicted saving \(m.predicted) bytes, real \(m.real) bytes, error \(String(format: "%.1f", error * 100)) %")
         #expect(m.real > 100_000_000)
         #expect(error <= 0.15, "predicted \(m.predicted), real \(m.real)\n\(m.report)")
         // The multi-stage image really is without gcc and npm's modules; analyze names both.
-        let files = try s.slipway(["compare", "app:single", "app:multi"]).stdout
+        let files = try await s.slipway(["compare", "app:single", "app:multi"]).stdout
         #expect(files.contains("/usr/lib/gcc") && files.contains("/usr/share/nodejs"), "\(files)")
         #expect(m.report.contains("OS packages only build tools need"), "\(m.report)")
     }

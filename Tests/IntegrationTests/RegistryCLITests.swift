@@ -6,7 +6,7 @@ import Testing
 @Suite("Registry CLI: login, push, pull, logout", .serialized)
 struct RegistryCLITests {
     @Test("login stores working credentials in DOCKER_CONFIG; push/pull use them; logout removes them")
-    func loginPushPullLogout() throws {
+    func loginPushPullLogout() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         for tool in ["/usr/bin/docker-registry", "/usr/bin/htpasswd"] where !FileManager.default.isExecutableFile(atPath: tool) {
             print("skipping: \(tool) not installed"); return
@@ -14,7 +14,7 @@ struct RegistryCLITests {
         let dir = "/var/tmp/slipway-it-login-" + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let htpasswd = try BuildHarness.run(["/usr/bin/htpasswd", "-Bbn", "ci", "s3cret"])
+        let htpasswd = try await BuildHarness.run(["/usr/bin/htpasswd", "-Bbn", "ci", "s3cret"])
         try #require(htpasswd.status == 0)
         try htpasswd.stdout.write(toFile: dir + "/htpasswd", atomically: true, encoding: .utf8)
         let port = 35_000 + Int.random(in: 0..<4000)
@@ -31,49 +31,48 @@ struct RegistryCLITests {
         registry.standardOutput = FileHandle.nullDevice
         registry.standardError = FileHandle.nullDevice
         try registry.run()
-        defer { registry.terminate(); registry.waitUntilExit() }
+        defer { Fixtures.killInBackground(registry) }
         let host = "127.0.0.1:\(port)"
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline, (try? BuildHarness.run(["/usr/bin/curl", "-s", "-o", "/dev/null", "http://\(host)/v2/"]))?.status != 0 {
-            Thread.sleep(forTimeInterval: 0.2)
+        _ = await Fixtures.poll(seconds: 15, every: 0.2) {
+            (try? BuildHarness.runBlocking(["/usr/bin/curl", "-s", "-o", "/dev/null", "http://\(host)/v2/"]))?.status == 0 ? true : nil
         }
 
         let env = ["DOCKER_CONFIG": dir + "/docker"]
         let storeA = dir + "/storeA", storeB = dir + "/storeB"
-        func slipway(_ args: [String], stdin: String? = nil) throws -> BuildHarness.Result {
-            try BuildHarness.run([BuildHarness.binary] + args, env: env, stdin: stdin)
+        func slipway(_ args: [String], stdin: String? = nil) async throws -> BuildHarness.Result {
+            try await BuildHarness.run([BuildHarness.binary] + args, env: env, stdin: stdin)
         }
-        let fixture = try BuildHarness.fixture("busybox")
+        let fixture = try await BuildHarness.fixture("busybox")
         let tar = dir + "/rootfs.tar"
-        try #require(try BuildHarness.run(["/bin/tar", "-C", fixture, "-cf", tar, "."]).status == 0)
-        try #require(try slipway(["import", "--root", storeA, tar, "\(host)/team/bb:1"]).status == 0)
+        try #require(try await BuildHarness.run(["/bin/tar", "-C", fixture, "-cf", tar, "."]).status == 0)
+        try #require(try await slipway(["import", "--root", storeA, tar, "\(host)/team/bb:1"]).status == 0)
 
-        let anonymous = try slipway(["push", "--root", storeA, "\(host)/team/bb:1"])
+        let anonymous = try await slipway(["push", "--root", storeA, "\(host)/team/bb:1"])
         #expect(anonymous.status != 0)
         #expect(anonymous.stderr.hasPrefix("error: not authorized") && anonymous.stderr.contains("slipway login"), "\(anonymous.stderr)")
 
-        let wrong = try slipway(["login", "-u", "ci", "--password-stdin", host], stdin: "nope\n")
+        let wrong = try await slipway(["login", "-u", "ci", "--password-stdin", host], stdin: "nope\n")
         #expect(wrong.status != 0 && wrong.stderr.contains("error:"), "\(wrong.combined)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/docker/config.json"))
 
-        let login = try slipway(["login", "-u", "ci", "--password-stdin", host], stdin: "s3cret\n")
+        let login = try await slipway(["login", "-u", "ci", "--password-stdin", host], stdin: "s3cret\n")
         #expect(login.status == 0, "\(login.combined)")
         let config = try String(contentsOfFile: dir + "/docker/config.json", encoding: .utf8)
         #expect(config.contains(Data("ci:s3cret".utf8).base64EncodedString()))
 
-        let push = try slipway(["push", "--root", storeA, "\(host)/team/bb:1"])
+        let push = try await slipway(["push", "--root", storeA, "\(host)/team/bb:1"])
         #expect(push.status == 0, "\(push.combined)")
-        let pull = try slipway(["pull", "--root", storeB, "\(host)/team/bb:1"])
+        let pull = try await slipway(["pull", "--root", storeB, "\(host)/team/bb:1"])
         #expect(pull.status == 0, "\(pull.combined)")
         #expect(pull.stdout.contains("Status: Downloaded newer image"), "\(pull.stdout)")
-        let images = try slipway(["images", "--root", storeB])
+        let images = try await slipway(["images", "--root", storeB])
         #expect(images.stdout.contains("\(host)/team/bb"), "\(images.stdout)")
-        let wrongPlatform = try slipway(["pull", "--root", storeB, "--platform", "linux/s390x", "\(host)/team/bb:1"])
+        let wrongPlatform = try await slipway(["pull", "--root", storeB, "--platform", "linux/s390x", "\(host)/team/bb:1"])
         #expect(wrongPlatform.status != 0 && wrongPlatform.stderr.contains("linux/s390x"), "\(wrongPlatform.combined)")
 
-        let logout = try slipway(["logout", host])
+        let logout = try await slipway(["logout", host])
         #expect(logout.status == 0 && logout.stdout.contains("Removed"), "\(logout.combined)")
-        let after = try slipway(["pull", "--root", dir + "/storeC", "\(host)/team/bb:1"])
+        let after = try await slipway(["pull", "--root", dir + "/storeC", "\(host)/team/bb:1"])
         #expect(after.status != 0 && after.stderr.contains("not authorized"), "\(after.combined)")
     }
 }

@@ -8,30 +8,33 @@ struct SecretsTests {
     static let secret = "sw-SECRET-7f3a91c2-do-not-leak"
 
     /// The Dockerfile compares digests: the secret itself must not appear in it.
-    static var dockerfile: String { """
+    static func dockerfile() async -> String {
+        let md5 = await secretMD5()
+        return """
         # syntax=docker/dockerfile:1
         FROM busybox
-        RUN --mount=type=secret,id=token test "$(md5sum < /run/secrets/token | cut -d' ' -f1)" = "\(secretMD5)" && echo file-ok > /ok
-        RUN --mount=type=secret,id=token,env=TOKEN,required test "$(printf %s "$TOKEN" | md5sum | cut -d' ' -f1)" = "\(secretMD5)" && echo env-ok >> /ok
+        RUN --mount=type=secret,id=token test "$(md5sum < /run/secrets/token | cut -d' ' -f1)" = "\(md5)" && echo file-ok > /ok
+        RUN --mount=type=secret,id=token,env=TOKEN,required test "$(printf %s "$TOKEN" | md5sum | cut -d' ' -f1)" = "\(md5)" && echo env-ok >> /ok
         RUN --mount=type=secret,id=token,target=/tmp/tok,mode=0440,uid=1000,gid=50 stat -c '%a %u %g' /tmp/tok > /mode
         RUN --mount=type=secret,id=absent test ! -e /run/secrets/absent && echo optional-ok >> /ok
-        """ }
+        """
+    }
 
-    static var secretMD5: String {
-        (try? BuildHarness.run(["/bin/sh", "-c", "printf %s '\(secret)' | md5sum | cut -d' ' -f1"]).stdout
+    static func secretMD5() async -> String {
+        (try? await BuildHarness.run(["/bin/sh", "-c", "printf %s '\(secret)' | md5sum | cut -d' ' -f1"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)) ?? ""
     }
 
     @Test("a secret is readable in RUN and absent from layers, config, history, store and progress output")
-    func secretNeverLeaks() throws {
+    func secretNeverLeaks() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
-        try s.importFixture("busybox", as: "busybox:latest")
-        try s.write("Dockerfile", Self.dockerfile)
+        try await s.importFixture("busybox", as: "busybox:latest")
+        try s.write("Dockerfile", await Self.dockerfile())
         let secretFile = s.root + "/token.txt"
         try Self.secret.write(toFile: secretFile, atomically: true, encoding: .utf8)
         let out = s.root + "/rootfs"
-        let r = try s.build(["-t", "sec:1", "--secret", "id=token,src=\(secretFile)", "--output", "type=local,dest=\(out)"])
+        let r = try await s.build(["-t", "sec:1", "--secret", "id=token,src=\(secretFile)", "--output", "type=local,dest=\(out)"])
         #expect(r.status == 0, "\(r.combined)")
         #expect(try String(contentsOfFile: out + "/ok", encoding: .utf8) == "file-ok\nenv-ok\noptional-ok\n")
         #expect(try String(contentsOfFile: out + "/mode", encoding: .utf8) == "440 1000 50\n")
@@ -39,7 +42,7 @@ struct SecretsTests {
         #expect(!FileManager.default.fileExists(atPath: out + "/tmp/tok"))
 
         // The env form, from a variable.
-        let viaEnv = try BuildHarness.run([BuildHarness.binary, "build", "--progress", "plain", "--root", s.store,
+        let viaEnv = try await BuildHarness.run([BuildHarness.binary, "build", "--progress", "plain", "--root", s.store,
                                           "--secret", "id=token,env=SW_TOKEN", "-t", "sec:2", s.context],
                                          env: ["SW_TOKEN": Self.secret])
         #expect(viaEnv.status == 0, "\(viaEnv.combined)")
@@ -47,15 +50,15 @@ struct SecretsTests {
         // Grep everything: output, history, inspect, every store file, every layer decompressed.
         var haystacks: [(String, String)] = [("build output", r.combined), ("env build output", viaEnv.combined)]
         for cmd in [["history", "--no-trunc", "sec:1"], ["inspect", "sec:1"]] {
-            let h = try s.slipway(cmd)
+            let h = try await s.slipway(cmd)
             haystacks.append((cmd.joined(separator: " "), h.combined))
         }
         for (what, text) in haystacks {
             #expect(!text.contains(Self.secret), "secret in \(what)")
         }
-        let grep = try BuildHarness.run(["/bin/grep", "-rla", Self.secret, s.store])
+        let grep = try await BuildHarness.run(["/bin/grep", "-rla", Self.secret, s.store])
         #expect(grep.stdout.isEmpty, "secret in store files: \(grep.stdout)")
-        let layers = try BuildHarness.run(["/bin/sh", "-c",
+        let layers = try await BuildHarness.run(["/bin/sh", "-c",
             "for b in '\(s.store)'/blobs/sha256/*; do (gzip -dc \"$b\" 2>/dev/null || zstd -dc \"$b\" 2>/dev/null || cat \"$b\") | grep -qa '\(Self.secret)' && echo \"$b\"; done; true"])
         #expect(layers.stdout.isEmpty, "secret in a blob: \(layers.stdout)")
         let shm = (try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []
@@ -64,12 +67,12 @@ struct SecretsTests {
     }
 
     @Test("a required secret that was not given fails with the line and what to pass")
-    func requiredMissing() throws {
+    func requiredMissing() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
-        try s.importFixture("busybox", as: "busybox:latest")
+        try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("Dockerfile", "FROM busybox\nRUN --mount=type=secret,id=npm_token,required=true cat /run/secrets/npm_token\n")
-        let r = try s.build([])
+        let r = try await s.build([])
         #expect(r.status != 0)
         #expect(r.stderr.contains("Dockerfile:2") && r.stderr.contains("npm_token") && r.stderr.contains("--secret"), "\(r.stderr)")
         #expect(!r.stderr.contains("Fatal error"))

@@ -10,7 +10,7 @@ import Testing
             let a = try TestStore(), b = try TestStore()
             defer { a.remove(); b.remove() }
             let ref = try ImageReference(parsing: "\(registry.host)/team/app:1.0")
-            let image = try a.importImage(tag: ref.description)
+            let image = try await a.importImage(tag: ref.description)
             let lines = LineLog()
             let transfer = ImageTransfer(access: RegistryAccess(), progress: { lines.add($0) })
 
@@ -54,7 +54,7 @@ import Testing
             let a = try TestStore(), b = try TestStore()
             defer { a.remove(); b.remove() }
             let ref = try ImageReference(parsing: "\(registry.host)/multi/app:amd")
-            let amd = try a.importImage(tag: ref.description, files: 1)
+            let amd = try await a.importImage(tag: ref.description, files: 1)
             let transfer = ImageTransfer()
             try await transfer.push(ref.description, from: a.store)
             // An arm64 sibling with no layers, and an index over both.
@@ -94,7 +94,7 @@ import Testing
                 let a = try TestStore(), b = try TestStore()
                 defer { a.remove(); b.remove() }
                 let direct = try ImageReference(parsing: "\(registry.host)/c/app:1")
-                let image = try a.importImage(tag: direct.description)
+                let image = try await a.importImage(tag: direct.description)
                 let transfer = ImageTransfer(access: RegistryAccess(options: RegistryClientOptions(retry: RetryPolicy(baseDelay: 0.01))))
                 try await transfer.push(direct.description, from: a.store)
                 let layer = try #require(image.layers.first)
@@ -129,7 +129,7 @@ import Testing
             let cfgDir = try TempDir("auth")
             defer { a.remove(); b.remove(); cfgDir.remove() }
             let ref = try ImageReference(parsing: "\(registry.host)/private/app:1")
-            let image = try a.importImage(tag: ref.description, files: 1)
+            let image = try await a.importImage(tag: ref.description, files: 1)
             let config = DockerConfigFile(path: cfgDir.file("config.json").path)
 
             let anonymous = ImageTransfer(access: RegistryAccess(configFile: config))

@@ -11,7 +11,7 @@ import Testing
             let a = try TestStore(), b = try TestStore()
             defer { a.remove(); b.remove() }
             let ref = try ImageReference(parsing: "\(registry.host)/facts/app:1")
-            let image = try a.importImage(tag: ref.description, files: 2, fileSize: 300_000)
+            let image = try await a.importImage(tag: ref.description, files: 2, fileSize: 300_000)
             let transfer = ImageTransfer()
             try await transfer.push(ref.description, from: a.store)
 
@@ -20,12 +20,12 @@ import Testing
             #expect(records.count == image.layers.count)
             for record in records {
                 // The uncompressed tar, measured independently of Slipway.
-                let (status, out) = try runCommand("/bin/sh", ["-c", "gzip -dc < '\(b.store.blobPath(record.digest))' | wc -c"])
+                let (status, out) = try await runCommand("/bin/sh", ["-c", "gzip -dc < '\(b.store.blobPath(record.digest))' | wc -c"])
                 #expect(status == 0)
                 let tarSize = try #require(Int64(out.trimmingCharacters(in: .whitespacesAndNewlines)))
                 #expect(record.uncompressedSize == tarSize)
                 #expect(record.uncompressedSize != record.size)
-                let (sumStatus, sum) = try runCommand("/bin/sh", ["-c", "gzip -dc < '\(b.store.blobPath(record.digest))' | sha256sum"])
+                let (sumStatus, sum) = try await runCommand("/bin/sh", ["-c", "gzip -dc < '\(b.store.blobPath(record.digest))' | sha256sum"])
                 #expect(sumStatus == 0)
                 #expect(sum.hasPrefix(record.diffID.encoded))
             }
@@ -36,8 +36,8 @@ import Testing
 
             // `slipway history` prints the same sizes for the pulled image as for the source.
             if let bin = Self.slipwayBinary {
-                let source = try runCommand(bin, ["history", "--root", a.dir.path, "--format", "json", ref.description])
-                let copy = try runCommand(bin, ["history", "--root", b.dir.path, "--format", "json", ref.description])
+                let source = try await runCommand(bin, ["history", "--root", a.dir.path, "--format", "json", ref.description])
+                let copy = try await runCommand(bin, ["history", "--root", b.dir.path, "--format", "json", ref.description])
                 #expect(source.0 == 0 && copy.0 == 0)
                 let sizes = { (out: String) -> [Int64] in
                     out.split(separator: "\n").compactMap { line in
@@ -56,7 +56,7 @@ import Testing
             let a = try TestStore(), b = try TestStore()
             defer { a.remove(); b.remove() }
             let honest = try ImageReference(parsing: "\(registry.host)/liar/app:honest")
-            let image = try a.importImage(tag: honest.description, files: 1)
+            let image = try await a.importImage(tag: honest.description, files: 1)
             try await ImageTransfer().push(honest.description, from: a.store)
             let layer = try #require(try a.store.layerRecords(of: image).first)
 

@@ -9,7 +9,7 @@ import Testing
         try await RegistryServer.with { registry in
             let a = try TestStore(), b = try TestStore()
             defer { a.remove(); b.remove() }
-            let image = try a.importImage(tag: "\(registry.host)/app/base:1", files: 2)
+            let image = try await a.importImage(tag: "\(registry.host)/app/base:1", files: 2)
             let layer = try #require(image.layers.first)
             let records = [
                 CacheRecord(key: "sha256:" + String(repeating: "1", count: 64), layer: layer, result: #"{"step":"RUN make"}"#),
@@ -47,7 +47,7 @@ import Testing
         let a = try TestStore(), b = try TestStore(), c = try TestStore()
         let dir = try TempDir("localcache")
         defer { a.remove(); b.remove(); c.remove(); dir.remove() }
-        let image = try a.importImage(tag: "local/base:1", files: 1)
+        let image = try await a.importImage(tag: "local/base:1", files: 1)
         let layer = try #require(image.layers.first)
         let record = CacheRecord(key: "sha256:" + String(repeating: "3", count: 64), layer: layer, result: #"{"x":1}"#)
         try a.store.putCacheRecord(record)

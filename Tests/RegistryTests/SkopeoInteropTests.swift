@@ -17,10 +17,10 @@ import Testing
             let out = try TempDir("skopeo-out")
             defer { a.remove(); out.remove() }
             let ref = try ImageReference(parsing: "\(registry.host)/interop/pushed:1")
-            let image = try a.importImage(tag: ref.description)
+            let image = try await a.importImage(tag: ref.description)
             try await ImageTransfer().push(ref.description, from: a.store)
 
-            let (status, output) = try runCommand(Self.skopeo, [
+            let (status, output) = try await runCommand(Self.skopeo, [
                 "--insecure-policy", "copy", "--src-tls-verify=false",
                 "docker://\(registry.host)/interop/pushed:1", "oci:\(out.path)/layout:pushed",
             ])
@@ -54,7 +54,7 @@ import Testing
             let bundle = work.path + "/bundle"
             for args in [["init", "--layout", layout], ["new", "--image", "\(layout):img"],
                          ["unpack", "--image", "\(layout):img", bundle]] {
-                let (status, output) = try runCommand("/usr/bin/umoci", args)
+                let (status, output) = try await runCommand("/usr/bin/umoci", args)
                 try #require(status == 0, "umoci \(args.joined(separator: " ")): \(output)")
             }
             try FileManager.default.createDirectory(atPath: bundle + "/rootfs/etc", withIntermediateDirectories: true)
@@ -64,10 +64,10 @@ import Testing
             try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: bundle + "/rootfs/bin/cat")
             for args in [["repack", "--image", "\(layout):img", bundle],
                          ["config", "--image", "\(layout):img", "--config.cmd=/bin/cat", "--config.cmd=/etc/greeting"]] {
-                let (status, output) = try runCommand("/usr/bin/umoci", args)
+                let (status, output) = try await runCommand("/usr/bin/umoci", args)
                 try #require(status == 0, "umoci \(args.joined(separator: " ")): \(output)")
             }
-            let (status, output) = try runCommand(Self.skopeo, [
+            let (status, output) = try await runCommand(Self.skopeo, [
                 "--insecure-policy", "copy", "--dest-tls-verify=false",
                 "oci:\(layout):img", "docker://\(registry.host)/interop/skopeo:1",
             ])
@@ -90,7 +90,7 @@ import Testing
             let binary = root.path + "/.build/debug/slipway"
             if geteuid() == 0, FileManager.default.isExecutableFile(atPath: binary),
                FileManager.default.isExecutableFile(atPath: "/usr/sbin/runc") {
-                let (code, out) = try runCommand(binary, ["run", "--root", b.store.root, "--rm", ref.description])
+                let (code, out) = try await runCommand(binary, ["run", "--root", b.store.root, "--rm", ref.description])
                 #expect(code == 0, "\(out)")
                 #expect(out.contains("made by umoci"), "\(out)")
             } else {

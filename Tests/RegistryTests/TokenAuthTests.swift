@@ -11,7 +11,7 @@ import Testing
             let cfgDir = try TempDir("tokcfg")
             defer { a.remove(); b.remove(); cfgDir.remove() }
             let ref = try ImageReference(parsing: "\(registry.host)/tok/app:1")
-            let image = try a.importImage(tag: ref.description, files: 2)
+            let image = try await a.importImage(tag: ref.description, files: 2)
             let config = DockerConfigFile(path: cfgDir.file("config.json").path)
 
             // Anonymous: the token server grants pull only, so the push is refused clearly.

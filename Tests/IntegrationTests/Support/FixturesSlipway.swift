@@ -60,6 +60,39 @@ enum Fixtures {
         }
     }
 
+    /// Runs blocking work (a process to completion, a polling loop) on a thread of its own and
+    /// delivers its result, so no cooperative-pool thread is held while it runs.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Swift.Result { try body() })
+            }.start()
+        }
+    }
+
+    /// Polls `probe` every `interval` seconds until it gives a value or `seconds` have passed, all
+    /// on a thread of its own: a readiness deadline measured across suspensions could run out
+    /// while the task waits for a busy cooperative pool rather than for the server.
+    static func poll<T: Sendable>(seconds: Double, every interval: Double, _ probe: @escaping @Sendable () -> T?) async -> T? {
+        await withCheckedContinuation { continuation in
+            Thread {
+                let deadline = Date().addingTimeInterval(seconds)
+                while Date() < deadline {
+                    if let value = probe() { continuation.resume(returning: value); return }
+                    usleep(useconds_t(interval * 1_000_000))
+                }
+                continuation.resume(returning: nil)
+            }.start()
+        }
+    }
+
+    /// Kills `process` (SIGKILL: a test process may pass SIGTERM on as ignored) and reaps it on a
+    /// thread of its own. For `defer` and `deinit`, which cannot await: no pool thread waits.
+    static func killInBackground(_ process: Process) {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        Thread { process.waitUntilExit() }.start()
+    }
+
     /// Waits for `process` to exit without holding a cooperative-pool thread.
     static func waitOffPool(_ process: Process) async {
         await withCheckedContinuation { continuation in
@@ -121,8 +154,8 @@ enum Fixtures {
     }
 
     static func removeScratch(_ path: String) {
-        // Called from `defer`, so synchronous; `rm -rf` of a scratch dir is short.
-        _ = try? runBlocking("/bin/rm", ["-rf", path], environment: [:])
+        // Called from `defer`, so synchronous: removed in process, no `rm` child to wait for.
+        try? FileManager.default.removeItem(atPath: path)
     }
 }
 

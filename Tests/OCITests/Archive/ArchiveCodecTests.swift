@@ -45,7 +45,7 @@ struct ArchiveCodecTests {
     }
 
     @Test("interoperates with the gzip and zstd command-line tools")
-    func cliInterop() throws {
+    func cliInterop() async throws {
         let dir = ScratchDir("codec")
         let input = Self.sample(1 << 20)
         try Data(input).write(to: URL(fileURLWithPath: dir.path + "/plain"))
@@ -55,9 +55,9 @@ struct ArchiveCodecTests {
             try c.write(input)
             try c.finish()
             try Data(sink.bytes).write(to: URL(fileURLWithPath: dir.path + "/c"))
-            try shell("\(cmd) < \(dir.path)/c | cmp - \(dir.path)/plain")
+            try await shell("\(cmd) < \(dir.path)/c | cmp - \(dir.path)/plain")
         }
-        try shell("gzip -6 -c \(dir.path)/plain > \(dir.path)/p.gz; cat \(dir.path)/p.gz \(dir.path)/p.gz > \(dir.path)/two.gz; zstd -q -3 -c \(dir.path)/plain > \(dir.path)/p.zst")
+        try await shell("gzip -6 -c \(dir.path)/plain > \(dir.path)/p.gz; cat \(dir.path)/p.gz \(dir.path)/p.gz > \(dir.path)/two.gz; zstd -q -3 -c \(dir.path)/plain > \(dir.path)/p.zst")
         let gz = try AutoDecompressor(from: FileSource(path: dir.path + "/two.gz"))
         #expect(try gz.readAll() == input + input)   // concatenated members
         let zs = try AutoDecompressor(from: FileSource(path: dir.path + "/p.zst"))
@@ -92,7 +92,7 @@ struct ArchiveCodecTests {
     }
 
     @Test("gzip output does not depend on the thread count, and gzip -d reads it")
-    func gzipDeterministicAcrossThreads() throws {
+    func gzipDeterministicAcrossThreads() async throws {
         let dir = ScratchDir("codec")
         let input = Self.sample(3 << 20 + 777)
         var outputs: [[UInt8]] = []
@@ -107,7 +107,7 @@ struct ArchiveCodecTests {
         #expect(outputs[1] == outputs[2])
         try Data(outputs[0]).write(to: URL(fileURLWithPath: dir.path + "/p.gz"))
         try Data(input).write(to: URL(fileURLWithPath: dir.path + "/plain"))
-        try shell("gzip -t \(dir.path)/p.gz && gzip -dc \(dir.path)/p.gz | cmp - \(dir.path)/plain")
+        try await shell("gzip -t \(dir.path)/p.gz && gzip -dc \(dir.path)/p.gz | cmp - \(dir.path)/plain")
     }
 
     @Test("empty input round trips", arguments: LayerCompression.allCases)

@@ -9,10 +9,10 @@ struct ArchiveDeepTreeTests {
     static func deepPath(_ levels: Int) -> String { Array(repeating: "d", count: levels).joined(separator: "/") }
 
     @Test("a 900-level tree round trips and a whiteout removes it")
-    func deepRoundTrip() throws {
+    func deepRoundTrip() async throws {
         let dir = ScratchDir("deep")
         let tree = dir.sub("tree")
-        try shell("cd '\(tree)' && mkdir -p \(Self.deepPath(900)) && echo leaf > \(Self.deepPath(900))/leaf")
+        try await shell("cd '\(tree)' && mkdir -p \(Self.deepPath(900)) && echo leaf > \(Self.deepPath(900))/leaf")
         let blob = try LayerWriter(options: .init(compression: .zstd)).write(directory: tree, into: dir.path)
         let out = dir.sub("out")
         try LayerApplier().apply(blob: blob.file, to: out)
@@ -22,10 +22,10 @@ struct ArchiveDeepTreeTests {
     }
 
     @Test("deeper than 1024 levels is refused, not a crash")
-    func tooDeep() throws {
+    func tooDeep() async throws {
         let dir = ScratchDir("deep")
         let tree = dir.sub("tree")
-        try shell("cd '\(tree)' && mkdir -p \(Self.deepPath(1500))")
+        try await shell("cd '\(tree)' && mkdir -p \(Self.deepPath(1500))")
         #expect(throws: ArchiveError.self) {
             _ = try LayerWriter().write(directory: tree, into: dir.path)
         }

@@ -10,14 +10,14 @@ import Glibc
 @Suite("Archive interop")
 struct ArchiveInteropTests {
     @Test("GNU tar extracts our layer to the original tree", arguments: [LayerCompression.gzip, .zstd])
-    func gnuTarExtractsOurs(compression: LayerCompression) throws {
+    func gnuTarExtractsOurs(compression: LayerCompression) async throws {
         let dir = ScratchDir("interop")
         let tree = dir.sub("tree")
-        try makeSampleTree(tree)
+        try await makeSampleTree(tree)
         let blob = try LayerWriter(options: .init(compression: compression)).write(directory: tree, into: dir.path)
         let out = dir.sub("out")
         let cat = compression == .gzip ? "gzip -dc" : "zstd -dc"
-        try shell("\(cat) '\(blob.file)' | tar --xattrs --xattrs-include='*' --numeric-owner -xpf - -C '\(out)'")
+        try await shell("\(cat) '\(blob.file)' | tar --xattrs --xattrs-include='*' --numeric-owner -xpf - -C '\(out)'")
         #expect(try snapshot(out) == (try snapshot(tree)))
     }
 
@@ -38,17 +38,17 @@ struct ArchiveInteropTests {
     }
 
     @Test("umoci's layers apply to the tree umoci unpacks")
-    func umociLayersApply() throws {
+    func umociLayersApply() async throws {
         let dir = ScratchDir("interop")
         let l = dir.path + "/layout"
-        try shell("umoci init --layout \(l) && umoci new --image \(l):t && umoci unpack --image \(l):t \(dir.path)/b1")
+        try await shell("umoci init --layout \(l) && umoci new --image \(l):t && umoci unpack --image \(l):t \(dir.path)/b1")
         let r1 = dir.path + "/b1/rootfs"
-        try makeSampleTree(r1)
-        try shell("mkdir -p \(r1)/gone/sub \(r1)/opq && echo x > \(r1)/gone/sub/f && echo y > \(r1)/opq/old && umoci repack --image \(l):t \(dir.path)/b1")
-        try shell("umoci unpack --image \(l):t \(dir.path)/b2")
+        try await makeSampleTree(r1)
+        try await shell("mkdir -p \(r1)/gone/sub \(r1)/opq && echo x > \(r1)/gone/sub/f && echo y > \(r1)/opq/old && umoci repack --image \(l):t \(dir.path)/b1")
+        try await shell("umoci unpack --image \(l):t \(dir.path)/b2")
         let r2 = dir.path + "/b2/rootfs"
-        try shell("rm -rf \(r2)/gone \(r2)/etc/passwd \(r2)/opq/old && echo new > \(r2)/opq/new && umoci repack --image \(l):t \(dir.path)/b2")
-        try shell("umoci unpack --image \(l):t \(dir.path)/final")
+        try await shell("rm -rf \(r2)/gone \(r2)/etc/passwd \(r2)/opq/old && echo new > \(r2)/opq/new && umoci repack --image \(l):t \(dir.path)/b2")
+        try await shell("umoci unpack --image \(l):t \(dir.path)/final")
         let layers = try Self.umociLayers(l, tag: "t")
         #expect(layers.count == 2)   // umoci new makes an empty image; one layer per repack
         let mine = dir.sub("mine")

@@ -32,13 +32,13 @@ struct ArchiveLayerApplierTests {
     }
 
     @Test("apply(write(dir)) reproduces the tree", arguments: LayerCompression.allCases)
-    func roundTrip(compression: LayerCompression) throws {
+    func roundTrip(compression: LayerCompression) async throws {
         let dir = ScratchDir("apply")
         let tree = dir.sub("tree")
-        try makeSampleTree(tree)
+        try await makeSampleTree(tree)
         try Posix.setXattr(path: tree + "/usr/bin/tool", name: "security.capability",
                            value: [1, 0, 0, 2, 0, 4, 0, 0] + [UInt8](repeating: 0, count: 12))
-        try shell("mkdir -p '\(tree)/deep/a/b/c' && touch -d '1999-12-31' '\(tree)/deep/a/b' '\(tree)/deep'")
+        try await shell("mkdir -p '\(tree)/deep/a/b/c' && touch -d '1999-12-31' '\(tree)/deep/a/b' '\(tree)/deep'")
         let blob = try LayerWriter(options: .init(compression: compression)).write(directory: tree, into: dir.path)
         let out = dir.sub("out")
         let result = try LayerApplier().apply(blob: blob.file, to: out)
@@ -54,10 +54,10 @@ struct ArchiveLayerApplierTests {
     }
 
     @Test("flatten applies whiteouts and opaque directories onto a lower tree")
-    func flattenWhiteouts() throws {
+    func flattenWhiteouts() async throws {
         let dir = ScratchDir("apply")
         let root = dir.sub("root")
-        try shell("""
+        try await shell("""
             cd '\(root)' && mkdir -p keep gone opq/sub && echo 1 > keep/a && echo 2 > gone/b \
               && echo 3 > opq/old && echo 4 > opq/sub/old && echo 5 > file
             """)
@@ -82,10 +82,10 @@ struct ArchiveLayerApplierTests {
     }
 
     @Test("overlayLower writes overlayfs whiteouts, and a real overlay mount honours them")
-    func overlayLowerMode() throws {
+    func overlayLowerMode() async throws {
         let dir = ScratchDir("apply")
         let base = dir.sub("base")
-        try shell("cd '\(base)' && mkdir -p d opq && echo x > d/f && echo y > opq/old && echo z > top")
+        try await shell("cd '\(base)' && mkdir -p d opq && echo x > d/f && echo y > opq/old && echo z > top")
         let layer = try makeTar([
             (TarEntry(path: "d/.wh.f", kind: .regular, mode: 0), []),
             (TarEntry(path: "opq", kind: .directory, mode: 0o755), []),
@@ -101,17 +101,17 @@ struct ArchiveLayerApplierTests {
         #expect(try Posix.xattrs(path: l1 + "/opq")["trusted.overlay.opaque"] == Array("y".utf8))
         // Stack it over the base and look through the mount.
         let merged = dir.sub("merged")
-        try shell("mount -t overlay overlay -o lowerdir=\(l1):\(base) \(merged)")
-        defer { _ = try? shell("umount \(merged)") }
+        try await shell("mount -t overlay overlay -o lowerdir=\(l1):\(base) \(merged)")
+        defer { _ = umount2(merged, 0) }
         let seen = try snapshot(merged, mtimes: false)
         #expect(Set(seen.keys) == ["d", "opq", "opq/new"])
     }
 
     @Test("overlay upper dir: deletions and opaque dirs become .wh. entries that flatten correctly")
-    func realOverlayUpper() throws {
+    func realOverlayUpper() async throws {
         let dir = ScratchDir("overlay")
         let lower = dir.sub("lower")
-        try shell("""
+        try await shell("""
             cd '\(lower)' && mkdir -p etc/apt/conf.d usr/share/doc/pkg keepdir && echo a > etc/hostname \
               && echo b > etc/apt/sources.list && echo c > etc/apt/conf.d/x && echo d > usr/share/doc/pkg/README \
               && echo e > keepdir/file && echo f > deleted-file
@@ -119,18 +119,18 @@ struct ArchiveLayerApplierTests {
         let upper = dir.sub("upper")
         let work = dir.sub("work")
         let merged = dir.sub("merged")
-        try mountOverlay(lower: lower, upper: upper, work: work, merged: merged)
+        try await mountOverlay(lower: lower, upper: upper, work: work, merged: merged)
         do {
-            try shell("""
+            try await shell("""
                 cd '\(merged)' && rm etc/hostname deleted-file && rm -rf usr/share/doc \
                   && rm -rf etc/apt && mkdir etc/apt && echo new > etc/apt/newfile \
                   && echo added > keepdir/added && chmod 4711 keepdir/added
                 """)
         } catch {
-            _ = try? shell("umount '\(merged)'")
+            _ = try? await shell("umount '\(merged)'")
             throw error
         }
-        try shell("umount '\(merged)'")
+        try await shell("umount '\(merged)'")
         // The kernel shares one inode between whiteouts: they must not turn into hardlinks.
         let blob = try LayerWriter(options: .init(compression: .zstd, source: .overlayUpper)).write(directory: upper, into: dir.path)
         let reader = try LayerReader(blob: blob.file)
@@ -150,20 +150,20 @@ struct ArchiveLayerApplierTests {
         let apt = try #require(order.firstIndex(of: "etc/apt"))
         #expect(order[apt + 1] == "etc/apt/.wh..wh..opq")
         // GNU tar sees plain files.
-        let listing = try shell("zstd -dc '\(blob.file)' | tar -tvf -")
+        let listing = try await shell("zstd -dc '\(blob.file)' | tar -tvf -")
         #expect(listing.contains("etc/.wh.hostname"))
 
         // Flattening lower + layer equals what the mount showed.
         let flat = dir.sub("flat")
-        try shell("cp -a '\(lower)/.' '\(flat)/'")
+        try await shell("cp -a '\(lower)/.' '\(flat)/'")
         try LayerApplier(mode: .flatten).apply(blob: blob.file, to: flat)
-        try mountOverlay(lower: lower, upper: upper, work: work, merged: merged)
+        try await mountOverlay(lower: lower, upper: upper, work: work, merged: merged)
         let expected: [String: String]
         do { expected = try snapshot(merged, mtimes: false) } catch {
-            _ = try? shell("umount '\(merged)'")
+            _ = try? await shell("umount '\(merged)'")
             throw error
         }
-        try shell("umount '\(merged)'")
+        try await shell("umount '\(merged)'")
         #expect(try snapshot(flat, mtimes: false) == expected)
         #expect(expected["etc/apt/sources.list"] == nil && expected["etc/apt/newfile"] != nil)
     }

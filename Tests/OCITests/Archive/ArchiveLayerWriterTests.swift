@@ -6,8 +6,8 @@ import Glibc
 #endif
 
 /// A small tree with every kind of file a layer can hold.
-func makeSampleTree(_ root: String) throws {
-    try shell("""
+func makeSampleTree(_ root: String) async throws {
+    try await shell("""
         set -e
         cd '\(root)'
         mkdir -p etc usr/bin 'usr/share/doc/données' empty
@@ -31,21 +31,21 @@ func makeSampleTree(_ root: String) throws {
 @Suite("Archive layer writer")
 struct ArchiveLayerWriterTests {
     @Test("blob digests match sha256sum of the file and of its decompressed tar", arguments: LayerCompression.allCases)
-    func digests(compression: LayerCompression) throws {
+    func digests(compression: LayerCompression) async throws {
         let dir = ScratchDir("lw")
         let tree = dir.sub("tree")
-        try makeSampleTree(tree)
+        try await makeSampleTree(tree)
         let blob = try LayerWriter(options: .init(compression: compression)).write(directory: tree, into: dir.path)
         #expect(blob.file.hasPrefix(dir.path + "/"))
         #expect(blob.mediaType == compression.ociMediaType)
-        let fileSum = try shell("sha256sum '\(blob.file)' | cut -d' ' -f1").trimmingCharacters(in: .whitespacesAndNewlines)
+        let fileSum = try await shell("sha256sum '\(blob.file)' | cut -d' ' -f1").trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(blob.digest.encoded == fileSum)
         let cat = compression == .none ? "cat" : compression == .gzip ? "gzip -dc" : "zstd -dc"
-        let tarSum = try shell("\(cat) < '\(blob.file)' | sha256sum | cut -d' ' -f1").trimmingCharacters(in: .whitespacesAndNewlines)
+        let tarSum = try await shell("\(cat) < '\(blob.file)' | sha256sum | cut -d' ' -f1").trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(blob.diffID.encoded == tarSum)
-        let size = try shell("stat -c %s '\(blob.file)'").trimmingCharacters(in: .whitespacesAndNewlines)
+        let size = try await shell("stat -c %s '\(blob.file)'").trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(String(blob.compressedSize) == size)
-        let listing = try shell("\(cat) < '\(blob.file)' | tar --numeric-owner -tvf -")
+        let listing = try await shell("\(cat) < '\(blob.file)' | tar --numeric-owner -tvf -")
         #expect(listing.contains("-rwsr-xr-x 0/0") && listing.contains("usr/bin/tool"))
         #expect(listing.contains("usr/bin/tool-hardlink link to usr/bin/tool"))
         #expect(listing.contains("etc/tool-link -> ../usr/bin/tool"))
@@ -58,14 +58,14 @@ struct ArchiveLayerWriterTests {
     }
 
     @Test("same tree gives the same digest; SOURCE_DATE_EPOCH clamps differing mtimes")
-    func determinism() throws {
+    func determinism() async throws {
         let dir = ScratchDir("lw")
         let a = dir.sub("a")
         let b = dir.sub("b")
-        try makeSampleTree(a)
-        try shell("cp -a '\(a)/.' '\(b)/'")
+        try await makeSampleTree(a)
+        try await shell("cp -a '\(a)/.' '\(b)/'")
         // Same content, different (recent) mtimes.
-        try shell("find '\(b)' -exec touch -h -d '2030-01-01' {} +")
+        try await shell("find '\(b)' -exec touch -h -d '2030-01-01' {} +")
         let plain = LayerWriter(options: .init(compression: .gzip))
         let a1 = try plain.write(directory: a, into: dir.path)
         let a2 = try plain.write(directory: a, into: dir.path)
@@ -74,7 +74,7 @@ struct ArchiveLayerWriterTests {
         let b1 = try plain.write(directory: b, into: dir.path)
         #expect(b1.diffID != a1.diffID)
         // Clamp to a time before both trees' mtimes (cp -a keeps the hardlink and all metadata).
-        try shell("find '\(a)' -exec touch -h -d '2029-01-01' {} +")
+        try await shell("find '\(a)' -exec touch -h -d '2029-01-01' {} +")
         let clamped = LayerWriter(options: .init(compression: .zstd, sourceDateEpoch: 1_000_000_000))
         let ca = try clamped.write(directory: a, into: dir.path)
         let cb = try clamped.write(directory: b, into: dir.path)
@@ -87,11 +87,11 @@ struct ArchiveLayerWriterTests {
     }
 
     @Test("upper-dir mode: hardlinked whiteout devices become separate .wh. files; overlay xattrs go")
-    func upperWhiteoutsSharingAnInode() throws {
+    func upperWhiteoutsSharingAnInode() async throws {
         let dir = ScratchDir("lw")
         let upper = dir.sub("upper")
         // What overlayfs leaves: one 0:0 device inode linked under several names.
-        try shell("cd '\(upper)' && mkdir d && mknod d/x c 0 0 && ln d/x y && ln d/x d/z && echo data > f && ln f f2")
+        try await shell("cd '\(upper)' && mkdir d && mknod d/x c 0 0 && ln d/x y && ln d/x d/z && echo data > f && ln f f2")
         try Posix.setXattr(path: upper + "/d", name: "trusted.overlay.opaque", value: Array("y".utf8))
         try Posix.setXattr(path: upper + "/f", name: "trusted.overlay.origin", value: [1, 2, 3])
         let blob = try LayerWriter(options: .init(compression: .none, source: .overlayUpper)).write(directory: upper, into: dir.path)

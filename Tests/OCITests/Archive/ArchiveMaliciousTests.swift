@@ -143,10 +143,10 @@ struct ArchiveMaliciousTests {
     }
 
     @Test("truncated and corrupt layers fail with a clear error")
-    func truncatedLayer() throws {
+    func truncatedLayer() async throws {
         let f = try Fixture()
         let tree = f.dir.sub("tree")
-        try makeSampleTree(tree)
+        try await makeSampleTree(tree)
         let blob = try LayerWriter(options: .init(compression: .gzip)).write(directory: tree, into: f.dir.path)
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: blob.file)))
         #expect(throws: ArchiveError.truncatedCompressedStream(format: "gzip")) {

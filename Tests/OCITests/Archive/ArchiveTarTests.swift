@@ -47,11 +47,11 @@ struct ArchiveTarTests {
     }
 
     @Test("GNU tar lists and extracts the writer's archives")
-    func gnuTarReadsOurs() throws {
+    func gnuTarReadsOurs() async throws {
         let dir = ScratchDir("tar")
         let bytes = try makeTar(Self.sampleEntries())
         try Data(bytes).write(to: URL(fileURLWithPath: dir.path + "/a.tar"))
-        let listing = try shell("tar --numeric-owner -tvf \(dir.path)/a.tar")
+        let listing = try await shell("tar --numeric-owner -tvf \(dir.path)/a.tar")
         #expect(listing.contains("-rwsr-xr-x 0/0"))
         #expect(listing.contains("dir/link -> file"))
         #expect(listing.contains("dir/hard link to dir/file"))
@@ -61,23 +61,23 @@ struct ArchiveTarTests {
         #expect(listing.contains("5000000/3000000"))
         #expect(listing.contains(Self.unicode))
         let out = dir.sub("x")
-        try shell("tar --xattrs --xattrs-include='*' -xpf \(dir.path)/a.tar -C \(out)")
+        try await shell("tar --xattrs --xattrs-include='*' -xpf \(dir.path)/a.tar -C \(out)")
         #expect(readFile(out + "/dir/file") == "hello\n")
         #expect(readFile(out + "/" + Self.veryLong) == "very")
         #expect(try Posix.xattrs(path: out + "/dir/file")["user.test"] == Array("value".utf8))
     }
 
     @Test("reads GNU, old-GNU and PAX archives written by GNU tar")
-    func readsGnuTar() throws {
+    func readsGnuTar() async throws {
         let dir = ScratchDir("tar")
         let src = dir.sub("src")
         let deep = src + "/" + Self.veryLong.replacingOccurrences(of: "/file", with: "")
-        try shell("mkdir -p '\(deep)' && printf abc > '\(deep)/file' && ln -s '\(Self.veryLong)' \(src)/sym")
+        try await shell("mkdir -p '\(deep)' && printf abc > '\(deep)/file' && ln -s '\(Self.veryLong)' \(src)/sym")
         try Posix.setXattr(path: deep + "/file", name: "user.k", value: Array("v2".utf8))
         for format in ["gnu", "oldgnu", "posix", "ustar"] {
             if format == "ustar" { continue }   // ustar cannot hold a 305-byte path
             let tarball = "\(dir.path)/\(format).tar"
-            try shell("cd \(src) && tar --format=\(format) --xattrs -cf \(tarball) .")
+            try await shell("cd \(src) && tar --format=\(format) --xattrs -cf \(tarball) .")
             let entries = try listTar(Array(try Data(contentsOf: URL(fileURLWithPath: tarball))))
             let file = try #require(entries.first { $0.path == Self.veryLong }, "format \(format)")
             #expect(file.size == 3)
@@ -149,10 +149,10 @@ struct ArchiveTarTests {
     }
 
     @Test("base-256 numbers from GNU tar (ids beyond 7 octal digits)")
-    func base256() throws {
+    func base256() async throws {
         let dir = ScratchDir("tar")
         let src = dir.sub("src")
-        try shell("echo x > \(src)/f && chown 5000000:6000000 \(src)/f && tar --format=gnu -C \(src) -cf \(dir.path)/g.tar f")
+        try await shell("echo x > \(src)/f && chown 5000000:6000000 \(src)/f && tar --format=gnu -C \(src) -cf \(dir.path)/g.tar f")
         let raw = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir.path + "/g.tar")))
         #expect(raw[108] & 0x80 != 0)   // GNU tar did use base-256
         let e = try #require(try listTar(raw).first)

@@ -13,7 +13,17 @@ final class ScratchDir {
         path = p.map { String(cString: $0) } ?? "/tmp/slipway-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         if p == nil { mkdir(path, 0o755) }
     }
-    deinit { _ = try? shell("umount -l '\(path)'/* 2>/dev/null; rm -rf '\(path)'") }
+    /// In process (no `umount`/`rm` child to wait for): detach mounts left under the directory,
+    /// then remove the tree (deep and read-only trees included).
+    deinit {
+        let mounts = ((try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? "")
+            .split(separator: "\n").compactMap { line -> String? in
+                let f = line.split(separator: " ")
+                return f.count > 1 && f[1].hasPrefix(path + "/") ? String(f[1]) : nil
+            }
+        for m in mounts.reversed() { _ = umount2(m, Int32(MNT_DETACH)) }
+        try? StoreFS.removeTree(path)
+    }
     func sub(_ name: String) -> String {
         let p = path + "/" + name
         mkdir(p, 0o755)
@@ -21,9 +31,16 @@ final class ScratchDir {
     }
 }
 
-/// Runs a shell command, returning stdout; throws with stderr on failure.
+/// Runs a shell command, returning stdout; throws with stderr on failure. Waits off the
+/// cooperative pool.
 @discardableResult
-func shell(_ command: String) throws -> String {
+func shell(_ command: String) async throws -> String {
+    try await offPool { try shellBlocking(command) }
+}
+
+/// `shell` for work already off the cooperative pool: holds the calling thread until the command exits.
+@discardableResult
+func shellBlocking(_ command: String) throws -> String {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/bin/sh")
     p.arguments = ["-c", command]
@@ -115,6 +132,6 @@ func snapshot(_ root: String, mtimes: Bool = true) throws -> [String: String] {
 }
 
 /// Mounts an overlay (redirect_dir and metacopy off, as the builder mounts it).
-func mountOverlay(lower: String, upper: String, work: String, merged: String) throws {
-    try shell("mount -t overlay overlay -o lowerdir=\(lower),upperdir=\(upper),workdir=\(work),redirect_dir=off,metacopy=off,index=off \(merged)")
+func mountOverlay(lower: String, upper: String, work: String, merged: String) async throws {
+    try await shell("mount -t overlay overlay -o lowerdir=\(lower),upperdir=\(upper),workdir=\(work),redirect_dir=off,metacopy=off,index=off \(merged)")
 }

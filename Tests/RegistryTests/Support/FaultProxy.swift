@@ -43,7 +43,7 @@ final class FaultProxy: @unchecked Sendable {
 
     var host: String { "127.0.0.1:\(port)" }
 
-    init(upstreamPort: Int) throws {
+    init(upstreamPort: Int) async throws {
         dir = try TempDir("proxy")
         do {
             let script = dir.file("proxy.py")
@@ -52,15 +52,15 @@ final class FaultProxy: @unchecked Sendable {
             server = try ServerProcess(executable: python3Path(),
                                        arguments: [script.path, String(upstreamPort), portFile.path],
                                        logPath: dir.file("proxy.log").path)
-            do { port = try server.waitForPortFile(portFile.path) } catch { server.stop(); throw error }
+            do { port = try await server.waitForPortFile(portFile.path) } catch { await server.stop(); throw error }
         } catch {
             dir.remove()
             throw error
         }
     }
 
-    func stop() {
-        server.stop()
+    func stop() async {
+        await server.stop()
         dir.remove()
     }
 
@@ -79,13 +79,13 @@ final class FaultProxy: @unchecked Sendable {
     }
 
     static func with<T>(upstreamPort: Int, _ body: (FaultProxy) async throws -> T) async throws -> T {
-        let proxy = try FaultProxy(upstreamPort: upstreamPort)
+        let proxy = try await FaultProxy(upstreamPort: upstreamPort)
         do {
             let result = try await body(proxy)
-            proxy.stop()
+            await proxy.stop()
             return result
         } catch {
-            proxy.stop()
+            await proxy.stop()
             throw error
         }
     }

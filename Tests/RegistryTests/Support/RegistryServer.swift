@@ -22,7 +22,7 @@ final class RegistryServer: @unchecked Sendable {
     ///   - address: a loopback address; 127.0.0.1 and localhost are plain-HTTP registries to the
     ///     client, any other 127/8 address (all routed to lo on Linux) is HTTPS by default.
     ///   - tls: serve HTTPS with this certificate chain and key (PEM files).
-    init(auth: Auth = .none, address: String = "127.0.0.1", tls: (certificate: String, key: String)? = nil) throws {
+    init(auth: Auth = .none, address: String = "127.0.0.1", tls: (certificate: String, key: String)? = nil) async throws {
         self.address = address
         dir = try TempDir("registry")
         do {
@@ -32,7 +32,7 @@ final class RegistryServer: @unchecked Sendable {
             case .none:
                 break
             case .htpasswd(let user, let password):
-                let (status, line) = try runCommand("/usr/bin/htpasswd", ["-Bbn", user, password])
+                let (status, line) = try await runCommand("/usr/bin/htpasswd", ["-Bbn", user, password])
                 guard status == 0 else { throw TestSupportError("htpasswd failed: \(line)") }
                 let file = dir.file("htpasswd")
                 try line.trimmingCharacters(in: .whitespacesAndNewlines).appending("\n")
@@ -82,15 +82,15 @@ final class RegistryServer: @unchecked Sendable {
             try config.write(to: configFile, atomically: true, encoding: .utf8)
             server = try ServerProcess(executable: "/usr/bin/docker-registry", arguments: ["serve", configFile.path],
                                        logPath: dir.file("registry.log").path)
-            do { try server.waitForPort(port, address: address) } catch { server.stop(); throw error }
+            do { try await server.waitForPort(port, address: address) } catch { await server.stop(); throw error }
         } catch {
             dir.remove()
             throw error
         }
     }
 
-    func stop() {
-        server.stop()
+    func stop() async {
+        await server.stop()
         dir.remove()
     }
 
@@ -99,13 +99,13 @@ final class RegistryServer: @unchecked Sendable {
     /// Starts a registry, runs `body`, and stops the registry whether or not `body` throws.
     static func with<T>(auth: Auth = .none, address: String = "127.0.0.1", tls: (certificate: String, key: String)? = nil,
                         _ body: (RegistryServer) async throws -> T) async throws -> T {
-        let server = try RegistryServer(auth: auth, address: address, tls: tls)
+        let server = try await RegistryServer(auth: auth, address: address, tls: tls)
         do {
             let result = try await body(server)
-            server.stop()
+            await server.stop()
             return result
         } catch {
-            server.stop()
+            await server.stop()
             throw error
         }
     }

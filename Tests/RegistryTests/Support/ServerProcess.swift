@@ -55,7 +55,12 @@ final class ServerProcess: @unchecked Sendable {
         try process.run()
     }
 
-    func stop() {
+    /// Kills the server and waits (off the cooperative pool) for its watchdog to exit.
+    func stop() async {
+        await offPool { self.stopBlocking() }
+    }
+
+    private func stopBlocking() {
         // Kill the server itself; the watchdog shell then exits. Process.waitUntilExit can spin
         // forever in FoundationNetworking's run loop, so poll instead.
         let deadline = Date().addingTimeInterval(5)
@@ -71,8 +76,13 @@ final class ServerProcess: @unchecked Sendable {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Waits until something accepts TCP connections on address:port.
-    func waitForPort(_ port: Int, address: String = "127.0.0.1", timeout: TimeInterval = 15) throws {
+    /// Waits until something accepts TCP connections on address:port. The polling runs on a
+    /// thread of its own, so the deadline measures the server, not a busy cooperative pool.
+    func waitForPort(_ port: Int, address: String = "127.0.0.1", timeout: TimeInterval = 15) async throws {
+        try await offPool { try self.waitForPortBlocking(port, address: address, timeout: timeout) }
+    }
+
+    private func waitForPortBlocking(_ port: Int, address: String, timeout: TimeInterval) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             guard process.isRunning else {
@@ -118,8 +128,12 @@ final class ServerProcess: @unchecked Sendable {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    /// Waits for a helper script to write its port number to `path`.
-    func waitForPortFile(_ path: String, timeout: TimeInterval = 15) throws -> Int {
+    /// Waits for a helper script to write its port number to `path` (polling off the pool).
+    func waitForPortFile(_ path: String, timeout: TimeInterval = 15) async throws -> Int {
+        try await offPool { try self.waitForPortFileBlocking(path, timeout: timeout) }
+    }
+
+    private func waitForPortFileBlocking(_ path: String, timeout: TimeInterval) throws -> Int {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let text = try? String(contentsOfFile: path, encoding: .utf8),
@@ -141,9 +155,13 @@ func python3Path() -> String {
     return "/usr/bin/python3"
 }
 
-/// Runs a command to completion; returns (status, combined output).
+/// Runs a command to completion; returns (status, combined output). Waits off the cooperative pool.
 @discardableResult
-func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (Int32, String) {
+func runCommand(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> (Int32, String) {
+    try await offPool { try runCommandBlocking(executable, arguments, environment: environment) }
+}
+
+private func runCommandBlocking(_ executable: String, _ arguments: [String], environment: [String: String]?) throws -> (Int32, String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments

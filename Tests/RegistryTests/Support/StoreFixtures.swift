@@ -16,7 +16,7 @@ struct TestStore {
     /// Imports a one-layer image whose rootfs holds `files` random files of `fileSize` bytes
     /// (random, so the layer does not compress away), tagged `tag`.
     @discardableResult
-    func importImage(tag: String, files: Int = 3, fileSize: Int = 200_000) throws -> StoredImage {
+    func importImage(tag: String, files: Int = 3, fileSize: Int = 200_000) async throws -> StoredImage {
         let work = try TempDir("rootfs")
         defer { work.remove() }
         let root = work.file("root")
@@ -26,7 +26,7 @@ struct TestStore {
         }
         try "hello from \(tag)\n".write(to: root.appendingPathComponent("hello.txt"), atomically: true, encoding: .utf8)
         let tar = work.file("rootfs.tar").path
-        let (status, output) = try runCommand("/bin/tar", ["-C", root.path, "-cf", tar, "."])
+        let (status, output) = try await runCommand("/bin/tar", ["-C", root.path, "-cf", tar, "."])
         guard status == 0 else { throw TestSupportError("tar failed: \(output)") }
         return try store.importRootfs(from: tar, tags: [try ImageReference(parsing: tag)])
     }

@@ -11,7 +11,7 @@ struct TestCA {
     var serverCertificate: String { dir.file("server.pem").path }
     var serverKey: String { dir.file("server.key").path }
 
-    init(serverAddress: String) throws {
+    init(serverAddress: String) async throws {
         dir = try TempDir("ca")
         do {
             let d = dir.path
@@ -27,12 +27,12 @@ struct TestCA {
                  "-CAcreateserial", "-out", "\(d)/server.pem", "-days", "2", "-extfile", "\(d)/server.ext"],
             ]
             for args in steps {
-                let (status, output) = try runCommand("/usr/bin/openssl", args)
+                let (status, output) = try await runCommand("/usr/bin/openssl", args)
                 guard status == 0 else { throw TestSupportError("openssl \(args[0]) failed: \(output)") }
             }
             try FileManager.default.createDirectory(atPath: caDirectory, withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: caFile, toPath: caDirectory + "/ca.pem")
-            let (status, output) = try runCommand("/usr/bin/openssl", ["rehash", caDirectory])
+            let (status, output) = try await runCommand("/usr/bin/openssl", ["rehash", caDirectory])
             guard status == 0 else { throw TestSupportError("openssl rehash failed: \(output)") }
         } catch {
             dir.remove()
@@ -47,7 +47,7 @@ struct TestCA {
 /// removed afterwards.
 func withTLSRegistry<T>(auth: RegistryServer.Auth = .none,
                         _ body: (RegistryServer, TestCA) async throws -> T) async throws -> T {
-    let ca = try TestCA(serverAddress: "127.0.0.2")
+    let ca = try await TestCA(serverAddress: "127.0.0.2")
     defer { ca.remove() }
     return try await RegistryServer.with(auth: auth, address: "127.0.0.2",
                                          tls: (ca.serverCertificate, ca.serverKey)) { registry in

@@ -14,12 +14,12 @@ final class TokenServer: @unchecked Sendable {
 
     var realm: String { "http://127.0.0.1:\(port)/token" }
 
-    init(user: String, password: String, lifetime: Int = 300) throws {
+    init(user: String, password: String, lifetime: Int = 300) async throws {
         dir = try TempDir("token")
         do {
             let key = dir.file("key.pem").path
             certificatePath = dir.file("cert.pem").path
-            let (status, output) = try runCommand("/usr/bin/openssl", [
+            let (status, output) = try await runCommand("/usr/bin/openssl", [
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificatePath,
                 "-days", "2", "-subj", "/CN=slipway-test-token",
             ])
@@ -31,7 +31,7 @@ final class TokenServer: @unchecked Sendable {
                 script.path, portFile.path, key, certificatePath, Self.issuer, Self.service, user, password, String(lifetime),
                 dir.file("requests.log").path,
             ], logPath: dir.file("token.log").path)
-            do { port = try server.waitForPortFile(portFile.path) } catch { server.stop(); throw error }
+            do { port = try await server.waitForPortFile(portFile.path) } catch { await server.stop(); throw error }
         } catch {
             dir.remove()
             throw error
@@ -44,24 +44,24 @@ final class TokenServer: @unchecked Sendable {
             .split(separator: "\n").map(String.init)
     }
 
-    func stop() {
-        server.stop()
+    func stop() async {
+        await server.stop()
         dir.remove()
     }
 
     /// A token server and a registry that trusts it; both stopped afterwards.
     static func withRegistry<T>(user: String, password: String,
                                 _ body: (TokenServer, RegistryServer) async throws -> T) async throws -> T {
-        let tokens = try TokenServer(user: user, password: password)
+        let tokens = try await TokenServer(user: user, password: password)
         do {
             let result = try await RegistryServer.with(auth: .token(realm: tokens.realm, service: service, issuer: issuer,
                                                                     certificatePath: tokens.certificatePath)) { registry in
                 try await body(tokens, registry)
             }
-            tokens.stop()
+            await tokens.stop()
             return result
         } catch {
-            tokens.stop()
+            await tokens.stop()
             throw error
         }
     }
