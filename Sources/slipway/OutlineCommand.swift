@@ -4,7 +4,10 @@ import Foundation
 
 /// `slipway outline`: the stages, ARGs and build order of a Dockerfile for a target.
 struct Outline: AsyncParsableCommand {
+    // Every command names itself: without it ArgumentParser derives the name with
+    // String(describing:) on the type, a runtime conformance scan at every start.
     static let configuration = CommandConfiguration(
+        commandName: "outline",
         abstract: "Show a Dockerfile's stages, ARGs and parallel build order for a target."
     )
 

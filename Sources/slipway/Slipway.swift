@@ -1,6 +1,7 @@
 import ArgumentParser
 
-/// The `slipway` command. Each subcommand lives in its own file; add new ones to the list below.
+/// The `slipway` command. Each subcommand lives in its own file; add new ones to the list below,
+/// and give each an explicit `commandName` (deriving it costs a runtime type lookup per start).
 @main
 struct Slipway: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,6 +38,7 @@ struct Slipway: AsyncParsableCommand {
 /// Developer tools that expose internals (parse trees and so on).
 struct Debug: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "debug",
         abstract: "Inspect Slipway's internals.",
         subcommands: [
             DebugParse.self,
