@@ -178,7 +178,7 @@ public struct StoreEngineStore: EngineStore {
         // A no-change rebuild produces the same config: when that image exists and already
         // carries every tag, there is nothing to write (no fsyncs on the fast path).
         let configDigest = try CanonicalJSON.blob(config, mediaType: MediaType.ociConfig).descriptor.digest
-        if let existing = try store.images().first(where: { $0.configDigest == configDigest && Set(refs).isSubset(of: Set($0.tags)) }) {
+        if let existing = try store.images(configDigest: configDigest).first(where: { Set(refs).isSubset(of: Set($0.tags)) }) {
             try? store.touch(existing)
             return WrittenImage(id: existing.configDigest, manifestDigest: existing.manifestDigest, size: existing.size)
         }

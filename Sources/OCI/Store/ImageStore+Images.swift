@@ -154,6 +154,11 @@ extension ImageStore {
         try reading { db in try loadImages(db, where: "", arguments: []) }
     }
 
+    /// The images whose config is `digest` (one image ID can have several manifests).
+    public func images(configDigest digest: Digest) throws -> [StoredImage] {
+        try reading { db in try loadImages(db, where: "WHERE config_digest = ?", arguments: [digest.description]) }
+    }
+
     public func image(manifestDigest: Digest) throws -> StoredImage? {
         try reading { db in try loadImages(db, where: "WHERE manifest_digest = ?", arguments: [manifestDigest.description]).first }
     }
@@ -229,14 +234,19 @@ extension ImageStore {
 
     func loadImages(_ db: Database, where clause: String, arguments: StatementArguments) throws -> [StoredImage] {
         let rows = try Row.fetchAll(db, sql: "SELECT * FROM images \(clause) ORDER BY added_at DESC", arguments: arguments)
+        // Tags and layers of the selected images only: a lookup by digest stays cheap in a big store.
+        let scope = clause.isEmpty ? "" : "WHERE manifest_digest IN (SELECT manifest_digest FROM images \(clause))"
+        let scopeArguments: StatementArguments = clause.isEmpty ? [] : arguments
         var tagsByImage: [String: [ImageReference]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT reference, manifest_digest FROM tags ORDER BY reference") {
+        for row in try Row.fetchAll(db, sql: "SELECT reference, manifest_digest FROM tags \(scope) ORDER BY reference",
+                                    arguments: scopeArguments) {
             if let ref = try? ImageReference(parsing: row["reference"] as String, defaultTag: false) {
                 tagsByImage[row["manifest_digest"], default: []].append(ref)
             }
         }
         var layersByImage: [String: [Digest]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT manifest_digest, layer_digest FROM image_layers ORDER BY manifest_digest, position") {
+        for row in try Row.fetchAll(db, sql: "SELECT manifest_digest, layer_digest FROM image_layers \(scope) ORDER BY manifest_digest, position",
+                                    arguments: scopeArguments) {
             layersByImage[row["manifest_digest"], default: []].append(try Digest(parsing: row["layer_digest"]))
         }
         return try rows.map { row in

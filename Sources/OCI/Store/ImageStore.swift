@@ -41,15 +41,18 @@ public final class ImageStore: Sendable {
         var config = Configuration()
         config.busyMode = .timeout(60)
         config.foreignKeysEnabled = true
-        // WAL: readers never wait for a writer; GRDB sets synchronous=NORMAL with it, so commits
-        // append to the WAL without an fsync (checkpoints still sync). A killed process never
-        // corrupts the index; a power cut can lose the last commits, never consistency — and
-        // blobs are fsynced before any row points at them.
-        config.journalMode = .wal
+        // WAL: readers never wait for a writer. synchronous=NORMAL: commits append to the WAL
+        // without an fsync (checkpoints still sync). A killed process never corrupts the index;
+        // a power cut can lose the last commits, never consistency — and blobs are fsynced
+        // before any row points at them. Set here rather than with GRDB's `.wal` journal mode,
+        // whose set-up asks Foundation for the WAL file's size at every open (slow first use).
         // No checkpoint at close either, so a no-change rebuild makes no fsync at all. The WAL is
         // instead folded into the database once it holds 32 pages: every opener replays the WAL
         // (recovery), which must stay short to keep start-up fast.
         config.prepareDatabase { db in
+            let mode = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
+            guard mode == "wal" else { throw StoreError.database("cannot switch the index to WAL mode (got \(mode ?? "nothing"))") }
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
             let rc = csqlite_no_checkpoint_on_close(db.sqliteConnection)
             guard rc == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: rc)) }
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 32")
