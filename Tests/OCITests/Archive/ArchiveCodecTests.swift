@@ -4,20 +4,21 @@ import Testing
 
 @Suite("Archive codecs")
 struct ArchiveCodecTests {
+    /// Half compressible text, half random (alternating 4 KiB blocks), so codecs do real work.
+    /// Built a block at a time: a random call per byte took seconds of a test thread in debug.
     static func sample(_ count: Int) -> [UInt8] {
         var rng = SystemRandomNumberGenerator()
-        // Half compressible text, half random, so codecs do real work.
-        var out = [UInt8]()
-        out.reserveCapacity(count)
         let words = Array("the quick brown fox jumps over the lazy dog ".utf8)
+        let text = (0..<4096).map { words[$0 % words.count] }
+        var out = [UInt8]()
+        out.reserveCapacity(count + 4096)
+        var random = [UInt64](repeating: 0, count: 512)
         while out.count < count {
-            if out.count % 8192 < 4096 {
-                out.append(words[out.count % words.count])
-            } else {
-                out.append(UInt8.random(in: 0...255, using: &rng))
-            }
+            out += text
+            for i in random.indices { random[i] = rng.next() }
+            random.withUnsafeBytes { out += $0 }
         }
-        return out
+        return Array(out.prefix(count))
     }
 
     @Test("compress/decompress round trip", arguments: LayerCompression.allCases)
