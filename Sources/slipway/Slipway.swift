@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `slipway` command. Each subcommand lives in its own file; add new ones to the list below,
 /// and give each an explicit `commandName` (deriving it costs a runtime type lookup per start).
-@main
+/// The program starts in `SlipwayMain`.
 struct Slipway: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "slipway",
