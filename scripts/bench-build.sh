@@ -67,8 +67,8 @@ func main() {
 }
 EOF
 
-# Bash's own clock: no `date` process per reading, so both sides are timed without extra forks.
-now() { echo "${EPOCHREALTIME/,/.}"; }
+# Timestamps are read from bash's own clock, ${EPOCHREALTIME/,/.} (a parameter expansion: no
+# `date` process and no command-substitution fork per reading), so neither side pays extra forks.
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", b - a }'; }
 stats() { sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.4f %.4f\n", m, v[1] }'; }
 
@@ -78,9 +78,9 @@ if ! "$BIN" images --root "$STORE" 2>/dev/null | grep -q golang; then
   "$BIN" import --root "$STORE" "$GO_FIXTURE/rootfs.tar" golang:1.22-bookworm >&2
 fi
 "$BIN" prune --root "$STORE" --cache >/dev/null 2>&1 || true
-t0=$(now)
+t0=${EPOCHREALTIME/,/.}
 "$BIN" build --root "$STORE" --no-cache --progress json -t bench/go:prod "$WORK/ctx" >"$WORK/cold.out" 2>"$WORK/cold.json"
-t1=$(now)
+t1=${EPOCHREALTIME/,/.}
 sw_cold=$(elapsed "$t0" "$t1")
 # Time inside RUN processes: started -> finished of every RUN step.
 sw_run=$(python3 - "$WORK/cold.json" <<'EOF'
@@ -96,9 +96,9 @@ EOF
 )
 sw_overhead=$(awk -v a="$sw_cold" -v b="$sw_run" 'BEGIN { printf "%.3f", a - b }')
 for i in $(seq "$RUNS"); do
-  a=$(now)
+  a=${EPOCHREALTIME/,/.}
   "$BIN" build --root "$STORE" --progress quiet -t bench/go:prod "$WORK/ctx" >/dev/null
-  b=$(now)
+  b=${EPOCHREALTIME/,/.}
   elapsed "$a" "$b"; echo
 done | stats > "$WORK/sw.stats"
 read -r sw_med sw_min < "$WORK/sw.stats"
@@ -134,10 +134,10 @@ if [ -z "${BENCH_SKIP_DOCKER:-}" ]; then
     for _ in $(seq 60); do $DOCKER info >/dev/null 2>&1 && break; sleep 0.5; done
     if $DOCKER info >/dev/null 2>&1; then
       $DOCKER image inspect golang:1.22-bookworm >/dev/null 2>&1 || $DOCKER import "$GO_FIXTURE/rootfs.tar" golang:1.22-bookworm >/dev/null
-      a=$(now); DOCKER_BUILDKIT=1 $DOCKER build --network host --no-cache -q -t bench/go:prod "$WORK/ctx" >/dev/null; b=$(now)
+      a=${EPOCHREALTIME/,/.}; DOCKER_BUILDKIT=1 $DOCKER build --network host --no-cache -q -t bench/go:prod "$WORK/ctx" >/dev/null; b=${EPOCHREALTIME/,/.}
       bk_cold=$(elapsed "$a" "$b")
       for i in $(seq "$RUNS"); do
-        a=$(now); DOCKER_BUILDKIT=1 $DOCKER build --network host -q -t bench/go:prod "$WORK/ctx" >/dev/null; b=$(now)
+        a=${EPOCHREALTIME/,/.}; DOCKER_BUILDKIT=1 $DOCKER build --network host -q -t bench/go:prod "$WORK/ctx" >/dev/null; b=${EPOCHREALTIME/,/.}
         elapsed "$a" "$b"; echo
       done | stats > "$WORK/bk.stats"
       read -r bk_med bk_min < "$WORK/bk.stats"
@@ -166,10 +166,10 @@ if [ -z "${BENCH_SKIP_BUILDAH:-}" ]; then
       $B pull -q "oci-archive:$WORK/base.tar" >/dev/null
       $B tag "$($B images -q | head -1)" golang:1.22-bookworm
       local a b
-      a=$(now); $B bud --runtime /usr/sbin/runc --layers --network host -q -t bench/go:prod "$WORK/ctx" >/dev/null; b=$(now)
+      a=${EPOCHREALTIME/,/.}; $B bud --runtime /usr/sbin/runc --layers --network host -q -t bench/go:prod "$WORK/ctx" >/dev/null; b=${EPOCHREALTIME/,/.}
       ba_cold=$(elapsed "$a" "$b")
       for i in $(seq "$RUNS"); do
-        a=$(now); $B bud --runtime /usr/sbin/runc --layers --network host -q -t bench/go:prod "$WORK/ctx" >/dev/null; b=$(now)
+        a=${EPOCHREALTIME/,/.}; $B bud --runtime /usr/sbin/runc --layers --network host -q -t bench/go:prod "$WORK/ctx" >/dev/null; b=${EPOCHREALTIME/,/.}
         elapsed "$a" "$b"; echo
       done | stats > "$WORK/ba.stats"
       read -r ba_med ba_min < "$WORK/ba.stats"
