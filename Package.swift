@@ -53,15 +53,15 @@ let package = Package(
         // Parser benchmark (scripts/bench-parser.sh builds it in release mode).
         .executableTarget(name: "parser-bench", dependencies: ["Dockerfile"], path: "Benchmarks/ParserBench"),
 
-        .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile"]),
-        .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI"]),
-        .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI"]),
-        .testTarget(name: "InspectTests", dependencies: ["Inspect", "Dockerfile", "OCI", "ArticleFixtures"]),
+        .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile", "TestSupport"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "TestSupport"]),
+        .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI", "TestSupport"]),
+        .testTarget(name: "InspectTests", dependencies: ["Inspect", "Dockerfile", "OCI", "TestSupport"]),
         // Drive the built `slipway` binary end to end (needs root, runc, a registry).
-        .testTarget(name: "IntegrationTests", dependencies: ["OCI", "ArticleFixtures"]),
-        // The article's Dockerfiles, shared by the test targets above.
-        .target(name: "ArticleFixtures", path: "Tests/ArticleFixtures"),
+        .testTarget(name: "IntegrationTests", dependencies: ["OCI", "TestSupport"]),
+        // Shared by the test targets above: the article's Dockerfiles, waiting off the cooperative pool.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Build
+import TestSupport
 
 /// A temporary directory tree for one test, removed when the value goes away.
 final class TempTree {

@@ -2,6 +2,7 @@ import Foundation
 import OCI
 import Testing
 @testable import Build
+import TestSupport
 
 @Suite("COPY/ADD: destination rules, ownership, modes, confinement, archives")
 struct CopyTests {

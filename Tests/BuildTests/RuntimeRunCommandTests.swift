@@ -5,6 +5,7 @@ import Foundation
 import OCI
 import Testing
 @testable import Build
+import TestSupport
 
 /// `slipway run IMAGE` end to end: the built binary, a store holding a busybox image with a
 /// config (entrypoint-less cmd, env, workdir, user), and the runtime.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Dockerfile
+import TestSupport
 
 /// Random mutations of real Dockerfiles must never crash or hang the frontend (errors are fine).
 @Suite struct FuzzTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Inspect
+import TestSupport
 
 @Suite struct HTMLReportTests {
     func report() -> ImageAnalysis {

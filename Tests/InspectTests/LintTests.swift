@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import ArticleFixtures
+import TestSupport
 @testable import Inspect
 
 private func lint(_ text: String, dockerignore: String? = ArticleDockerfiles.dockerignore, target: String? = nil) throws -> LintResult {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import ArticleFixtures
+import TestSupport
 
 /// The article's Dockerfiles (../shared/seed): Go, Node and Python, built over Debian bases made
 /// by scripts/fixtures.sh and imported under the names the article uses.

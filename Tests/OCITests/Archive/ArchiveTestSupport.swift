@@ -2,6 +2,7 @@ import Foundation
 @testable import OCI
 #if canImport(Glibc)
 import Glibc
+import TestSupport
 #endif
 
 /// A scratch directory under /tmp removed when the value is dropped.
