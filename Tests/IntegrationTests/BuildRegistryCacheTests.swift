@@ -9,13 +9,13 @@ struct BuildRegistryCacheTests {
     @Test("--cache-to on store A, --cache-from on an empty store B: no RUN executes, same image")
     func twoMachineCache() async throws {
         if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry") else {
+        guard TestRegistry.isInstalled else {
             print("skipping: docker-registry not installed")
             return
         }
-        let registry = try await BuildPullTests.Registry()
-        let base = "127.0.0.1:\(registry.port)/base/busybox:1"
-        let cache = "127.0.0.1:\(registry.port)/cache/app:main"
+        let registry = try await TestRegistry()
+        let base = "\(registry.host)/base/busybox:1"
+        let cache = "\(registry.host)/cache/app:main"
         let dockerfile = """
             FROM \(base) AS build
             RUN echo RAN-BUILD-STEP && date +%s%N > /built
@@ -53,7 +53,7 @@ struct BuildRegistryCacheTests {
         let c = try BuildSandbox()
         try await c.importFixture("busybox", as: "busybox:latest")
         try c.write("Dockerfile", "FROM \(base)\nRUN true\n")
-        let fresh = try await c.build(["--cache-from", "127.0.0.1:\(registry.port)/cache/none:1"])
+        let fresh = try await c.build(["--cache-from", "\(registry.host)/cache/none:1"])
         #expect(fresh.status == 0, "\(fresh.combined)")
         let bad = try await c.build(["--cache-to", "type=inline"])
         #expect(bad.status != 0 && bad.stderr.contains("not supported"), "\(bad.combined)")

@@ -14,27 +14,11 @@ struct HTTPSCLITests {
         }
         let s = try BuildSandbox()
         let dir = s.root + "/tls"
-        try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try await makeCertificates(in: dir, address: "127.0.0.2")
-        let port = 39_000 + Int.random(in: 0..<4000)
-        try """
-            version: 0.1
-            log: {level: error, accesslog: {disabled: true}}
-            storage: {filesystem: {rootdirectory: \(dir)/data}}
-            http: {addr: "127.0.0.2:\(port)", tls: {certificate: \(dir)/server.pem, key: \(dir)/server.key}}
-            """.write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
-        let registry = Process()
-        registry.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
-        registry.arguments = ["serve", dir + "/config.yml"]
-        registry.standardOutput = FileHandle.nullDevice
-        registry.standardError = FileHandle.nullDevice
-        try registry.run()
-        defer { Fixtures.killInBackground(registry) }
-        let host = "127.0.0.2:\(port)"
-        _ = await Fixtures.poll(seconds: 15, every: 0.2) { [dir] in
-            (try? BuildHarness.runBlocking(["/usr/bin/curl", "-s", "-o", "/dev/null", "--cacert", dir + "/ca.pem",
-                                            "https://\(host)/v2/"]))?.status == 0 ? true : nil
-        }
+        let registry = try await TestRegistry(address: "127.0.0.2", tls: .init(
+            certificate: dir + "/server.pem", key: dir + "/server.key", ca: dir + "/ca.pem"))
+        let host = registry.host
         try await s.importFixture("busybox", as: "\(host)/tls/bb:1")
         let trusted = ["SSL_CERT_FILE": dir + "/ca.pem"]
         func slipway(_ args: [String], env: [String: String] = [:]) async throws -> BuildHarness.Result {

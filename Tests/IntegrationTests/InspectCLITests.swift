@@ -168,32 +168,14 @@ import Testing
     /// analyze docker://REF pulls from a registry (Debian's docker-registry on 127.0.0.1) into a
     /// throw-away store; the user's store stays empty.
     @Test func analyzePullsFromARegistry() async throws {
-        guard let binary = Self.binary, FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry") else {
+        guard let binary = Self.binary, TestRegistry.isInstalled else {
             print("skipping: needs .build/debug/slipway and /usr/bin/docker-registry")
             return
         }
         let dir = NSTemporaryDirectory() + "slipway-registry-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let port = 21_000 + Int.random(in: 0..<4000)
-        try """
-            version: 0.1
-            log:
-              level: error
-            storage:
-              filesystem:
-                rootdirectory: \(dir)/data
-            http:
-              addr: 127.0.0.1:\(port)
-
-            """.write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
-        server.arguments = ["serve", dir + "/config.yml"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { Fixtures.killInBackground(server) }
+        let registry = try await TestRegistry()
 
         // A small image: the busybox binary as one layer.
         let rootfs = dir + "/rootfs"
@@ -205,7 +187,7 @@ import Testing
         try tar.run()
         await Fixtures.waitOffPool(tar)
         let store = dir + "/store"
-        let reference = "127.0.0.1:\(port)/inspect/busybox:1"
+        let reference = "\(registry.host)/inspect/busybox:1"
         func run(_ arguments: [String]) async throws -> Int32 {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
@@ -217,11 +199,8 @@ import Testing
             return process.terminationStatus
         }
         #expect(try await run(["import", "--root", store, dir + "/rootfs.tar", reference]) == 0)
-        var pushed = false
-        for _ in 0..<50 where !pushed {
-            pushed = try await run(["push", "--root", store, reference]) == 0
-            if !pushed { try await Task.sleep(for: .milliseconds(200)) }
-        }
+        // The registry is up when TestRegistry returns: one push must do.
+        let pushed = try await run(["push", "--root", store, reference]) == 0
         #expect(pushed, "push to the test registry failed")
         guard pushed, let result = try await slipway(["analyze", "docker://" + reference]) else { return }
         #expect(result.status == 0, "\(result.stderr)")

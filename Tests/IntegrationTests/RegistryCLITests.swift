@@ -12,30 +12,13 @@ struct RegistryCLITests {
             print("skipping: \(tool) not installed"); return
         }
         let dir = "/var/tmp/slipway-it-login-" + UUID().uuidString.prefix(8).lowercased()
-        try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let htpasswd = try await BuildHarness.run(["/usr/bin/htpasswd", "-Bbn", "ci", "s3cret"])
         try #require(htpasswd.status == 0)
         try htpasswd.stdout.write(toFile: dir + "/htpasswd", atomically: true, encoding: .utf8)
-        let port = 35_000 + Int.random(in: 0..<4000)
-        try """
-            version: 0.1
-            log: {level: error, accesslog: {disabled: true}}
-            storage: {filesystem: {rootdirectory: \(dir)/data}}
-            auth: {htpasswd: {realm: slipway-it, path: \(dir)/htpasswd}}
-            http: {addr: 127.0.0.1:\(port)}
-            """.write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
-        let registry = Process()
-        registry.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
-        registry.arguments = ["serve", dir + "/config.yml"]
-        registry.standardOutput = FileHandle.nullDevice
-        registry.standardError = FileHandle.nullDevice
-        try registry.run()
-        defer { Fixtures.killInBackground(registry) }
-        let host = "127.0.0.1:\(port)"
-        _ = await Fixtures.poll(seconds: 15, every: 0.2) {
-            (try? BuildHarness.runBlocking(["/usr/bin/curl", "-s", "-o", "/dev/null", "http://\(host)/v2/"]))?.status == 0 ? true : nil
-        }
+        let registry = try await TestRegistry(htpasswd: dir + "/htpasswd")
+        let host = registry.host
 
         let env = ["DOCKER_CONFIG": dir + "/docker"]
         let storeA = dir + "/storeA", storeB = dir + "/storeB"
