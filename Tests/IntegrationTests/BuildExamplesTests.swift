@@ -137,15 +137,7 @@ struct BuildExamplesTests {
             #expect(base.status == 0, "\(base.combined)")
         }
         try s.write("Dockerfile", Self.nodeDockerfile)
-        try s.write("package.json", """
-            {"name": "api", "version": "1.0.0", "private": true,
-             "scripts": {"build": "mkdir -p dist node_modules && cp src/index.js dist/index.js"}}
-            """)
-        try s.write("package-lock.json", """
-            {"name": "api", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
-             "packages": {"": {"name": "api", "version": "1.0.0"}}}
-            """)
-        try s.write("tsconfig.json", "{}\n")
+        try s.writeNodeProject()
         try s.write("src/index.js", """
             const http = require('http');
             const port = process.env.PORT || 3000;

@@ -135,6 +135,20 @@ final class BuildSandbox {
         try? FileManager.default.removeItem(atPath: root)
     }
 
+    /// The npm project files the article's Node Dockerfile copies (no dependencies: there is no
+    /// npm registry here); the test writes its own `src/index.js`.
+    func writeNodeProject() throws {
+        try write("package.json", """
+            {"name": "api", "version": "1.0.0", "private": true,
+             "scripts": {"build": "mkdir -p dist node_modules && cp src/index.js dist/index.js"}}
+            """)
+        try write("package-lock.json", """
+            {"name": "api", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+             "packages": {"": {"name": "api", "version": "1.0.0"}}}
+            """)
+        try write("tsconfig.json", "{}\n")
+    }
+
     func write(_ path: String, _ text: String) throws {
         let full = context + "/" + path
         try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -149,15 +149,7 @@ struct InspectPredictionTests {
             #expect(r.status == 0, "\(r.combined)")
             guard r.status == 0 else { return }
         }
-        try s.write("package.json", """
-            {"name": "api", "version": "1.0.0", "private": true,
-             "scripts": {"build": "mkdir -p dist node_modules && cp src/index.js dist/index.js"}}
-            """)
-        try s.write("package-lock.json", """
-            {"name": "api", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
-             "packages": {"": {"name": "api", "version": "1.0.0"}}}
-            """)
-        try s.write("tsconfig.json", "{}\n")
+        try s.writeNodeProject()
         try s.write("src/index.js", """
             const http = require('http');
             http.createServer((req, res) => { res.end(req.url === '/health' ? 'ok' : 'no'); }).listen(process.env.PORT || 3000);
