@@ -130,7 +130,7 @@ struct BuildCommand: AsyncParsableCommand {
         // Services.
         let imageStore = try store.open()
         trace.mark("open store")
-        let scratch = imageStore.root + "/scratch"
+        let scratch = StoreOptions.scratchDirectory(ofStore: imageStore.root)
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let containerRuntime = try ContainerRuntime.named(runtime)
         var extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root,

@@ -55,8 +55,15 @@ public struct StoreEngineStore: EngineStore {
             }
             stored = try store.resolve(reference)
         }
-        let config = try store.config(of: stored)
         let records = try store.layerRecords(of: stored)
+        // Leased for the rest of the build before anything is read: an `rmi` or `prune` at the
+        // same time then removes the name, never the blobs this build uses.
+        let missing = try store.lease([stored.manifestDigest, stored.configDigest] + records.map(\.digest))
+        if !missing.isEmpty {
+            throw EngineStoreError.io("image \(reference) names blobs the store lacks (\(missing.map(\.description).joined(separator: ", "))): "
+                                      + "run `slipway fsck`, then pull or import \(reference) again")
+        }
+        let config = try store.config(of: stored)
         let layers = records.map { LayerRef(digest: $0.digest, diffID: $0.diffID, size: $0.size, mediaType: $0.mediaType) }
         return ResolvedImage(id: stored.configDigest, image: StageImage(config), layers: layers,
                              onBuild: config.config?.onBuild ?? [])
@@ -108,8 +115,11 @@ public struct StoreEngineStore: EngineStore {
         let key = key.digest
         guard let rec = try store.cacheRecord(key: key) else { return nil }
         guard let step = try? JSONDecoder().decode(CachedStep.self, from: Data(rec.result.utf8)) else { return nil }
-        if let l = step.layer, !FileManager.default.fileExists(atPath: snapshotPath(l)), !store.hasBlob(l.digest) {
-            return nil
+        if let l = step.layer {
+            // Lease, then check: a concurrent prune either sees the lease or has already removed
+            // the blob, which the check then finds (a miss, and the step runs again).
+            guard try store.lease([l.digest]).isEmpty else { return nil }
+            if !FileManager.default.fileExists(atPath: snapshotPath(l)), !store.hasBlob(l.digest) { return nil }
         }
         usedCacheKeys.keys.withLock { $0.append(key) }
         return step

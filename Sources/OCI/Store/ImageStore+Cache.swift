@@ -60,9 +60,8 @@ extension ImageStore {
                     last_used = excluded.last_used
                 """, arguments: [key, record.layer?.description, record.result,
                                  record.createdAt.timeIntervalSince1970, record.lastUsed.timeIntervalSince1970])
-            if let l = record.layer {
-                try db.execute(sql: "DELETE FROM leases WHERE digest = ? AND pid = ?", arguments: [l.description, Int64(getpid())])
-            }
+            // The writer's lease on the layer stays until it exits: a `prune --cache` that drops
+            // this record while the build still runs must not take the layer from under it.
         }
     }
 
