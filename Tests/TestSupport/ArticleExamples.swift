@@ -147,7 +147,7 @@ public enum ArticleExamples {
         FROM eclipse-temurin:21-jdk-jammy AS builder
         WORKDIR /app
         COPY pom.xml ./
-        RUN mvn -B -q dependency:resolve dependency:resolve-plugins
+        RUN mvn -B -q dependency:resolve
         COPY src/ ./src/
         RUN mvn -B -q package
         # ---- Extract layers for better caching ----
@@ -190,7 +190,7 @@ public enum ArticleExamples {
             <dependency>
               <groupId>org.apache.commons</groupId>
               <artifactId>commons-lang3</artifactId>
-              <version>COMMONS_LANG3</version>
+              <version>3.12.0</version>
             </dependency>
           </dependencies>
 
@@ -200,11 +200,11 @@ public enum ArticleExamples {
             <finalName>myapp</finalName>
             <pluginManagement>
               <plugins>
-                <plugin><artifactId>maven-resources-plugin</artifactId><version>RESOURCES</version></plugin>
-                <plugin><artifactId>maven-compiler-plugin</artifactId><version>COMPILER</version></plugin>
-                <plugin><artifactId>maven-surefire-plugin</artifactId><version>SUREFIRE</version></plugin>
-                <plugin><artifactId>maven-jar-plugin</artifactId><version>JAR</version></plugin>
-                <plugin><artifactId>maven-dependency-plugin</artifactId><version>DEPENDENCY</version></plugin>
+                <plugin><artifactId>maven-resources-plugin</artifactId><version>3.3.0</version></plugin>
+                <plugin><artifactId>maven-compiler-plugin</artifactId><version>3.10.1</version></plugin>
+                <plugin><artifactId>maven-surefire-plugin</artifactId><version>2.22.3</version></plugin>
+                <plugin><artifactId>maven-jar-plugin</artifactId><version>3.3.0</version></plugin>
+                <plugin><artifactId>maven-dependency-plugin</artifactId><version>3.5.0</version></plugin>
               </plugins>
             </pluginManagement>
             <plugins>
