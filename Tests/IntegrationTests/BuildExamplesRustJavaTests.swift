@@ -120,6 +120,11 @@ struct BuildExamplesRustJavaTests {
         let port2 = 26_000 + Int.random(in: 0..<2000)
         let answer2 = try await BuildExamplesTests.health(store: s.store, run: ["-e", "PORT=\(port2)", "myapp:prod"], port: port2, seconds: 20)
         #expect(answer2 == "ok, edited\n", "health endpoint answered \(answer2 ?? "nothing")")
+
+        // No change: nothing runs, same image.
+        let again = try await Self.build(s, ["-t", "myapp:prod"])
+        #expect(BuildSandbox.ranSteps(again.result).filter { !$0.contains("FROM") }.isEmpty, "\(again.events)")
+        #expect(BuildSandbox.imageID(again.result) == BuildSandbox.imageID(edited.result))
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
     }
 
@@ -181,6 +186,11 @@ struct BuildExamplesRustJavaTests {
         let port2 = 30_000 + Int.random(in: 0..<2000)
         let answer2 = try await BuildExamplesTests.health(store: s.store, run: ["-e", "PORT=\(port2)", "javaapp:prod"], port: port2, seconds: 40)
         #expect(answer2 == "ok, edited\n", "health endpoint answered \(answer2 ?? "nothing")")
+
+        // No change: nothing runs, same image.
+        let again = try await Self.build(s, ["-t", "javaapp:prod"])
+        #expect(BuildSandbox.ranSteps(again.result).filter { !$0.contains("FROM") }.isEmpty, "\(again.events)")
+        #expect(BuildSandbox.imageID(again.result) == BuildSandbox.imageID(edited.result))
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
     }
 }
