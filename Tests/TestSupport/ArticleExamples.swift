@@ -166,8 +166,11 @@ public enum ArticleExamples {
         ENTRYPOINT ["java", "-cp", "/app:/app/lib/*", "com.example.health.HealthServer"]
         """
 
-    /// Plugin and dependency versions are the ones Debian bookworm's packages install into
-    /// /usr/share/maven-repo (maven's own defaults name versions Debian does not have).
+    /// Plugin and dependency versions are the jars Debian bookworm's packages install into
+    /// /usr/share/maven-repo (maven 3.8's default plugin versions — compiler 3.1, jar 2.4, … —
+    /// are there only as relocation poms). `package` needs no install/deploy plugin, which Debian
+    /// does not package; `outputTimestamp` makes the jar's entries (and so the extracted
+    /// dependency layer) the same bytes on every build.
     public static let javaPom = """
         <?xml version="1.0" encoding="UTF-8"?>
         <project xmlns="http://maven.apache.org/POM/4.0.0"
