@@ -31,16 +31,27 @@ public struct Prerequisite: Sendable {
                      missing: "\(name) is not installed (apt-get install \(package ?? name))")
     }
 
+    /// An executable at exactly `path` (for tools the tests start by absolute path).
+    public static func executable(at path: String, package: String) -> Prerequisite {
+        Prerequisite(isMet: FileManager.default.isExecutableFile(atPath: path),
+                     missing: "\(path) is not installed (apt-get install \(package))")
+    }
+
     public static let runc = tool("runc")
     public static let crun = tool("crun")
     public static let busybox = tool("busybox", package: "busybox-static")
-    public static let python3 = tool("python3")
-    public static let git = tool("git")
     public static let skopeo = tool("skopeo")
     public static let umoci = tool("umoci")
-    public static let dockerRegistry = tool("docker-registry")
-    public static let openssl = tool("openssl")
-    public static let htpasswd = tool("htpasswd", package: "apache2-utils")
+    /// Debian base-image fixtures (scripts/fixtures.sh debian*).
+    public static let mmdebstrap = tool("mmdebstrap")
+    public static let python3 = executable(at: "/usr/bin/python3", package: "python3")
+    public static let git = executable(at: "/usr/bin/git", package: "git")
+    public static let curl = executable(at: "/usr/bin/curl", package: "curl")
+    public static let dockerRegistry = executable(at: "/usr/bin/docker-registry", package: "docker-registry")
+    public static let openssl = executable(at: "/usr/bin/openssl", package: "openssl")
+    public static let htpasswd = executable(at: "/usr/bin/htpasswd", package: "apache2-utils")
+    /// util-linux's `script` (a pseudo-terminal for progress tests).
+    public static let script = executable(at: "/usr/bin/script", package: "bsdutils")
     public static let chromium = Prerequisite(isMet: Host.chromium != nil,
                                               missing: "chromium is not installed (apt-get install chromium)")
 
