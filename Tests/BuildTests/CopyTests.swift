@@ -325,11 +325,8 @@ struct CopyRemoteTests {
         }
     }
 
-    @Test func checksumMismatchFailsAndMatchPlacesFile() async throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else {
-            print("python3 not available; skipping ADD URL test")
-            return
-        }
+    @Test(.requires(.python3))
+    func checksumMismatchFailsAndMatchPlacesFile() async throws {
         let www = TempTree("www")
         www.file("tool.bin", "binary-content")
         let r = TempTree("url-root")
@@ -358,11 +355,8 @@ struct CopyRemoteTests {
 
 @Suite("ADD from URL through perform", .serialized)
 struct CopyRemotePerformTests {
-    @Test func performDownloadsOncePerBuildAndDigestFollowsRemoteContent() async throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else {
-            print("python3 not available; skipping ADD URL test")
-            return
-        }
+    @Test(.requires(.python3))
+    func performDownloadsOncePerBuildAndDigestFollowsRemoteContent() async throws {
         let www = TempTree("www2")
         www.file("v.txt", "v1")
         let c = TempTree("perform-ctx")
@@ -498,12 +492,8 @@ struct CopyConflictTests {
 
 @Suite("ADD from git", .serialized)
 struct CopyGitTests {
-    @Test func addGitRepositoryOverDumbHTTP() async throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/git"),
-              FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else {
-            print("git or python3 not available; skipping ADD git test")
-            return
-        }
+    @Test(.requires(.git, .python3))
+    func addGitRepositoryOverDumbHTTP() async throws {
         let repo = TempTree("gitrepo")
         repo.file("README", "v1")
         repo.file("bin/run.sh", "#!/bin/sh\n", mode: 0o775)

@@ -4,11 +4,12 @@ import Glibc
 import Foundation
 import Testing
 @testable import Build
+import TestSupport
 
-@Suite("RuntimeExecutor", .serialized)
+@Suite("RuntimeExecutor", .serialized, .requires(RuntimeFixture.prerequisites))
 struct RuntimeExecutorTests {
     @Test func echoHiRunsInBusyboxOverOverlay() async throws {
-        guard let rootfs = Self.ready() else { return }
+        let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         let lines = RuntimeFixture.Lines()
@@ -28,7 +29,7 @@ struct RuntimeExecutorTests {
     }
 
     @Test func exitCodeAndTailArePropagated() async throws {
-        guard let rootfs = Self.ready() else { return }
+        let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         let executor = try RuntimeFixture.executor(scratch: scratch)
@@ -52,7 +53,7 @@ struct RuntimeExecutorTests {
     }
 
     @Test func writesAndDeletionsLandInUpperDir() async throws {
-        guard let rootfs = Self.ready() else { return }
+        let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         let step = try await RuntimeFixture.executor(scratch: scratch).runStep(
@@ -71,7 +72,7 @@ struct RuntimeExecutorTests {
     }
 
     @Test func bindMountsServeCachesAndSecretsWithoutReachingTheLayer() async throws {
-        guard let rootfs = Self.ready() else { return }
+        let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         let cache = scratch + "-cache", secrets = scratch + "-secret"
@@ -93,7 +94,7 @@ struct RuntimeExecutorTests {
     }
 
     @Test func networkNoneHasOnlyLoopback() async throws {
-        guard let rootfs = Self.ready() else { return }
+        let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         let lines = RuntimeFixture.Lines()
@@ -104,7 +105,7 @@ struct RuntimeExecutorTests {
     }
 
     @Test func hostNetworkSeesHostInterfaces() async throws {
-        guard let rootfs = Self.ready() else { return }
+        let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         let lines = RuntimeFixture.Lines()
@@ -117,7 +118,7 @@ struct RuntimeExecutorTests {
     }
 
     @Test func envUserAndWorkdirAreApplied() async throws {
-        guard let rootfs = Self.ready() else { return }
+        let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         let executor = try RuntimeFixture.executor(scratch: scratch)
@@ -143,13 +144,9 @@ struct RuntimeExecutorTests {
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
     }
 
-    @Test(arguments: ContainerRuntime.Kind.allCases)
+    @Test(.requires(.crun), arguments: ContainerRuntime.Kind.allCases)
     func cancellationKillsContainerAndCleansUp(kind: ContainerRuntime.Kind) async throws {
-        guard let rootfs = Self.ready() else { return }
-        guard ChildProcess.which(kind.rawValue) != nil else {
-            print("skipping cancellation test: \(kind.rawValue) is not installed")
-            return
-        }
+        let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         let executor = try RuntimeFixture.executor(kind, scratch: scratch)
@@ -173,7 +170,7 @@ struct RuntimeExecutorTests {
     }
 
     @Test func cancellationRightAfterStartIsNotLost() async throws {
-        guard let rootfs = Self.ready() else { return }
+        let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         let executor = try RuntimeFixture.executor(scratch: scratch)
@@ -191,12 +188,9 @@ struct RuntimeExecutorTests {
         #expect(!executor.runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
     }
 
-    @Test func crunWorksWithCgroupWorkaround() async throws {
-        guard let rootfs = Self.ready() else { return }
-        guard ChildProcess.which("crun") != nil else {
-            print("skipping crun test: crun is not installed")
-            return
-        }
+    @Test(.requires(.crun))
+    func crunWorksWithCgroupWorkaround() async throws {
+        let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         let executor = try RuntimeFixture.executor(.crun, scratch: scratch)
@@ -211,13 +205,5 @@ struct RuntimeExecutorTests {
         }
         #expect(!executor.runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
-    }
-
-    static func ready() -> String? {
-        if let reason = RuntimeFixture.skipReason {
-            print("skipping runtime test: \(reason)")
-            return nil
-        }
-        return RuntimeFixture.busyboxRootfs
     }
 }

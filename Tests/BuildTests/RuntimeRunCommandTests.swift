@@ -9,20 +9,15 @@ import TestSupport
 
 /// `slipway run IMAGE` end to end: the built binary, a store holding a busybox image with a
 /// config (entrypoint-less cmd, env, workdir, user), and the runtime.
-@Suite("RuntimeRunCommand", .serialized)
+@Suite("RuntimeRunCommand", .serialized, .requires(RuntimeFixture.prerequisites + [.slipwayBinary]))
 struct RuntimeRunCommandTests {
     struct Setup {
         var storeRoot: String
         var scratch: String
     }
 
-    static func setUp() throws -> Setup? {
-        guard RuntimeExecutorTests.ready() != nil else { return nil }
-        guard access(RuntimeSignalTests.binary, X_OK) == 0 else {
-            print("skipping run command test: \(RuntimeSignalTests.binary) not built")
-            return nil
-        }
-        guard let fixture = RuntimeFixture.busyboxRootfs.map({ String($0.dropLast("/rootfs".count)) }) else { return nil }
+    static func setUp() throws -> Setup {
+        let fixture = String(try RuntimeFixture.busyboxRootfs().dropLast("/rootfs".count))
         let base = try RuntimeFixture.scratch()
         let store = try ImageStore(root: base + "/store")
         let plain = try store.importRootfs(from: fixture + "/rootfs.tar", tags: [try ImageReference(parsing: "bb:plain")])
@@ -47,7 +42,7 @@ struct RuntimeRunCommandTests {
     }
 
     @Test func runsImageConfigAndOverrides() async throws {
-        guard let setup = try Self.setUp() else { return }
+        let setup = try Self.setUp()
         defer { FileTree.removeAll(String(setup.storeRoot.dropLast("/store".count))) }
 
         #expect(try await Self.run(setup, ["bb:app"]) == (0, ["hello from /srv/app as 1000:1000"]))

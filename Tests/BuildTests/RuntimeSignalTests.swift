@@ -4,20 +4,17 @@ import Glibc
 import Foundation
 import Testing
 @testable import Build
+import TestSupport
 
 /// SIGINT/SIGTERM during a run: the process cleans up (container, mount, snapshot dir) and exits
 /// 130/143. Drives the built `slipway run --rootfs` so the real signal handlers are exercised.
-@Suite("RuntimeSignals", .serialized)
+@Suite("RuntimeSignals", .serialized, .requires(RuntimeFixture.prerequisites + [.slipwayBinary]))
 struct RuntimeSignalTests {
-    static let binary = RuntimeFixture.packageRoot + "/.build/debug/slipway"
+    static let binary = Host.slipwayBinary
 
     @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
     func signalCleansUpAndExits(signal: Int32, expected: Int32) async throws {
-        guard let rootfs = RuntimeExecutorTests.ready() else { return }
-        guard access(Self.binary, X_OK) == 0 else {
-            print("skipping signal test: \(Self.binary) not built (swift build)")
-            return
-        }
+        let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         let child = try ChildProcess.spawn(["/usr/bin/env", "SLIPWAY_SCRATCH=" + scratch, Self.binary, "run", "--rootfs", rootfs,

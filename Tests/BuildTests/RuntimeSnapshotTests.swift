@@ -5,17 +5,11 @@ import Foundation
 import Testing
 @testable import Build
 import CLinux
+import TestSupport
 
-@Suite("RuntimeSnapshot")
+@Suite("RuntimeSnapshot", .requires(.root))
 struct RuntimeSnapshotTests {
-    static var isRoot: Bool {
-        if getuid() == 0 { return true }
-        print("skipping snapshot test: needs root")
-        return false
-    }
-
     @Test func scratchHasNoLowerAndRecordsWrites() throws {
-        guard Self.isRoot else { return }
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         let snapshot = try OverlaySnapshot(lowerDirs: [], in: scratch)
@@ -35,7 +29,6 @@ struct RuntimeSnapshotTests {
     }
 
     @Test func mountOptionsDisableRedirectMetacopyIndex() throws {
-        guard Self.isRoot else { return }
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         let lower = scratch + "/lower"
@@ -61,7 +54,6 @@ struct RuntimeSnapshotTests {
     }
 
     @Test func manyLayersWithLongPathsMount() throws {
-        guard Self.isRoot else { return }
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         // 120 layers whose paths are ~100 bytes each: 12 KB of lowerdir, three times a page.
@@ -86,7 +78,6 @@ struct RuntimeSnapshotTests {
     }
 
     @Test func lowerStackLookupHonoursWhiteoutsAndOpaqueDirs() throws {
-        guard Self.isRoot else { return }
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         let bottom = scratch + "/bottom", top = scratch + "/top"
@@ -154,8 +145,8 @@ struct RuntimeUserTests {
 
 @Suite("RuntimeStale")
 struct RuntimeStaleTests {
-    @Test func leftoversOfDeadProcessesAreRemoved() throws {
-        guard RuntimeSnapshotTests.isRoot, ChildProcess.which("runc") != nil else { return }
+    @Test(.requires(.root, .runc))
+    func leftoversOfDeadProcessesAreRemoved() throws {
         let scratch = try RuntimeFixture.scratch()
         defer { FileTree.removeAll(scratch) }
         // A pid that no longer runs: a child that has exited and been reaped.

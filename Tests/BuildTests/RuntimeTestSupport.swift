@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 @testable import Build
+import TestSupport
 
 /// Shared helpers for the runtime tests: root check, the busybox fixture, scratch dirs, mounts.
 enum RuntimeFixture {
@@ -12,20 +13,32 @@ enum RuntimeFixture {
         return url.path
     }()
 
-    /// Why container tests cannot run here, or nil when they can.
-    static var skipReason: String? {
-        if getuid() != 0 { return "runtime tests need root" }
-        if ChildProcess.which("runc") == nil { return "runc is not installed" }
-        if busyboxRootfs == nil { return "busybox fixture unavailable (scripts/fixtures.sh busybox failed)" }
-        return nil
+    /// What the container tests need from the machine (the busybox fixture they build
+    /// themselves: `busyboxRootfs()`).
+    static let prerequisites: [Prerequisite] = [.root, .runc, .busybox]
+
+    /// scripts/fixtures.sh busybox → its rootfs/ directory (built once, cached). Throws (the test
+    /// fails) when the fixture cannot be built.
+    static func busyboxRootfs() throws -> String {
+        try busyboxFixture.get()
     }
 
-    /// scripts/fixtures.sh busybox → its rootfs/ directory (built once, cached).
-    static let busyboxRootfs: String? = {
-        guard let result = try? ChildProcess.runCapturing([packageRoot + "/scripts/fixtures.sh", "busybox"]), result.code == 0,
-              let dir = result.output.split(separator: "\n").last else { return nil }
-        return String(dir) + "/rootfs"
+    private static let busyboxFixture: Result<String, FixtureBuildError> = {
+        let script = packageRoot + "/scripts/fixtures.sh"
+        do {
+            let result = try ChildProcess.runCapturing([script, "busybox"])
+            guard result.code == 0, let dir = result.output.split(separator: "\n").last else {
+                return .failure(FixtureBuildError(description: "\(script) busybox exited \(result.code): \(result.output)"))
+            }
+            return .success(String(dir) + "/rootfs")
+        } catch {
+            return .failure(FixtureBuildError(description: "\(script) busybox: \(error)"))
+        }
     }()
+
+    struct FixtureBuildError: Error, CustomStringConvertible {
+        let description: String
+    }
 
     static func scratch() throws -> String {
         try FileTree.makeTemporaryDirectory(in: "/var/tmp/slipway-tests", prefix: "rt-")

@@ -1,27 +1,23 @@
 import Foundation
+import Testing
+import TestSupport
 
-/// Locates `../shared/conformance` relative to the package root; nil (tests skip) when absent.
+/// BuildKit's parser and shell test vectors in `../shared/conformance/buildkit` (see
+/// `Host.conformance`). Tests that read them require `.buildkitConformance`.
 enum Conformance {
-    static var packageRoot: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    }
+    static let buildkit: URL? = Host.conformance("buildkit").map { URL(fileURLWithPath: $0) }
 
-    static var buildkit: URL? {
-        // `../shared` beside the package; a worktree under /work/wt/<name> sits one level deeper.
-        let parent = packageRoot.deletingLastPathComponent()
-        for base in [parent, parent.deletingLastPathComponent()] {
-            let url = base.appendingPathComponent("shared/conformance/buildkit")
-            if FileManager.default.fileExists(atPath: url.path) { return url }
-        }
-        return nil
-    }
-
-    static func skipMessage(_ what: String) {
-        print("skipping \(what): ../shared/conformance/buildkit not found")
+    /// The BuildKit data (the suites that call this require `.buildkitConformance`).
+    static func buildkitRoot() throws -> URL {
+        try #require(buildkit, "../shared/conformance/buildkit is absent")
     }
 
     static func directories(_ url: URL) -> [URL] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
         return names.sorted().map { url.appendingPathComponent($0) }
     }
+}
+
+extension Prerequisite {
+    static let buildkitConformance = Prerequisite.conformance("buildkit")
 }

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 @testable import Dockerfile
+import TestSupport
 
-@Suite struct ParserConformanceTests {
+@Suite(.requires(.buildkitConformance)) struct ParserConformanceTests {
     @Test func buildkitParserCases() throws {
-        guard let root = Conformance.buildkit else { return Conformance.skipMessage("buildkit parser cases") }
+        let root = try Conformance.buildkitRoot()
         let dirs = Conformance.directories(root.appendingPathComponent("parser/testfiles"))
         var passed = 0
         var failures: [String] = []
@@ -30,7 +31,7 @@ import Testing
     }
 
     @Test func buildkitNegativeCases() throws {
-        guard let root = Conformance.buildkit else { return Conformance.skipMessage("buildkit negative cases") }
+        let root = try Conformance.buildkitRoot()
         let dirs = Conformance.directories(root.appendingPathComponent("parser/testfiles-negative"))
         var rejected = 0
         for dir in dirs {
@@ -48,7 +49,7 @@ import Testing
     }
 
     @Test func buildkitLineNumbers() throws {
-        guard let root = Conformance.buildkit else { return Conformance.skipMessage("buildkit line numbers") }
+        let root = try Conformance.buildkitRoot()
         let data = try Data(contentsOf: root.appendingPathComponent("parser/testfile-line/Dockerfile"))
         let parsed = try Dockerfile.parse(bytes: Array(data))
         let lines = parsed.nodes.map { [$0.startLine, $0.endLine] }

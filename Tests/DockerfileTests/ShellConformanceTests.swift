@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 @testable import Dockerfile
+import TestSupport
 
-@Suite struct ShellConformanceTests {
+@Suite(.requires(.buildkitConformance)) struct ShellConformanceTests {
     /// envVarTest: `A` lines apply to all platforms, `U` to Unix, `W` to Windows (skipped here).
     @Test func envVarTest() throws {
-        guard let root = Conformance.buildkit else { return Conformance.skipMessage("envVarTest") }
+        let root = try Conformance.buildkitRoot()
         let text = try String(contentsOf: root.appendingPathComponent("shell/envVarTest"), encoding: .utf8)
         let env = Environment([("PWD", "/home"), ("SHELL", "bash"), ("KOREAN", "한국어"), ("NULL", "")])
         let lexer = ShellLexer(escape: "\\")
@@ -31,7 +32,7 @@ import Testing
     }
 
     @Test func wordsTest() throws {
-        guard let root = Conformance.buildkit else { return Conformance.skipMessage("wordsTest") }
+        let root = try Conformance.buildkitRoot()
         let text = try String(contentsOf: root.appendingPathComponent("shell/wordsTest"), encoding: .utf8)
         var env = Environment()
         let lexer = ShellLexer(escape: "\\")

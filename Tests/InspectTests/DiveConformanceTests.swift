@@ -1,34 +1,22 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Inspect
 
-/// `../shared/<sub>` beside the package root (a worktree under /work/wt/<name> sits one level
-/// deeper, so the level above is tried too), or nil.
-func sharedDirectory(_ sub: String) -> String? {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    let parent = root.deletingLastPathComponent()
-    for base in [parent, parent.deletingLastPathComponent()] {
-        let url = base.appendingPathComponent("shared/" + sub)
-        if FileManager.default.fileExists(atPath: url.path) { return url.path }
-    }
-    return nil
+extension Prerequisite {
+    /// dive's test archives (`../shared/conformance/dive`).
+    static let diveConformance = Prerequisite.conformance("dive", containing: "test-docker-image.tar")
 }
 
-/// `../shared/conformance/dive`, or nil (tests then skip with a message).
-func diveConformanceDirectory() -> String? {
-    guard let dir = sharedDirectory("conformance/dive"),
-          FileManager.default.fileExists(atPath: dir + "/test-docker-image.tar") else {
-        print("skipping: no dive conformance data at ../shared/conformance/dive")
-        return nil
-    }
-    return dir
+/// `../shared/conformance/dive` (tests that call this require `.diveConformance`).
+func diveConformanceDirectory() throws -> String {
+    try #require(Host.conformance("dive"), "../shared/conformance/dive is absent")
 }
 
-@Suite struct DiveConformanceTests {
+@Suite(.requires(.diveConformance)) struct DiveConformanceTests {
     /// The figures of dive's own test (EXPECTED.md), to the last digit, from the real archive.
     @Test func dockerArchiveFiguresMatchDive() throws {
-        guard let dir = diveConformanceDirectory() else { return }
+        let dir = try diveConformanceDirectory()
         let image = try ImageLoader.load(dir + "/test-docker-image.tar", storeRoot: "/nonexistent")
         #expect(image.layers.count == 14)
         let analysis = Analyzer.analyze(image)
@@ -50,7 +38,7 @@ func diveConformanceDirectory() -> String? {
 
     /// The OCI archives with gzip, zstd and uncompressed layers give the same file tree.
     @Test func ociArchivesGiveTheSameTree() throws {
-        guard let dir = diveConformanceDirectory() else { return }
+        let dir = try diveConformanceDirectory()
         var trees: [[FileRecord]] = []
         for name in ["test-oci-gzip-image.tar", "test-oci-zstd-image.tar", "test-oci-uncompressed-image.tar"] {
             let image = try ImageLoader.load(dir + "/" + name, storeRoot: "/nonexistent")
@@ -62,7 +50,7 @@ func diveConformanceDirectory() -> String? {
     }
 
     @Test func badInputsGiveOneClearLine() throws {
-        guard let dir = diveConformanceDirectory() else { return }
+        let dir = try diveConformanceDirectory()
         let temp = NSTemporaryDirectory() + "slipway-bad-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: temp + "/empty", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: temp) }

@@ -29,12 +29,10 @@ import TestSupport
     }
 
     /// Renders the page in headless Chromium, checks a screenshot is produced and that the
-    /// browser logged no console message (errors, failed loads). Skips when Chromium is absent.
-    @Test func rendersInHeadlessChromiumWithoutConsoleErrors() async throws {
-        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile) else {
-            print("skipping: chromium is not installed")
-            return
-        }
+    /// browser logged no console message (errors, failed loads).
+    @Test(.requires(.chromium))
+    func rendersInHeadlessChromiumWithoutConsoleErrors() async throws {
+        let chromium = try #require(Host.chromium)
         let dir = NSTemporaryDirectory() + "slipway-html-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -242,13 +242,12 @@ private func rules(_ result: LintResult) -> [String] { result.findings.map(\.rul
 }
 
 @Suite struct ArticleFixturesTests {
-    /// Every fixture is the article's own text (when the seed is present).
-    @Test func fixturesComeFromTheArticle() throws {
-        guard let seed = sharedDirectory("seed"),
-              let files = try? FileManager.default.contentsOfDirectory(atPath: seed), !files.isEmpty else {
-            print("skipping: no seed article at ../shared/seed")
-            return
-        }
+    /// Every fixture is the article's own text (from the seed in ../shared/seed).
+    @Test(.requires(.shared("seed")))
+    func fixturesComeFromTheArticle() throws {
+        let seed = try #require(Host.shared("seed"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: seed)
+        #expect(files.contains { $0.hasSuffix(".txt") }, "no article (.txt) in \(seed)")
         let seedDir = URL(fileURLWithPath: seed)
         var article = ""
         for file in files where file.hasSuffix(".txt") {

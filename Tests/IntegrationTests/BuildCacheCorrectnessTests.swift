@@ -7,7 +7,7 @@ import TestSupport
 /// `RUN <<EOF cmd` form), records are tied to the content below them (an interrupted
 /// `--no-cache` build or two builds at once never mix layers of different runs), `outline`
 /// and `build` read ARG scope alike, and the host's CA bundle reaches RUN only when asked.
-@Suite("Build: cache correctness", .serialized, .enabled(if: BuildHarness.skipReason == nil, "needs root, runc and a built slipway"))
+@Suite("Build: cache correctness", .serialized, .requires(BuildHarness.requirements))
 struct BuildCacheCorrectnessTests {
     func sandbox(_ dockerfile: String) async throws -> BuildSandbox {
         let s = try BuildSandbox()

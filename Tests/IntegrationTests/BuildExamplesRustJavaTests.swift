@@ -15,7 +15,7 @@ struct BuildExamplesRustJavaTests {
     /// runc, curl for the health probe, and each fixture cached or mmdebstrap to make it. A
     /// fixture that mmdebstrap then fails to build is a failure, not a skip.
     static func missing(fixtures: [String]) -> String? {
-        if let why = BuildHarness.skipReason { return why }
+        if let why = BuildHarness.requirements.first(where: { !$0.isMet }) { return why.missing }
         if !FileManager.default.isExecutableFile(atPath: "/usr/bin/curl") { return "curl not installed (the /health probe)" }
         let root = ProcessInfo.processInfo.environment["SLIPWAY_FIXTURES"] ?? "/var/cache/slipway-fixtures"
         let uncached = fixtures.filter { !FileManager.default.fileExists(atPath: "\(root)/\($0)/rootfs.tar") }

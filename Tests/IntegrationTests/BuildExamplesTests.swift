@@ -4,7 +4,7 @@ import TestSupport
 
 /// The article's Dockerfiles (../shared/seed): Go, Node and Python, built over Debian bases made
 /// by scripts/fixtures.sh and imported under the names the article uses.
-@Suite("Build: the article's examples", .serialized)
+@Suite("Build: the article's examples", .serialized, .requires(BuildHarness.requirements + [.mmdebstrap, .curl]))
 struct BuildExamplesTests {
     static let goDockerfile = ArticleDockerfiles.go
 
@@ -77,7 +77,6 @@ struct BuildExamplesTests {
 
     @Test("Go: builder on Debian+Go, FROM scratch final with CA certs and a static binary that serves /health")
     func goExample() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox(sharedStore: BuildSandbox.examplesStore)
         try await s.importFixture("debian-go", as: "golang:1.22-bookworm")
         try s.write("Dockerfile", Self.goDockerfile)
@@ -87,8 +86,7 @@ struct BuildExamplesTests {
         try s.write(".dockerignore", "Dockerfile*\n")
 
         let r = try await s.build(["-t", "goapp:prod"])
-        #expect(r.status == 0, "\(r.combined)")
-        guard r.status == 0 else { return }
+        try #require(r.status == 0, "\(r.combined)")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
 
         let inspect = try await s.slipway(["inspect", "goapp:prod"])
@@ -124,18 +122,23 @@ struct BuildExamplesTests {
 
     static let nodeDockerfile = ArticleDockerfiles.nodeTypeScript
 
-    @Test("Node: builder + slim stage, non-root user owning the app, HEALTHCHECK in the config, serves /health")
-    func nodeExample() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
-        let s = try BuildSandbox(sharedStore: BuildSandbox.examplesStore)
+    /// node:20-bookworm and node:20-bookworm-slim in `s`'s store: the official node images' names,
+    /// over Debian's nodejs (scripts/fixtures.sh debian-node); npm told not to phone home (no
+    /// internet here). Made once in the shared examples store.
+    static func nodeBases(_ s: BuildSandbox) async throws {
         try await s.importFixture("debian-node", as: "fixture/debian-node:latest")
-        // The official node images' names, over Debian's nodejs; npm told not to phone home (no internet here).
         if try await !s.hasImage("node:20-bookworm") {
             let base = try await BuildHarness.run([BuildHarness.binary, "build", "--root", s.store, "--progress", "plain",
                                              "-t", "node:20-bookworm", "-t", "node:20-bookworm-slim", "-f", "-", s.context],
                                             stdin: "FROM fixture/debian-node:latest\nENV NPM_CONFIG_AUDIT=false NPM_CONFIG_FUND=false NPM_CONFIG_UPDATE_NOTIFIER=false\n")
-            #expect(base.status == 0, "\(base.combined)")
+            try #require(base.status == 0, "\(base.combined)")
         }
+    }
+
+    @Test("Node: builder + slim stage, non-root user owning the app, HEALTHCHECK in the config, serves /health")
+    func nodeExample() async throws {
+        let s = try BuildSandbox(sharedStore: BuildSandbox.examplesStore)
+        try await Self.nodeBases(s)
         try s.write("Dockerfile", Self.nodeDockerfile)
         try s.writeNodeProject()
         try s.write("src/index.js", """
@@ -147,8 +150,7 @@ struct BuildExamplesTests {
             }).listen(port);
             """)
         let r = try await s.build(["-t", "node:prod"])
-        #expect(r.status == 0, "\(r.combined)")
-        guard r.status == 0 else { return }
+        try #require(r.status == 0, "\(r.combined)")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
         let inspect = try await s.slipway(["inspect", "node:prod"])
         #expect(inspect.stdout.contains("CMD-SHELL"), "\(inspect.stdout)")
@@ -168,7 +170,6 @@ struct BuildExamplesTests {
 
     @Test("Python: venv built with gcc in the builder, copied into the slim stage, non-root, uvicorn serves /health")
     func pythonExample() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox(sharedStore: BuildSandbox.examplesStore)
         try await s.importFixture("debian-python", as: "fixture/debian-python:latest")
         // The official python images' names over Debian's python3 (with `python` and venv, as they have).
@@ -180,8 +181,7 @@ struct BuildExamplesTests {
                                                 RUN apt-get update && apt-get install -y --no-install-recommends python3-venv \\
                                                     && ln -s /usr/bin/python3 /usr/local/bin/python && rm -rf /var/lib/apt/lists/*
                                                 """)
-            #expect(base.status == 0, "\(base.combined)")
-            guard base.status == 0 else { return }
+            try #require(base.status == 0, "\(base.combined)")
         }
         try s.write("Dockerfile", Self.pythonDockerfile)
         try s.write("requirements.txt", "fastapi\nuvicorn\n")
@@ -198,8 +198,7 @@ struct BuildExamplesTests {
             """)
         // pip reaches the Python package index over HTTPS: trust what this machine trusts.
         let r = try await s.build(["--add-ca-bundle", "-t", "py:prod"])
-        #expect(r.status == 0, "\(r.combined)")
-        guard r.status == 0 else { return }
+        try #require(r.status == 0, "\(r.combined)")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
         let inspect = try await s.slipway(["inspect", "py:prod"])
         #expect(inspect.stdout.contains("\"User\" : \"appuser\""), "\(inspect.stdout)")
@@ -244,12 +243,8 @@ struct BuildExamplesTests {
 
     @Test("--target development|test|production builds only what each needs; a failing test stage fails the build")
     func targets() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox(sharedStore: BuildSandbox.examplesStore)
-        guard try await s.hasImage("node:20-bookworm") else {
-            print("skipping: node:20-bookworm is made by the Node example test")
-            return
-        }
+        try await Self.nodeBases(s)
         try s.write("Dockerfile", Self.targetsDockerfile)
         try s.write("package.json", """
             {"name": "api", "version": "1.0.0", "private": true,

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// COPY --from, COPY --link --from and RUN --mount from= keyed by the content they select, as
 /// BuildKit keys them: a builder stage that re-runs but writes byte-identical files leaves the
 /// final stage cached and its image ID unchanged.
-@Suite("Build: COPY --from keyed by content", .serialized)
+@Suite("Build: COPY --from keyed by content", .serialized, .requires(BuildHarness.requirements))
 struct BuildFromContentTests {
     static let dockerfile = """
         FROM busybox:latest AS builder
@@ -22,7 +23,6 @@ struct BuildFromContentTests {
 
     @Test("an irrelevant edit re-runs the builder but the final stage is CACHED with the same image ID; a real change is not")
     func identicalOutputStaysCached() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
         try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("Dockerfile", Self.dockerfile)
@@ -65,7 +65,6 @@ struct BuildFromContentTests {
 
     @Test("COPY --from of a path the stage lacks fails with the line and the path")
     func missingPath() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
         try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("Dockerfile", "FROM busybox:latest AS b\nRUN true\nFROM busybox:latest\nCOPY --from=b /nope /x\n")

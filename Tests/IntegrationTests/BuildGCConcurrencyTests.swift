@@ -5,7 +5,7 @@ import TestSupport
 /// GC never removes what running work uses: a build leases its base image's blobs and every
 /// cached layer it takes, so `prune --cache` and `rmi` of the base while builds run leave them
 /// intact, and `rmi` during `slipway run` leaves the container's filesystem whole.
-@Suite("Store: GC while builds and containers run", .serialized, .enabled(if: BuildHarness.skipReason == nil, "needs root, runc and a built slipway"))
+@Suite("Store: GC while builds and containers run", .serialized, .requires(BuildHarness.requirements))
 struct BuildGCConcurrencyTests {
     static let dockerfile = """
         FROM busybox

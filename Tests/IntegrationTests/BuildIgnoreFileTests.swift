@@ -1,14 +1,14 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `slipway build` reads the context through BuildKit's ignore file: `<Dockerfile>.dockerignore`
 /// beside the Dockerfile (`-f`) wins over the context's `.dockerignore`; a Dockerfile from stdin
 /// has none of its own.
-@Suite("Build: Dockerfile-specific .dockerignore", .serialized)
+@Suite("Build: Dockerfile-specific .dockerignore", .serialized, .requires(BuildHarness.requirements))
 struct BuildIgnoreFileTests {
     @Test("-f sub/app.Dockerfile uses sub/app.Dockerfile.dockerignore; stdin uses .dockerignore; ! re-includes")
     func dockerfileSpecific() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
         try await s.importFixture("busybox", as: "busybox:latest")
         let dockerfile = "FROM busybox:latest\nCOPY . /ctx/\nRUN cd /ctx && find . -type f | sort > /list\n"

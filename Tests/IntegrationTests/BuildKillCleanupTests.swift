@@ -5,7 +5,7 @@ import TestSupport
 /// After a SIGKILL during a RUN (with a secret mounted), the next command that opens the store
 /// removes what the dead build left: its container (still running), overlay mounts, scratch
 /// directories and the step's secret files; `fsck` stays valid and a rebuild is correct.
-@Suite("Store: cleanup after SIGKILL", .serialized, .enabled(if: BuildHarness.skipReason == nil, "needs root, runc and a built slipway"))
+@Suite("Store: cleanup after SIGKILL", .serialized, .requires(BuildHarness.requirements))
 struct BuildKillCleanupTests {
     static let dockerfile = """
         FROM busybox

@@ -1,14 +1,14 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `FROM --platform`: the host's platform builds; `scratch` takes the asked-for platform (COPY-only
 /// cross images); a store image of another platform and RUN on a foreign platform fail clearly
 /// (Slipway does not emulate other CPUs).
-@Suite("Build: FROM --platform", .serialized)
+@Suite("Build: FROM --platform", .serialized, .requires(BuildHarness.requirements))
 struct BuildPlatformTests {
     @Test("host platform builds; scratch takes the platform; foreign bases and RUN fail with a reason")
     func platforms() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
         try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("f.txt", "payload\n")

@@ -1,18 +1,14 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `--progress auto` on a terminal: the live view (a redrawn "[+] Building" block with the running
 /// step and the tail of its output), then finished-step lines and the result line. The build runs
 /// under util-linux `script`, which gives it a pseudo-terminal and records what it drew.
-@Suite("Build: tty progress")
+@Suite("Build: tty progress", .requires(BuildHarness.requirements + [.script]))
 struct BuildProgressTTYTests {
     @Test("a pseudo-terminal gets the live view; a pipe gets plain lines")
     func liveView() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else {
-            print("skipping: util-linux script is not installed")
-            return
-        }
         let s = try BuildSandbox()
         try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("Dockerfile", """

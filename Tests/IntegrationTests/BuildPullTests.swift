@@ -1,17 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// FROM an image that is only in a registry: the build pulls it (Debian's docker-registry on
 /// 127.0.0.1), and `--pull` refreshes a stored base from its registry.
-@Suite("Build: base images from a registry", .serialized)
+@Suite("Build: base images from a registry", .serialized, .requires(BuildHarness.requirements + TestRegistry.prerequisites))
 struct BuildPullTests {
     @Test("a base image only in the registry is pulled; --pull refreshes it; unreachable registries fail clearly")
     func pullBase() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
-        guard TestRegistry.isInstalled else {
-            print("skipping: docker-registry not installed")
-            return
-        }
         let registry = try await TestRegistry()
         let source = try BuildSandbox()
         try await source.importFixture("busybox", as: "busybox:latest")

@@ -1,18 +1,14 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Two machines sharing one registry cache: a build on store A exports its cache
 /// (`--cache-to type=registry,...,mode=max`); the same build on an empty store B with
 /// `--cache-from` runs no RUN step and produces the same image ID.
-@Suite("Build: registry cache between stores", .serialized)
+@Suite("Build: registry cache between stores", .serialized, .requires(BuildHarness.requirements + TestRegistry.prerequisites))
 struct BuildRegistryCacheTests {
     @Test("--cache-to on store A, --cache-from on an empty store B: no RUN executes, same image")
     func twoMachineCache() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
-        guard TestRegistry.isInstalled else {
-            print("skipping: docker-registry not installed")
-            return
-        }
         let registry = try await TestRegistry()
         let base = "\(registry.host)/base/busybox:1"
         let cache = "\(registry.host)/cache/app:main"

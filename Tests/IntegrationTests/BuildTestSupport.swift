@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Helpers for the build integration tests: they drive the built `.build/debug/slipway` against a
 /// private store and base images made from scripts/fixtures.sh (no Docker Hub here).
@@ -10,17 +11,13 @@ enum BuildHarness {
         return url.path
     }()
 
-    static var binary: String { packageRoot + "/.build/debug/slipway" }
+    static var binary: String { Host.slipwayBinary }
 
-    /// Why these tests cannot run here (nil when they can).
-    static var skipReason: String? {
-        if getuid() != 0 { return "build integration tests need root (overlayfs, runc)" }
-        if !FileManager.default.isExecutableFile(atPath: binary) { return "\(binary) not built" }
-        if !FileManager.default.isExecutableFile(atPath: "/usr/sbin/runc") && !FileManager.default.isExecutableFile(atPath: "/usr/bin/runc") {
-            return "runc not installed"
-        }
-        return nil
-    }
+    /// What the build integration tests need from the machine: suites state it as
+    /// `.requires(BuildHarness.requirements)` (plus their own tools). Base images come from
+    /// scripts/fixtures.sh, built on demand by the tests (a fixture that fails to build fails
+    /// the test).
+    static let requirements: [Prerequisite] = [.root, .slipwayBinary, .runc, .busybox]
 
     struct Result {
         var status: Int32

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `slipway debug context` hashes a context through the same ignore file a build would use.
-@Suite struct DebugContextTests {
+@Suite(.requires(.slipwayBinary)) struct DebugContextTests {
     @Test func usesTheDockerfileSpecificIgnoreFile() async throws {
-        guard let bin = Fixtures.slipwayBinary else { return }
+        let bin = Fixtures.slipwayBinary
         let dir = try Fixtures.scratch("debug-context")
         defer { Fixtures.removeScratch(dir) }
         for (name, text) in [("a.txt", "a\n"), ("b.txt", "b\n"), ("app.Dockerfile", "FROM scratch\n"),

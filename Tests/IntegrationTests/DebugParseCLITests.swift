@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `slipway debug parse --json` and `slipway outline --format json` through the built binary: the
 /// shapes documented in ../shared/formats/parse-json.md, and a bad file exits non-zero with its line.
-@Suite struct DebugParseCLITests {
+@Suite(.requires(.slipwayBinary)) struct DebugParseCLITests {
     static let dockerfile = """
         # syntax=docker/dockerfile:1
         FROM --platform=$BUILDPLATFORM golang:${GO} AS build
@@ -26,7 +27,7 @@ import Testing
     }
 
     @Test func parseJSONHasInstructionsStagesAndReferences() async throws {
-        guard let bin = Fixtures.slipwayBinary else { return }
+        let bin = Fixtures.slipwayBinary
         let (dir, file) = try write(Self.dockerfile)
         defer { Fixtures.removeScratch(dir) }
         let r = try await Fixtures.run(bin, ["debug", "parse", "--json", file])
@@ -51,7 +52,7 @@ import Testing
     }
 
     @Test func invalidFileExitsNonZeroNamingTheLine() async throws {
-        guard let bin = Fixtures.slipwayBinary else { return }
+        let bin = Fixtures.slipwayBinary
         let (dir, file) = try write("FROM busybox\nRUN <<EOF\necho never ends\n")
         defer { Fixtures.removeScratch(dir) }
         let r = try await Fixtures.run(bin, ["debug", "parse", "--json", file])
@@ -60,7 +61,7 @@ import Testing
     }
 
     @Test func outlineJSONListsStagesForTheTarget() async throws {
-        guard let bin = Fixtures.slipwayBinary else { return }
+        let bin = Fixtures.slipwayBinary
         let (dir, file) = try write("""
             ARG V=1
             FROM scratch AS a

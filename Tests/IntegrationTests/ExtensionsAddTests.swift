@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// ADD from an HTTP URL (a python3 http.server on 127.0.0.1) with and without --checksum.
-@Suite("Extensions: ADD from a URL", .serialized)
+@Suite("Extensions: ADD from a URL", .serialized, .requires(BuildHarness.requirements + [.python3]))
 struct ExtensionsAddTests {
     /// A python3 http.server for `directory` on 127.0.0.1:`port`, once `probe` answers.
     static func serve(_ directory: String, port: Int, probe: String) async throws -> Process {
@@ -25,8 +26,6 @@ struct ExtensionsAddTests {
     }
     @Test("ADD http:// places the file, --checksum is verified, a changed remote file re-runs the step")
     func addURL() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { print("skipping: no python3"); return }
         let s = try BuildSandbox()
         try await s.importFixture("busybox", as: "busybox:latest")
         let served = s.root + "/srv"
@@ -61,11 +60,8 @@ struct ExtensionsAddTests {
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
     }
 
-    @Test("ADD of a git URL (#ref) through slipway build; a new commit on the ref re-runs the step")
+    @Test("ADD of a git URL (#ref) through slipway build; a new commit on the ref re-runs the step", .requires(.git))
     func addGit() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),
-              FileManager.default.isExecutableFile(atPath: "/usr/bin/git") else { print("skipping: no python3 or git"); return }
         let s = try BuildSandbox()
         try await s.importFixture("busybox", as: "busybox:latest")
         let work = s.root + "/gitwork", served = s.root + "/gitsrv"

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Named build contexts (directory, docker-image://, oci-layout://) with COPY --parents,
 /// --exclude and --link in one build; the file tree is checked.
-@Suite("Extensions: named contexts and COPY flags", .serialized)
+@Suite("Extensions: named contexts and COPY flags", .serialized, .requires(BuildHarness.requirements))
 struct ExtensionsContextsTests {
     static let dockerfile = """
         # syntax=docker/dockerfile:1.7-labs
@@ -21,7 +22,6 @@ struct ExtensionsContextsTests {
 
     @Test("FROM/COPY --from/--mount from named contexts; --parents, --exclude, --link")
     func namedContexts() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
         try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("Dockerfile", Self.dockerfile)

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `COPY --link` / `ADD --link` end to end with busybox: the layer is made in an empty root,
 /// keyed without its parent, reused across bases and earlier edits, and gives the same tree as
 /// a plain COPY in ordinary cases.
-@Suite("Extensions: COPY --link", .serialized)
+@Suite("Extensions: COPY --link", .serialized, .requires(BuildHarness.requirements))
 struct ExtensionsLinkTests {
     /// Digests of an image's layers, from `slipway inspect`.
     static func layers(_ s: BuildSandbox, _ image: String) async throws -> [String] {
@@ -24,8 +25,7 @@ struct ExtensionsLinkTests {
         return lines.contains("\(id) CACHED")
     }
 
-    func sandbox() async throws -> BuildSandbox? {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return nil }
+    func sandbox() async throws -> BuildSandbox {
         let s = try BuildSandbox()
         try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("hello.txt", "hello\n")
@@ -36,7 +36,7 @@ struct ExtensionsLinkTests {
 
     @Test("the same COPY --link on two bases gives one layer: cached across bases, and byte-identical when rebuilt")
     func acrossBases() async throws {
-        guard let s = try await sandbox() else { return }
+        let s = try await sandbox()
         try s.write("Dockerfile", "FROM busybox:latest\nRUN echo two > /base2.txt\n")
         let b2 = try await s.build(["-t", "base2:latest"])
         #expect(b2.status == 0, "\(b2.combined)")
@@ -76,7 +76,7 @@ struct ExtensionsLinkTests {
 
     @Test("editing an earlier RUN: the linked copy is CACHED with the same layer, the RUN after it reruns")
     func earlierEdit() async throws {
-        guard let s = try await sandbox() else { return }
+        let s = try await sandbox()
         func dockerfile(_ v: String) -> String {
             """
             FROM busybox:latest
@@ -120,7 +120,7 @@ struct ExtensionsLinkTests {
 
     @Test("with and without --link the trees match: context, WORKDIR, --from stage and image, --chown, --exclude, --parents, heredoc, ADD archive")
     func sameTree() async throws {
-        guard let s = try await sandbox() else { return }
+        let s = try await sandbox()
         try s.write("src/a/one.txt", "one\n")
         try s.write("src/b/two.txt", "two\n")
         try s.write("payload/inner/p.txt", "payload\n")
@@ -183,7 +183,7 @@ struct ExtensionsLinkTests {
 
     @Test("--link with a --chown user name fails with one clear line; --chmod builds as a plain COPY")
     func chownAndChmod() async throws {
-        guard let s = try await sandbox() else { return }
+        let s = try await sandbox()
         try s.write("Dockerfile", "FROM busybox:latest\nCOPY --link --chown=app:app hello.txt /home/app/\n")
         let bad = try await s.build([])
         #expect(bad.status != 0)
@@ -199,10 +199,10 @@ struct ExtensionsLinkTests {
         #expect(t["home"]?.hasPrefix("40755 0:0") == true, "a plain COPY leaves the existing parents alone: \(t["home"] ?? "nil")")
     }
 
-    @Test("ADD --link of a URL: cached across an earlier edit while the remote file is unchanged, rerun when it changes")
+    @Test("ADD --link of a URL: cached across an earlier edit while the remote file is unchanged, rerun when it changes",
+          .requires(.python3))
     func addURL() async throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { print("skipping: no python3"); return }
-        guard let s = try await sandbox() else { return }
+        let s = try await sandbox()
         let served = s.root + "/srv"
         try FileManager.default.createDirectory(atPath: served, withIntermediateDirectories: true)
         try "remote v1\n".write(toFile: served + "/r.txt", atomically: true, encoding: .utf8)

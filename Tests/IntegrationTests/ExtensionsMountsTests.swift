@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Every RUN mount type, heredoc forms, --network and --security in one busybox build; the
 /// resulting file tree is checked.
-@Suite("Extensions: mount types, heredocs, network, security", .serialized)
+@Suite("Extensions: mount types, heredocs, network, security", .serialized, .requires(BuildHarness.requirements))
 struct ExtensionsMountsTests {
     static let dockerfile = """
         # syntax=docker/dockerfile:1
@@ -45,7 +46,6 @@ struct ExtensionsMountsTests {
 
     @Test("bind (context, stage, rw, ro), tmpfs, cache (id from ARG, locked, seeded), ssh, network none, heredocs")
     func everyMountType() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
         try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("Dockerfile", Self.dockerfile)
@@ -92,7 +92,6 @@ struct ExtensionsMountsTests {
 
     @Test("--security=insecure needs --allow security.insecure; then the step has every capability")
     func insecure() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
         try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("Dockerfile", "FROM busybox\nRUN --security=insecure grep CapEff /proc/self/status > /caps\n")
@@ -109,7 +108,6 @@ struct ExtensionsMountsTests {
 
     @Test("a missing ssh socket for a required mount, and a bad --ssh flag, are clear errors")
     func sshErrors() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
         try await s.importFixture("busybox", as: "busybox:latest")
         try s.write("Dockerfile", "FROM busybox\nRUN --mount=type=ssh,required=true true\n")

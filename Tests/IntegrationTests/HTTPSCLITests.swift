@@ -1,17 +1,15 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `slipway push/pull` and `ADD https://` against a docker-registry serving HTTPS with a
 /// certificate from a private CA on 127.0.0.2 (a loopback address the client treats as a remote,
 /// HTTPS registry): trusted through SSL_CERT_FILE, a clear TLS error without it.
 @Suite("Registry CLI: HTTPS with a private CA", .serialized)
 struct HTTPSCLITests {
-    @Test("SSL_CERT_FILE makes push, pull and ADD https:// trust a private CA; without it a one-line TLS error")
+    @Test("SSL_CERT_FILE makes push, pull and ADD https:// trust a private CA; without it a one-line TLS error",
+          .requires(BuildHarness.requirements + TestRegistry.prerequisites + [.openssl]))
     func privateCAThroughSSLCertFile() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
-        for tool in ["/usr/bin/docker-registry", "/usr/bin/openssl"] where !FileManager.default.isExecutableFile(atPath: tool) {
-            print("skipping: \(tool) not installed"); return
-        }
         let s = try BuildSandbox()
         let dir = s.root + "/tls"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -51,9 +49,9 @@ struct HTTPSCLITests {
         #expect(failed.status != 0 && failed.stderr.contains("TLS handshake failed"), "\(failed.combined)")
     }
 
-    @Test("the binary links neither libcurl nor FoundationNetworking; a command without network loads no libcurl")
+    @Test("the binary links neither libcurl nor FoundationNetworking; a command without network loads no libcurl",
+          .requires(.slipwayBinary))
     func libcurlIsLoadedOnlyForNetworkUse() async throws {
-        guard FileManager.default.isExecutableFile(atPath: BuildHarness.binary) else { print("skipping: not built"); return }
         let ldd = try await BuildHarness.run(["/usr/bin/ldd", BuildHarness.binary])
         #expect(ldd.status == 0 && ldd.stdout.contains("libc.so"), "\(ldd.combined)")
         #expect(!ldd.stdout.contains("libcurl") && !ldd.stdout.contains("FoundationNetworking"), "\(ldd.stdout)")

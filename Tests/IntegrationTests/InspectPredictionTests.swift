@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `analyze` on a single-stage image predicts what the multi-stage rewrite saves; `compare`
 /// measures the real difference between the two images built by `slipway build`. The
 /// prediction must be within 15 % of the real difference.
-@Suite("Inspect: analyze predicts the multi-stage saving", .serialized)
+@Suite("Inspect: analyze predicts the multi-stage saving", .serialized, .requires(BuildHarness.requirements + [.mmdebstrap]))
 struct InspectPredictionTests {
     struct Measured {
         var predicted: Int64
@@ -13,7 +14,7 @@ struct InspectPredictionTests {
     }
 
     /// Builds both variants, then reads `analyze --format json` and `compare --format json`.
-    func measure(_ s: BuildSandbox, single: String, multi: String) async throws -> Measured? {
+    func measure(_ s: BuildSandbox, single: String, multi: String) async throws -> Measured {
         try s.write("Dockerfile.single", single)
         try s.write("Dockerfile.multi", multi)
         // pip reaches the Python package index over HTTPS: trust what this machine trusts.
@@ -21,7 +22,7 @@ struct InspectPredictionTests {
         #expect(a.status == 0, "\(a.combined)")
         let b = try await s.build(["--add-ca-bundle", "-f", s.context + "/Dockerfile.multi", "-t", "app:multi"])
         #expect(b.status == 0, "\(b.combined)")
-        guard a.status == 0, b.status == 0 else { return nil }
+        guard a.status == 0, b.status == 0 else { throw HarnessError.failed("a build failed (output above)") }
 
         let analyze = try await s.slipway(["analyze", "--format", "json", "app:single"])
         #expect(analyze.status == 0, "\(analyze.combined)")
@@ -33,8 +34,7 @@ struct InspectPredictionTests {
         guard let predicted = (buildOnly?["predictedSaving"] as? NSNumber)?.int64Value,
               let sizeA = ((comparison?["a"] as? [String: Any])?["size"] as? NSNumber)?.int64Value,
               let sizeB = ((comparison?["b"] as? [String: Any])?["size"] as? NSNumber)?.int64Value else {
-            Issue.record("unexpected JSON: \(analyze.stdout.prefix(400)) \(compare.stdout.prefix(400))")
-            return nil
+            throw HarnessError.failed("unexpected JSON: \(analyze.stdout.prefix(400)) \(compare.stdout.prefix(400))")
         }
         let text = try await s.slipway(["analyze", "app:single"]).stdout
         return Measured(predicted: predicted, real: sizeA - sizeB, report: text)
@@ -42,14 +42,13 @@ struct InspectPredictionTests {
 
     @Test("Go: single-stage on the Go SDK image vs the article's FROM scratch build")
     func goPrediction() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
         try await s.importFixture("debian-go", as: "golang:1.22-bookworm")
         try s.write("go.mod", "module example.com/server\n\ngo 1.19\n")
         try s.write("go.sum", "")
         try s.write("cmd/server/main.go", BuildExamplesTests.goServer)
         try s.write(".dockerignore", "Dockerfile*\n")
-        guard let m = try await measure(s, single: BuildExamplesTests.goSingleStage, multi: BuildExamplesTests.goDockerfile) else { return }
+        let m = try await measure(s, single: BuildExamplesTests.goSingleStage, multi: BuildExamplesTests.goDockerfile)
         let error = abs(Double(m.predicted - m.real)) / Double(max(1, m.real))
         print("Go: predicted saving \(m.predicted) bytes, real \(m.real) bytes, error \(String(format: "%.1f", error * 100)) %")
         #expect(m.real > 0)
@@ -101,7 +100,6 @@ struct InspectPredictionTests {
 
     @Test("Python: gcc and headers in the single-stage image vs a builder stage")
     func pythonPrediction() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
         try await s.importFixture("debian-python", as: "python:3.12-bookworm")
         try await s.importFixture("debian-python", as: "python:3.12-slim-bookworm")
@@ -109,7 +107,7 @@ struct InspectPredictionTests {
         try s.write("app/__init__.py", "")
         try s.write("app/main.py", "import psycopg2\nprint(psycopg2.__version__)\n")
         try s.write(".dockerignore", "Dockerfile*\n")
-        guard let m = try await measure(s, single: Self.pythonSingle, multi: Self.pythonMulti) else { return }
+        let m = try await measure(s, single: Self.pythonSingle, multi: Self.pythonMulti)
         let error = abs(Double(m.predicted - m.real)) / Double(max(1, m.real))
         print("Python: predicted saving \(m.predicted) bytes, real \(m.real) bytes, error \(String(format: "%.1f", error * 100)) %")
         #expect(m.real > 50_000_000)
@@ -137,7 +135,6 @@ struct InspectPredictionTests {
 
     @Test("Node: single-stage on the full Node image vs the article's builder + slim stage")
     func nodePrediction() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
         let s = try BuildSandbox()
         // Debian's nodejs under the official images' names: the full one carries npm and the
         // build tools a node:20-bookworm has, the slim one only the runtime. npm is told not to
@@ -147,8 +144,7 @@ struct InspectPredictionTests {
         let env = "ENV NPM_CONFIG_AUDIT=false NPM_CONFIG_FUND=false NPM_CONFIG_UPDATE_NOTIFIER=false\n"
         for (base, name) in [("fixture/debian-node:full", "node:20-bookworm"), ("fixture/debian-node:slim", "node:20-bookworm-slim")] {
             let r = try await s.slipway(["build", "--progress", "plain", "-t", name, "-f", "-", s.context], stdin: "FROM \(base)\n" + env)
-            #expect(r.status == 0, "\(r.combined)")
-            guard r.status == 0 else { return }
+            try #require(r.status == 0, "\(r.combined)")
         }
         try s.writeNodeProject()
         try s.write("src/index.js", """
@@ -156,7 +152,7 @@ struct InspectPredictionTests {
             http.createServer((req, res) => { res.end(req.url === '/health' ? 'ok' : 'no'); }).listen(process.env.PORT || 3000);
             """)
         try s.write(".dockerignore", "Dockerfile*\n")
-        guard let m = try await measure(s, single: Self.nodeSingle, multi: BuildExamplesTests.nodeDockerfile) else { return }
+        let m = try await measure(s, single: Self.nodeSingle, multi: BuildExamplesTests.nodeDockerfile)
         let error = abs(Double(m.predicted - m.real)) / Double(max(1, m.real))
         print("Node: predicted saving \(m.predicted) bytes, real \(m.real) bytes, error \(String(format: "%.1f", error * 100)) %")
         #expect(m.real > 100_000_000)

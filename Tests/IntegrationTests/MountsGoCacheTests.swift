@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The article's Go cache-mount Dockerfile on the debian-go fixture: a rebuild after a source
 /// change takes modules and compiled packages from the cache mounts, and no cache content ever
 /// reaches an image.
-@Suite("Mounts: the article's Go cache mounts", .serialized)
+@Suite("Mounts: the article's Go cache mounts", .serialized, .requires(BuildHarness.requirements + [.mmdebstrap, .python3]))
 struct MountsGoCacheTests {
     /// The article's Dockerfile, with a module served from a file:// GOPROXY in the context
     /// (there is no internet here) and GOPROXY=off for the build: it can only find the module
@@ -61,8 +62,6 @@ struct MountsGoCacheTests {
 
     @Test("second build after a source change hits the module and build caches; images hold no cache content")
     func goCacheMounts() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { print("skipping: no python3"); return }
         let s = try BuildSandbox()
         try await s.importFixture("debian-go", as: "golang:1.22")
         try s.write("Dockerfile", Self.dockerfile)

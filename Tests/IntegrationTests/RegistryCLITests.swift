@@ -1,16 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `slipway login/logout/push/pull` end to end through the binary, against a docker-registry
 /// with htpasswd Basic auth on 127.0.0.1 and a private DOCKER_CONFIG.
-@Suite("Registry CLI: login, push, pull, logout", .serialized)
+@Suite("Registry CLI: login, push, pull, logout", .serialized, .requires(BuildHarness.requirements + TestRegistry.prerequisites + [.htpasswd]))
 struct RegistryCLITests {
     @Test("login stores working credentials in DOCKER_CONFIG; push/pull use them; logout removes them")
     func loginPushPullLogout() async throws {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return }
-        for tool in ["/usr/bin/docker-registry", "/usr/bin/htpasswd"] where !FileManager.default.isExecutableFile(atPath: tool) {
-            print("skipping: \(tool) not installed"); return
-        }
         let dir = "/var/tmp/slipway-it-login-" + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }

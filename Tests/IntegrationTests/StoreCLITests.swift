@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Drives the built `slipway` through the store commands, as a user would.
-@Suite struct StoreCLITests {
+@Suite(.requires(.slipwayBinary, .busybox)) struct StoreCLITests {
     struct ImageRow: Decodable { var ID: String; var Repository: String; var Tag: String; var SizeBytes: Int64 }
     struct HistoryRow: Decodable { var CreatedBy: String; var Comment: String; var SizeBytes: Int64 }
     struct Inspected: Decodable {
@@ -18,10 +19,10 @@ import Testing
     }
 
     @Test func importListTagInspectHistoryRemove() async throws {
-        guard let bin = Fixtures.slipwayBinary else { return }
+        let bin = Fixtures.slipwayBinary
         let dir = try Fixtures.scratch("cli")
         defer { Fixtures.removeScratch(dir) }
-        guard let rootfs = try await Fixtures.busyboxRootfs(in: dir) else { return }
+        let rootfs = try await Fixtures.busyboxRootfs(in: dir)
         let root = dir + "/store"
         try await Fixtures.tarball(of: rootfs, to: dir + "/rootfs.tar.gz")
 
@@ -70,10 +71,10 @@ import Testing
     }
 
     @Test func rmiRefusesAnIDWithSeveralNamesUnlessForced() async throws {
-        guard let bin = Fixtures.slipwayBinary else { return }
+        let bin = Fixtures.slipwayBinary
         let dir = try Fixtures.scratch("rmi")
         defer { Fixtures.removeScratch(dir) }
-        guard let rootfs = try await Fixtures.busyboxRootfs(in: dir) else { return }
+        let rootfs = try await Fixtures.busyboxRootfs(in: dir)
         let root = dir + "/store"
         try await Fixtures.tarball(of: rootfs, to: dir + "/rootfs.tar")
         let id = try await Fixtures.slipway(bin, root: root, ["import", dir + "/rootfs.tar", "a:1"]).stdout
@@ -88,7 +89,7 @@ import Testing
     }
 
     @Test func errorsAreOneClearLine() async throws {
-        guard let bin = Fixtures.slipwayBinary else { return }
+        let bin = Fixtures.slipwayBinary
         let dir = try Fixtures.scratch("errors")
         defer { Fixtures.removeScratch(dir) }
         let root = dir + "/store"
@@ -113,10 +114,10 @@ import Testing
     }
 
     @Test func pruneRemovesDanglingImages() async throws {
-        guard let bin = Fixtures.slipwayBinary else { return }
+        let bin = Fixtures.slipwayBinary
         let dir = try Fixtures.scratch("prune")
         defer { Fixtures.removeScratch(dir) }
-        guard let rootfs = try await Fixtures.busyboxRootfs(in: dir) else { return }
+        let rootfs = try await Fixtures.busyboxRootfs(in: dir)
         let root = dir + "/store"
         try await Fixtures.tarball(of: rootfs, to: dir + "/one.tar")
         try await Fixtures.sh("echo two > '\(rootfs)/etc/two'")

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Crash safety and concurrency: SIGKILL `slipway import`/`load` at random moments; the store
 /// must stay valid (fsck exit 0) every time, and concurrent writers must not corrupt it.
-@Suite(.serialized) struct StoreCrashTests {
+@Suite(.serialized, .requires(.slipwayBinary, .busybox)) struct StoreCrashTests {
     /// When to kill a run.
     enum KillMoment {
         /// This many seconds after start.
@@ -51,10 +52,10 @@ import Glibc
     }
 
     @Test func killedImportsAndLoadsLeaveTheStoreValid() async throws {
-        guard let bin = Fixtures.slipwayBinary else { return }
+        let bin = Fixtures.slipwayBinary
         let dir = try Fixtures.scratch("crash")
         defer { Fixtures.removeScratch(dir) }
-        guard let rootfs = try await Fixtures.busyboxRootfs(in: dir, padding: 12 << 20) else { return }
+        let rootfs = try await Fixtures.busyboxRootfs(in: dir, padding: 12 << 20)
         try await Fixtures.tarball(of: rootfs, to: dir + "/rootfs.tar")
         // A docker-archive to load (loading it recompresses every layer: a long window).
         let src = dir + "/src"
@@ -86,10 +87,10 @@ import Glibc
     }
 
     @Test func concurrentWritersAndPruneKeepTheStoreValid() async throws {
-        guard let bin = Fixtures.slipwayBinary else { return }
+        let bin = Fixtures.slipwayBinary
         let dir = try Fixtures.scratch("concurrent")
         defer { Fixtures.removeScratch(dir) }
-        guard let rootfs = try await Fixtures.busyboxRootfs(in: dir) else { return }
+        let rootfs = try await Fixtures.busyboxRootfs(in: dir)
         for i in 0..<3 {
             try await Fixtures.sh("echo \(i) > '\(rootfs)/etc/version'")
             try await Fixtures.tarball(of: rootfs, to: dir + "/r\(i).tar")

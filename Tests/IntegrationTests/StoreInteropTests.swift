@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Slipway's archives against the real tools: skopeo reads what Slipway saves, and images
 /// written by umoci and skopeo load into Slipway with identical layer digests.
-@Suite struct StoreInteropTests {
+@Suite(.requires(.slipwayBinary)) struct StoreInteropTests {
     struct SkopeoInspect: Decodable { var Digest: String; var Layers: [String] }
     struct Inspected: Decodable {
         var Id: String
@@ -13,8 +14,8 @@ import Testing
     }
 
     /// A store with the busybox image imported as bb:1.
-    func prepared(_ dir: String, _ bin: String) async throws -> (root: String, info: Inspected)? {
-        guard let rootfs = try await Fixtures.busyboxRootfs(in: dir) else { return nil }
+    func prepared(_ dir: String, _ bin: String) async throws -> (root: String, info: Inspected) {
+        let rootfs = try await Fixtures.busyboxRootfs(in: dir)
         try await Fixtures.tarball(of: rootfs, to: dir + "/rootfs.tar")
         let root = dir + "/store"
         let r = try await Fixtures.slipway(bin, root: root, ["import", dir + "/rootfs.tar", "bb:1"])
@@ -30,11 +31,12 @@ import Testing
         return first
     }
 
-    @Test func skopeoReadsSavedArchives() async throws {
-        guard let bin = Fixtures.slipwayBinary, Fixtures.hasTool("skopeo") else { return }
+    @Test(.requires(.skopeo, .busybox))
+    func skopeoReadsSavedArchives() async throws {
+        let bin = Fixtures.slipwayBinary
         let dir = try Fixtures.scratch("skopeo")
         defer { Fixtures.removeScratch(dir) }
-        guard let (root, info) = try await prepared(dir, bin) else { return }
+        let (root, info) = try await prepared(dir, bin)
         #expect(try await Fixtures.slipway(bin, root: root, ["save", "-o", dir + "/oci.tar", "bb:1"]).status == 0)
         #expect(try await Fixtures.slipway(bin, root: root, ["save", "--format", "docker", "-o", dir + "/docker.tar", "bb:1"]).status == 0)
 
@@ -57,11 +59,12 @@ import Testing
         }
     }
 
-    @Test func skopeoCopiedArchivesLoadWithTheSameLayers() async throws {
-        guard let bin = Fixtures.slipwayBinary, Fixtures.hasTool("skopeo") else { return }
+    @Test(.requires(.skopeo, .busybox))
+    func skopeoCopiedArchivesLoadWithTheSameLayers() async throws {
+        let bin = Fixtures.slipwayBinary
         let dir = try Fixtures.scratch("skopeo-copy")
         defer { Fixtures.removeScratch(dir) }
-        guard let (root, _) = try await prepared(dir, bin) else { return }
+        let (root, _) = try await prepared(dir, bin)
         try await Fixtures.slipway(bin, root: root, ["save", "--format", "docker", "-o", dir + "/docker.tar", "bb:1"])
         // skopeo converts the docker-archive into an OCI archive of its own making.
         try await Fixtures.sh("skopeo copy -q docker-archive:'\(dir)/docker.tar' oci-archive:'\(dir)/by-skopeo.tar':docker.io/library/copied:7")
@@ -74,11 +77,12 @@ import Testing
         #expect(ours.Layers.map(\.Digest) == theirs.Layers)
     }
 
-    @Test func umociImageLoadsWithTheSameLayers() async throws {
-        guard let bin = Fixtures.slipwayBinary, Fixtures.hasTool("umoci") else { return }
+    @Test(.requires(.umoci, .busybox))
+    func umociImageLoadsWithTheSameLayers() async throws {
+        let bin = Fixtures.slipwayBinary
         let dir = try Fixtures.scratch("umoci")
         defer { Fixtures.removeScratch(dir) }
-        guard let rootfs = try await Fixtures.busyboxRootfs(in: dir) else { return }
+        let rootfs = try await Fixtures.busyboxRootfs(in: dir)
         let layout = dir + "/layout"
         try await Fixtures.sh("""
             set -e
@@ -107,8 +111,10 @@ import Testing
         #expect(ins.contains("A=1"))
     }
 
-    @Test func diveReferenceArchivesLoad() async throws {
-        guard let bin = Fixtures.slipwayBinary, let dive = Fixtures.conformance("dive") else { return }
+    @Test(.requires(.diveArchives))
+    func diveReferenceArchivesLoad() async throws {
+        let bin = Fixtures.slipwayBinary
+        let dive = try Fixtures.conformance("dive")
         let dir = try Fixtures.scratch("dive")
         defer { Fixtures.removeScratch(dir) }
         let root = dir + "/store"

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 @testable import OCI
+import TestSupport
 
 @Suite struct ImageStoreLoadSaveTests {
-    @Test(arguments: [ManifestFormat.oci, .docker])
+    @Test(.requires(.busybox), arguments: [ManifestFormat.oci, .docker])
     func importSaveLoadKeepsDigests(format: ManifestFormat) throws {
-        guard let fx = try BusyboxRootfs() else { return }
+        let fx = try BusyboxRootfs()
         let a = try TempStore()
         let imported = try a.store.importRootfs(from: fx.tar, tags: [try ImageReference(parsing: "bb:1")])
         let archive = fx.dir + "/saved-\(format).tar"
@@ -26,8 +27,9 @@ import Testing
         #expect(try b.store.images().count == 1)
     }
 
-    @Test func importAcceptsGzipAndZstdWithTheSameDiffID() throws {
-        guard let fx = try BusyboxRootfs() else { return }
+    @Test(.requires(.busybox))
+    func importAcceptsGzipAndZstdWithTheSameDiffID() throws {
+        let fx = try BusyboxRootfs()
         let t = try TempStore()
         let plain = try t.store.importRootfs(from: fx.tar, tags: [], compression: .zstd)
         let gz = fx.dir + "/rootfs.tar.gz"
@@ -42,8 +44,9 @@ import Testing
         #expect(try t.store.layerRecords(of: fromGzip).first?.mediaType == MediaType.ociLayerGzip)
     }
 
-    @Test func unpackedLayerIsExtractedOnceAndCollectedWithItsLayer() throws {
-        guard let fx = try BusyboxRootfs() else { return }
+    @Test(.requires(.busybox))
+    func unpackedLayerIsExtractedOnceAndCollectedWithItsLayer() throws {
+        let fx = try BusyboxRootfs()
         let t = try TempStore()
         let img = try t.store.importRootfs(from: fx.tar, tags: [try ImageReference(parsing: "bb:1")])
         let diffID = try t.store.config(of: img).rootfs.diffIDs[0]
@@ -86,8 +89,9 @@ import Testing
         return try readTestArchive(path)
     }
 
-    @Test func rejectsWrongDigest() throws {
-        guard let fx = try BusyboxRootfs() else { return }
+    @Test(.requires(.busybox))
+    func rejectsWrongDigest() throws {
+        let fx = try BusyboxRootfs()
         var entries = try ociEntries(fx)
         let i = try #require(entries.firstIndex { $0.0.hasPrefix("blobs/") && $0.1.count > 10_000 })
         entries[i].1[5000] ^= 0xff
@@ -96,8 +100,9 @@ import Testing
         expectCleanFailure(try TempStore(), bad, mentions: "digest")
     }
 
-    @Test func rejectsBadJSONAndUnknownMediaType() throws {
-        guard let fx = try BusyboxRootfs() else { return }
+    @Test(.requires(.busybox))
+    func rejectsBadJSONAndUnknownMediaType() throws {
+        let fx = try BusyboxRootfs()
         var entries = try ociEntries(fx)
         let idx = try #require(entries.firstIndex { $0.0 == "index.json" })
         let good = entries[idx].1
@@ -120,8 +125,9 @@ import Testing
         expectCleanFailure(try TempStore(), unknown, mentions: "unknown media type 'application/x-unknown'")
     }
 
-    @Test func rejectsTruncatedArchivesAndTarballs() throws {
-        guard let fx = try BusyboxRootfs() else { return }
+    @Test(.requires(.busybox))
+    func rejectsTruncatedArchivesAndTarballs() throws {
+        let fx = try BusyboxRootfs()
         let entries = try ociEntries(fx)
         let good = fx.dir + "/good2.tar"
         try writeTestArchive(good, entries)
@@ -145,8 +151,9 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: t.dir + "/tmp").isEmpty)
     }
 
-    @Test func rejectsLayerWhoseDiffIDDisagreesWithConfig() throws {
-        guard let fx = try BusyboxRootfs() else { return }
+    @Test(.requires(.busybox))
+    func rejectsLayerWhoseDiffIDDisagreesWithConfig() throws {
+        let fx = try BusyboxRootfs()
         var entries = try ociEntries(fx)
         let idx = try #require(entries.firstIndex { $0.0 == "index.json" })
         let index = try ImageIndex.decode(entries[idx].1)
@@ -174,8 +181,9 @@ import Testing
         #expect(throws: StoreError.self) { try t.store.load(archive: t.dir + "/missing.tar") }
     }
 
-    @Test func multiPlatformIndexLoadsEveryPlatformAndTagsTheHostOne() throws {
-        guard let fx = try BusyboxRootfs() else { return }
+    @Test(.requires(.busybox))
+    func multiPlatformIndexLoadsEveryPlatformAndTagsTheHostOne() throws {
+        let fx = try BusyboxRootfs()
         let a = try TempStore()
         let other = Platform.host.architecture == "arm64" ? Platform(architecture: "amd64") : Platform(architecture: "arm64")
         let host = try a.store.importRootfs(from: fx.tar, tags: [], platform: .host)
@@ -206,8 +214,9 @@ import Testing
 
     // MARK: dive's reference archives
 
-    @Test func diveArchivesLoadAndOCIVariantsGiveTheSameTree() throws {
-        guard let dir = conformanceDirectory("dive") else { return }
+    @Test(.requires(.conformance("dive")))
+    func diveArchivesLoadAndOCIVariantsGiveTheSameTree() throws {
+        let dir = try #require(Host.conformance("dive"))
         let t = try TempStore()
         let docker = try t.store.load(archive: dir + "/test-docker-image.tar")
         #expect(docker.first?.names.map(\.familiar) == ["dive-test:latest"])

@@ -1,5 +1,6 @@
 import Foundation
 @testable import OCI
+import TestSupport
 
 /// A fresh store in a temp directory, removed when the value is dropped.
 final class TempStore {
@@ -31,17 +32,14 @@ final class TempStore {
 }
 
 /// A busybox root filesystem (busybox-static plus a few symlinks and files) as a directory
-/// and a plain tar, made with the store's own LayerWriter; nil when busybox is not installed.
+/// and a plain tar, made with the store's own LayerWriter. Tests that use it require
+/// `.busybox` (busybox-static).
 final class BusyboxRootfs {
     let dir: String
     let rootfs: String
     let tar: String
 
-    init?() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/bin/busybox") else {
-            print("skipping: /bin/busybox (busybox-static) is not installed")
-            return nil
-        }
+    init() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-rootfs-\(UUID().uuidString)").path
         rootfs = dir + "/rootfs"
         tar = dir + "/rootfs.tar"
@@ -49,7 +47,7 @@ final class BusyboxRootfs {
         try fm.createDirectory(atPath: rootfs + "/bin", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: rootfs + "/etc", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: rootfs + "/tmp", withIntermediateDirectories: true)
-        try fm.copyItem(atPath: "/bin/busybox", toPath: rootfs + "/bin/busybox")
+        try fm.copyItem(atPath: Host.executable("busybox") ?? "/bin/busybox", toPath: rootfs + "/bin/busybox")
         for tool in ["sh", "ls", "cat", "echo"] {
             try fm.createSymbolicLink(atPath: rootfs + "/bin/" + tool, withDestinationPath: "busybox")
         }
@@ -80,16 +78,4 @@ func readTestArchive(_ path: String) throws -> [(String, [UInt8])] {
         if e.kind == .regular { out.append((e.path, try reader.readData())) }
     }
     return out
-}
-
-/// The conformance directory `../shared/conformance/<sub>` next to the package, if present.
-func conformanceDirectory(_ sub: String, file: String = #filePath) -> String? {
-    var url = URL(fileURLWithPath: file)
-    for _ in 0..<3 { url.deleteLastPathComponent() }   // Tests/OCITests/X.swift → package root
-    let dir = url.deletingLastPathComponent().appendingPathComponent("shared/conformance/\(sub)").path
-    guard FileManager.default.fileExists(atPath: dir) else {
-        print("skipping: \(dir) is absent")
-        return nil
-    }
-    return dir
 }

@@ -1,6 +1,7 @@
 import Foundation
 import OCI
 import Testing
+import TestSupport
 @testable import Registry
 
 /// A pull decompresses every layer: the store learns each layer's real uncompressed size (what
@@ -33,21 +34,33 @@ import Testing
             #expect(records.map(\.uncompressedSize) == sourceRecords.map(\.uncompressedSize))
             #expect(try b.store.resolve(ref.description).size == image.size)
             #expect(try b.store.fsck().isValid)
+        }
+    }
 
-            // `slipway history` prints the same sizes for the pulled image as for the source.
-            if let bin = Self.slipwayBinary {
-                let source = try await runCommand(bin, ["history", "--root", a.dir.path, "--format", "json", ref.description])
-                let copy = try await runCommand(bin, ["history", "--root", b.dir.path, "--format", "json", ref.description])
-                #expect(source.0 == 0 && copy.0 == 0)
-                let sizes = { (out: String) -> [Int64] in
-                    out.split(separator: "\n").compactMap { line in
-                        ((try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["SizeBytes"] as? NSNumber)?.int64Value
-                    }
+    /// `slipway history` prints the same sizes for the pulled image as for the source.
+    @Test(.requires(.slipwayBinary))
+    func historyOfThePulledImageMatchesTheSource() async throws {
+        let bin = Host.slipwayBinary
+        try await RegistryServer.with { registry in
+            let a = try TestStore(), b = try TestStore()
+            defer { a.remove(); b.remove() }
+            let ref = try ImageReference(parsing: "\(registry.host)/facts/history:1")
+            _ = try await a.importImage(tag: ref.description, files: 2, fileSize: 300_000)
+            let transfer = ImageTransfer()
+            try await transfer.push(ref.description, from: a.store)
+            let pulled = try await transfer.pull(ref, into: b.store)
+            let records = try b.store.layerRecords(of: pulled.image)
+            let source = try await runCommand(bin, ["history", "--root", a.dir.path, "--format", "json", ref.description])
+            let copy = try await runCommand(bin, ["history", "--root", b.dir.path, "--format", "json", ref.description])
+            #expect(source.0 == 0 && copy.0 == 0)
+            let sizes = { (out: String) -> [Int64] in
+                out.split(separator: "\n").compactMap { line in
+                    ((try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["SizeBytes"] as? NSNumber)?.int64Value
                 }
-                #expect(!sizes(source.1).isEmpty)
-                #expect(sizes(copy.1) == sizes(source.1))
-                #expect(sizes(copy.1).contains(try #require(records.first?.uncompressedSize)))
             }
+            #expect(!sizes(source.1).isEmpty)
+            #expect(sizes(copy.1) == sizes(source.1))
+            #expect(sizes(copy.1).contains(try #require(records.first?.uncompressedSize)))
         }
     }
 
@@ -87,17 +100,5 @@ import Testing
             #expect(try b.store.layerRecords(of: pulled.image).first?.uncompressedSize == layer.uncompressedSize)
             #expect(try b.store.fsck().isValid)
         }
-    }
-
-    /// `.build/debug/slipway` next to this package, or nil (with a note) when not built.
-    static var slipwayBinary: String? {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        let path = url.appendingPathComponent(".build/debug/slipway").path
-        guard FileManager.default.isExecutableFile(atPath: path) else {
-            print("skipping the history comparison: \(path) is not built")
-            return nil
-        }
-        return path
     }
 }

@@ -1,20 +1,19 @@
 import Foundation
+import Testing
+import TestSupport
 
 extension Fixtures {
     /// Makes a small root filesystem from busybox-static in `dir/rootfs` (/bin/busybox plus
-    /// sh/ls/cat/echo symlinks, /etc/passwd, /tmp) and returns its path, or nil with a note
-    /// when busybox-static is not installed. `padding` adds a file of that many random bytes
+    /// sh/ls/cat/echo symlinks, /etc/passwd, /tmp) and returns its path; tests that call it
+    /// require `.busybox` (busybox-static). `padding` adds a file of that many random bytes
     /// (to make slow-enough inputs for kill tests).
-    static func busyboxRootfs(in dir: String, padding: Int = 0) async throws -> String? {
-        guard FileManager.default.isExecutableFile(atPath: "/bin/busybox") else {
-            print("skipping: /bin/busybox (busybox-static) is not installed")
-            return nil
-        }
+    static func busyboxRootfs(in dir: String, padding: Int = 0) async throws -> String {
+        let busybox = try #require(Host.executable("busybox"), "busybox-static is not installed")
         let root = dir + "/rootfs"
         try await sh("""
             set -e
             mkdir -p '\(root)/bin' '\(root)/etc' '\(root)/tmp' '\(root)/root'
-            cp /bin/busybox '\(root)/bin/busybox'
+            cp '\(busybox)' '\(root)/bin/busybox'
             for t in sh ls cat echo; do ln -sf busybox '\(root)/bin/'$t; done
             echo 'root:x:0:0:root:/root:/bin/sh' > '\(root)/etc/passwd'
             chmod 1777 '\(root)/tmp'

@@ -1,4 +1,6 @@
 import Foundation
+import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,32 +15,12 @@ enum Fixtures {
         return url.path
     }()
 
-    /// `.build/debug/slipway`, or nil (with a note) when it has not been built.
-    static var slipwayBinary: String? {
-        let p = packageRoot + "/.build/debug/slipway"
-        guard FileManager.default.isExecutableFile(atPath: p) else {
-            print("skipping: \(p) is not built (run `swift build` first)")
-            return nil
-        }
-        return p
-    }
+    /// `.build/debug/slipway` (tests that run it require `.slipwayBinary`).
+    static let slipwayBinary = Host.slipwayBinary
 
-    /// `../shared/conformance/<sub>` next to the package, or nil (with a note) when absent.
-    static func conformance(_ sub: String) -> String? {
-        let dir = URL(fileURLWithPath: packageRoot).deletingLastPathComponent().appendingPathComponent("shared/conformance/\(sub)").path
-        guard FileManager.default.fileExists(atPath: dir) else {
-            print("skipping: \(dir) is absent")
-            return nil
-        }
-        return dir
-    }
-
-    /// Whether an executable is on PATH (for optional interop tools such as skopeo, umoci).
-    static func hasTool(_ name: String) -> Bool {
-        let found = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-            .contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
-        if !found { print("skipping: \(name) is not installed") }
-        return found
+    /// `../shared/conformance/<sub>` (tests that read it require `.conformance(sub)`).
+    static func conformance(_ sub: String) throws -> String {
+        try #require(Host.conformance(sub), "../shared/conformance/\(sub) is absent")
     }
 
     struct Result {
@@ -162,4 +144,9 @@ enum Fixtures {
 struct FixtureError: Error, CustomStringConvertible {
     let description: String
     init(_ d: String) { description = d }
+}
+
+extension Prerequisite {
+    /// dive's test archives in `../shared/conformance/dive`.
+    static let diveArchives = Prerequisite.conformance("dive", containing: "test-docker-image.tar")
 }

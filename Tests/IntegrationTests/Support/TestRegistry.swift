@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A throwaway Debian docker-registry for one test, on a free port: plain HTTP on 127.0.0.1 by
 /// default, optionally with htpasswd Basic auth or TLS (on another loopback address, since
@@ -13,7 +14,8 @@ final class TestRegistry {
     }
 
     static let binary = "/usr/bin/docker-registry"
-    static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: binary) }
+    /// What a test that starts one needs: the registry, and curl for the readiness probe.
+    static let prerequisites: [Prerequisite] = [.dockerRegistry, .curl]
 
     let port: Int
     /// `address:port`, the registry part of image references.

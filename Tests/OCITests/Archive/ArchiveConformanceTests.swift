@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import OCI
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,19 +9,11 @@ import Glibc
 /// Real images from the shared conformance set (Docker- and BuildKit-written layers, with
 /// whiteouts and busybox's hardlinks): the diffIDs we compute match the image configs, and
 /// applying the layers gives the expected tree.
-@Suite("Archive conformance images")
+@Suite("Archive conformance images", .requires(.conformance("dive", containing: "test-docker-image.tar")))
 struct ArchiveConformanceTests {
-    static var dive: String? {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        // SLIPWAY_CONFORMANCE lets a worktree that is not next to shared/ point at it.
-        let base = ProcessInfo.processInfo.environment["SLIPWAY_CONFORMANCE"]
-            ?? root.appendingPathComponent("../shared/conformance").standardized.path
-        let dir = base + "/dive"
-        if FileManager.default.fileExists(atPath: dir + "/test-docker-image.tar") { return dir }
-        print("skipping: \(dir) is absent")
-        return nil
-    }
+    /// dive's archives: `../shared/conformance/dive`, or `$SLIPWAY_CONFORMANCE/dive` for a
+    /// worktree that is not next to shared/.
+    static func dive() throws -> String { try #require(Host.conformance("dive")) }
 
     static func json(_ path: String) throws -> Any {
         try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
@@ -33,7 +26,7 @@ struct ArchiveConformanceTests {
 
     @Test("docker-archive layers: diffIDs match and whiteouts apply")
     func dockerArchive() throws {
-        guard let dive = Self.dive else { return }
+        let dive = try Self.dive()
         let scratch = ScratchDir("conf")
         let image = scratch.sub("image")
         try Self.unpack(dive + "/test-docker-image.tar", into: image)
@@ -60,7 +53,7 @@ struct ArchiveConformanceTests {
 
     @Test("OCI archives with gzip, zstd and plain layers give the same tree")
     func ociArchives() throws {
-        guard let dive = Self.dive else { return }
+        let dive = try Self.dive()
         let scratch = ScratchDir("conf")
         var trees: [String: [String: String]] = [:]
         for kind in ["gzip", "zstd", "uncompressed"] {
