@@ -53,31 +53,14 @@ struct BuildCacheCorrectnessTests {
 
     /// Starts `slipway build --no-cache`, waits until the third step runs, then sends `signal`.
     func interruptDuringCopyStep(_ s: BuildSandbox, signal: Int32) async throws -> Bool {
-        let log = s.root + "/interrupted-\(UUID().uuidString.prefix(6)).log"
         let args = ["build", "--progress", "plain", "--no-cache", "-t", "mix", s.context, "--root", s.store]
+        let dir = s.root
         return try await offPool {
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: BuildHarness.binary)
-            p.arguments = args
-            let out = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            p.standardOutput = out
-            p.standardError = out
-            p.standardInput = FileHandle.nullDevice
-            try p.run()
-            let deadline = Date().addingTimeInterval(60)
-            var sent = false
-            while p.isRunning, Date() < deadline {
-                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                if text.contains("RUN sleep 2") {
-                    usleep(300_000)
-                    sent = p.isRunning && kill(p.processIdentifier, signal) == 0
-                    break
-                }
-                usleep(20_000)
-            }
-            if p.isRunning && !sent { kill(p.processIdentifier, SIGKILL) }
-            p.waitUntilExit()
+            let build = try WatchedProcess(args, logIn: dir)
+            guard build.wait(for: "RUN sleep 2") else { build.waitStopped(); return false }
+            usleep(300_000)
+            let sent = build.signal(signal)
+            build.waitStopped()
             return sent
         }
     }

@@ -28,29 +28,17 @@ struct BuildGCConcurrencyTests {
     /// build's status and output, and how many GCs ran while it ran.
     static func buildUnderGC(store: String, context: String, _ args: [String], gc: [String]) async throws -> (Int32, String, Int) {
         try await offPool {
-            let log = store + "/../gc-\(UUID().uuidString.prefix(6)).log"
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: BuildHarness.binary)
-            p.arguments = ["build", "--progress", "plain"] + args + [context, "--root", store]
-            let out = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            p.standardOutput = out
-            p.standardError = out
-            p.standardInput = FileHandle.nullDevice
-            try p.run()
+            let build = try WatchedProcess(["build", "--progress", "plain"] + args + [context, "--root", store],
+                                           logIn: (store as NSString).deletingLastPathComponent)
             var runs = 0
-            let deadline = Date().addingTimeInterval(120)
-            while p.isRunning, Date() < deadline {
-                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                if text.contains("[2/5]") {
+            if build.wait(for: "[2/5]", timeout: 120) {
+                while build.isRunning, runs < 200 {
                     _ = try BuildHarness.runBlocking([BuildHarness.binary] + gc + ["--root", store])
                     runs += 1
-                } else {
-                    usleep(5_000)
                 }
             }
-            p.waitUntilExit()
-            return (p.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "", runs)
+            let output = build.waitStopped()
+            return (build.status, output, runs)
         }
     }
 

@@ -14,46 +14,22 @@ struct BuildKillCleanupTests {
         RUN sha256sum /a.txt > /a.sum
         """
 
-    /// Starts a build, waits until its RUN has started (plus a random delay), SIGKILLs it.
-    /// Returns the pid killed, or nil when the build ended first.
+    /// Starts a build, waits until its RUN has started (plus a random delay), SIGKILLs it and
+    /// waits for it — not for its orphaned container. Returns the pid killed, or nil.
     func killDuringRun(_ s: BuildSandbox, secret: String) async throws -> Int32? {
-        let log = s.root + "/kill-\(UUID().uuidString.prefix(6)).log"
         let args = ["build", "--progress", "plain", "--secret", "id=tok,src=\(secret)", "-t", "k", s.context, "--root", s.store]
+        let dir = s.root
         return try await offPool {
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: BuildHarness.binary)
-            p.arguments = args
-            let out = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            p.standardOutput = out
-            p.standardError = out
-            p.standardInput = FileHandle.nullDevice
-            try p.run()
-            let deadline = Date().addingTimeInterval(60)
+            let build = try WatchedProcess(args, logIn: dir)
             var killed: Int32?
-            while p.isRunning, Date() < deadline {
-                if ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("RUN sleep 30") {
-                    usleep(UInt32.random(in: 200_000...900_000))
-                    if p.isRunning, kill(p.processIdentifier, SIGKILL) == 0 { killed = p.processIdentifier }
-                    break
-                }
-                usleep(10_000)
+            if build.wait(for: "RUN sleep 30") {
+                usleep(UInt32.random(in: 200_000...900_000))
+                if build.signal(SIGKILL) { killed = build.pid }
             }
-            if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-            // Not `waitUntilExit`: Foundation waits there until every process that inherited
-            // its bookkeeping descriptor has closed it — the orphaned container included, which
-            // is exactly what the next command must kill. Wait for the build itself to be reaped.
-            let stopped = Date().addingTimeInterval(10)
-            while Self.runs(p.processIdentifier), Date() < stopped { usleep(10_000) }
+            build.signal(SIGKILL)
+            build.waitStopped(timeout: 10)
             return killed
         }
-    }
-
-    /// Whether `pid` exists and is not a zombie (Foundation reaps it late, see above).
-    static func runs(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        return stat[stat.index(after: close)...].drop { $0 == " " }.first != "Z"
     }
 
     /// Things named after `pid` (`<prefix>-<pid>-<hex>`) in `dir`.

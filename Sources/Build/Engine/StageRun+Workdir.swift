@@ -14,7 +14,9 @@ extension StageRun {
         let label = state.labels.next("WORKDIR \(wd)")
         let outcome = try await filesystemStep(key: key, label: label, layers: state.layers, step: step) { lowers, _ in
             try await inSnapshot(lowers) { root in
-                try FileManager.default.createDirectory(atPath: root + wd, withIntermediateDirectories: true)
+                // Resolved inside the root as if chrooted: a symlink in the image (dangling or
+                // absolute) leads to a directory made inside the rootfs, never on the host.
+                try RootFS.makeDirectories(root: root, wd)
             }
         }
         state.machine.epoch = outcome.created
