@@ -127,8 +127,7 @@ struct BuildCommand: AsyncParsableCommand {
         // Services.
         let imageStore = try store.open()
         trace.mark("open store")
-        let scratch = imageStore.root + "/scratch"
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let scratch = try imageStore.privateDirectory("scratch")
         let containerRuntime = try ContainerRuntime.named(runtime)
         var extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root,
                                                        buildArgs: args)

@@ -122,7 +122,7 @@ enum FileTree {
 
     /// A fresh directory `base/prefixXXXXXX`.
     static func makeTemporaryDirectory(in base: String, prefix: String) throws -> String {
-        try makeDirectories(base)
+        try makeDirectories(base, mode: 0o700)
         var template = Array((base + "/" + prefix + "XXXXXX").utf8CString)
         let ok = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
         guard ok else { throw RuntimeError.system(operation: "mkdtemp", path: base, errno: errno) }
@@ -133,7 +133,8 @@ enum FileTree {
     /// step (so that a signal can never leave it behind unregistered). The pid lets a later
     /// process remove what a killed one (SIGKILL, power loss) left: `RunExecutor.removeStale`.
     static func makeRegisteredDirectory(in base: String, prefix: String) throws -> (CleanupRegistry.Token, String) {
-        try makeDirectories(base)
+        // Scratch bases hold mounted container roots: private when this creates them.
+        try makeDirectories(base, mode: 0o700)
         for _ in 0..<16 {
             let path = base + "/" + prefix + "\(getpid())-" + randomHex(6)
             do {
