@@ -188,6 +188,25 @@ public final class ImageStore: Sendable {
         }
     }
 
+    /// Runs an index change under the store lock, in one SQLite transaction, then — after the
+    /// commit, still under the lock — `afterCommit` with the change's result. File removals go
+    /// there: a blob or snapshot may only be unlinked once no committed row can name it, so a
+    /// process killed at any moment leaves garbage (unreferenced files), never a row whose file
+    /// is gone.
+    func locked<T>(_ body: (Database) throws -> T, afterCommit: (T) throws -> Void) throws -> T {
+        do {
+            return try StoreFileLock.withLock(lockPath) {
+                let value = try db.write { try body($0) }
+                try afterCommit(value)
+                return value
+            }
+        } catch let e as StoreError {
+            throw e
+        } catch let e as DatabaseError {
+            throw StoreError.database(e.description)
+        }
+    }
+
     /// Reads the index (no file lock: SQLite gives a consistent snapshot).
     func reading<T>(_ body: (Database) throws -> T) throws -> T {
         do {
