@@ -75,7 +75,7 @@ struct BuildCommand: AsyncParsableCommand {
         } catch let e as ExitCode {
             throw e
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            printError("\(error)")
             throw ExitCode(1)
         }
     }

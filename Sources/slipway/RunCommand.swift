@@ -113,7 +113,7 @@ extension RunCommand {
     /// Prints `error: message` and returns Docker's status for "the container could not be run
     /// at all" (125), which a command's own exit codes cannot be confused with.
     static func failure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        printError(message)
         return ExitCode(125)
     }
 }
