@@ -167,9 +167,13 @@ public struct StageGraph: Sendable {
         var forwardBases: [Int: DockerfileError] = [:]
         let all = model.stages
         // With duplicate names the last definition wins (BuildKit keeps a name → stage map).
+        // A map, not a scan per reference: a scan made 10,000 stages quadratic.
+        var indicesByName: [String: [Int]] = [:]
+        for s in all { if let n = s.name { indicesByName[n, default: []].append(s.index) } }
         func stageIndex(named name: String, before limit: Int? = nil) -> Int? {
-            let lower = name.lowercased()
-            return all.lastIndex { $0.name == lower && (limit == nil || $0.index < limit!) }
+            guard let list = indicesByName[name.lowercased()] else { return nil }
+            guard let limit else { return list.last }
+            return list.last { $0 < limit }
         }
         for stage in all {
             let loc = stage.fromNode

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import Inspect
+
+/// Issue 18 #10 for `lint`: linting is linear in the number of stages (10,000 stages took 58 s;
+/// every stage scanned all stages for its parent and walked its whole parent chain again).
+@Suite struct LintScaleTests {
+    /// CPU seconds `body` takes on this thread: on this shared 2-core machine (load 12 while
+    /// other engineers build) wall time measures the neighbours, not the linter.
+    static func seconds(_ body: () throws -> Void) rethrows -> Double {
+        func now() -> Double {
+            var ts = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        }
+        let start = now()
+        try body()
+        return now() - start
+    }
+
+    /// `n` stages, each built FROM the previous one, copying from it, setting ENV and WORKDIR.
+    static func chain(_ n: Int) -> String {
+        var lines = ["FROM busybox:1.36 AS s0", "RUN echo 0 > /x"]
+        for i in 1..<n {
+            lines += ["FROM s\(i - 1) AS s\(i)", "ENV V\(i % 50)=\(i)", "COPY --from=s\(i - 1) /x /y", "RUN echo $V\(i % 50) $HOME"]
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// `n` independent stages.
+    static func flat(_ n: Int) -> String {
+        (0..<n).map { "FROM busybox:1.36 AS s\($0)\nRUN echo \($0)\n" }.joined()
+    }
+
+    @Test("10,000 stages lint in seconds, and 4× the stages take far less than 16× the time")
+    func linearInStages() throws {
+        for make in [Self.chain, Self.flat] {
+            let small = make(2_500), large = make(10_000)
+            var findings = 0
+            let tSmall = try Self.seconds { _ = try Linter.lint(text: small, options: LintOptions(dockerignore: "")) }
+            let tLarge = try Self.seconds { findings = try Linter.lint(text: large, options: LintOptions(dockerignore: "")).findings.count }
+            print("LintScaleTests: 2,500 stages \(tSmall) s, 10,000 stages \(tLarge) s of CPU (\(findings) findings)")
+            #expect(tLarge < 10, "10,000 stages took \(tLarge) s of CPU")
+            #expect(tLarge < max(tSmall, 0.05) * 10, "2,500 stages \(tSmall) s, 10,000 stages \(tLarge) s: not linear")
+        }
+    }
+}
