@@ -5,8 +5,9 @@ import Glibc
 #endif
 @testable import Inspect
 
-/// Issue 18 #10 for `lint`: linting is linear in the number of stages (10,000 stages took 58 s;
-/// every stage scanned all stages for its parent and walked its whole parent chain again).
+/// Issue 18 #7 and #10 for `lint`: expansion limits reach the linter, and linting is linear in
+/// the number of stages (10,000 stages took 58 s; every stage scanned all stages for its parent
+/// and walked its whole parent chain again).
 @Suite struct LintScaleTests {
     /// CPU seconds `body` takes on this thread: on this shared 2-core machine (load 12 while
     /// other engineers build) wall time measures the neighbours, not the linter.
@@ -46,5 +47,19 @@ import Glibc
             #expect(tLarge < 10, "10,000 stages took \(tLarge) s of CPU")
             #expect(tLarge < max(tSmall, 0.05) * 10, "2,500 stages \(tSmall) s, 10,000 stages \(tLarge) s: not linear")
         }
+    }
+
+    @Test("a Dockerfile whose ARGs double past the expansion limit is an error finding naming the line and the limit")
+    func expansionLimit() throws {
+        var lines = ["ARG A0=xxxxxxxx"]
+        for i in 1...22 { lines.append("ARG A\(i)=${A\(i - 1)}${A\(i - 1)}") }
+        lines.append("FROM scratch")
+        var result: LintResult?
+        let t = try Self.seconds { result = try Linter.lint(text: lines.joined(separator: "\n") + "\n", fileName: "Dockerfile.big") }
+        let finding = try #require(result?.findings.first { $0.rule == "InvalidInstruction" }, "\(result?.renderText() ?? "")")
+        #expect(finding.level == .error && finding.line == 19 && finding.file == "Dockerfile.big")
+        #expect(finding.message.contains("ARG: expanding \"${A17}${A17}\"") && finding.message.contains("1 MiB"), "\(finding.message)")
+        #expect(result?.renderText().contains("Dockerfile.big:19") == true, "\(result?.renderText() ?? "")")
+        #expect(t < 5, "took \(t) s of CPU")
     }
 }

@@ -101,7 +101,17 @@ struct LintContext {
 
     mutating func run() {
         do {
-            _ = try DockerfileModel(parsed)
+            let model = try DockerfileModel(parsed)
+            // Resolving the stages expands the ARGs as a build would: a value past the expansion
+            // limits (issue 18 #7) is a finding here too. Other resolution errors are left to
+            // the build, as before.
+            do {
+                _ = try StageGraph(model: model, options: BuildOptions(target: options.target))
+            } catch where error.kind == .limit {
+                let line = error.line ?? 1
+                report(.invalidInstruction, line: line, endLine: error.endLine ?? line,
+                       "\(error.instruction.map { $0.uppercased() + ": " } ?? "")\(error.message)")
+            } catch {}
         } catch {
             let line = error.line ?? 1
             report(.invalidInstruction, line: line, endLine: error.endLine ?? line, error.message)
