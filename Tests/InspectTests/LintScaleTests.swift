@@ -62,4 +62,12 @@ import Glibc
         #expect(result?.renderText().contains("Dockerfile.big:19") == true, "\(result?.renderText() ?? "")")
         #expect(t < 5, "took \(t) s of CPU")
     }
+
+    @Test("the text output escapes control characters from the Dockerfile (issue 18 #10)")
+    func textOutputEscapes() throws {
+        let result = try Linter.lint(text: "FROM busybox:1.36 AS Evil\u{1B}]0;owned\u{07}\nRUN echo hi\n")
+        let text = result.renderText()
+        #expect(text.contains("Evil\\x1b]0;owned\\x07"), "\(text)")
+        #expect(!text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(text.debugDescription)")
+    }
 }
