@@ -193,6 +193,7 @@ public final class ImageStore: Sendable {
     /// there: a blob or snapshot may only be unlinked once no committed row can name it, so a
     /// process killed at any moment leaves garbage (unreferenced files), never a row whose file
     /// is gone.
+    @discardableResult
     func locked<T>(_ body: (Database) throws -> T, afterCommit: (T) throws -> Void) throws -> T {
         do {
             return try StoreFileLock.withLock(lockPath) {
