@@ -20,7 +20,7 @@ import Testing
             let store = dir + "/store"
             let start = Date()
             let r = try await Fixtures.slipway(bin, root: store, ["cache", "import", "-i", "\(dir)/evil\(i).tar"])
-            #expect(Date().timeIntervalSince(start) < 10)
+            #expect(Date().timeIntervalSince(start) < 60, "an id linking to \(target) must fail at once, not read it")
             #expect(r.status != 0, "\(r.stdout)\(r.stderr)")
             #expect(r.stderr.contains("member '\(key)/id' is a symbolic link to '"), "\(r.stderr)")
             #expect(!r.stdout.contains("root:") && !r.stderr.contains("root:"), "the target's content was printed")
