@@ -59,6 +59,7 @@ extension RegistryCache {
         let index = try ImageIndex.decode(Array(try Data(contentsOf: URL(fileURLWithPath: indexPath))), source: indexPath)
         guard let entry = index.manifests.first else { return 0 }
         let manifest = try ImageManifest.decode(try read(entry.digest, what: "cache manifest"), source: "cache manifest in \(directory)")
+        if Self.staleConfigMediaTypes.contains(manifest.config.mediaType) { return 0 }
         guard manifest.config.mediaType == Self.configMediaType else {
             throw RegistryError.protocolViolation("\(directory) does not hold a Slipway build cache")
         }

@@ -7,15 +7,19 @@ import OCI
 /// every recorded step is a hit.
 ///
 /// Format: manifest `application/vnd.oci.image.manifest.v1+json` with config media type
-/// `application/vnd.slipway.cache.config.v1+json` (`CacheConfig`) and one layer per distinct
-/// cached layer blob, in the order the config lists them.
+/// `application/vnd.slipway.cache.config.v2+json` (`CacheConfig`) and one layer per distinct
+/// cached layer blob, in the order the config lists them. v2 carries records under typed
+/// `CacheKey` digests (format 2); a v1 cache (newline-joined keys) is skipped as stale.
 public struct RegistryCache: Sendable {
-    public static let configMediaType = "application/vnd.slipway.cache.config.v1+json"
+    public static let configMediaType = "application/vnd.slipway.cache.config.v2+json"
+    /// Caches written before typed keys: their keys can never match, so they import nothing.
+    static let staleConfigMediaTypes: Set<String> = ["application/vnd.slipway.cache.config.v1+json"]
 
     /// The cache config: records as the store keeps them, and the facts of their layers.
     public struct CacheConfig: Codable, Sendable, Equatable {
         public struct Record: Codable, Sendable, Equatable {
-            public var key: String
+            /// The record's `CacheKey` digest.
+            public var key: Digest
             public var layer: Digest?
             public var result: String
         }
@@ -72,6 +76,10 @@ public struct RegistryCache: Sendable {
             return 0
         }
         let manifest = try ImageManifest.decode(Array(fetched.data), source: "cache manifest \(reference)")
+        if Self.staleConfigMediaTypes.contains(manifest.config.mediaType) {
+            transfer.progress?("\(reference.familiar): cache written by an older Slipway (stale keys), skipped")
+            return 0
+        }
         guard manifest.config.mediaType == Self.configMediaType else {
             throw RegistryError.protocolViolation("\(reference) is not a Slipway build cache (config type \(manifest.config.mediaType))")
         }

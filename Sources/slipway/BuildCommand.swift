@@ -66,6 +66,9 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: .customLong("build-context"), help: ArgumentHelp("Named context: NAME=DIR, NAME=docker-image://REF or NAME=oci-layout://PATH (repeatable).", valueName: "name=value"))
     var buildContexts: [String] = []
 
+    @Flag(name: .customLong("add-ca-bundle"), help: "Mount this machine's CA bundle (/etc/ssl/certs/ca-certificates.crt) over the image's in every RUN step (off by default, as in BuildKit; part of each RUN's cache key).")
+    var addCABundle = false
+
     @Argument(help: "The build context directory.")
     var context: String
 
@@ -121,13 +124,16 @@ struct BuildCommand: AsyncParsableCommand {
             dockerfilePath = path
         }
         let graph = try StageGraph.resolve(text, fileName: fileName, options: BuildOptions(target: target, buildArgs: args))
-        let plan = try BuildPlan(graph: graph)
+        let plan = BuildPlan(graph: graph)
         trace.mark("parse")
 
         // Services.
         let imageStore = try store.open()
         trace.mark("open store")
-        let scratch = try imageStore.privateDirectory("scratch")
+        let scratch = StoreOptions.scratchDirectory(ofStore: imageStore.root)
+        // Private (0700) like every store directory: it holds the mounted roots of running steps.
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
         let containerRuntime = try ContainerRuntime.named(runtime)
         var extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root,
                                                        buildArgs: args)
@@ -148,11 +154,12 @@ struct BuildCommand: AsyncParsableCommand {
                                  executor: RuntimeStepExecutor(executor: RunExecutor(runtime: containerRuntime, scratchDirectory: scratch)),
                                  copier: try ContextCopier(contextDirectory: contextDir, dockerfile: fileName, dockerfilePath: dockerfilePath,
                                                            memoDirectory: imageStore.root + "/context-memo"),
-                                 hooks: .dockerfile(lexer: graph.model.parsed.lexer, graph: graph), progress: reporter)
+                                 progress: reporter)
         let writeToStore = out.type == .image || out.type == .oci || out.type == .docker || !tags.isEmpty
-        var request = BuildRequest(plan: plan, contextDirectory: contextDir, buildArgs: args, noCache: noCache,
+        var request = BuildRequest(plan: plan, contextDirectory: contextDir, noCache: noCache,
                                    network: net, jobs: jobs, labels: labelValues, tags: tags, writeToStore: writeToStore)
         request.extensions = extensions
+        request.hostCABundle = addCABundle
         let caches = try cacheOptions.validated()
         let buildStart = Date(timeIntervalSinceNow: -1)
         trace.mark("setup")

@@ -15,7 +15,10 @@ struct FsckCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let s = try store.open()
+            let s = try store.open(cleaningStaleWork: false)
+            // Leftovers of killed slipway processes (mounts, containers, scratch, step secrets)
+            // are removed by every command that opens the store; fsck says what it removed.
+            for line in store.cleanStaleWork(s).lines { print("cleaned: \(line)") }
             let report = try s.fsck(repair: repair)
             for p in report.problems { print("problem: \(p)") }
             for g in report.garbage { print("garbage: \(g)") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Build
 import OCI
 
 /// `--root DIR`: where the local image store lives. Every command that reads or writes images
@@ -12,12 +13,26 @@ struct StoreOptions: ParsableArguments {
     /// The resolved store directory.
     var rootPath: String { root ?? ImageStore.defaultRoot() }
 
-    /// Opens the store, turning failures into one clear line.
-    func open() throws -> ImageStore {
+    /// Where `slipway build` makes its snapshots: on the store's filesystem, so an upper
+    /// directory can be renamed into the store as a layer.
+    static func scratchDirectory(ofStore root: String) -> String { root + "/scratch" }
+
+    /// Opens the store, turning failures into one clear line, after removing what killed
+    /// slipway processes left (mounts, containers, scratch, step secrets: `StaleWork`).
+    func open(cleaningStaleWork: Bool = true) throws -> ImageStore {
+        let store: ImageStore
         do {
-            return try ImageStore(root: rootPath)
+            store = try ImageStore(root: rootPath)
         } catch {
             throw ValidationError("cannot open the image store at \(rootPath): \(error)")
         }
+        if cleaningStaleWork { cleanStaleWork(store) }
+        return store
+    }
+
+    /// `StaleWork.cleanUp` over this store's scratch and `slipway run`'s (fsck prints the report).
+    @discardableResult
+    func cleanStaleWork(_ store: ImageStore) -> StaleWork.Report {
+        StaleWork.cleanUp(scratchDirectories: [Self.scratchDirectory(ofStore: store.root), RunExecutor.defaultScratchDirectory])
     }
 }

@@ -3,15 +3,18 @@ import OCI
 import Testing
 @testable import Build
 
+/// The keys the engine uses (`CacheKey`, format 2): the COPY key over the context's content
+/// digests, and the encoding's injectivity.
 @Suite("Cache keys for COPY/ADD and other steps")
 struct CacheKeyTests {
-    let parent = Digest.sha256("FROM debian:12")
+    let parent = CacheKey.image(configDigest: Digest.sha256("FROM debian:12"))
 
-    func key(_ t: TempTree, _ sources: [String] = ["src"], args: [String: String] = [:], chown: String? = nil) throws -> Digest {
+    func key(_ t: TempTree, _ sources: [String] = ["src"], chown: String? = nil, parent: CacheKey? = nil,
+             layers: [Digest] = []) throws -> CacheKey {
         let ctx = try BuildContext(directory: t.path)
-        let spec = CopySpec(sources: sources, destination: "/app/", chown: chown)
-        return try CacheKey.forCopy(parent: parent, instruction: "COPY \(sources.joined(separator: " ")) /app/",
-                                    buildArgs: args, spec: spec, source: ctx).digest
+        let copy = CopyStep(spec: CopySpec(sources: sources, destination: "/app/", chown: chown))
+        let digest = try Copier.sourceDigest(copy.spec, from: ctx)
+        return .copy(parent: parent ?? self.parent, layers: layers, copy, workdir: "/", sourceIdentity: "context", sourceDigest: digest)
     }
 
     func project() -> TempTree {
@@ -57,24 +60,13 @@ struct CacheKeyTests {
         #expect(try key(t, ["*.json"]) != k0, "a new match changes the key")
     }
 
-    @Test func argsFlagsAndParentAreInTheKey() throws {
+    @Test("the parent, the layers below and the flags are in a COPY's key")
+    func parentLayersAndFlags() throws {
         let t = project()
-        let base = try key(t, args: ["A": "1", "B": "2"])
-        #expect(try key(t, args: ["B": "2", "A": "1"]) == base, "arg order does not matter")
-        #expect(try key(t, args: ["A": "1", "B": "3"]) != base)
-        #expect(try key(t, args: ["A": "1"]) != base)
-        #expect(try key(t, args: ["A": "1", "B": "2"], chown: "1000") != base)
-        let a = CacheKey(parent: parent, instruction: "RUN make", buildArgs: ["X": "1"])
-        var b = a
-        b.parent = Digest.sha256("other parent")
-        #expect(a.digest != b.digest)
-        var c = a
-        c.instruction = "RUN make all"
-        #expect(a.digest != c.digest)
-        // Field boundaries are unambiguous.
-        let d1 = CacheKey(parent: nil, instruction: "x", buildArgs: ["a": "bc"]).digest
-        let d2 = CacheKey(parent: nil, instruction: "x", buildArgs: ["ab": "c"]).digest
-        #expect(d1 != d2)
+        let base = try key(t)
+        #expect(try key(t, chown: "1000") != base)
+        #expect(try key(t, parent: .scratch(platform: nil)) != base)
+        #expect(try key(t, layers: [Digest.sha256("layer")]) != base, "a record is tied to the content it was built on")
     }
 
     @Test func permissionChangeChangesTheKeyButOwnerOfContextDoesToo() throws {
@@ -82,6 +74,70 @@ struct CacheKeyTests {
         let k0 = try key(t)
         chmod(t.p("src/main.go"), 0o755)
         #expect(try key(t) != k0)
+    }
+
+    func run(_ argv: [String], env: [String] = ["PATH=/bin"], parent: CacheKey = .scratch(platform: nil),
+             layers: [Digest] = [], user: String = "", workdir: String = "/", network: String = "host",
+             security: String = "sandbox", script: (name: String, data: String)? = nil, mounts: [[String]] = [],
+             ca: Bool = false) -> CacheKey {
+        .run(parent: parent, layers: layers, argv: argv, env: env, user: user, workdir: workdir, network: network,
+             security: security, script: script, mounts: mounts, hostCABundle: ca)
+    }
+
+    @Test("regression: a heredoc RUN and `RUN echo one > /r\\n` no longer share a key (v1 escaped newlines as \\n)")
+    func heredocNewlineCollision() {
+        let heredoc = run(["/bin/sh", "-c", "echo one > /r\n"])
+        let escaped = run(["/bin/sh", "-c", "echo one > /r\\n"])
+        #expect(heredoc != escaped)
+    }
+
+    @Test("every RUN input is in the key")
+    func runInputs() {
+        let base = run(["/bin/sh", "-c", "make"])
+        let variants = [
+            run(["/bin/sh", "-c", "make all"]), run(["/bin/sh", "-c", "make"], env: ["PATH=/bin", "A=1"]),
+            run(["/bin/sh", "-c", "make"], parent: .image(configDigest: Digest.sha256("x"))),
+            run(["/bin/sh", "-c", "make"], layers: [Digest.sha256("l")]), run(["/bin/sh", "-c", "make"], user: "app"),
+            run(["/bin/sh", "-c", "make"], workdir: "/src"), run(["/bin/sh", "-c", "make"], network: "none"),
+            run(["/bin/sh", "-c", "make"], security: "insecure"), run(["/bin/sh", "-c", "make"], script: ("EOF", "#!/bin/sh")),
+            run(["/bin/sh", "-c", "make"], mounts: [["type=secret", "id=tok"]]), run(["/bin/sh", "-c", "make"], ca: true),
+            run(["/bin/bash", "-c", "make"]),
+        ]
+        #expect(Set(variants.map(\.digest) + [base.digest]).count == variants.count + 1)
+    }
+
+    @Test("property: distinct field values never encode alike (newlines, backslashes, =, :, NUL, separators)")
+    func injective() {
+        var rng = SystemRandomNumberGenerator()
+        let alphabet: [String] = ["a", "b", "\n", "\\", "\\n", "=", ":", "\u{0}", "#", "1", "2:", "#1", " ", ","]
+        func word() -> String { (0..<Int.random(in: 0...4, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! }.joined() }
+        func list() -> [String] { (0..<Int.random(in: 0...3, using: &rng)).map { _ in word() } }
+        var seen: [Digest: [[String]]] = [:]
+        for _ in 0..<5_000 {
+            let argv = list(), env = list(), mount = list()
+            let user = word(), workdir = word()
+            let k = run(argv, env: env, user: user, workdir: workdir, mounts: mount.isEmpty ? [] : [mount])
+            let inputs = [argv, env, [user], [workdir], mount]
+            if let other = seen[k.digest] {
+                #expect(other == inputs, "collision: \(other) vs \(inputs)")
+            }
+            seen[k.digest] = inputs
+        }
+        // Splitting one list differently, or moving a value between fields, gives another key.
+        #expect(run(["a", "b"], env: []) != run(["a"], env: ["b"]))
+        #expect(run(["ab"]) != run(["a", "b"]))
+        #expect(run([], env: [], mounts: [["a"], ["b"]]) != run([], env: [], mounts: [["a", "b"]]))
+        var x = CacheKey(.metadata), y = CacheKey(.metadata)
+        x.add("t", "1:a"); y.add("t", list: ["a"])
+        #expect(x != y, "a scalar and a list never encode alike")
+        #expect(CacheKey(.run).digest != CacheKey(.copy).digest, "the kind is part of the key")
+    }
+
+    @Test("the format version is in the encoding (old records stop matching)")
+    func versioned() {
+        let text = String(decoding: CacheKey(.run).encoded, as: UTF8.self)
+        #expect(text.contains("\(CacheKey.formatVersion)"))
+        #expect(CacheKey.formatVersion >= 2)
     }
 }
 

@@ -10,7 +10,7 @@ struct ContextCopierIgnoreTests {
     func copied(_ ctx: TempTree, dockerfilePath: String?) async throws -> Set<String> {
         let copier = try ContextCopier(contextDirectory: ctx.path, dockerfile: "Dockerfile", dockerfilePath: dockerfilePath)
         let root = TempTree("ignore-root")
-        try await copier.copy(CopyOp(isAdd: false, sources: ["."], dest: "/out/"), from: .context(ctx.path),
+        try await copier.copy(CopyStep(spec: CopySpec(sources: ["."], destination: "/out/")), from: .context(ctx.path),
                               into: root.path, workdir: "/")
         var found: Set<String> = []
         let base = root.p("out")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Dockerfile
 @testable import Build
 
 @Suite("Engine: image config state machine (BuildKit semantics)")
@@ -84,23 +85,28 @@ struct EngineConfigTests {
     @Test("RUN history lists the stage's ARGs like BuildKit: |N K=V")
     func runHistory() {
         var m = StageConfigMachine(base: nil)
-        #expect(m.runCreatedBy(["/bin/sh", "-c", "go build"]) == "RUN /bin/sh -c go build")
+        #expect(m.runCreatedBy(["/bin/sh", "-c", "go build"], args: [], env: Environment()) == "RUN /bin/sh -c go build")
         m.arg([("VERSION", "1.2"), ("EMPTY", nil)])
         #expect(m.image.history.last?.createdBy == "ARG VERSION=1.2 EMPTY")
-        #expect(m.runCreatedBy(["/bin/sh", "-c", "make"]) == "RUN |2 VERSION=1.2 EMPTY= /bin/sh -c make")
-        m.commitLayerStep(m.runCreatedBy(["/bin/sh", "-c", "make"]), hasLayer: true)
+        let args: [(key: String, value: String?)] = [("VERSION", "1.2"), ("EMPTY", nil)]
+        let env = Environment([("VERSION", "1.2")])
+        #expect(m.runCreatedBy(["/bin/sh", "-c", "make"], args: args, env: env) == "RUN |2 VERSION=1.2 EMPTY= /bin/sh -c make")
+        m.commitLayerStep(m.runCreatedBy(["/bin/sh", "-c", "make"], args: args, env: env), hasLayer: true)
         #expect(m.image.history.last?.createdBy == "RUN |2 VERSION=1.2 EMPTY= /bin/sh -c make # buildkit")
         #expect(m.image.history.last?.emptyLayer == false)
-        #expect(m.runEnvironment.contains("VERSION=1.2"))
     }
 
-    @Test("ENV wins over an ARG of the same name in RUN's environment")
-    func envOverridesArg() {
-        var m = StageConfigMachine(base: nil)
-        m.arg([("MODE", "dev")])
-        m.env([("MODE", "prod")])
-        #expect(m.runEnvironment.filter { $0.hasPrefix("MODE=") } == ["MODE=prod"])
-        #expect(m.expansionEnv["MODE"] == "prod")
+    @Test("RUN's environment is the stage scope's: ENV and ARG in BuildKit's state order")
+    func scopeOrder() throws {
+        func runEnv(_ text: String) throws -> [String] {
+            let graph = try StageGraph.resolve(text)
+            var scope = graph.newScope(baseImageEnv: ["PATH=/bin"])
+            for step in graph.stages[0].stage.steps { _ = try scope.expand(step) }
+            return scope.environment.keyValueStrings
+        }
+        #expect(try runEnv("FROM scratch\nARG MODE=dev\nENV MODE=prod\n") == ["PATH=/bin", "MODE=prod"])
+        // dockerfile2llb's dispatchArg adds the ARG to the state's env (AddEnv replaces).
+        #expect(try runEnv("FROM scratch\nENV MODE=prod\nARG MODE=dev\n") == ["PATH=/bin", "MODE=dev"])
     }
 
     @Test("HEALTHCHECK history and NONE")
@@ -124,10 +130,8 @@ struct EngineConfigTests {
                 == "COPY --parents --chown=1000:1000 --chmod=755 a/./b /d/")
         #expect(StageConfigMachine.copyCreatedBy(add: true, parents: true, chown: "", sources: ["x.tar"], dest: "/")
                 == "ADD x.tar /")
-        var op = CopyOp(isAdd: false, sources: ["s"], dest: "/d", chown: "app")
-        op.link = true
-        op.excludes = ["*.md"]
-        op.inline = [(name: "EOT", data: "hi")]
+        let op = CopyStep(spec: CopySpec(sources: ["s"], destination: "/d", chown: "app", excludes: ["*.md"], link: true),
+                          heredocs: [HeredocSource(name: "EOT", content: "hi")])
         #expect(StageConfigMachine.copyCreatedBy(op) == "COPY --chown=app s <<EOT /d")
         #expect(GoFormat.duration(90_000_000_000) == "1m30s")
         #expect(GoFormat.duration(1_500_000_000) == "1.5s")

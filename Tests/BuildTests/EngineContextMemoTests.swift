@@ -12,7 +12,7 @@ struct EngineContextMemoTests {
         t.file("src/a.txt", "alpha")
         let store = TempTree("memo-root")
         let memoDirectory = store.p("context-memo")
-        let op = CopyOp(isAdd: false, sources: ["src"], dest: "/s/")
+        let op = CopyStep(spec: CopySpec(sources: ["src"], destination: "/s/"))
 
         let first = try ContextCopier(contextDirectory: t.path, dockerfile: "Dockerfile", memoDirectory: memoDirectory)
         let memoFile = try #require(first.memoFile)

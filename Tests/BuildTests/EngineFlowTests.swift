@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import OCI
+import Dockerfile
 @testable import Build
 
 /// Stand-ins for the store, overlay and runtime that keep everything in temp directories, so the
@@ -29,10 +30,13 @@ struct FlowStore: EngineStore {
     let w: FlowWorld
     func resolveImage(_ reference: String) async throws -> ResolvedImage? { w.locked { w.images[reference] } }
     func layerDirectory(_ layer: LayerRef) async throws -> String { w.dir + "/layers/" + layer.digest.encoded }
-    func cachedStep(_ key: Digest) async throws -> CachedStep? { w.locked { w.cache[key] } }
-    func recordStep(_ key: Digest, _ step: CachedStep) async throws { w.locked { w.cache[key] = step } }
-    func selectionDigest(_ key: Digest) async throws -> Digest? { w.locked { w.selections[key] } }
-    func recordSelectionDigest(_ key: Digest, _ digest: Digest) async throws { w.locked { w.selections[key] = digest } }
+    func cachedStep(_ key: CacheKey) async throws -> CachedStep? { w.locked { w.cache[key.digest] } }
+    func recordStep(_ key: CacheKey, _ step: CachedStep) async throws {
+        // As the real store: the first result for a key is kept.
+        w.locked { if w.cache[key.digest] == nil { w.cache[key.digest] = step } }
+    }
+    func selectionDigest(_ key: CacheKey) async throws -> Digest? { w.locked { w.selections[key.digest] } }
+    func recordSelectionDigest(_ key: CacheKey, _ digest: Digest) async throws { w.locked { w.selections[key.digest] = digest } }
     func commitLayer(upperDirectory: String) async throws -> LayerRef? {
         let names = try FileManager.default.contentsOfDirectory(atPath: upperDirectory).sorted()
         if names.isEmpty { return nil }
@@ -103,11 +107,11 @@ struct FlowExecutor: StepExecutor {
 }
 
 struct FlowCopier: FileCopier {
-    func sourceDigest(_ op: CopyOp, from: CopySourceRoot) async throws -> Digest {
+    func sourceDigest(_ op: CopyStep, from: CopySourceRoot) async throws -> Digest {
         let dir: String
         switch from { case .context(let d), .rootfs(let d): dir = d }
         var s = ""
-        for src in op.sources {
+        for src in op.spec.sources {
             guard let data = FileManager.default.contents(atPath: dir + "/" + src) else {
                 throw BuildError.invalidBuildArg("missing \(src)")
             }
@@ -115,10 +119,10 @@ struct FlowCopier: FileCopier {
         }
         return Digest.sha256(s)
     }
-    func copy(_ op: CopyOp, from: CopySourceRoot, into root: String, workdir: String) async throws {
+    func copy(_ op: CopyStep, from: CopySourceRoot, into root: String, workdir: String) async throws {
         let dir: String
         switch from { case .context(let d), .rootfs(let d): dir = d }
-        for src in op.sources {
+        for src in op.spec.sources {
             let name = (src as NSString).lastPathComponent
             try FileManager.default.copyItem(atPath: dir + "/" + src, toPath: root + "/" + name)
         }
@@ -129,32 +133,23 @@ struct FlowCopier: FileCopier {
 struct EngineFlowTests {
     func engine(_ w: FlowWorld) -> BuildEngine {
         BuildEngine(store: FlowStore(w: w), snapshotter: FlowSnapshotter(w: w), executor: FlowExecutor(w: w),
-                    copier: FlowCopier(),
-                    hooks: FrontendHooks(expand: { word, env in
-                        var out = word
-                        for (k, v) in env { out = out.replacingOccurrences(of: "$" + k, with: v) }
-                        return out
-                    }, parseTrigger: { text, line in
-                        PlannedStep(line: line, text: text, op: .run(command: [String(text.dropFirst(4))], shellForm: true, network: nil))
-                    }),
-                    progress: ProgressReporter(mode: .quiet))
+                    copier: FlowCopier(), progress: ProgressReporter(mode: .quiet))
     }
 
-    func plan() -> BuildPlan {
-        BuildPlan(stages: [
-            StagePlan(name: "builder", base: .scratch, baseText: "scratch", line: 1, steps: [
-                PlannedStep(line: 2, text: "COPY app.txt .", op: .copy(CopyOp(isAdd: false, sources: ["app.txt"], dest: "."))),
-                PlannedStep(line: 3, text: "RUN touch built", op: .run(command: ["touch built"], shellForm: true, network: nil)),
-            ]),
-            StagePlan(name: "unused", base: .scratch, baseText: "scratch", line: 4, steps: [
-                PlannedStep(line: 5, text: "RUN fail", op: .run(command: ["fail"], shellForm: true, network: nil)),
-            ]),
-            StagePlan(name: nil, base: .scratch, baseText: "scratch", line: 6, steps: [
-                PlannedStep(line: 7, text: "COPY --from=builder built /built", op: .copy(CopyOp(isAdd: false, sources: ["built"], dest: "/", from: .stage(0)))),
-                PlannedStep(line: 8, text: "ENV MODE=prod", op: .env([("MODE", "prod")])),
-                PlannedStep(line: 9, text: "CMD [\"/built\"]", op: .cmd(["/built"], shellForm: false)),
-            ]),
-        ], target: 2)
+    static let dockerfile = """
+        FROM scratch AS builder
+        COPY app.txt .
+        RUN touch built
+        FROM scratch AS unused
+        RUN fail
+        FROM scratch
+        COPY --from=builder built /
+        ENV MODE=prod
+        CMD ["/built"]
+        """
+
+    func plan(target: String? = nil, buildArgs: [String: String] = [:]) throws -> BuildPlan {
+        try BuildPlan(dockerfile: Self.dockerfile, options: BuildOptions(target: target, buildArgs: buildArgs))
     }
 
     @Test("unused stages never run; a rebuild with no change runs no RUN; editing a source re-runs from its COPY")
@@ -165,40 +160,39 @@ struct EngineFlowTests {
         try "v1".write(toFile: ctx + "/app.txt", atomically: true, encoding: .utf8)
         let e = engine(w)
 
-        let first = try await e.build(BuildRequest(plan: plan(), contextDirectory: ctx, tags: ["app:1"]))
+        let first = try await e.build(BuildRequest(plan: try plan(), contextDirectory: ctx, tags: ["app:1"]))
         #expect(first.stagesBuilt == [0, 2])
         #expect(w.commands == ["touch built"])
         let hist = first.target.image.history.map(\.createdBy)
         #expect(hist == ["COPY built / # buildkit", "ENV MODE=prod", "CMD [\"/built\"]"])
         #expect(first.target.image.config.env.contains("MODE=prod"))
 
-        let second = try await e.build(BuildRequest(plan: plan(), contextDirectory: ctx))
+        let second = try await e.build(BuildRequest(plan: try plan(), contextDirectory: ctx))
         #expect(w.commands == ["touch built"], "no RUN on a no-change rebuild")
         #expect(second.written?.id == first.written?.id)
 
         try "v2".write(toFile: ctx + "/app.txt", atomically: true, encoding: .utf8)
-        let third = try await e.build(BuildRequest(plan: plan(), contextDirectory: ctx))
+        let third = try await e.build(BuildRequest(plan: try plan(), contextDirectory: ctx))
         #expect(w.commands == ["touch built", "touch built"])
         // The builder re-ran but wrote the same (empty) file: COPY --from is keyed by content.
         #expect(third.target.layers == first.target.layers, "COPY --from of identical content is a cache hit")
         #expect(third.written?.id == first.written?.id)
 
-        _ = try await e.build(BuildRequest(plan: plan(), contextDirectory: ctx, noCache: true))
+        _ = try await e.build(BuildRequest(plan: try plan(), contextDirectory: ctx, noCache: true))
         #expect(w.commands.count == 3, "--no-cache runs every step")
     }
 
     @Test("build args no ARG declares are reported, predefined ones are not")
-    func unusedBuildArgs() {
-        var p = plan()
-        p.stages[0].steps.insert(PlannedStep(line: 2, text: "ARG VERSION", op: .arg([("VERSION", nil)])), at: 0)
-        #expect(p.unconsumedBuildArgs(["VERSION", "TYPO", "HTTP_PROXY"]) == ["TYPO"])
+    func unusedBuildArgs() throws {
+        let text = Self.dockerfile.replacingOccurrences(of: "COPY app.txt .", with: "ARG VERSION\nCOPY app.txt .")
+        let p = try BuildPlan(dockerfile: text, options: BuildOptions(buildArgs: ["VERSION": "1", "TYPO": "x", "HTTP_PROXY": "p"]))
+        #expect(p.unconsumedBuildArgs == ["TYPO"])
     }
 
     @Test("a failing RUN reports line, command, exit code and output tail")
     func failingRun() async throws {
         let w = try FlowWorld()
-        var p = plan()
-        p.target = 1
+        let p = try plan(target: "unused")
         do {
             _ = try await engine(w).build(BuildRequest(plan: p, contextDirectory: w.dir))
             Issue.record("build should fail")
@@ -215,7 +209,7 @@ struct EngineFlowTests {
     @Test("missing base image is a clear error naming the line")
     func missingBase() async throws {
         let w = try FlowWorld()
-        let p = BuildPlan(stages: [StagePlan(name: nil, base: .image("nope:1"), baseText: "nope:1", line: 3, steps: [])], target: 0)
+        let p = try BuildPlan(dockerfile: "\n\nFROM nope:1\n")
         await #expect(throws: BuildError.self) { _ = try await engine(w).build(BuildRequest(plan: p, contextDirectory: w.dir)) }
         do { _ = try await engine(w).build(BuildRequest(plan: p, contextDirectory: w.dir)) } catch {
             #expect("\(error)".contains("Dockerfile:3: base image \"nope:1\" is not in the store"))

@@ -29,11 +29,11 @@ struct RecordingSnapshotter: Snapshotter {
 
 struct RecordingCopier: FileCopier {
     let log: SnapshotLog
-    func sourceDigest(_ op: CopyOp, from: CopySourceRoot) async throws -> Digest {
+    func sourceDigest(_ op: CopyStep, from: CopySourceRoot) async throws -> Digest {
         try await FlowCopier().sourceDigest(op, from: from)
     }
-    func copy(_ op: CopyOp, from: CopySourceRoot, into root: String, workdir: String) async throws {
-        log.copied(op.sources.joined(separator: " "))
+    func copy(_ op: CopyStep, from: CopySourceRoot, into root: String, workdir: String) async throws {
+        log.copied(op.spec.sources.joined(separator: " "))
         try await FlowCopier().copy(op, from: from, into: root, workdir: workdir)
     }
 }
@@ -45,22 +45,17 @@ struct EngineLinkTests {
     func engine(_ w: FlowWorld, _ log: SnapshotLog) -> BuildEngine {
         BuildEngine(store: FlowStore(w: w), snapshotter: RecordingSnapshotter(inner: FlowSnapshotter(w: w), log: log),
                     executor: FlowExecutor(w: w), copier: RecordingCopier(log: log),
-                    hooks: FrontendHooks(expand: { word, _ in word }, parseTrigger: { text, line in
-                        PlannedStep(line: line, text: text, op: .run(command: [text], shellForm: true, network: nil))
-                    }),
                     progress: ProgressReporter(mode: .quiet))
     }
 
-    func plan(first: String, chmod: String? = nil, chown: String? = nil) -> BuildPlan {
-        var copy = CopyOp(isAdd: false, sources: ["app.txt"], dest: "/app/", chown: chown, chmod: chmod)
-        copy.link = true
-        return BuildPlan(stages: [
-            StagePlan(name: nil, base: .scratch, baseText: "scratch", line: 1, steps: [
-                PlannedStep(line: 2, text: "RUN \(first)", op: .run(command: [first], shellForm: true, network: nil)),
-                PlannedStep(line: 3, text: "COPY --link app.txt /app/", op: .copy(copy)),
-                PlannedStep(line: 4, text: "RUN touch after", op: .run(command: ["touch after"], shellForm: true, network: nil)),
-            ]),
-        ], target: 0)
+    func plan(first: String, chmod: String? = nil, chown: String? = nil) throws -> BuildPlan {
+        let flags = (chown.map { " --chown=\($0)" } ?? "") + (chmod.map { " --chmod=\($0)" } ?? "")
+        return try BuildPlan(dockerfile: """
+            FROM scratch
+            RUN \(first)
+            COPY --link\(flags) app.txt /app/
+            RUN touch after
+            """)
     }
 
     func world() throws -> (FlowWorld, String) {
@@ -76,13 +71,13 @@ struct EngineLinkTests {
         let (w, ctx) = try world()
         let log = SnapshotLog()
         let e = engine(w, log)
-        let first = try await e.build(BuildRequest(plan: plan(first: "touch one"), contextDirectory: ctx))
+        let first = try await e.build(BuildRequest(plan: try plan(first: "touch one"), contextDirectory: ctx))
         let ran = log.take()
         #expect(ran.lowers == [[]], "the copy runs over an empty root, not the RUN's layer")
         #expect(ran.copies == ["app.txt"])
         #expect(first.target.layers.count == 3)
 
-        let second = try await e.build(BuildRequest(plan: plan(first: "touch two"), contextDirectory: ctx))
+        let second = try await e.build(BuildRequest(plan: try plan(first: "touch two"), contextDirectory: ctx))
         #expect(log.take().copies.isEmpty, "the linked copy is a cache hit")
         #expect(w.commands == ["touch one", "touch after", "touch two", "touch after"], "the step after the link reruns")
         #expect(second.target.layers.count == 3)
@@ -92,7 +87,7 @@ struct EngineLinkTests {
 
         // The content still matters.
         try "v2".write(toFile: ctx + "/app.txt", atomically: true, encoding: .utf8)
-        let third = try await e.build(BuildRequest(plan: plan(first: "touch two"), contextDirectory: ctx))
+        let third = try await e.build(BuildRequest(plan: try plan(first: "touch two"), contextDirectory: ctx))
         #expect(log.take().copies == ["app.txt"])
         #expect(third.target.layers[1] != first.target.layers[1])
     }
@@ -102,10 +97,10 @@ struct EngineLinkTests {
         let (w, ctx) = try world()
         let log = SnapshotLog()
         let e = engine(w, log)
-        _ = try await e.build(BuildRequest(plan: plan(first: "touch one", chmod: "644"), contextDirectory: ctx))
+        _ = try await e.build(BuildRequest(plan: try plan(first: "touch one", chmod: "644"), contextDirectory: ctx))
         let ran = log.take()
         #expect(ran.lowers.count == 1 && ran.lowers[0].count == 1, "over the RUN's layer")
-        _ = try await e.build(BuildRequest(plan: plan(first: "touch two", chmod: "644"), contextDirectory: ctx))
+        _ = try await e.build(BuildRequest(plan: try plan(first: "touch two", chmod: "644"), contextDirectory: ctx))
         #expect(log.take().copies == ["app.txt"], "a plain copy depends on its parent")
     }
 
@@ -114,12 +109,12 @@ struct EngineLinkTests {
         let (w, ctx) = try world()
         let e = engine(w, SnapshotLog())
         do {
-            _ = try await e.build(BuildRequest(plan: plan(first: "touch one", chown: "app:app"), contextDirectory: ctx))
+            _ = try await e.build(BuildRequest(plan: try plan(first: "touch one", chown: "app:app"), contextDirectory: ctx))
             Issue.record("build should fail")
         } catch {
             let text = "\(error)"
             #expect(text.contains("Dockerfile:3:") && text.contains("numeric ids"), "\(text)")
         }
-        _ = try await e.build(BuildRequest(plan: plan(first: "touch one", chown: "1000:root"), contextDirectory: ctx))
+        _ = try await e.build(BuildRequest(plan: try plan(first: "touch one", chown: "1000:root"), contextDirectory: ctx))
     }
 }

@@ -12,7 +12,7 @@ struct EngineSelectionMemoTests {
         defer { FileTree.removeAll(base) }
         let store = try ImageStore(root: base + "/store")
         let engineStore = StoreEngineStore(store: store)
-        let key = SelectionDigest.memoKey(layers: [Digest.sha256("layer")], op: CopyOp(isAdd: false, sources: ["/out"], dest: "/"))
+        let key = SelectionDigest.memoKey(layers: [Digest.sha256("layer")], copy: .selection(["/out"]))
         let content = Digest.sha256("content")
 
         #expect(try await engineStore.selectionDigest(key) == nil)
@@ -25,6 +25,6 @@ struct EngineSelectionMemoTests {
         let next = StoreEngineStore(store: store)
         #expect(try await next.selectionDigest(key) == content)
         try await next.finishBuild(succeeded: true)
-        #expect(try store.cacheRecords(usedSince: before).map(\.key).contains(key.description))
+        #expect(try store.cacheRecords(usedSince: before).map(\.key).contains(key.digest))
     }
 }

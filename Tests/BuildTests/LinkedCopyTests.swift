@@ -7,10 +7,8 @@ import OCI
 /// `--chown` values it accepts, and what its layer's cache key depends on.
 @Suite("COPY --link rules")
 struct LinkedCopyTests {
-    func op(_ sources: [String] = ["app.txt"], dest: String = "/app/", link: Bool = true) -> CopyOp {
-        var o = CopyOp(isAdd: false, sources: sources, dest: dest)
-        o.link = link
-        return o
+    func op(_ sources: [String] = ["app.txt"], dest: String = "/app/", link: Bool = true) -> CopyStep {
+        CopyStep(spec: CopySpec(sources: sources, destination: dest, link: link))
     }
 
     @Test("--link applies unless --chmod is given (BuildKit then copies on top of the parent)")
@@ -18,9 +16,9 @@ struct LinkedCopyTests {
         #expect(LinkedCopy.applies(to: op()))
         #expect(!LinkedCopy.applies(to: op(link: false)))
         var withChmod = op()
-        withChmod.chmod = "755"
+        withChmod.spec.chmod = "755"
         #expect(!LinkedCopy.applies(to: withChmod))
-        withChmod.chmod = ""
+        withChmod.spec.chmod = ""
         #expect(LinkedCopy.applies(to: withChmod))
     }
 
@@ -38,53 +36,43 @@ struct LinkedCopyTests {
     @Test("the layer key ignores the parent and WORKDIR spelling, but not what or where it copies")
     func layerKey() {
         let d = Digest.sha256("content")
-        let base = LinkedCopy.layerKey(op(), workdir: "/", sourceIdentity: "context", sourceDigest: d)
+        let base = CacheKey.linkLayer(op(), workdir: "/", sourceIdentity: "context", sourceDigest: d)
         // No parent input at all; the same absolute destination reached from another WORKDIR matches.
-        #expect(LinkedCopy.layerKey(op(dest: "app/"), workdir: "/", sourceIdentity: "context", sourceDigest: d) == base)
-        #expect(LinkedCopy.layerKey(op(dest: "../app/"), workdir: "/srv", sourceIdentity: "context", sourceDigest: d) == base)
-        #expect(LinkedCopy.layerKey(op(dest: "app/"), workdir: "/srv", sourceIdentity: "context", sourceDigest: d) != base)
+        #expect(CacheKey.linkLayer(op(dest: "app/"), workdir: "/", sourceIdentity: "context", sourceDigest: d) == base)
+        #expect(CacheKey.linkLayer(op(dest: "../app/"), workdir: "/srv", sourceIdentity: "context", sourceDigest: d) == base)
+        #expect(CacheKey.linkLayer(op(dest: "app/"), workdir: "/srv", sourceIdentity: "context", sourceDigest: d) != base)
         // A file destination differs from a directory one.
-        #expect(LinkedCopy.layerKey(op(dest: "/app"), workdir: "/", sourceIdentity: "context", sourceDigest: d) != base)
-        #expect(LinkedCopy.layerKey(op(), workdir: "/", sourceIdentity: "context", sourceDigest: Digest.sha256("other")) != base)
-        #expect(LinkedCopy.layerKey(op(), workdir: "/", sourceIdentity: "sha256:stage", sourceDigest: d) != base)
-        #expect(LinkedCopy.layerKey(op(["b.txt"]), workdir: "/", sourceIdentity: "context", sourceDigest: d) != base)
-        var variants: [CopyOp] = []
-        var o = op(); o.chown = "1000"; variants.append(o)
-        o = op(); o.excludes = ["*.log"]; variants.append(o)
-        o = op(); o.parents = true; variants.append(o)
-        o = op(); o.isAdd = true; variants.append(o)
-        o = op(); o.isAdd = true; o.unpack = false; variants.append(o)
-        o = op(); o.inline = [("x", "body")]; variants.append(o)
-        let keys = variants.map { LinkedCopy.layerKey($0, workdir: "/", sourceIdentity: "context", sourceDigest: d) }
+        #expect(CacheKey.linkLayer(op(dest: "/app"), workdir: "/", sourceIdentity: "context", sourceDigest: d) != base)
+        #expect(CacheKey.linkLayer(op(), workdir: "/", sourceIdentity: "context", sourceDigest: Digest.sha256("other")) != base)
+        #expect(CacheKey.linkLayer(op(), workdir: "/", sourceIdentity: "sha256:stage", sourceDigest: d) != base)
+        #expect(CacheKey.linkLayer(op(["b.txt"]), workdir: "/", sourceIdentity: "context", sourceDigest: d) != base)
+        var variants: [CopyStep] = []
+        var o = op(); o.spec.chown = "1000"; variants.append(o)
+        o = op(); o.spec.excludes = ["*.log"]; variants.append(o)
+        o = op(); o.spec.parents = true; variants.append(o)
+        o = op(); o.spec.isAdd = true; variants.append(o)
+        o = op(); o.spec.isAdd = true; o.spec.unpack = false; variants.append(o)
+        o = op(); o.spec.isAdd = true; o.spec.keepGitDir = true; variants.append(o)
+        o = op(); o.spec.isAdd = true; o.spec.checksum = "sha256:00"; variants.append(o)
+        o = op(); o.heredocs = [HeredocSource(name: "x", content: "body")]; variants.append(o)
+        let keys = variants.map { CacheKey.linkLayer($0, workdir: "/", sourceIdentity: "context", sourceDigest: d) }
         #expect(Set(keys + [base]).count == keys.count + 1, "every flag changes the key")
     }
 
     @Test("the stage goes on from a key that chains the parent and the layer")
     func stageKey() {
-        let layer = Digest.sha256("layer")
-        let a = LinkedCopy.stageKey(parent: Digest.sha256("p1"), layerKey: layer)
-        let b = LinkedCopy.stageKey(parent: Digest.sha256("p2"), layerKey: layer)
+        let d = Digest.sha256("content")
+        let layer = CacheKey.linkLayer(op(), workdir: "/", sourceIdentity: "context", sourceDigest: d)
+        let other = CacheKey.linkLayer(op(["b.txt"]), workdir: "/", sourceIdentity: "context", sourceDigest: d)
+        let a = CacheKey.link(parent: .scratch(platform: nil), layerKey: layer)
+        let b = CacheKey.link(parent: .image(configDigest: Digest.sha256("base")), layerKey: layer)
         #expect(a != b)
-        #expect(a != LinkedCopy.stageKey(parent: Digest.sha256("p1"), layerKey: Digest.sha256("other")))
+        #expect(a != CacheKey.link(parent: .scratch(platform: nil), layerKey: other))
     }
 }
 
-@Suite("COPY --link: CacheKey.forCopy and named contexts")
+@Suite("Named contexts")
 struct LinkedCopyKeyTests {
-    @Test("CacheKey.forCopy leaves the parent out of a linked copy's key (unless --chmod turns --link off)")
-    func forCopy() throws {
-        let t = TempTree("linkkey")
-        t.file("app.txt", "app\n")
-        let ctx = try BuildContext(directory: t.path)
-        func key(_ parent: String, link: Bool, chmod: String? = nil) throws -> Digest {
-            let spec = CopySpec(sources: ["app.txt"], destination: "/app/", chmod: chmod, link: link)
-            return try CacheKey.forCopy(parent: Digest.sha256(parent), instruction: "COPY app.txt /app/", spec: spec, source: ctx).digest
-        }
-        #expect(try key("base1", link: true) == key("base2", link: true))
-        #expect(try key("base1", link: false) != key("base2", link: false))
-        #expect(try key("base1", link: true, chmod: "644") != key("base2", link: true, chmod: "644"))
-    }
-
     @Test("a named context reads DIR/.dockerignore and hands out files as the build context does")
     func namedContext() throws {
         let t = TempTree("named")
@@ -111,7 +99,7 @@ struct LinkedCopyKeyTests {
         let assets = TempTree("named-assets")
         assets.file("a.txt", "alpha")
         let memoDirectory = TempTree("named-memo").p("context-memo")
-        let op = CopyOp(isAdd: false, sources: ["a.txt"], dest: "/s/")
+        let op = CopyStep(spec: CopySpec(sources: ["a.txt"], destination: "/s/"))
         let first = try ContextCopier(contextDirectory: main.path, dockerfile: "Dockerfile", memoDirectory: memoDirectory)
         let d0 = try await first.sourceDigest(op, from: .context(assets.path))
         try await first.finishBuild()

@@ -196,7 +196,8 @@ struct BuildExamplesTests {
             def health():
                 return {"status": "ok"}
             """)
-        let r = try await s.build(["-t", "py:prod"])
+        // pip reaches the Python package index over HTTPS: trust what this machine trusts.
+        let r = try await s.build(["--add-ca-bundle", "-t", "py:prod"])
         #expect(r.status == 0, "\(r.combined)")
         guard r.status == 0 else { return }
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")

@@ -12,8 +12,8 @@ import Testing
             let image = try await a.importImage(tag: "\(registry.host)/app/base:1", files: 2)
             let layer = try #require(image.layers.first)
             let records = [
-                CacheRecord(key: "sha256:" + String(repeating: "1", count: 64), layer: layer, result: #"{"step":"RUN make"}"#),
-                CacheRecord(key: "sha256:" + String(repeating: "2", count: 64), layer: nil, result: #"{"step":"ENV A=1"}"#),
+                CacheRecord(key: try Digest(parsing: "sha256:" + String(repeating: "1", count: 64)), layer: layer, result: #"{"step":"RUN make"}"#),
+                CacheRecord(key: try Digest(parsing: "sha256:" + String(repeating: "2", count: 64)), layer: nil, result: #"{"step":"ENV A=1"}"#),
             ]
             for r in records { try a.store.putCacheRecord(r) }
             let cacheRef = try ImageReference(parsing: "\(registry.host)/app/cache:main")
@@ -49,7 +49,7 @@ import Testing
         defer { a.remove(); b.remove(); c.remove(); dir.remove() }
         let image = try await a.importImage(tag: "local/base:1", files: 1)
         let layer = try #require(image.layers.first)
-        let record = CacheRecord(key: "sha256:" + String(repeating: "3", count: 64), layer: layer, result: #"{"x":1}"#)
+        let record = CacheRecord(key: try Digest(parsing: "sha256:" + String(repeating: "3", count: 64)), layer: layer, result: #"{"x":1}"#)
         try a.store.putCacheRecord(record)
         let cache = RegistryCache()
         let path = dir.path + "/cache"

@@ -1,12 +1,13 @@
+import Dockerfile
 import Foundation
 import OCI
 
 /// Everything a build needs besides the engine's services.
 public struct BuildRequest: Sendable {
+    /// The Dockerfile as the frontend resolved it (build args and target included).
     public var plan: BuildPlan
     /// The build context directory.
     public var contextDirectory: String
-    public var buildArgs: [String: String]
     public var noCache: Bool
     public var network: NetworkMode
     public var jobs: Int
@@ -17,13 +18,15 @@ public struct BuildRequest: Sendable {
     public var writeToStore: Bool
     /// Secrets, SSH sockets, cache-mount store and entitlements for RUN --mount (Build/Mounts).
     public var extensions = BuildExtensions()
+    /// `--add-ca-bundle`: mount the host's CA bundle over the image's in every RUN (off by
+    /// default, as in BuildKit; part of every RUN's cache key).
+    public var hostCABundle = false
 
-    public init(plan: BuildPlan, contextDirectory: String, buildArgs: [String: String] = [:], noCache: Bool = false,
+    public init(plan: BuildPlan, contextDirectory: String, noCache: Bool = false,
                 network: NetworkMode = .host, jobs: Int = 2, labels: [String: String] = [:], tags: [String] = [],
                 writeToStore: Bool = true) {
         self.plan = plan
         self.contextDirectory = contextDirectory
-        self.buildArgs = buildArgs
         self.noCache = noCache
         self.network = network
         self.jobs = jobs
@@ -33,30 +36,14 @@ public struct BuildRequest: Sendable {
     }
 }
 
-/// Variable expansion and ONBUILD parsing come from the Dockerfile frontend; the engine takes
-/// them as functions so it stays testable on its own.
-public struct FrontendHooks: Sendable {
-    /// Expands `$VAR`/`${VAR:-x}` in one word with the given environment.
-    public var expand: @Sendable (String, [String: String]) throws -> String
-    /// Parses an ONBUILD trigger into a step (line is the FROM line of the stage running it).
-    public var parseTrigger: @Sendable (String, Int) throws -> PlannedStep
-    /// Expansion that keeps quotes and escapes (heredoc bodies); nil falls back to `expand`.
-    public var expandRaw: (@Sendable (String, [String: String]) throws -> String)? = nil
-
-    public init(expand: @escaping @Sendable (String, [String: String]) throws -> String,
-                parseTrigger: @escaping @Sendable (String, Int) throws -> PlannedStep) {
-        self.expand = expand
-        self.parseTrigger = parseTrigger
-    }
-}
-
 /// A stage after its last step: what later stages and the final export see.
 public struct StageResult: Sendable {
     public var image: StageImage
     public var layers: [LayerRef]
     /// Cache key of the stage's last step: identifies its filesystem and config.
-    public var key: Digest
-    public var buildArgs: [(key: String, value: String?)]
+    public var key: CacheKey
+    /// The stage's variables after its last step (a stage built on it starts from them).
+    public var scope: StageScope
     /// How many RUN steps actually executed (0 on a fully cached build).
     public var executedRuns: Int
 }
@@ -75,23 +62,21 @@ public struct BuildEngine: Sendable {
     public let snapshotter: any Snapshotter
     public let executor: any StepExecutor
     public let copier: any FileCopier
-    public let hooks: FrontendHooks
     public let progress: ProgressReporter
 
     public init(store: any EngineStore, snapshotter: any Snapshotter, executor: any StepExecutor,
-                copier: any FileCopier, hooks: FrontendHooks, progress: ProgressReporter) {
+                copier: any FileCopier, progress: ProgressReporter) {
         self.store = store
         self.snapshotter = snapshotter
         self.executor = executor
         self.copier = copier
-        self.hooks = hooks
         self.progress = progress
     }
 
     public func build(_ request: BuildRequest) async throws -> BuildResult {
         let plan = request.plan
         let needed = plan.neededStages()
-        let unused = plan.unconsumedBuildArgs(request.buildArgs.keys)
+        let unused = plan.unconsumedBuildArgs
         if !unused.isEmpty {
             // docker buildx's warning, word for word.
             await progress.emit(.note("[Warning] One or more build-args [\(unused.joined(separator: " "))] were not consumed"))

@@ -50,10 +50,11 @@ public final class ContextCopier: FileCopier {
         }
     }
 
-    func spec(_ op: CopyOp, workdir: String) -> CopySpec {
-        CopySpec(sources: op.sources, destination: op.dest, workdir: workdir, chown: op.chown, chmod: op.chmod,
-                 excludes: op.excludes, parents: op.parents, link: op.link, isAdd: op.isAdd, unpack: op.unpack,
-                 checksum: op.checksum, line: op.line, dockerfile: dockerfile)
+    func spec(_ copy: CopyStep, workdir: String) -> CopySpec {
+        var s = copy.spec
+        s.workdir = workdir
+        s.dockerfile = dockerfile
+        return s
     }
 
     func source(_ from: CopySourceRoot) throws -> BuildContext {
@@ -78,20 +79,17 @@ public final class ContextCopier: FileCopier {
         }
     }
 
-    public func sourceDigest(_ op: CopyOp, from: CopySourceRoot) async throws -> Digest {
-        var d = try await Copier.digest(spec(op, workdir: "/"), from: source(from))
-        if !op.inline.isEmpty {
-            d = Digest.sha256(d.description + op.inline.map { $0.name + "\u{0}" + $0.data }.joined(separator: "\u{0}"))
-        }
-        return d
+    /// The digest of what the sources select (heredoc files are keyed by `CacheKey` itself).
+    public func sourceDigest(_ copy: CopyStep, from: CopySourceRoot) async throws -> Digest {
+        try await Copier.digest(spec(copy, workdir: "/"), from: source(from))
     }
 
-    public func copy(_ op: CopyOp, from: CopySourceRoot, into root: String, workdir: String) async throws {
-        let s = spec(op, workdir: workdir)
-        if !op.sources.isEmpty { try await Copier.perform(s, from: source(from), into: root) }
-        if !op.inline.isEmpty {
+    public func copy(_ copy: CopyStep, from: CopySourceRoot, into root: String, workdir: String) async throws {
+        let s = spec(copy, workdir: workdir)
+        if !s.sources.isEmpty { try await Copier.perform(s, from: source(from), into: root) }
+        if !copy.heredocs.isEmpty {
             // File writes (and chown lookups in the root's /etc/passwd): off the cooperative pool.
-            let docs = op.inline.map { HeredocSource(name: $0.name, content: $0.data) }
+            let docs = copy.heredocs
             _ = try await runOffPool { try Copier.writeHeredocs(docs, spec: s, into: root) }
         }
     }

@@ -67,8 +67,10 @@ public protocol EngineStore: Sendable {
     func resolveImage(_ reference: String) async throws -> ResolvedImage?
     /// A directory holding `layer` unpacked in overlay-lower form (whiteouts as 0:0 devices).
     func layerDirectory(_ layer: LayerRef) async throws -> String
-    func cachedStep(_ key: Digest) async throws -> CachedStep?
-    func recordStep(_ key: Digest, _ step: CachedStep) async throws
+    func cachedStep(_ key: CacheKey) async throws -> CachedStep?
+    /// Records what a step produced. A key that already has a usable record keeps it (the
+    /// first result wins; a re-run never silently replaces it with other bytes).
+    func recordStep(_ key: CacheKey, _ step: CachedStep) async throws
     /// Turns an overlay upper directory into a layer blob and keeps the directory as the layer's
     /// unpacked form. Returns nil when the directory holds no change.
     func commitLayer(upperDirectory: String) async throws -> LayerRef?
@@ -77,17 +79,17 @@ public protocol EngineStore: Sendable {
     /// Called once when the build ends (`succeeded` false when it failed): bookkeeping batched
     /// over the whole build, such as marking the cache records it used.
     func finishBuild(succeeded: Bool) async throws
-    /// The content digest remembered under `key` (`SelectionDigest.memoKey`), or nil.
-    func selectionDigest(_ key: Digest) async throws -> Digest?
+    /// The content digest remembered under `key` (`CacheKey.selection`), or nil.
+    func selectionDigest(_ key: CacheKey) async throws -> Digest?
     /// Remembers the content digest of a `--from` selection for later builds.
-    func recordSelectionDigest(_ key: Digest, _ digest: Digest) async throws
+    func recordSelectionDigest(_ key: CacheKey, _ digest: Digest) async throws
 }
 
 extension EngineStore {
     public func finishBuild(succeeded: Bool) async throws {}
     /// Stores that keep no memo: every `--from` selection is hashed each time.
-    public func selectionDigest(_ key: Digest) async throws -> Digest? { nil }
-    public func recordSelectionDigest(_ key: Digest, _ digest: Digest) async throws {}
+    public func selectionDigest(_ key: CacheKey) async throws -> Digest? { nil }
+    public func recordSelectionDigest(_ key: CacheKey, _ digest: Digest) async throws {}
 }
 
 /// A mounted root filesystem: overlay of read-only layers plus (when writable) a fresh upper dir.
@@ -124,6 +126,8 @@ public struct StepProcess: Sendable {
     public var insecure = false
     /// Bundle directory on a tmpfs (set when the env holds a secret).
     public var bundleDirectory: String?
+    /// Mount the host's CA bundle over the image's (`--add-ca-bundle`).
+    public var hostCABundle = false
 
     public init(argv: [String], env: [String], user: String, workdir: String, network: NetworkMode) {
         self.argv = argv
@@ -162,9 +166,9 @@ public enum CopySourceRoot: Sendable {
 
 public protocol FileCopier: Sendable {
     /// A digest over the sources' content and metadata (not mtimes) for the cache key.
-    func sourceDigest(_ op: CopyOp, from: CopySourceRoot) async throws -> Digest
+    func sourceDigest(_ copy: CopyStep, from: CopySourceRoot) async throws -> Digest
     /// Performs COPY/ADD into the mounted `root`, relative paths resolved against `workdir`.
-    func copy(_ op: CopyOp, from: CopySourceRoot, into root: String, workdir: String) async throws
+    func copy(_ copy: CopyStep, from: CopySourceRoot, into root: String, workdir: String) async throws
     /// Called once after a successful build: state kept for the next build (file digests).
     func finishBuild() async throws
 }

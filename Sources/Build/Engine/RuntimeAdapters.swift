@@ -62,7 +62,8 @@ public struct RuntimeStepExecutor: StepExecutor {
 
     public func run(_ process: StepProcess, lowers: [String], output: @escaping @Sendable (String) -> Void) async throws -> any RootSnapshot {
         var spec = RunSpec(args: process.argv, env: process.env, workingDir: process.workdir, user: process.user,
-                           hostname: "slipway", network: process.network, mounts: process.mounts, trustHostCertificates: true)
+                           hostname: "slipway", network: process.network, mounts: process.mounts,
+                           trustHostCertificates: process.hostCABundle)
         spec.tmpfs = process.tmpfs
         spec.insecure = process.insecure
         spec.bundleDirectory = process.bundleDirectory

@@ -11,19 +11,12 @@ import OCI
 /// has, unlike a stage's cache key, which a `--no-cache` rebuild can map to other content) and
 /// the selection. A no-change rebuild then costs one index read per copy and mounts nothing.
 public enum SelectionDigest {
-    /// Bump when what the digest covers, or how the memo key is written, changes.
-    static let version = "slipway-selection-digest-v1"
-
-    /// The memo key of the content digest of `op`'s selection in a source made of `layers`
-    /// (bottom first): the layers' diffIDs, the sources as written, `--exclude`, `--parents`,
-    /// and heredoc bodies (the copier's digest covers them too). Symlinks are always followed
-    /// for a named source (dockerfile2llb's FollowSymlinks), so that is not a variable here.
-    public static func memoKey(layers: [Digest], op: CopyOp) -> Digest {
-        var parts = layers.map { "layer=" + $0.description }
-        parts += op.sources.map { "src=" + $0 }
-        parts += op.excludes.map { "exclude=" + $0 }
-        if op.parents { parts.append("--parents") }
-        parts += op.inline.map { "heredoc=" + $0.name + "=" + $0.data }
-        return StepKey.chain(Digest.sha256(version), parts)
+    /// The memo key of the content digest of `copy`'s selection in a source made of `layers`
+    /// (bottom first, by diffID): the sources as written, `--exclude`, `--parents`, and heredoc
+    /// bodies. Symlinks are always followed for a named source (dockerfile2llb's
+    /// FollowSymlinks), so that is not a variable here.
+    public static func memoKey(layers: [Digest], copy: CopyStep) -> CacheKey {
+        .selection(layers: layers, sources: copy.spec.sources, excludes: copy.spec.excludes, parents: copy.spec.parents,
+                   heredocs: copy.heredocs.map { ($0.name, $0.content) })
     }
 }

@@ -1,13 +1,13 @@
+import Dockerfile
 import Foundation
 
 /// Applies Dockerfile instructions to a stage's image config and history exactly as BuildKit's
 /// dockerfile2llb does (see docs/ARCHITECTURE.md "Build engine"). Pure: no I/O; the executor
-/// calls it for every instruction, and for RUN/COPY/ADD/WORKDIR records a history entry whose
-/// `emptyLayer` is decided after the step ran (an empty diff adds no layer).
+/// calls it for every instruction with the values the frontend's `StageScope` expanded (the
+/// scope, not this type, owns variables), and for RUN/COPY/ADD/WORKDIR records a history entry
+/// whose `emptyLayer` is decided after the step ran (an empty diff adds no layer).
 public struct StageConfigMachine: Sendable {
     public var image: StageImage
-    /// ARGs declared in this stage (and inherited from a parent stage), with their resolved values.
-    public private(set) var buildArgs: [(key: String, value: String?)] = []
     /// Whether CMD appeared in this stage; ENTRYPOINT resets an inherited CMD otherwise.
     public private(set) var cmdSetInStage = false
     /// The time written into history entries (nil until SOURCE_DATE_EPOCH support).
@@ -15,7 +15,7 @@ public struct StageConfigMachine: Sendable {
 
     /// Starts a stage from its base: `nil` means `scratch`. ONBUILD triggers of the base are not
     /// inherited (the executor runs them first); PATH is always set.
-    public init(base: StageImage?, inheritedArgs: [(key: String, value: String?)] = []) {
+    public init(base: StageImage?) {
         var img: StageImage
         if let base {
             img = base
@@ -29,46 +29,11 @@ public struct StageConfigMachine: Sendable {
             img.config.env.append("PATH=" + StageImage.defaultPath)
         }
         self.image = img
-        self.buildArgs = inheritedArgs
     }
-
-    // MARK: - environment seen by expansion and RUN
 
     static func envKey(_ kv: String) -> String {
         if let eq = kv.firstIndex(of: "=") { return String(kv[..<eq]) }
         return kv
-    }
-
-    static func envValue(_ kv: String) -> String {
-        if let eq = kv.firstIndex(of: "=") { return String(kv[kv.index(after: eq)...]) }
-        return ""
-    }
-
-    /// ENV of the config as a dictionary.
-    public var configEnv: [String: String] {
-        var out: [String: String] = [:]
-        for kv in image.config.env { out[Self.envKey(kv)] = Self.envValue(kv) }
-        return out
-    }
-
-    /// Variables visible to expansion in this stage: ARG values, overridden by ENV.
-    public var expansionEnv: [String: String] {
-        var out: [String: String] = [:]
-        for a in buildArgs { if let v = a.value { out[a.key] = v } }
-        for (k, v) in configEnv { out[k] = v }
-        return out
-    }
-
-    /// The environment of a RUN process: the config's ENV plus ARG values that ENV does not set.
-    public var runEnvironment: [String] {
-        var env = image.config.env
-        let keys = Set(env.map(Self.envKey))
-        var seen = Set<String>()
-        for a in buildArgs.reversed() where !keys.contains(a.key) && !seen.contains(a.key) {
-            seen.insert(a.key)
-            if let v = a.value { env.append("\(a.key)=\(v)") }
-        }
-        return env
     }
 
     // MARK: - metadata instructions
@@ -95,13 +60,12 @@ public struct StageConfigMachine: Sendable {
         commit(msg, layer: false)
     }
 
-    /// ARG: `value` is the already-resolved value (a --build-arg wins over the default; an ARG
-    /// without default takes the global value), or nil when it has none.
+    /// ARG: `value` is the value the frontend resolved (a --build-arg wins over the default; an
+    /// ARG without default takes the global value), or nil when it has none. History only: the
+    /// stage's `StageScope` holds the variables.
     public mutating func arg(_ pairs: [(key: String, value: String?)]) {
         var parts: [String] = []
         for (k, v) in pairs {
-            buildArgs.removeAll { $0.key == k }
-            buildArgs.append((k, v))
             parts.append(v.map { "\(k)=\($0)" } ?? k)
         }
         commit("ARG " + parts.joined(separator: " "), layer: false)
@@ -186,12 +150,12 @@ public struct StageConfigMachine: Sendable {
 
     // MARK: - history
 
-    /// `RUN` history text: `|N K=V ...` for the stage's ARGs, then the argv joined by spaces.
-    public func runCreatedBy(_ argv: [String]) -> String {
+    /// `RUN` history text: `|N K=V ...` for the stage's ARGs (`args`, with the values `env`
+    /// — the stage scope's variables — gives them), then the argv joined by spaces.
+    public func runCreatedBy(_ argv: [String], args: [(key: String, value: String?)], env: Environment) -> String {
         var parts: [String] = []
         var index: [String: Int] = [:]
-        let env = expansionEnv
-        for a in buildArgs {
+        for a in args {
             let v = env[a.key] ?? a.value ?? ""
             if let i = index[a.key] { parts[i] = "\(a.key)=\(v)" } else {
                 index[a.key] = parts.count
@@ -217,9 +181,10 @@ public struct StageConfigMachine: Sendable {
     }
 
     /// The history text of an expanded COPY/ADD step (see the overload above).
-    public static func copyCreatedBy(_ op: CopyOp) -> String {
-        copyCreatedBy(add: op.isAdd, parents: op.parents, chown: op.chown, chmod: op.chmod,
-                      sources: op.sources + op.inline.map { "<<" + $0.name }, dest: op.dest)
+    public static func copyCreatedBy(_ copy: CopyStep) -> String {
+        let s = copy.spec
+        return copyCreatedBy(add: s.isAdd, parents: s.parents, chown: s.chown, chmod: s.chmod,
+                             sources: s.sources + copy.heredocs.map { "<<" + $0.name }, dest: s.destination)
     }
 
     /// Records a filesystem step (RUN, COPY, ADD, WORKDIR) after it ran. BuildKit appends

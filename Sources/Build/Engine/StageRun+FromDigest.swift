@@ -14,16 +14,16 @@ extension StageRun {
     /// image, the digest remembered in the store for these layers and this selection, else the
     /// selection hashed on a read-only mount of the source (the same code as for the context)
     /// and remembered. Errors (a missing source path) carry the Dockerfile line.
-    func contentDigest(_ op: CopyOp, source: Source) async throws -> Digest {
+    func contentDigest(_ copy: CopyStep, source: Source) async throws -> Digest {
         guard let layers = source.layers else {
-            return try await engine.copier.sourceDigest(op, from: .context(source.directory ?? request.contextDirectory))
+            return try await engine.copier.sourceDigest(copy, from: .context(source.directory ?? request.contextDirectory))
         }
-        let key = SelectionDigest.memoKey(layers: layers.map(\.diffID), op: op)
+        let key = SelectionDigest.memoKey(layers: layers.map(\.diffID), copy: copy)
         if let known = try await engine.store.selectionDigest(key) { return known }
         let mounted = try await mountSource(source)
         let digest: Digest
         do {
-            digest = try await engine.copier.sourceDigest(op, from: mounted.root)
+            digest = try await engine.copier.sourceDigest(copy, from: mounted.root)
         } catch {
             await mounted.release()
             throw error

@@ -55,8 +55,15 @@ public struct StoreEngineStore: EngineStore {
             }
             stored = try store.resolve(reference)
         }
-        let config = try store.config(of: stored)
         let records = try store.layerRecords(of: stored)
+        // Leased for the rest of the build before anything is read: an `rmi` or `prune` at the
+        // same time then removes the name, never the blobs this build uses.
+        let missing = try store.lease([stored.manifestDigest, stored.configDigest] + records.map(\.digest))
+        if !missing.isEmpty {
+            throw EngineStoreError.io("image \(reference) names blobs the store lacks (\(missing.map(\.description).joined(separator: ", "))): "
+                                      + "run `slipway fsck`, then pull or import \(reference) again")
+        }
+        let config = try store.config(of: stored)
         let layers = records.map { LayerRef(digest: $0.digest, diffID: $0.diffID, size: $0.size, mediaType: $0.mediaType) }
         return ResolvedImage(id: stored.configDigest, image: StageImage(config), layers: layers,
                              onBuild: config.config?.onBuild ?? [])
@@ -103,14 +110,18 @@ public struct StoreEngineStore: EngineStore {
         return dir
     }
 
-    public func cachedStep(_ key: Digest) async throws -> CachedStep? {
+    public func cachedStep(_ key: CacheKey) async throws -> CachedStep? {
         // A read (no store lock, no write transaction): the last-use mark is batched in finishBuild.
-        guard let rec = try store.cacheRecord(key: key.description) else { return nil }
+        let key = key.digest
+        guard let rec = try store.cacheRecord(key: key) else { return nil }
         guard let step = try? JSONDecoder().decode(CachedStep.self, from: Data(rec.result.utf8)) else { return nil }
-        if let l = step.layer, !FileManager.default.fileExists(atPath: snapshotPath(l)), !store.hasBlob(l.digest) {
-            return nil
+        if let l = step.layer {
+            // Lease, then check: a concurrent prune either sees the lease or has already removed
+            // the blob, which the check then finds (a miss, and the step runs again).
+            guard try store.lease([l.digest]).isEmpty else { return nil }
+            if !FileManager.default.fileExists(atPath: snapshotPath(l)), !store.hasBlob(l.digest) { return nil }
         }
-        usedCacheKeys.keys.withLock { $0.append(key.description) }
+        usedCacheKeys.keys.withLock { $0.append(key) }
         return step
     }
 
@@ -125,21 +136,22 @@ public struct StoreEngineStore: EngineStore {
 
     /// Selection digests live in `cache_records` as layer-less records (`{"contentDigest":…}`),
     /// so they are marked used, exported with `--cache-to` and pruned like step records.
-    public func selectionDigest(_ key: Digest) async throws -> Digest? {
-        guard let rec = try store.cacheRecord(key: key.description),
+    public func selectionDigest(_ key: CacheKey) async throws -> Digest? {
+        let key = key.digest
+        guard let rec = try store.cacheRecord(key: key),
               let memo = try? JSONDecoder().decode(SelectionMemo.self, from: Data(rec.result.utf8)) else { return nil }
-        usedCacheKeys.keys.withLock { $0.append(key.description) }
+        usedCacheKeys.keys.withLock { $0.append(key) }
         return memo.contentDigest
     }
 
-    public func recordSelectionDigest(_ key: Digest, _ digest: Digest) async throws {
+    public func recordSelectionDigest(_ key: CacheKey, _ digest: Digest) async throws {
         let json = String(decoding: try JSONEncoder().encode(SelectionMemo(contentDigest: digest)), as: UTF8.self)
-        try store.putCacheRecord(CacheRecord(key: key.description, layer: nil, result: json))
+        try store.putCacheRecord(CacheRecord(key: key.digest, layer: nil, result: json))
     }
 
-    public func recordStep(_ key: Digest, _ step: CachedStep) async throws {
+    public func recordStep(_ key: CacheKey, _ step: CachedStep) async throws {
         let json = String(decoding: try JSONEncoder().encode(step), as: UTF8.self)
-        try store.putCacheRecord(CacheRecord(key: key.description, layer: step.layer?.digest, result: json))
+        try store.putCacheRecord(CacheRecord(key: key.digest, layer: step.layer?.digest, result: json))
     }
 
     public func commitLayer(upperDirectory: String) async throws -> LayerRef? {
@@ -208,7 +220,7 @@ struct SelectionMemo: Codable {
 
 /// The cache keys a build used (shared by copies of the store value).
 final class UsedCacheKeys: Sendable {
-    let keys = Mutex<[String]>([])
+    let keys = Mutex<[Digest]>([])
 }
 
 /// The pulls of this build, one task per reference; later callers share the first one's outcome.

@@ -32,22 +32,6 @@ public struct BuildExtensions: Sendable {
     }
 }
 
-/// `RUN` flags beyond the command, carried from the Dockerfile to the engine.
-public struct RunExtras: Sendable {
-    /// `--mount` values as written (expanded with the stage's environment at build time).
-    public var mountSpecs: [String] = []
-    /// Each mount's `from=` (as written) resolved to a stage or an image.
-    public var mountFroms: [String: CopyFrom] = [:]
-    /// `--security`: sandbox (default) or insecure.
-    public var security = "sandbox"
-    /// `RUN <<EOF` whose body starts with `#!`: written to /dev/pipes/<name> and executed.
-    public var script: InlineScript?
-
-    public init() {}
-
-    public var isEmpty: Bool { mountSpecs.isEmpty && security == "sandbox" && script == nil }
-}
-
 /// A heredoc run as a script (BuildKit mounts it at /dev/pipes/<name>, mode 0755).
 public struct InlineScript: Sendable, Equatable {
     public var name: String
@@ -66,24 +50,4 @@ public struct MountUseError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
-}
-
-extension BuildPlan {
-    /// The RUN flags the engine needs beyond the command, with mount `from=` values resolved
-    /// the way COPY --from is (a stage of the graph, else an image).
-    static func runExtras(_ r: Run, graph: StageGraph, stageIndex: Int) -> RunExtras {
-        var extras = RunExtras()
-        extras.mountSpecs = r.mountSpecs
-        extras.security = r.security
-        for spec in r.mountSpecs {
-            guard let from = Mount.fromField(of: spec), !from.isEmpty else { continue }
-            let dep = graph.stages[stageIndex].dependencies.first { $0.kind == .mountFrom && $0.reference == from }
-            switch dep?.target {
-            case .stage(let i)?: extras.mountFroms[from] = .stage(i)
-            case .image(let ref)?: extras.mountFroms[from] = .image(ref)
-            case nil: extras.mountFroms[from] = .image(from)
-            }
-        }
-        return extras
-    }
 }

@@ -10,9 +10,8 @@ extension StageRun {
     func stageBindKey(_ path: String, source: Source, fail: (String) -> BuildError) async throws -> String {
         let cleaned = Self.contextRelative(path)
         guard cleaned != "." else { return source.identity }
-        let op = CopyOp(isAdd: false, sources: ["/" + cleaned], dest: "/")
         do {
-            return "content=" + (try await contentDigest(op, source: source)).description
+            return "content=" + (try await contentDigest(.selection(["/" + cleaned]), source: source)).description
         } catch let e as CopyError {
             if case .notFound = e.kind {
                 throw fail("--mount=type=bind: source \(path) not found in \(source.name)")

@@ -18,8 +18,9 @@ struct ResolvedRunMounts: Sendable {
     var items: [Item] = []
     var script: InlineScript?
     var insecure = false
-    /// What the step's cache key adds: mount specs (never secret values or cache contents).
-    var keyParts: [String] = []
+    /// What the step's cache key adds, one list per mount: its options and content identity
+    /// (never secret values or cache contents).
+    var keyParts: [[String]] = []
 }
 
 /// Mounted and ready for the process; `release()` unmounts, unlocks and removes everything.
@@ -40,42 +41,21 @@ final class ActiveRunMounts: @unchecked Sendable {
 }
 
 extension StageRun {
-    /// Expands and validates the step's mounts. Throws with the Dockerfile line on bad input
-    /// (unknown `from`, insecure without `--allow security.insecure`).
-    func resolveRunMounts(_ step: PlannedStep, env: [String: String], workdir: String) async throws -> ResolvedRunMounts {
-        let extras = step.runExtras
+    /// Resolves the step's mounts (already expanded and parsed by the frontend's `StageScope`):
+    /// targets made absolute, `from=` resolved like COPY --from. Throws with the Dockerfile line
+    /// on bad input (unknown `from`, insecure without `--allow security.insecure`).
+    func resolveRunMounts(_ run: Run, script: InlineScript?, step: Step, workdir: String) async throws -> ResolvedRunMounts {
         var out = ResolvedRunMounts()
-        guard !extras.isEmpty else { return out }
-        func fail(_ reason: String) -> BuildError {
-            .stepFailed(file: file, line: step.line, instruction: step.text, reason: reason)
-        }
-        if extras.security == "insecure" {
+        out.script = script
+        func fail(_ reason: String) -> BuildError { self.fail(step, reason) }
+        if run.security == "insecure" {
             guard request.extensions.allowInsecure else {
                 throw fail("RUN --security=insecure needs the security.insecure entitlement: pass --allow security.insecure")
             }
             out.insecure = true
-            out.keyParts.append("security=insecure")
         }
-        if let s = extras.script {
-            out.script = s
-            out.keyParts.append("script:" + s.name + "\u{0}" + s.data)
-        }
-        for spec in extras.mountSpecs {
-            let failure = ErrorBox()
-            let expand = engine.hooks.expand
-            let mount: Mount
-            do {
-                mount = try Mount.parse(spec, expand: { (value: String) -> String in
-                    do { return try expand(value, env) } catch {
-                        failure.error = error
-                        return value
-                    }
-                })
-            } catch {
-                throw fail("--mount=\(spec): \(error)")
-            }
-            if let e = failure.error { throw fail("--mount=\(spec): \(e)") }
-
+        for mount in run.mounts {
+            let spec = "type=" + mount.type.rawValue
             var target = mount.target ?? ""
             switch mount.type {
             case .secret:
@@ -98,8 +78,7 @@ extension StageRun {
 
             var source: Source?
             if let from = mount.from, mount.type == .bind || mount.type == .cache {
-                let resolved: CopyFrom = extras.mountFroms[from] ?? .image(from)
-                source = try await copySource(resolved, line: step.line, text: step.text)
+                source = try await copySource(stage.resolve(from: from), step: step)
             } else if mount.type == .bind {
                 source = Source(layers: nil, identity: "context", name: "context")
             }
@@ -110,8 +89,8 @@ extension StageRun {
     }
 
     /// The cache-key text of one mount: its spec, plus what a bind mount's content is.
-    private func keyPart(_ m: Mount, target: String, source: Source?, fail: (String) -> BuildError) async throws -> String {
-        var parts = ["mount", m.type.rawValue, target, m.readOnly ? "ro" : "rw"]
+    private func keyPart(_ m: Mount, target: String, source: Source?, fail: (String) -> BuildError) async throws -> [String] {
+        var parts = ["type=" + m.type.rawValue, "target=" + target, m.readOnly ? "ro" : "rw"]
         switch m.type {
         case .cache:
             parts += ["id=" + (m.id ?? target), "sharing=" + (m.sharing ?? .shared).rawValue,
@@ -126,11 +105,9 @@ extension StageRun {
                 guard lstat(RootFS.resolve(root: dir, Self.contextRelative(path)), &st) == 0 else {
                     throw fail("--mount=type=bind: source \(path) not found in \(source.directory == nil ? "the build context" : "build context " + source.name)")
                 }
-                var op = CopyOp(isAdd: false, sources: [Self.contextRelative(path)], dest: "/")
-                op.line = 0
                 do {
                     let root: CopySourceRoot = .context(source.directory ?? request.contextDirectory)
-                    parts.append(try await engine.copier.sourceDigest(op, from: root).description)
+                    parts.append(try await engine.copier.sourceDigest(.selection([Self.contextRelative(path)]), from: root).description)
                 } catch {
                     throw fail("--mount=type=bind,source=\(path): \(error)")
                 }
@@ -146,7 +123,7 @@ extension StageRun {
         case .ssh:
             parts += ["id=" + (m.id ?? "default"), "required=\(m.required)"]
         }
-        return parts.joined(separator: ",")
+        return parts
     }
 
     /// Mounts everything `resolved` describes for one run of the step.
@@ -356,9 +333,4 @@ extension StageRun {
     static func safeName(_ s: String) -> String {
         String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
     }
-}
-
-/// Carries an expansion error out of `Mount.parse`'s typed-throws closure.
-final class ErrorBox: @unchecked Sendable {
-    var error: (any Error)?
 }

@@ -140,30 +140,11 @@ public struct RunExecutor: Sendable {
     }
 
     /// Removes what processes that no longer run (killed with SIGKILL, or a crash) left in
-    /// `scratchDirectory`: their containers, overlay mounts and snapshot directories. Directories
-    /// are recognised by the `<prefix>-<pid>-<hex>` names this module gives them. Returns how many
-    /// directories were removed. Safe while other slipway processes run.
+    /// `scratchDirectory` and in step scratch (`StaleWork`). Returns how many directories were
+    /// removed. Safe while other slipway processes run.
     @discardableResult
     public func removeStale() -> Int {
-        let base = scratchDirectory
-        let stale = (FileTree.entries(base) ?? []).filter { name in
-            let parts = name.split(separator: "-")
-            guard parts.count == 3, let pid = Int32(parts[1]), pid > 0 else { return false }
-            return !(kill(pid, 0) == 0 || errno == EPERM)
-        }.map { base + "/" + $0 }
-        guard !stale.isEmpty else { return 0 }
-        for container in runtime.listContainers() where stale.contains(where: { container.bundle.hasPrefix($0 + "/") }) {
-            runtime.forceRemove(id: container.id)
-        }
-        let mountPoints = (FileTree.read("/proc/self/mountinfo") ?? "").split(separator: "\n").compactMap { line -> String? in
-            let fields = line.split(separator: " ")
-            return fields.count > 4 ? String(fields[4]) : nil
-        }
-        for point in mountPoints.reversed() where stale.contains(where: { point.hasPrefix($0 + "/") }) {
-            umount2(point, Int32(MNT_DETACH))
-        }
-        for dir in stale { FileTree.removeAll(dir) }
-        return stale.count
+        StaleWork.cleanUp(scratchDirectories: [scratchDirectory]).directories.count
     }
 
     /// Kills container `id`. Cancellation can come before the runtime has created it (then

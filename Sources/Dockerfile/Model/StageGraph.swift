@@ -106,6 +106,8 @@ public struct StageGraph: Sendable {
     static let alwaysAllowedBuildArgs: Set<String> = [
         "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
         "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy",
+        // Read by the builder itself, never declared by an ARG.
+        "SOURCE_DATE_EPOCH", "BUILDKIT_INLINE_CACHE", "BUILDKIT_SYNTAX",
     ]
 
     public var targetStage: StageNode { stages[target] }

@@ -74,6 +74,21 @@ extension ImageStore {
         }
     }
 
+    /// Leases every blob of `digests` that is present, in one transaction, and returns those
+    /// that are absent (empty when all are leased). A build leases what it will use — its base
+    /// image's blobs, every cached layer it takes — before it uses them, so `prune` or `rmi`
+    /// running at the same time cannot delete them under it.
+    public func lease(_ digests: [Digest]) throws -> [Digest] {
+        if digests.isEmpty { return [] }
+        return try locked { db in
+            var missing: [Digest] = []
+            for d in digests {
+                if hasBlob(d) { try addLease(db, d) } else { missing.append(d) }
+            }
+            return missing
+        }
+    }
+
     func addLease(_ db: Database, _ digest: Digest) throws {
         try db.execute(sql: "INSERT OR REPLACE INTO leases(digest, pid, created_at) VALUES (?, ?, ?)",
                        arguments: [digest.description, Int64(getpid()), Date().timeIntervalSince1970])

@@ -6,9 +6,9 @@ extension ImageStore {
     /// build looks up every step, so it marks the records it used afterwards in one write
     /// (`touchCacheRecords`). A record whose layer blob is gone (fsck --repair, manual
     /// deletion) is useless and reads as missing; the step that re-runs replaces it.
-    public func cacheRecord(key: String) throws -> CacheRecord? {
+    public func cacheRecord(key: Digest) throws -> CacheRecord? {
         try reading { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cache_records WHERE key = ?", arguments: [key]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cache_records WHERE key = ?", arguments: [key.description]) else {
                 return nil
             }
             let layer: String? = row["layer_digest"]
@@ -21,18 +21,22 @@ extension ImageStore {
 
     /// Marks the cache records `keys` used at `date`, in one transaction (keys with no record
     /// are ignored).
-    public func touchCacheRecords(keys: [String], at date: Date = Date()) throws {
+    public func touchCacheRecords(keys: [Digest], at date: Date = Date()) throws {
         if keys.isEmpty { return }
         try locked { db in
             let statement = try db.makeStatement(sql: "UPDATE cache_records SET last_used = ? WHERE key = ?")
             for key in Set(keys) {
-                try statement.execute(arguments: [date.timeIntervalSince1970, key])
+                try statement.execute(arguments: [date.timeIntervalSince1970, key.description])
             }
         }
     }
 
-    /// Stores (or replaces) a build-cache record. A layer it names must have been recorded with
-    /// `recordLayer` (or belong to an image); the record then keeps that layer from collection.
+    /// Stores a build-cache record. The first record for a key wins: a usable record (no layer,
+    /// or a layer whose blob is present) is never replaced, only marked used, so a re-run of a
+    /// step that produced other bytes (a `--no-cache` build, two builds at once) can never swap
+    /// the result that later records were built on. A record whose layer blob is gone is
+    /// replaced. A layer it names must have been recorded with `recordLayer` (or belong to an
+    /// image); the record then keeps that layer from collection.
     public func putCacheRecord(_ record: CacheRecord) throws {
         try locked { db in
             if let l = record.layer {
@@ -40,15 +44,24 @@ extension ImageStore {
                     throw StoreError.invalid("cache record '\(record.key)': layer \(l) is not recorded in the store")
                 }
             }
+            let key = record.key.description
+            if let existing = try Row.fetchOne(db, sql: "SELECT layer_digest FROM cache_records WHERE key = ?", arguments: [key]) {
+                let layer: String? = existing["layer_digest"]
+                let usable = try layer.map { hasBlob(try Digest(parsing: $0)) } ?? true
+                if usable {
+                    try db.execute(sql: "UPDATE cache_records SET last_used = ? WHERE key = ?",
+                                   arguments: [record.lastUsed.timeIntervalSince1970, key])
+                    return
+                }
+            }
             try db.execute(sql: """
                 INSERT INTO cache_records(key, layer_digest, result, created_at, last_used) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(key) DO UPDATE SET layer_digest = excluded.layer_digest, result = excluded.result,
                     last_used = excluded.last_used
-                """, arguments: [record.key, record.layer?.description, record.result,
+                """, arguments: [key, record.layer?.description, record.result,
                                  record.createdAt.timeIntervalSince1970, record.lastUsed.timeIntervalSince1970])
-            if let l = record.layer {
-                try db.execute(sql: "DELETE FROM leases WHERE digest = ? AND pid = ?", arguments: [l.description, Int64(getpid())])
-            }
+            // The writer's lease on the layer stays until it exits: a `prune --cache` that drops
+            // this record while the build still runs must not take the layer from under it.
         }
     }
 

@@ -52,13 +52,14 @@ public struct LayerRecord: Hashable, Sendable, Codable {
 /// that only change the config, like ENV) and a JSON document the build engine defines (e.g. the
 /// config delta and history entry). The store keeps the layer alive while the record exists.
 public struct CacheRecord: Hashable, Sendable {
-    public var key: String
+    /// The digest of the step's typed cache key (the build engine's `CacheKey`).
+    public var key: Digest
     public var layer: Digest?
     public var result: String
     public var createdAt: Date
     public var lastUsed: Date
 
-    public init(key: String, layer: Digest?, result: String, createdAt: Date = Date(), lastUsed: Date = Date()) {
+    public init(key: Digest, layer: Digest?, result: String, createdAt: Date = Date(), lastUsed: Date = Date()) {
         self.key = key
         self.layer = layer
         self.result = result
