@@ -9,6 +9,15 @@
 #   scripts/fixtures.sh debian-node-slim -> + nodejs ca-certificates (like node:20-bookworm-slim:
 #                                         the runtime only, no npm, no build tools)
 #   scripts/fixtures.sh debian-python  -> + python3 python3-pip ca-certificates
+#   scripts/fixtures.sh debian-rust    -> + cargo rustc ca-certificates and two crates as Debian packages
+#                                         (librust-httparse-dev, librust-itoa-dev), with crates.io replaced
+#                                         by /usr/share/cargo/registry in /root/.cargo/config.toml (no
+#                                         crates.io here: like rust:1.76-bookworm, but offline)
+#   scripts/fixtures.sh debian-java    -> + default-jdk-headless maven, the maven plugins `mvn package` and
+#                                         `dependency:` need and commons-lang3, all from Debian's
+#                                         /usr/share/maven-repo, which /root/.m2/settings.xml makes maven's
+#                                         offline local repository (no Maven Central here)
+#   scripts/fixtures.sh debian-jre     -> + default-jre-headless (a JRE only: no javac, no maven)
 #
 # Prints DIR (one line on stdout). Fixtures live under ${SLIPWAY_FIXTURES:-/var/cache/slipway-fixtures}
 # and are built only once: a second call prints the cached path at once. Builds go to a temporary
@@ -25,7 +34,10 @@ case "$name" in
   debian-node) extra="nodejs,npm,build-essential,ca-certificates" ;;
   debian-node-slim) extra="nodejs,ca-certificates" ;;
   debian-python) extra="python3,python3-pip,ca-certificates" ;;
-  *) echo "usage: $0 busybox|debian|debian-go|debian-node|debian-node-slim|debian-python" >&2; exit 2 ;;
+  debian-rust) extra="cargo,rustc,ca-certificates,librust-httparse-dev,librust-itoa-dev" ;;
+  debian-java) extra="default-jdk-headless,maven,libmaven-resources-plugin-java,libmaven-compiler-plugin-java,libsurefire-java,libmaven-jar-plugin-java,libmaven-dependency-plugin-java,libcommons-lang3-java" ;;
+  debian-jre) extra="default-jre-headless" ;;
+  *) echo "usage: $0 busybox|debian|debian-go|debian-node|debian-node-slim|debian-python|debian-rust|debian-java|debian-jre" >&2; exit 2 ;;
 esac
 
 # The cache is keyed by directory name: a fixture whose package list changed gets a new
@@ -84,6 +96,15 @@ build_debian() {
   # (other fixtures keep theirs so tests measured against them stay comparable).
   case "$name" in
     debian-node|debian-node-slim) args+=('--customize-hook=rm -f "$1"/var/cache/apt/*.bin') ;;
+  esac
+  # Package registries offline: cargo and maven read Debian's packaged crates and jars.
+  case "$name" in
+    debian-rust) args+=('--customize-hook=mkdir -p "$1"/root/.cargo && printf "%s\n" \
+      "[source.crates-io]" "replace-with = \"debian\"" "" "[source.debian]" "directory = \"/usr/share/cargo/registry\"" "" \
+      "[net]" "offline = true" > "$1"/root/.cargo/config.toml') ;;
+    debian-java) args+=('--customize-hook=mkdir -p "$1"/root/.m2 && printf "%s\n" \
+      "<settings>" "  <localRepository>/usr/share/maven-repo</localRepository>" "  <offline>true</offline>" "</settings>" \
+      > "$1"/root/.m2/settings.xml') ;;
   esac
   mmdebstrap "${args[@]}" bookworm "$tmp/rootfs.tar" >&2
 }

@@ -57,10 +57,16 @@ struct RunCommand: AsyncParsableCommand {
         var image = ImageRunDefaults()
         let executor = RunExecutor(runtime: containerRuntime)
         executor.removeStale()   // what a killed earlier run left
+        // Held open until the container exits: the leases `unpackedLayerPath` takes on the
+        // image's layers last as long as the store value (its deinit drops this process's
+        // leases), and they keep `rmi` + GC from removing the snapshots the container runs on.
+        var openStore: ImageStore?
+        defer { withExtendedLifetime(openStore) {} }
         if lowers.isEmpty {
             guard let reference = self.image else { throw Self.failure("missing IMAGE (usage: slipway run [OPTIONS] IMAGE [ARG...])") }
             do {
                 let s = try store.open()
+                openStore = s
                 let stored = try s.resolve(reference)
                 let config = try s.config(of: stored)
                 let c = config.config ?? ContainerConfig()

@@ -247,6 +247,33 @@ struct CopyTests {
         #expect(!FileManager.default.fileExists(atPath: FileManager.default.temporaryDirectory.path + "/slipway-pwned"))
     }
 
+    @Test("ADD unpacks with the confined applier: a later entry replaces a symlink, truncation and bad headers are errors naming the archive, nothing lands in $TMPDIR")
+    func addUsesTheConfinedApplier() async throws {
+        let (c, r) = setup("add3")
+        // A symlink `bin` -> /etc, then a regular file at `bin`: the file wins (as import/load do).
+        let t = TempTree("add3-src")
+        t.link("bin", to: "/etc")
+        #expect(await sh("cd \(t.path) && tar -cf \(c.p("swap.tar")) bin && rm bin && echo data > bin && tar -rf \(c.p("swap.tar")) bin") == 0)
+        // A truncated gzip archive and a tar whose first header checksum is wrong.
+        #expect(await sh("mkdir -p \(t.path)/big && head -c 200000 /dev/urandom > \(t.path)/big/file") == 0)
+        #expect(await sh("cd \(t.path) && tar -czf \(c.p("whole.tgz")) big && head -c 2000 \(c.p("whole.tgz")) > \(c.p("cut.tgz"))") == 0)
+        #expect(await sh("cd \(t.path) && tar -cf \(c.p("bad.tar")) big && printf 'ZZZZZZZZ' | dd of=\(c.p("bad.tar")) bs=1 seek=148 conv=notrunc 2>/dev/null") == 0)
+        let ctx = try BuildContext(directory: c.path)
+        let into = r.path
+        let before = Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? [])
+        _ = try await runOffPool { try Copier.copy(CopySpec(sources: ["swap.tar"], destination: "/s/", isAdd: true), from: ctx, into: into) }
+        #expect(r.stat("s/bin")?.kind == .regular && r.read("s/bin") == "data\n")
+        let cut = await #expect(throws: CopyError.self) {
+            _ = try await runOffPool { try Copier.copy(CopySpec(sources: ["cut.tgz"], destination: "/c/", isAdd: true, line: 7), from: ctx, into: into) }
+        }
+        #expect(cut?.description.contains("Dockerfile:7:") == true && cut?.description.contains("cut.tgz") == true, "\(String(describing: cut))")
+        // Not an archive by content (bad header checksum): copied as a file, as BuildKit does.
+        _ = try await runOffPool { try Copier.copy(CopySpec(sources: ["bad.tar"], destination: "/b/", isAdd: true), from: ctx, into: into) }
+        #expect(r.stat("b/bad.tar")?.kind == .regular)
+        let after = Set((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? [])
+        #expect(after.subtracting(before).filter { $0.hasPrefix("slipway-add") }.isEmpty, "nothing unpacked into $TMPDIR")
+    }
+
     @Test func heredocsAreWrittenWithModeAndOwner() throws {
         let r = TempTree("heredoc")
         fakeAccounts(r)

@@ -135,7 +135,8 @@ struct BuildCacheCorrectnessTests {
             RUN echo "$C" > /c
             """
         let s = try await sandbox(dockerfile)
-        let outline = try await s.slipway(["outline", "-f", s.context + "/Dockerfile", "--format", "json", "--build-arg", "V=7"])
+        let outline = try await BuildHarness.run([BuildHarness.binary, "outline", "-f", s.context + "/Dockerfile", "--format", "json",
+                                                  "--build-arg", "V=7"])
         #expect(outline.status == 0, "\(outline.combined)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(outline.stdout.utf8)) as? [String: Any])
         let stages = try #require(json["stages"] as? [[String: Any]])

@@ -23,14 +23,35 @@ struct BuildGCConcurrencyTests {
         return s
     }
 
-    /// Runs slipway `args` on `store` again and again until `stop` says so (bounded).
-    static func hammer(store: String, _ args: [String], until stop: @escaping @Sendable () -> Bool) async throws -> Int {
-        var n = 0
-        while !stop(), n < 200 {
-            _ = try await BuildHarness.run([BuildHarness.binary] + args + ["--root", store])
-            n += 1
+    /// Starts `slipway build` on `store`; once its FROM is resolved (the log shows step 2),
+    /// runs the GC command `gc` again and again until the build ends (bounded). Returns the
+    /// build's status and output, and how many GCs ran while it ran.
+    static func buildUnderGC(store: String, context: String, _ args: [String], gc: [String]) async throws -> (Int32, String, Int) {
+        try await offPool {
+            let log = store + "/../gc-\(UUID().uuidString.prefix(6)).log"
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: BuildHarness.binary)
+            p.arguments = ["build", "--progress", "plain"] + args + [context, "--root", store]
+            let out = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            p.standardOutput = out
+            p.standardError = out
+            p.standardInput = FileHandle.nullDevice
+            try p.run()
+            var runs = 0
+            let deadline = Date().addingTimeInterval(120)
+            while p.isRunning, Date() < deadline {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                if text.contains("[2/5]") {
+                    _ = try BuildHarness.runBlocking([BuildHarness.binary] + gc + ["--root", store])
+                    runs += 1
+                } else {
+                    usleep(5_000)
+                }
+            }
+            p.waitUntilExit()
+            return (p.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "", runs)
         }
-        return n
     }
 
     @Test("`prune --cache` and `rmi` of the base while builds run: every build succeeds with the right content (6 rounds)")
@@ -39,19 +60,13 @@ struct BuildGCConcurrencyTests {
         let warm = try await s.build(["-t", "gc:warm"])
         #expect(warm.status == 0, "\(warm.combined)")
         for round in 0..<6 {
-            let done = Flag()
             try s.write("a.txt", "alpha \(round)\n")
             // Half the rounds rebuild from the cache (hits leased), half from scratch.
             let args = round % 2 == 0 ? ["-t", "gc:\(round)"] : ["--no-cache", "-t", "gc:\(round)"]
-            let (store, context) = (s.store, s.context)
-            let argv = [BuildHarness.binary, "build", "--progress", "plain"] + args + [context, "--root", store]
-            async let build: BuildHarness.Result = {
-                defer { done.set() }
-                return try await BuildHarness.run(argv)
-            }()
-            async let prunes = Self.hammer(store: store, round == 3 ? ["rmi", "busybox:latest"] : ["prune", "--cache"], until: done.isSet)
-            let (r, n) = try await (build, prunes)
-            #expect(r.status == 0, "round \(round) (\(n) concurrent GCs): \(r.combined)")
+            let gc = round == 3 ? ["rmi", "busybox:latest"] : ["prune", "--cache"]
+            let (status, output, runs) = try await Self.buildUnderGC(store: s.store, context: s.context, args, gc: gc)
+            #expect(status == 0, "round \(round) (\(runs) concurrent GCs): \(output)")
+            #expect(runs > 0, "round \(round): GC ran during the build")
             let check = try await s.slipway(["run", "--rm", "gc:\(round)", "sh", "-c", "cat /c.txt; sha256sum -c /c.sum >/dev/null && echo ok"])
             #expect(check.stdout == "alpha \(round)\nalpha \(round)\nok\n", "round \(round): \(check.combined)")
             if round == 3 { try await s.importFixture("busybox", as: "busybox:latest") }
@@ -78,12 +93,4 @@ struct BuildGCConcurrencyTests {
         let fsck = try await s.slipway(["fsck"])
         #expect(fsck.status == 0, "\(fsck.combined)")
     }
-}
-
-/// A flag set once, read from other tasks.
-final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.lock(); value = true; lock.unlock() }
-    var isSet: @Sendable () -> Bool { { [self] in lock.lock(); defer { lock.unlock() }; return value } }
 }

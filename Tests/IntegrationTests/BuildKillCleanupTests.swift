@@ -32,7 +32,7 @@ struct BuildKillCleanupTests {
             let deadline = Date().addingTimeInterval(60)
             var killed: Int32?
             while p.isRunning, Date() < deadline {
-                if ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("RUN --mount=type=secret") {
+                if ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("RUN sleep 30") {
                     usleep(UInt32.random(in: 200_000...900_000))
                     if p.isRunning, kill(p.processIdentifier, SIGKILL) == 0 { killed = p.processIdentifier }
                     break
@@ -40,9 +40,20 @@ struct BuildKillCleanupTests {
                 usleep(10_000)
             }
             if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-            p.waitUntilExit()
+            // Not `waitUntilExit`: Foundation waits there until every process that inherited
+            // its bookkeeping descriptor has closed it — the orphaned container included, which
+            // is exactly what the next command must kill. Wait for the build itself to be reaped.
+            let stopped = Date().addingTimeInterval(10)
+            while Self.runs(p.processIdentifier), Date() < stopped { usleep(10_000) }
             return killed
         }
+    }
+
+    /// Whether `pid` exists and is not a zombie (Foundation reaps it late, see above).
+    static func runs(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].drop { $0 == " " }.first != "Z"
     }
 
     /// Things named after `pid` (`<prefix>-<pid>-<hex>`) in `dir`.

@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 /// ADD's automatic extraction of local tar archives (plain, gzip, bzip2, xz, zstd), decided by
 /// content as BuildKit does: a file is an archive when it decompresses to a valid tar header.
@@ -66,34 +67,61 @@ enum ArchiveUnpacker {
         return isTarHeader([UInt8](data))
     }
 
-    /// Extracts into a fresh private directory with GNU tar (which strips `..` and leading
-    /// `/` and defers dangerous symlinks), then merges that tree into the destination with the
-    /// same confined writer COPY uses, so an archive can never write outside the target.
-    /// Ownership comes from the archive unless --chown is given; --chmod does not apply.
+    /// The decompressor a child process runs for `compression` (bzip2 and xz only: plain,
+    /// gzip and zstd archives are read in process), by absolute path.
+    static func decompressor(_ c: Compression) -> String? {
+        guard let tool = c.decompressor, c == .bzip2 || c == .xz else { return nil }
+        return ["/usr/bin/" + tool, "/bin/" + tool].first { access($0, X_OK) == 0 }
+    }
+
+    /// Extracts with the project's own confined `LayerApplier` (the extraction rules of
+    /// `load`/`import`: no `..`, no absolute paths, no writes through symlinks, a later entry
+    /// replaces an earlier symlink; truncation and bad headers are errors naming the entry)
+    /// into a private directory beside the destination's snapshot — on the store's filesystem,
+    /// removed with the snapshot, never the host's `$TMPDIR` — then merges that tree into the
+    /// destination with the same confined writer COPY uses. gzip and zstd are decoded in
+    /// process; bzip2 and xz through `bzip2 -dc` / `xz -dc`. Ownership comes from the archive
+    /// unless --chown is given; --chmod does not apply.
     static func unpack(_ archive: String, spec: CopySpec, into root: String, destination: String, owner: Ownership?) throws {
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-add-\(UUID().uuidString)").path
+        let name = URL(fileURLWithPath: archive).lastPathComponent
+        let base = (root as NSString).deletingLastPathComponent
+        let tmp = base + "/add-\(getpid())-" + FileTree.randomHex(6)
         guard mkdir(tmp, 0o700) == 0 else {
             throw spec.error(.io(FileSystemError(operation: "mkdir", path: tmp, errno: errno).description))
         }
-        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        defer { FileTree.removeAll(tmp) }
         let c = compression(ofPrefix: readPrefix(archive, 8))
-        var args = ["-x", "-f", archive, "-C", tmp, "--numeric-owner", "--same-owner", "--same-permissions",
-                    "--xattrs", "--xattrs-include=*", "--no-overwrite-dir"]
-        if let f = c.tarFlag { args.insert(f, at: 1) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/tar")
-        p.arguments = args
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        do { try p.run() } catch {
-            throw spec.error(.io("cannot run tar to unpack \(URL(fileURLWithPath: archive).lastPathComponent): \(error)"))
-        }
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            let last = message.split(separator: "\n").last.map(String.init) ?? "exit status \(p.terminationStatus)"
-            throw spec.error(.io("unpacking \(URL(fileURLWithPath: archive).lastPathComponent): \(last)"))
+        let applier = LayerApplier(mode: .flatten)
+        do {
+            if let tool = decompressor(c) {
+                let child = try ChildProcess.spawn([tool, "-dc", archive], output: .pipe)
+                guard let out = child.stdoutFD else { throw spec.error(.io("unpacking \(name): no pipe from \(tool)")) }
+                var applyError: Error?
+                do {
+                    try applier.apply(stream: FileSource(descriptor: out, path: name, ownsDescriptor: false), to: tmp)
+                } catch {
+                    applyError = error
+                }
+                close(out)
+                let errText = child.stderrFD.map { fd -> String in
+                    defer { close(fd) }
+                    var buf = [UInt8](repeating: 0, count: 4096)
+                    let n = read(fd, &buf, buf.count)
+                    return n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : ""
+                } ?? ""
+                let status = child.wait()
+                if status != 0 {
+                    let why = errText.split(separator: "\n").last.map(String.init) ?? "exit status \(status)"
+                    throw spec.error(.io("unpacking \(name): \((tool as NSString).lastPathComponent): \(why)"))
+                }
+                if let applyError { throw applyError }
+            } else {
+                try applier.apply(blob: archive, to: tmp)
+            }
+        } catch let e as CopyError {
+            throw e
+        } catch {
+            throw spec.error(.io("unpacking \(name): \(error)"))
         }
         let extracted: BuildContext
         do { extracted = try BuildContext(stageRootfs: tmp) } catch { throw spec.error(.io("\(error)")) }

@@ -35,7 +35,14 @@ public enum StaleWork {
         return pid
     }
 
-    static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 || errno == EPERM }
+    /// Whether `pid` still runs. A zombie (killed, not yet reaped by its parent) has stopped:
+    /// its mounts and containers are as orphaned as those of a reaped process.
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let stat = FileTree.read("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return true }
+        let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
+        return state != "Z" && state != "X"
+    }
 
     /// Cleans what dead processes left in `scratchDirectories` and in the tmpfs base of step
     /// scratch. Safe while other slipway processes run: only dead owners' things are touched.
