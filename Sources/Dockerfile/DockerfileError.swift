@@ -14,6 +14,8 @@ public struct DockerfileError: Error, CustomStringConvertible, Sendable, Equatab
         case target
         /// A `.dockerignore` pattern is malformed.
         case ignorePattern
+        /// Expansion went past one of the `ExpansionLimits` (a word, a scope, the Dockerfile).
+        case limit
     }
 
     public var kind: Kind

@@ -1,3 +1,5 @@
+import OCI
+
 /// Size facts of one side of a comparison.
 public struct ImageSummary: Sendable, Codable, Hashable {
     public var image: String
@@ -147,14 +149,14 @@ extension ImageComparison {
             out += "\nBy directory (largest net change first):\n"
             for dir in directories {
                 let sign = dir.delta >= 0 ? "+" : "-"
-                out += "  " + pad(sign + ByteFormat.human(abs(dir.delta)), 11) + " " + pad(dir.path, 40)
+                out += "  " + pad(sign + ByteFormat.human(abs(dir.delta)), 11) + " " + pad(DisplayText.escaped(dir.path), 40)
                     + " +\(dir.added.files) -\(dir.removed.files) ~\(dir.changed.files)\n"
             }
         }
         func list(_ title: String, _ items: [PackageChange], _ text: (PackageChange) -> String) {
             guard !items.isEmpty else { return }
             out += "\n\(title) (\(items.count)):\n"
-            for item in items.prefix(packageLimit) { out += "  " + text(item) + "\n" }
+            for item in items.prefix(packageLimit) { out += "  " + DisplayText.escaped(text(item)) + "\n" }
             if items.count > packageLimit { out += "  … and \(items.count - packageLimit) more\n" }
         }
         list("Packages removed", packagesRemoved) { "\($0.name) \($0.from ?? "")" }

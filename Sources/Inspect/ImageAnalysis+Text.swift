@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 extension ImageAnalysis {
     /// The human report `slipway analyze` prints.
@@ -13,11 +14,11 @@ extension ImageAnalysis {
             out += pad("+\(c.added.files) \(ByteFormat.human(c.added.bytes))", 12) + " "
             out += pad("~\(c.modified.files) \(ByteFormat.human(c.modified.bytes))", 12) + " "
             out += pad("-\(c.removed.files) \(ByteFormat.human(c.removed.bytes))", 12) + " "
-            out += Self.shortCommand(layer.command) + "\n"
+            out += DisplayText.escaped(Self.shortCommand(layer.command)) + "\n"
             // Where a big layer's bytes went.
             if layer.size >= 1_000_000 {
                 for dir in c.topDirectories.prefix(3) where dir.bytes > 0 {
-                    out += "         " + pad(ByteFormat.human(dir.bytes), 10) + " in " + dir.path + "\n"
+                    out += "         " + pad(ByteFormat.human(dir.bytes), 10) + " in " + DisplayText.escaped(dir.path) + "\n"
                 }
             }
         }
@@ -32,7 +33,7 @@ extension ImageAnalysis {
             out += "\n  Wasted files (count, total space, path):\n"
             for item in e.inefficiencies.prefix(wastedLimit) {
                 out += "    " + pad("\(item.count)", 5) + " " + pad(ByteFormat.human(item.cumulativeSize), 10)
-                    + " " + item.path + "\n"
+                    + " " + DisplayText.escaped(item.path) + "\n"
             }
             if e.inefficiencies.count > wastedLimit {
                 out += "    … and \(e.inefficiencies.count - wastedLimit) more\n"
@@ -57,7 +58,7 @@ extension ImageAnalysis {
             for cls in b.classes {
                 out += "  " + pad(cls.title, 36) + " " + pad(ByteFormat.human(cls.bytes), 10) + " \(cls.files) files\n"
                 for dir in cls.topDirectories {
-                    out += "      " + pad(ByteFormat.human(dir.bytes), 10) + " " + dir.path + "\n"
+                    out += "      " + pad(ByteFormat.human(dir.bytes), 10) + " " + DisplayText.escaped(dir.path) + "\n"
                 }
             }
         }

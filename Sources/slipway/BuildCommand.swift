@@ -78,7 +78,7 @@ struct BuildCommand: AsyncParsableCommand {
         } catch let e as ExitCode {
             throw e
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            printError("\(error)")
             throw ExitCode(1)
         }
     }
@@ -131,7 +131,9 @@ struct BuildCommand: AsyncParsableCommand {
         let imageStore = try store.open()
         trace.mark("open store")
         let scratch = StoreOptions.scratchDirectory(ofStore: imageStore.root)
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        // Private (0700) like every store directory: it holds the mounted roots of running steps.
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
         let containerRuntime = try ContainerRuntime.named(runtime)
         var extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root,
                                                        buildArgs: args)

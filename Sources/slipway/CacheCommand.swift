@@ -1,6 +1,7 @@
 import ArgumentParser
 import Build
 import Foundation
+import OCI
 
 /// `slipway cache`: the persistent RUN --mount=type=cache directories of a store, moved
 /// between machines as a tar (`export` / `import`), listed, or removed.
@@ -22,7 +23,7 @@ struct CacheList: ParsableCommand {
     func run() throws {
         try reportingErrors {
             _ = try store.open()
-            for e in store.cacheMounts.entries() { print("\(e.id)\t\(e.name)") }
+            for e in store.cacheMounts.entries() { print("\(DisplayText.escaped(e.id))\t\(e.name)") }
         }
     }
 }
@@ -60,7 +61,7 @@ struct CacheImport: ParsableCommand {
                 throw ValidationError("cannot read \(input)")
             }
             let ids = try store.cacheMounts.importArchive(input, temporaryDirectory: s.tmpDirectory)
-            print("Imported \(ids.count) cache mount(s): \(ids.joined(separator: ", "))")
+            print("Imported \(ids.count) cache mount(s): \(ids.map { DisplayText.escaped($0) }.joined(separator: ", "))")
         }
     }
 }

@@ -50,7 +50,7 @@ struct DebugContext: AsyncParsableCommand {
             }
             if let memo { try context.saveDigestMemo(to: memo) }
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            printError("\(error)")
             throw ExitCode(1)
         }
     }

@@ -96,7 +96,7 @@ enum DockerfileCLI {
 
     /// Prints `error: message` on stderr and exits 1.
     static func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        printError(message)
         exit(1)
     }
 }

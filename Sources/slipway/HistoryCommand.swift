@@ -62,7 +62,8 @@ struct HistoryCommand: ParsableCommand {
                 for r in rows { print(try StoreFormatting.jsonLine(r)) }
             case .table:
                 print(StoreFormatting.table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], rows.map { r in
-                    [r.ID, r.CreatedSince, noTrunc ? r.CreatedBy : Self.truncate(r.CreatedBy), r.Size, r.Comment]
+                    [r.ID, r.CreatedSince, DisplayText.escaped(noTrunc ? r.CreatedBy : Self.truncate(r.CreatedBy)), r.Size,
+                     DisplayText.escaped(r.Comment)]
                 }))
             }
         }

@@ -21,10 +21,10 @@ func reportingErrorsAsync(_ body: () async throws -> Void) async throws {
     } catch let e as ExitCode {
         throw e
     } catch let e as ValidationError {
-        FileHandle.standardError.write(Data("error: \(e.message)\n".utf8))
+        printError(e.message)
         throw ExitCode.failure
     } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        printError("\(error)")
         throw ExitCode.failure
     }
 }

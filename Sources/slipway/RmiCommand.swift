@@ -26,7 +26,7 @@ struct RmiCommand: ParsableCommand {
                 do {
                     try remove(name, from: s)
                 } catch {
-                    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                    printError("\(error)")
                     failures += 1
                 }
             }

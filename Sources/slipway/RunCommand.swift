@@ -72,8 +72,12 @@ struct RunCommand: AsyncParsableCommand {
                 let c = config.config ?? ContainerConfig()
                 image = ImageRunDefaults(entrypoint: c.entrypoint, cmd: c.cmd, env: c.env ?? [],
                                          workingDir: c.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/", user: c.user ?? "")
-                // The store's unpacked snapshots (overlay-lower form, extracted once), topmost first.
-                lowers = try config.rootfs.diffIDs.reversed().map { try s.unpackedLayerPath(diffID: $0) }
+                // The store's unpacked snapshots (overlay-lower form, extracted once), topmost
+                // first; each unpacked over the ones below it (implicit parent directories).
+                lowers = []
+                for diffID in config.rootfs.diffIDs {
+                    lowers.insert(try s.unpackedLayerPath(diffID: diffID, below: lowers), at: 0)
+                }
             } catch let e as ExitCode {
                 throw e
             } catch let e as ValidationError {
@@ -119,7 +123,7 @@ extension RunCommand {
     /// Prints `error: message` and returns Docker's status for "the container could not be run
     /// at all" (125), which a command's own exit codes cannot be confused with.
     static func failure(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        printError(message)
         return ExitCode(125)
     }
 }

@@ -65,16 +65,22 @@ enum ListFormat: String, ExpressibleByArgument, CaseIterable {
 }
 
 /// Runs a command body and turns any error into `error: <one line>` on stderr and exit status 1.
+/// Prints `error: MESSAGE` on stderr: the one place errors reach the terminal. Control
+/// characters from untrusted names inside the message are shown escaped (`DisplayText`).
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("error: \(DisplayText.escaped(message, keepLineBreaks: true))\n".utf8))
+}
+
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let e as ExitCode {
         throw e
     } catch let e as ValidationError {
-        FileHandle.standardError.write(Data("error: \(e.message)\n".utf8))
+        printError(e.message)
         throw ExitCode.failure
     } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        printError("\(error)")
         throw ExitCode.failure
     }
 }

@@ -73,6 +73,20 @@ import Testing
         #expect(text.contains("A multi-stage build would drop ≈ 52.2 MB (83.8 %)"))
     }
 
+    /// Issue 18 #10: tar entry names and history commands reach the text report escaped, so a
+    /// name cannot set the terminal title or rewrite a line.
+    @Test func textReportEscapesControlCharactersInNames() {
+        let evil = "srv/evil\u{1B}]0;owned\u{07}\rdir"
+        let image = ImageInput(name: "x", layers: [
+            LayerInput(command: "COPY \u{1B}[2J . /", entries: [LayerEntry(path: evil + "/f", kind: .file, size: 2_000_000)]),
+            LayerInput(entries: [LayerEntry(path: evil + "/f", kind: .file, size: 2_000_000)]),
+        ])
+        let text = Analyzer.analyze(image).renderText()
+        #expect(!text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(text.debugDescription)")
+        #expect(text.contains("/srv/evil\\x1b]0;owned\\x07\\rdir"), "\(text)")
+        #expect(text.contains("COPY \\x1b[2J . /"), "\(text)")
+    }
+
     @Test func ciThresholdsFollowDive() throws {
         let analysis = Analyzer.analyze(ImageInput(name: "dive", layers: diveTestLayers()))
         let defaults = CIEvaluator.evaluate(analysis, thresholds: CIThresholds())

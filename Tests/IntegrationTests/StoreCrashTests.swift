@@ -15,6 +15,13 @@ import Glibc
         /// Once the run has a blob half-written in `STORE/tmp` (the window a crash must survive),
         /// plus up to `jitter` seconds.
         case whileWriting(store: String, jitter: Double)
+        /// Once the run has removed a file from `directory` (a collection under way), plus up to
+        /// `jitter` seconds.
+        case whileRemoving(directory: String, jitter: Double)
+    }
+
+    static func count(_ directory: String) -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: directory).count) ?? 0
     }
 
     /// Starts slipway, kills it at `moment` (if still running), returns whether it was killed.
@@ -32,6 +39,9 @@ import Glibc
             return Set((try? FileManager.default.contentsOfDirectory(atPath: store + "/tmp")) ?? [])
         }
         let before = tmpEntries()
+        var present = 0
+        if case .whileRemoving(let directory, _) = moment { present = Self.count(directory) }
+        let baseline = present
         try p.run()
         return await withCheckedContinuation { continuation in
             Thread {
@@ -41,6 +51,11 @@ import Glibc
                 case .whileWriting(_, let jitter):
                     while p.isRunning, tmpEntries().subtracting(before).isEmpty {
                         usleep(500)
+                    }
+                    usleep(useconds_t(Double.random(in: 0...jitter) * 1_000_000))
+                case .whileRemoving(let directory, let jitter):
+                    while p.isRunning, Self.count(directory) >= baseline {
+                        usleep(200)
                     }
                     usleep(useconds_t(Double.random(in: 0...jitter) * 1_000_000))
                 }
@@ -119,5 +134,63 @@ import Glibc
         #expect(list.count == 3)
         let fsck = try await Fixtures.slipway(bin, root: root, ["fsck"])
         #expect(fsck.status == 0 && !fsck.stdout.contains("problem:"), "\(fsck.stdout)")
+    }
+
+    static var pruneKillReady: Bool { Fixtures.slipwayBinary != nil }
+
+    /// Issue 18 #4: a `prune` SIGKILLed at any moment leaves a store `fsck` accepts. Blobs are
+    /// unlinked only after the transaction that dropped their rows commits, so a kill leaves at
+    /// most unreferenced blobs (garbage), never an image whose blobs are gone.
+    @Test(.enabled(if: pruneKillReady)) func killedPrunesLeaveTheStoreValid() async throws {
+        let bin = Fixtures.slipwayBinary!
+        let dir = try Fixtures.scratch("prune-kill")
+        defer { Fixtures.removeScratch(dir) }
+        // A template store with 120 dangling images (each import moves the tag g:1 on), so a
+        // prune has ~360 blobs to remove: a window a watcher can hit.
+        let template = dir + "/template"
+        try await Fixtures.sh("""
+            set -e
+            mkdir -p '\(dir)/r/etc'
+            for i in $(seq 0 120); do
+              echo $i > '\(dir)/r/etc/version'
+              head -c 4096 /dev/urandom > '\(dir)/r/etc/noise'
+              tar -C '\(dir)/r' -cf '\(dir)/r.tar' .
+              '\(bin)' import '\(dir)/r.tar' g:1 --root '\(template)' > /dev/null
+            done
+            """)
+        let initial = Self.count(template + "/blobs/sha256")
+        // What a complete prune leaves: the tagged image's manifest, config and layer.
+        try await Fixtures.sh("cp -a '\(template)' '\(dir)/full'")
+        #expect(try await Fixtures.slipway(bin, root: dir + "/full", ["prune"]).status == 0)
+        let final = Self.count(dir + "/full/blobs/sha256")
+        try #require(initial > final + 300, "template has \(initial) blobs, a full prune leaves \(final)")
+
+        var killed = 0
+        var midway = 0
+        for i in 0..<20 {
+            let root = dir + "/store"
+            try await Fixtures.sh("rm -rf '\(root)' && cp -a '\(template)' '\(root)'")
+            // Most kills land while blobs are being unlinked (watched, not guessed); every fifth
+            // at a random early moment (before or inside the transaction).
+            let moment: KillMoment = i % 5 == 4 ? .after(Double.random(in: 0...0.08))
+                                                : .whileRemoving(directory: root + "/blobs/sha256", jitter: 0.002)
+            if try await kill(bin, ["prune", "--root", root], at: moment) {
+                killed += 1
+                let left = Self.count(root + "/blobs/sha256")
+                if left > final && left < initial { midway += 1 }
+            }
+            let fsck = try await Fixtures.slipway(bin, root: root, ["fsck"])
+            #expect(fsck.status == 0, "after kill \(i): \(fsck.stdout) \(fsck.stderr)")
+            #expect(!fsck.stdout.contains("problem:"), "after kill \(i): \(fsck.stdout)")
+            // The store still works: a prune completes and leaves exactly the tagged image.
+            if i % 5 == 0 {
+                #expect(try await Fixtures.slipway(bin, root: root, ["prune"]).status == 0)
+                #expect(Self.count(root + "/blobs/sha256") == final)
+                let clean = try await Fixtures.slipway(bin, root: root, ["fsck"])
+                #expect(clean.status == 0 && clean.stdout.contains(" 0 garbage"), "\(clean.stdout)")
+            }
+        }
+        print("StoreCrashTests: \(killed) of 20 prunes killed, \(midway) while unlinking blobs")
+        #expect(midway >= 3, "only \(midway) kills landed while blobs were being removed")
     }
 }

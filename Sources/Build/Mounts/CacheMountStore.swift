@@ -115,7 +115,7 @@ public struct CacheMountStore: Sendable {
 
     public func entries() -> [Entry] {
         (FileTree.entries(root) ?? []).sorted().compactMap { name in
-            guard let id = FileTree.read(root + "/" + name + "/id") else { return nil }
+            guard let id = FileTree.readRegularFile(root + "/" + name + "/id", limit: Self.maxIDBytes) else { return nil }
             return Entry(name: name, id: id)
         }
     }
@@ -130,7 +130,7 @@ public struct CacheMountStore: Sendable {
                 defer { close(fd) }
                 if flock(fd, LOCK_EX | LOCK_NB) != 0 { continue }
             }
-            let id = FileTree.read(dir + "/id") ?? name
+            let id = FileTree.readRegularFile(dir + "/id", limit: Self.maxIDBytes) ?? name
             // Rename first so a concurrent step never sees a half-removed cache.
             let doomed = root + "/.removing-" + name
             guard rename(dir, doomed) == 0 else { continue }
@@ -173,9 +173,72 @@ public struct CacheMountStore: Sendable {
         return chosen.map(\.id)
     }
 
+    /// The largest `id` file a cache directory may have (BuildKit ids are short names).
+    public static let maxIDBytes = 4096
+
+    /// Whether `name` is a cache directory name: a 64-digit hex key, optionally `-N`.
+    static func isCacheName(_ name: String) -> Bool {
+        let parts = name.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let key = parts.first, key.utf8.count == 64, key.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else { return false }
+        return parts.count == 1 || (!parts[1].isEmpty && parts[1].allSatisfy(\.isASCII) && Int(parts[1]) != nil)
+    }
+
+    /// The ids of the caches in an export, read from the archive stream itself (never through
+    /// the filesystem): for every `<key>/` directory, its `id` member must be a regular file of
+    /// at most `maxIDBytes`, its `data` member a directory, and it may hold nothing else. Any
+    /// other member type there (a symlink, a device, a hardlink...) is an error naming it.
+    static func readIDs(ofArchive file: String) throws -> [String: String] {
+        func fail(_ entry: String, _ problem: String) -> MountUseError {
+            MountUseError("cache archive \(file): member '\(DisplayText.escaped(entry))' \(problem); "
+                          + "an export holds <key>/id (a regular file of at most \(maxIDBytes) bytes) and <key>/data/ (a directory)")
+        }
+        func kind(_ e: TarEntry) -> String {
+            switch e.kind {
+            case .regular: return "a regular file"
+            case .directory: return "a directory"
+            case .symlink: return "a symbolic link to '\(DisplayText.escaped(e.linkName))'"
+            case .hardlink: return "a hard link to '\(DisplayText.escaped(e.linkName))'"
+            case .characterDevice: return "a character device"
+            case .blockDevice: return "a block device"
+            case .fifo: return "a FIFO"
+            case .other: return "a special tar entry"
+            }
+        }
+        var ids: [String: String] = [:]
+        let reader: LayerReader
+        do { reader = try LayerReader(blob: file) } catch { throw MountUseError("cannot read cache archive \(file): \(error)") }
+        do {
+            while let entry = try reader.next() {
+                let parts = entry.path.split(separator: "/").filter { $0 != "." }.map(String.init)
+                guard let name = parts.first, isCacheName(name) else { continue }
+                switch parts.count {
+                case 1:
+                    guard entry.kind == .directory else { throw fail(entry.path, "is \(kind(entry)), not a directory") }
+                case 2 where parts[1] == "id":
+                    guard entry.kind == .regular else { throw fail(entry.path, "is \(kind(entry)), not a regular file") }
+                    guard entry.size <= Int64(maxIDBytes) else { throw fail(entry.path, "is \(entry.size) bytes, more than \(maxIDBytes)") }
+                    ids[name] = String(decoding: try reader.readData(limit: maxIDBytes), as: UTF8.self)
+                case 2 where parts[1] == "data":
+                    guard entry.kind == .directory else { throw fail(entry.path, "is \(kind(entry)), not a directory") }
+                case 2:
+                    throw fail(entry.path, "is not part of a cache (only id and data/ are)")
+                default:
+                    guard parts[1] == "data" else { throw fail(entry.path, "is not part of a cache (only id and data/ are)") }
+                }
+            }
+        } catch let e as MountUseError {
+            throw e
+        } catch {
+            throw MountUseError("cannot read cache archive \(file): \(error)")
+        }
+        return ids
+    }
+
     /// Reads an export made by `export` (any compression), replacing caches with the same key.
-    /// Extraction never writes outside the cache root (the layer applier's checks).
+    /// The ids come from the archive stream (`readIDs`), never from extracted files, and
+    /// extraction never writes outside the cache root (the layer applier's checks).
     public func importArchive(_ file: String, temporaryDirectory: String) throws -> [String] {
+        let ids = try Self.readIDs(ofArchive: file)
         try FileTree.makeDirectories(root)
         let staging = try FileTree.makeTemporaryDirectory(in: temporaryDirectory, prefix: "cache-import-")
         defer { FileTree.removeAll(staging) }
@@ -184,16 +247,28 @@ public struct CacheMountStore: Sendable {
         } catch {
             throw MountUseError("cannot read cache archive \(file): \(error)")
         }
+        // A later member can still have written into a cache through a symlink elsewhere in
+        // the archive (the applier follows parent symlinks inside its root): check what was
+        // extracted, without following anything, before any of it becomes a cache.
+        for (name, id) in ids {
+            let dir = staging + "/" + name
+            var st = stat()
+            let children = Set(FileTree.entries(dir) ?? [])
+            guard lstat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, children.isSubset(of: ["id", "data"]),
+                  lstat(dir + "/data", &st) != 0 || (st.st_mode & S_IFMT) == S_IFDIR,
+                  FileTree.readRegularFile(dir + "/id", limit: Self.maxIDBytes) == id else {
+                throw MountUseError("cache archive \(file): cache '\(name)' was changed by another member (through a symlink) "
+                                    + "while extracting; nothing was imported")
+            }
+        }
         var imported: [String] = []
-        for name in (FileTree.entries(staging) ?? []).sorted() {
-            guard let id = FileTree.read(staging + "/" + name + "/id") else { continue }
-            let key = name.split(separator: "-").first.map(String.init) ?? name
-            guard key.count == 64, key.allSatisfy(\.isHexDigit) else { continue }
+        for name in ids.keys.sorted() {
+            guard let id = ids[name] else { continue }
             let dest = root + "/" + name
             let old = root + "/.removing-" + name
             if rename(dest, old) == 0 { FileTree.removeAll(old) }
             guard rename(staging + "/" + name, dest) == 0 else {
-                throw MountUseError("cannot move cache \(id) into \(dest): \(String(cString: strerror(errno)))")
+                throw MountUseError("cannot move cache \(DisplayText.escaped(id)) into \(dest): \(String(cString: strerror(errno)))")
             }
             imported.append(id)
         }

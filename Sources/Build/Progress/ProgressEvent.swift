@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 /// What the engine reports while it builds. Renderers turn these into tty, plain or json output.
 public enum ProgressEvent: Sendable {
@@ -14,6 +15,22 @@ public enum ProgressEvent: Sendable {
     case note(String)
     /// The final result: the last line of every build.
     case result(imageID: String, tags: [String], size: Int64)
+}
+
+extension ProgressEvent {
+    /// The event with the untrusted text in step names, errors and notes (file names, words
+    /// from the Dockerfile, names from archives) escaped for a terminal (`DisplayText`). A
+    /// step's own output is the program's and passes as it is, colours included, as in BuildKit.
+    var forTerminal: ProgressEvent {
+        switch self {
+        case .started(let id, let name): return .started(step: id, name: DisplayText.escaped(name))
+        case .cached(let id, let name): return .cached(step: id, name: DisplayText.escaped(name))
+        case .failed(let id, let message): return .failed(step: id, message: DisplayText.escaped(message, keepLineBreaks: true))
+        case .note(let s): return .note(DisplayText.escaped(s))
+        case .result(let id, let tags, let size): return .result(imageID: id, tags: tags.map { DisplayText.escaped($0) }, size: size)
+        case .output, .finished: return self
+        }
+    }
 }
 
 public enum ProgressMode: String, Sendable, CaseIterable {

@@ -48,9 +48,9 @@ public actor ProgressReporter {
 
     public func emit(_ event: ProgressEvent) {
         switch mode {
-        case .json: emitJSON(event)
-        case .plain: emitPlain(event)
-        case .tty: emitTTY(event)
+        case .json: emitJSON(event)   // JSON escapes control characters itself
+        case .plain: emitPlain(event.forTerminal)
+        case .tty: emitTTY(event.forTerminal)
         case .quiet, .auto:
             track(event)
             if case .result(let id, _, _) = event { write(id + "\n", to: out) }

@@ -104,6 +104,27 @@ enum FileTree {
         fchmod(fd, mode)
     }
 
+    /// Reads a regular file of at most `limit` bytes without following a symlink at `path`;
+    /// nil when it is missing, not a regular file (a FIFO or device is never opened for
+    /// reading: O_NONBLOCK, then fstat) or larger.
+    static func readRegularFile(_ path: String, limit: Int) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= limit else { return nil }
+        var buffer = [UInt8](repeating: 0, count: limit + 1)
+        var count = 0
+        while count <= limit {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, limit + 1 - count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            count += n
+        }
+        guard count <= limit else { return nil }
+        return String(decoding: buffer[0..<count], as: UTF8.self)
+    }
+
     /// Reads a small text file, or nil.
     static func read(_ path: String) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -122,7 +143,7 @@ enum FileTree {
 
     /// A fresh directory `base/prefixXXXXXX`.
     static func makeTemporaryDirectory(in base: String, prefix: String) throws -> String {
-        try makeDirectories(base)
+        try makeDirectories(base, mode: 0o700)
         var template = Array((base + "/" + prefix + "XXXXXX").utf8CString)
         let ok = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
         guard ok else { throw RuntimeError.system(operation: "mkdtemp", path: base, errno: errno) }
@@ -133,7 +154,8 @@ enum FileTree {
     /// step (so that a signal can never leave it behind unregistered). The pid lets a later
     /// process remove what a killed one (SIGKILL, power loss) left: `RunExecutor.removeStale`.
     static func makeRegisteredDirectory(in base: String, prefix: String) throws -> (CleanupRegistry.Token, String) {
-        try makeDirectories(base)
+        // Scratch bases hold mounted container roots: private when this creates them.
+        try makeDirectories(base, mode: 0o700)
         for _ in 0..<16 {
             let path = base + "/" + prefix + "\(getpid())-" + randomHex(6)
             do {

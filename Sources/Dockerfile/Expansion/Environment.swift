@@ -3,6 +3,8 @@
 public struct Environment: VariableLookup, Sendable, Equatable {
     public private(set) var keys: [String] = []
     private var values: [String: String] = [:]
+    /// UTF-8 bytes of all names and values (checked against `ExpansionLimits.maxScopeBytes`).
+    public private(set) var byteCount = 0
 
     public init() {}
 
@@ -27,8 +29,15 @@ public struct Environment: VariableLookup, Sendable, Equatable {
         get { values[name] }
         set {
             if let newValue {
-                if values.updateValue(newValue, forKey: name) == nil { keys.append(name) }
-            } else if values.removeValue(forKey: name) != nil {
+                byteCount += newValue.utf8.count
+                if let old = values.updateValue(newValue, forKey: name) {
+                    byteCount -= old.utf8.count
+                } else {
+                    keys.append(name)
+                    byteCount += name.utf8.count
+                }
+            } else if let old = values.removeValue(forKey: name) {
+                byteCount -= old.utf8.count + name.utf8.count
                 keys.removeAll { $0 == name }
             }
         }

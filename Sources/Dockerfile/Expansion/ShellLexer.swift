@@ -40,9 +40,31 @@ public struct ShellLexer: Sendable {
         do {
             let (result, words) = try state.processStopOn(nil, rawEscapes: rawEscapes)
             return ExpansionResult(result: result, words: words, matched: state.matched, unmatched: state.unmatched)
+        } catch where error.exceedsLimit {
+            let shown = word.count > 60 ? String(word.prefix(60)) + "…" : word
+            throw ExpansionError(message: "expanding \"\(shown)\": \(error.message)", word: word, exceedsLimit: true)
         } catch {
             throw ExpansionError(message: "failed to process \"\(word)\": \(error.message)", word: word)
         }
+    }
+}
+
+/// Bounds on what variable expansion may produce, so that a small hostile Dockerfile (values
+/// doubling from ARG to ARG) fails in milliseconds instead of taking gigabytes. Real
+/// Dockerfiles stay far below both: BuildKit itself caps a whole Dockerfile at a few MiB.
+public enum ExpansionLimits {
+    /// The most one expanded word may hold: 1 MiB (UTF-8 bytes).
+    public static let maxWordBytes = 1 << 20
+    /// The most all variables of one scope — a stage's ARGs, ENVs and base-image environment,
+    /// or the global ARGs — may hold together (names and values, UTF-8 bytes): 8 MiB.
+    public static let maxScopeBytes = 8 << 20
+    /// The most the stage variables of a whole Dockerfile may add up to: 64 MiB.
+    public static let maxDockerfileBytes = 64 << 20
+
+    static func mib(_ n: Int) -> String { "\(n >> 20) MiB (\(n) bytes)" }
+
+    static var wordMessage: String {
+        "the result is larger than \(mib(maxWordBytes)), the limit for one expanded word; shorten the values it combines"
     }
 }
 
@@ -63,7 +85,15 @@ public struct ExpansionError: Error, CustomStringConvertible, Sendable, Equatabl
     public var message: String
     /// The word being expanded.
     public var word: String
+    /// True when expansion stopped at one of the `ExpansionLimits`.
+    public var exceedsLimit: Bool
     public var description: String { message }
+
+    public init(message: String, word: String, exceedsLimit: Bool = false) {
+        self.message = message
+        self.word = word
+        self.exceedsLimit = exceedsLimit
+    }
 }
 
 /// Something that maps variable names to values. Names are case-sensitive (Unix semantics).
@@ -74,6 +104,9 @@ public protocol VariableLookup {
 /// Internal error with just a message; wrapped into `ExpansionError` at the API boundary.
 struct LexFailure: Error {
     var message: String
+    var exceedsLimit = false
+
+    static var tooLarge: LexFailure { LexFailure(message: ExpansionLimits.wordMessage, exceedsLimit: true) }
 }
 
 /// Scratch state for one expansion.
@@ -139,8 +172,10 @@ final class LexState<Env: VariableLookup> {
         while let ch = peek() {
             if let stop, ch == stop {
                 pos += 1
+                if result.bytes.count > ExpansionLimits.maxWordBytes { throw LexFailure.tooLarge }
                 return (result.string, words.finish(&wordsBuffer))
             }
+            if result.bytes.count > ExpansionLimits.maxWordBytes { throw LexFailure.tooLarge }
             switch ch {
             case "$":
                 let tmp = try processDollar()
@@ -177,6 +212,7 @@ final class LexState<Env: VariableLookup> {
         if let stop {
             throw LexFailure(message: "unexpected end of statement while looking for matching \(Character(stop))")
         }
+        if result.bytes.count > ExpansionLimits.maxWordBytes { throw LexFailure.tooLarge }
         return (result.string, words.finish(&wordsBuffer))
     }
 
@@ -211,6 +247,7 @@ final class LexState<Env: VariableLookup> {
             }
             if p == "$" {
                 out.append(try processDollar())
+                if out.bytes.count > ExpansionLimits.maxWordBytes { throw LexFailure.tooLarge }
                 continue
             }
             var ch = next()!

@@ -114,11 +114,17 @@ enum ShellPattern {
         var out = String.UnicodeScalarView()
         var searchPos = 0
         var lastMatchEnd = 0
+        // Scalars appended so far (a scalar is at least one byte): `${x//?/$big}` multiplies.
+        var produced = 0
         while searchPos <= value.count {
             guard let (a, b) = find(from: searchPos) else { break }
             out.append(contentsOf: value[lastMatchEnd..<a])
+            produced += a - lastMatchEnd
             if b > lastMatchEnd || a == 0 {
-                out.append(contentsOf: expandTemplate(replacement, match: value[a..<b]).unicodeScalars)
+                let expanded = expandTemplate(replacement, match: value[a..<b])
+                produced += expanded.utf8.count
+                if produced > ExpansionLimits.maxWordBytes { throw LexFailure.tooLarge }
+                out.append(contentsOf: expanded.unicodeScalars)
             }
             lastMatchEnd = b
             if searchPos + 1 > b { searchPos += 1 } else { searchPos = b }

@@ -151,11 +151,15 @@ public struct StageGraph: Sendable {
                     do {
                         value = try lexer.processWord(def, env: global)
                     } catch {
-                        throw DockerfileError(.expansion, file: file, line: step.startLine, endLine: step.endLine,
+                        throw DockerfileError(error.exceedsLimit ? .limit : .expansion, file: file, line: step.startLine, endLine: step.endLine,
                                               instruction: step.node.keyword, message: error.message)
                     }
                 }
                 if let value { global[d.key] = value } else { value = global.lookup(d.key) }
+                if global.byteCount > ExpansionLimits.maxScopeBytes {
+                    throw DockerfileError(.limit, file: file, line: step.startLine, endLine: step.endLine, instruction: step.node.keyword,
+                                          message: StageScope.scopeMessage(global.byteCount, what: "the global ARGs (before the first FROM)"))
+                }
                 globalInfo.removeAll { $0.name == d.key }
                 globalInfo.append(ResolvedArg(name: d.key, defaultValue: d.defaultValue, value: value,
                                               overridden: overridden, line: step.startLine))
@@ -169,9 +173,13 @@ public struct StageGraph: Sendable {
         var forwardBases: [Int: DockerfileError] = [:]
         let all = model.stages
         // With duplicate names the last definition wins (BuildKit keeps a name → stage map).
+        // A map, not a scan per reference: a scan made 10,000 stages quadratic.
+        var indicesByName: [String: [Int]] = [:]
+        for s in all { if let n = s.name { indicesByName[n, default: []].append(s.index) } }
         func stageIndex(named name: String, before limit: Int? = nil) -> Int? {
-            let lower = name.lowercased()
-            return all.lastIndex { $0.name == lower && (limit == nil || $0.index < limit!) }
+            guard let list = indicesByName[name.lowercased()] else { return nil }
+            guard let limit else { return list.last }
+            return list.last { $0 < limit }
         }
         for stage in all {
             let loc = stage.fromNode
@@ -289,7 +297,10 @@ public struct StageGraph: Sendable {
 
         // Stage ARGs resolved for this build. A stage built on another starts with that
         // stage's variables (BuildKit carries the parent's environment, ARG values included).
+        // Expansion errors surface at build time (the outline shows what it can), except a size
+        // limit: that one stops here, for build, outline and lint alike.
         var finalScopes: [StageScope] = []
+        var addedBytes = 0
         for i in nodes.indices {
             var scope: StageScope
             if case .stage(let parent) = nodes[i].base {
@@ -297,22 +308,35 @@ public struct StageGraph: Sendable {
             } else {
                 scope = StageScope(lexer: lexer, globalArgs: global, buildArgs: options.buildArgs)
             }
+            let startBytes = scope.environment.byteCount
             var resolved: [ResolvedArg] = []
             for step in nodes[i].stage.steps {
+                let expanded: Instruction
                 switch step.instruction {
-                case .arg(let defs):
-                    // Expansion errors surface at build time; the outline shows what it can.
-                    guard case .arg(let values)? = try? scope.expand(step, file: file) else { continue }
+                case .arg, .env:
+                    do {
+                        expanded = try scope.expand(step, file: file)
+                    } catch where error.kind == .limit {
+                        throw error
+                    } catch {
+                        continue
+                    }
+                default:
+                    continue
+                }
+                if case .arg(let defs) = step.instruction, case .arg(let values) = expanded {
                     for (d, v) in zip(defs, values) {
                         resolved.append(ResolvedArg(name: d.key, defaultValue: d.defaultValue, value: v.defaultValue,
                                                     overridden: options.buildArgs[d.key] != nil, line: step.startLine))
                     }
-                case .env:
-                    _ = try? scope.expand(step, file: file)
-                default:
-                    continue
+                }
+                if addedBytes + max(0, scope.environment.byteCount - startBytes) > ExpansionLimits.maxDockerfileBytes {
+                    throw DockerfileError(.limit, file: file, line: step.startLine, endLine: step.endLine, instruction: step.node.keyword,
+                                          message: "the variables of all stages together now hold more than "
+                                            + "\(ExpansionLimits.mib(ExpansionLimits.maxDockerfileBytes)), the limit for one Dockerfile; shorten the values")
                 }
             }
+            addedBytes += max(0, scope.environment.byteCount - startBytes)
             nodes[i].args = resolved
             finalScopes.append(scope)
         }

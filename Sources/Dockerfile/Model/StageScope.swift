@@ -47,9 +47,14 @@ public struct StageScope: Sendable {
     /// Expands `step` and applies ENV/ARG to the scope. Errors carry the step's location.
     public mutating func expand(_ step: Step, file: String = "") throws(DockerfileError) -> Instruction {
         do {
-            return try expandOrFail(step.instruction)
+            let expanded = try expandOrFail(step.instruction)
+            if environment.byteCount > ExpansionLimits.maxScopeBytes {
+                throw ExpansionError(message: Self.scopeMessage(environment.byteCount, what: "the variables of this stage (its ARGs, ENVs and the base image's environment)"),
+                                     word: "", exceedsLimit: true)
+            }
+            return expanded
         } catch let e as ExpansionError {
-            throw DockerfileError(.expansion, file: file, line: step.startLine, endLine: step.endLine,
+            throw DockerfileError(e.exceedsLimit ? .limit : .expansion, file: file, line: step.startLine, endLine: step.endLine,
                                   instruction: step.node.keyword, message: e.message)
         } catch let e as MountError {
             throw DockerfileError(.instruction, file: file, line: step.startLine, endLine: step.endLine,
@@ -61,6 +66,12 @@ public struct StageScope: Sendable {
             throw DockerfileError(.expansion, file: file, line: step.startLine, endLine: step.endLine,
                                   instruction: step.node.keyword, message: "\(error)")
         }
+    }
+
+    /// The message for a scope past `ExpansionLimits.maxScopeBytes`.
+    static func scopeMessage(_ bytes: Int, what: String) -> String {
+        "\(what) now hold \(bytes) bytes, more than \(ExpansionLimits.mib(ExpansionLimits.maxScopeBytes)), "
+            + "the limit for one scope; shorten the values"
     }
 
     mutating func expandOrFail(_ instruction: Instruction) throws -> Instruction {

@@ -1,11 +1,12 @@
 import Foundation
+import OCI
 
 extension LintResult {
     /// `file:line Rule: message` lines, then a one-line summary.
     public func renderText() -> String {
         var out = ""
         for finding in findings {
-            out += "\(finding.file):\(finding.line) \(finding.rule): \(finding.message) [\(finding.level.rawValue)]\n"
+            out += "\(DisplayText.escaped(finding.file)):\(finding.line) \(finding.rule): \(DisplayText.escaped(finding.message)) [\(finding.level.rawValue)]\n"
         }
         let errors = findings.filter { $0.level == .error }.count
         let warnings = findings.filter { $0.level == .warning }.count

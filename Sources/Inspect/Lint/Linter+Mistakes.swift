@@ -71,7 +71,7 @@ extension LintContext {
     }
 
     func isStageReference(_ name: String) -> Bool {
-        Int(name) != nil || stages.contains { $0.name?.lowercased() == name.lowercased() }
+        Int(name) != nil || firstStageNamed[name.lowercased()] != nil
     }
 
     /// `COPY . .`, `ADD . /app`, `COPY ./ ./`: the whole context from the local source.

@@ -54,6 +54,16 @@ struct LintContext {
     var findings: [LintFinding] = []
     var globalArgs: [(name: String, value: String?)] = []
     var stages: [LintStage] = []
+    /// Lowercased stage name → index of the first stage with it.
+    var firstStageNamed: [String: Int] = [:]
+    /// Per stage, what it and the stages it is built FROM define (`computeInheritance`).
+    var inherited: [InheritedFacts] = []
+
+    struct InheritedFacts {
+        var envNames: Set<String>
+        var setsShell = false
+        var setsAbsoluteWorkdir = false
+    }
 
     init(parsed: ParsedDockerfile, options: LintOptions) {
         self.parsed = parsed
@@ -91,12 +101,23 @@ struct LintContext {
 
     mutating func run() {
         do {
-            _ = try DockerfileModel(parsed)
+            let model = try DockerfileModel(parsed)
+            // Resolving the stages expands the ARGs as a build would: a value past the expansion
+            // limits (issue 18 #7) is a finding here too. Other resolution errors are left to
+            // the build, as before.
+            do {
+                _ = try StageGraph(model: model, options: BuildOptions(target: options.target))
+            } catch where error.kind == .limit {
+                let line = error.line ?? 1
+                report(.invalidInstruction, line: line, endLine: error.endLine ?? line,
+                       "\(error.instruction.map { $0.uppercased() + ": " } ?? "")\(error.message)")
+            } catch {}
         } catch {
             let line = error.line ?? 1
             report(.invalidInstruction, line: line, endLine: error.endLine ?? line, error.message)
         }
         collectStages()
+        computeInheritance()
         checkParserWarnings()
         checkCasing()
         checkStages()
@@ -116,7 +137,9 @@ struct LintContext {
                 let base = values.first ?? ""
                 var name: String?
                 if values.count >= 3, values[1].lowercased() == "as" { name = values[2] }
-                let parent = stages.firstIndex { $0.name?.lowercased() == base.lowercased() }
+                // The first earlier stage of that name (a map: a scan per stage was quadratic).
+                let parent = firstStageNamed[base.lowercased()]
+                if let name, firstStageNamed[name.lowercased()] == nil { firstStageNamed[name.lowercased()] = stages.count }
                 stages.append(LintStage(index: stages.count, from: node, baseName: base, name: name, parent: parent))
             } else if stages.isEmpty {
                 if node.command == "arg" {
@@ -358,26 +381,36 @@ struct LintContext {
         }
     }
 
-    func definedNames(of index: Int) -> Set<String> {
-        var names: Set<String> = []
-        let stage = stages[index]
-        if let parent = stage.parent { names = definedNames(of: parent) }
-        else if stage.baseName.lowercased() != "scratch" { names = Self.commonImageEnv }
-        for node in stage.nodes where node.command == "env" {
-            for pair in node.keyValuePairs { names.insert(pair.key) }
+    /// What each stage passes on to stages built FROM it, computed once in stage order (a
+    /// parent always comes earlier): walking the parent chain again for every stage made a
+    /// chain of 10,000 stages quadratic (and recursed 10,000 deep).
+    mutating func computeInheritance() {
+        inherited = []
+        inherited.reserveCapacity(stages.count)
+        for stage in stages {
+            var facts: InheritedFacts
+            if let parent = stage.parent {
+                facts = inherited[parent]
+            } else {
+                facts = InheritedFacts(envNames: stage.baseName.lowercased() != "scratch" ? Self.commonImageEnv : [])
+            }
+            for node in stage.nodes {
+                switch node.command {
+                case "env": for pair in node.keyValuePairs { facts.envNames.insert(pair.key) }
+                case "shell": facts.setsShell = true
+                case "workdir" where node.values.first?.hasPrefix("/") ?? false: facts.setsAbsoluteWorkdir = true
+                default: break
+                }
+            }
+            inherited.append(facts)
         }
-        return names
     }
 
-    func stageSetsShell(_ index: Int) -> Bool {
-        stages[index].nodes.contains { $0.command == "shell" } || (stages[index].parent.map(stageSetsShell) ?? false)
-    }
+    func definedNames(of index: Int) -> Set<String> { inherited[index].envNames }
 
-    func stageSetsAbsoluteWorkdir(_ index: Int) -> Bool {
-        let stage = stages[index]
-        if stage.nodes.contains(where: { $0.command == "workdir" && ($0.values.first?.hasPrefix("/") ?? false) }) { return true }
-        return stage.parent.map(stageSetsAbsoluteWorkdir) ?? false
-    }
+    func stageSetsShell(_ index: Int) -> Bool { inherited[index].setsShell }
+
+    func stageSetsAbsoluteWorkdir(_ index: Int) -> Bool { inherited[index].setsAbsoluteWorkdir }
 
     static let secretWords: Set<String> = ["apikey", "auth", "credential", "credentials", "key", "password", "pword",
                                            "passwd", "secret", "token"]

@@ -25,7 +25,11 @@ public enum ArchiveError: Error, CustomStringConvertible, LocalizedError, Equata
     /// A media type that is not a known layer type.
     case unknownMediaType(String)
 
-    public var description: String {
+    /// One line; entry names and paths come from archives, so control characters in them are
+    /// shown escaped (`DisplayText`).
+    public var description: String { DisplayText.escaped(rawDescription) }
+
+    var rawDescription: String {
         switch self {
         case .io(let op, let path, let e):
             return "\(op) '\(path)': \(String(cString: strerror(e)))"

@@ -36,11 +36,22 @@ public struct LayerApplier: Sendable {
     /// unprivileged, mknod of a device fails, and (like containerd's rootless unpacking) a
     /// device entry is then skipped rather than failing the whole layer.
     public var createDevices: Bool
+    /// The layers below this one, topmost first (overlay-lower snapshots, or trees). A parent
+    /// directory the layer needs but does not list (an archive holding `tmp/foo` and no `tmp/`)
+    /// takes its mode, owner and times from the topmost of these that has that directory, as
+    /// containerd does; otherwise — or when that lower has a non-directory (a whiteout, a file)
+    /// there, or an opaque directory above it — it is created 0755, root-owned. Extended
+    /// attributes are not copied. With `.flatten` onto a tree that already holds the lower
+    /// layers, a missing parent is missing from them too, so the default applies unless
+    /// other trees are named here.
+    public var lowerDirectories: [String]
 
-    public init(mode: Mode = .flatten, preserveOwnership: Bool = geteuid() == 0, createDevices: Bool = geteuid() == 0) {
+    public init(mode: Mode = .flatten, preserveOwnership: Bool = geteuid() == 0, createDevices: Bool = geteuid() == 0,
+                lowerDirectories: [String] = []) {
         self.mode = mode
         self.preserveOwnership = preserveOwnership
         self.createDevices = createDevices
+        self.lowerDirectories = lowerDirectories
     }
 
     /// What an apply did; `diffID` is the sha256 of the uncompressed tar, for checking against
@@ -65,7 +76,8 @@ public struct LayerApplier: Sendable {
         let decompressed = try AutoDecompressor(from: stream)
         let hashing = HashingSource(decompressed)
         let reader = TarReader(source: hashing)
-        var state = try ApplyState(root: root, mode: mode, preserveOwnership: preserveOwnership, createDevices: createDevices)
+        var state = try ApplyState(root: root, mode: mode, preserveOwnership: preserveOwnership, createDevices: createDevices,
+                                   lowerDirectories: lowerDirectories)
         defer { state.close() }
         var entries = 0
         var whiteouts = 0
@@ -114,6 +126,8 @@ private struct ApplyState {
     let mode: LayerApplier.Mode
     let preserveOwnership: Bool
     let createDevices: Bool
+    /// Layers below, topmost first (`LayerApplier.lowerDirectories`).
+    let lowerDirectories: [String]
     /// The last parent directory resolved: literal path → (fd, resolved components).
     var cachedParent: (key: String, fd: Int32, resolved: [String])?
     /// Resolved paths created by this layer (an opaque marker keeps these).
@@ -121,11 +135,12 @@ private struct ApplyState {
     /// Directory times, applied last because creating children changes them.
     var directoryTimes: [(resolved: [String], mtime: Int64, nsec: Int32)] = []
 
-    init(root: String, mode: LayerApplier.Mode, preserveOwnership: Bool, createDevices: Bool) throws {
+    init(root: String, mode: LayerApplier.Mode, preserveOwnership: Bool, createDevices: Bool, lowerDirectories: [String]) throws {
         self.root = root
         self.mode = mode
         self.preserveOwnership = preserveOwnership
         self.createDevices = createDevices
+        self.lowerDirectories = lowerDirectories
         rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if rootfd < 0 { throw ArchiveError.io(operation: "open", path: root, errno: errno) }
     }
@@ -145,8 +160,9 @@ private struct ApplyState {
     // MARK: - path resolution
 
     /// Opens the directory at `components` below the root, following symlinks only inside the
-    /// root. Missing directories are created (0755, root-owned) when `create`; otherwise nil.
-    func openDirectory(_ components: [String], entry: String, create: Bool) throws -> (fd: Int32, resolved: [String])? {
+    /// root. Missing directories are created when `create` (with the metadata of the same
+    /// directory in the lower layers, else 0755 root-owned: `implicitDirectory`); otherwise nil.
+    mutating func openDirectory(_ components: [String], entry: String, create: Bool) throws -> (fd: Int32, resolved: [String])? {
         var fd = dup(rootfd)
         if fd < 0 { throw ArchiveError.io(operation: "dup", path: root, errno: errno) }
         var resolved: [String] = []
@@ -180,6 +196,10 @@ private struct ApplyState {
                     let e = errno
                     Glibc.close(fd)
                     throw ArchiveError.io(operation: "mkdir", path: display(resolved + [c]), errno: e)
+                }
+                do { try implicitDirectory(fd, c, resolved: resolved + [c]) } catch {
+                    Glibc.close(fd)
+                    throw error
                 }
                 st.st_mode = S_IFDIR
             }
@@ -216,6 +236,67 @@ private struct ApplyState {
             }
         }
         return (fd, resolved)
+    }
+
+    /// Gives a directory this layer needs but does not list the metadata of the same directory
+    /// in the topmost lower layer that has it (see `LayerApplier.lowerDirectories`).
+    mutating func implicitDirectory(_ parentfd: Int32, _ name: String, resolved: [String]) throws {
+        guard let lower = Self.lowerDirectoryStat(resolved, in: lowerDirectories) else { return }
+        let path = display(resolved)
+        if preserveOwnership && fchownat(parentfd, name, lower.st_uid, lower.st_gid, AT_SYMLINK_NOFOLLOW) != 0 {
+            throw ArchiveError.io(operation: "chown", path: path, errno: errno)
+        }
+        if fchmodat(parentfd, name, lower.st_mode & 0o7777, 0) != 0 {
+            throw ArchiveError.io(operation: "chmod", path: path, errno: errno)
+        }
+        // Times go with the other directories' at the end (creating children changes them).
+        directoryTimes.append((resolved, Int64(lower.st_mtim.tv_sec), Int32(lower.st_mtim.tv_nsec)))
+    }
+
+    /// The stat of directory `components` in the topmost of `lowers` that decides it: the first
+    /// lower holding the path (a directory: its stat; anything else: nil, the path was deleted
+    /// or replaced there), or one whose opaque directory or non-directory on the way hides the
+    /// layers below. Nothing is followed: each component is opened with O_NOFOLLOW.
+    static func lowerDirectoryStat(_ components: [String], in lowers: [String]) -> stat? {
+        for lower in lowers {
+            var fd = open(lower, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if fd < 0 { continue }
+            var decided = false
+            var found: stat?
+            for (i, c) in components.enumerated() {
+                var st = stat()
+                if fstatat(fd, c, &st, AT_SYMLINK_NOFOLLOW) != 0 {
+                    // Missing here: the layers below decide, unless this directory is opaque.
+                    decided = Self.isOpaque(fd)
+                    break
+                }
+                guard Posix.fileType(st) == S_IFDIR else {
+                    decided = true   // a whiteout, file or symlink replaces the path here
+                    break
+                }
+                if i == components.count - 1 {
+                    found = st
+                    decided = true
+                    break
+                }
+                let next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                Glibc.close(fd)
+                fd = next
+                if fd < 0 { decided = true; break }
+            }
+            if fd >= 0 { Glibc.close(fd) }
+            if decided { return found }
+        }
+        return nil
+    }
+
+    static func isOpaque(_ fd: Int32) -> Bool {
+        var value = [UInt8](repeating: 0, count: 4)
+        for key in ["trusted.overlay.opaque", "user.overlay.opaque"] {
+            let n = value.withUnsafeMutableBytes { fgetxattr(fd, key, $0.baseAddress, $0.count) }
+            if n == 1 && value[0] == UInt8(ascii: "y") { return true }
+        }
+        return false
     }
 
     /// The parent directory of an entry, from the cache when the previous entry shared it.

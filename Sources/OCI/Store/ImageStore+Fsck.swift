@@ -22,9 +22,13 @@ extension ImageStore {
     /// `repair`, removes corrupt blobs, images whose content is missing or corrupt, cache
     /// records without their layer, and all garbage; the report then lists what was done and
     /// the problems that remain (none, unless the index itself is damaged).
+    /// Repairs that remove files run after the index changes commit (see `collectGarbage`).
     public func fsck(repair: Bool = false) throws -> FsckReport {
-        try locked { db in
-            var report = FsckReport()
+        var report = FsckReport()
+        /// Files to remove once the transaction has committed, with the repair to report.
+        var removals: [(path: String, tree: Bool, done: String)] = []
+        var staleSnapshotNames: [String] = []
+        try locked({ db in
             for row in try String.fetchAll(db, sql: "PRAGMA integrity_check") where row != "ok" {
                 report.problems.append("index: \(row)")
             }
@@ -40,7 +44,7 @@ extension ImageStore {
                 report.checkedBlobs += 1
                 guard name.utf8.count == 64, name.utf8.allSatisfy(ImageReference.isLowerHex) else {
                     report.garbage.append("stray file \(path)")
-                    if repair, (try? StoreFS.removeTree(path)) != nil { report.repairs.append("removed stray file \(path)") }
+                    if repair { removals.append((path, true, "removed stray file \(path)")) }
                     continue
                 }
                 let actual = try? Self.hashFile(path)
@@ -49,7 +53,7 @@ extension ImageStore {
                 } else {
                     corrupt.insert(name)
                     report.problems.append("blob sha256:\(name) is corrupt (content hashes to \(actual?.description ?? "unreadable"))")
-                    if repair, unlink(path) == 0 { report.repairs.append("removed corrupt blob sha256:\(name)") }
+                    if repair { removals.append((path, false, "removed corrupt blob sha256:\(name)")) }
                 }
             }
 
@@ -101,21 +105,25 @@ extension ImageStore {
             let needed = try neededBlobs(db)
             for name in present.subtracting(needed).sorted() {
                 report.garbage.append("unreferenced blob sha256:\(name)")
-                if repair, unlink(blobsDirectory + "/" + name) == 0 { report.repairs.append("removed unreferenced blob sha256:\(name)") }
+                if repair { removals.append((blobsDirectory + "/" + name, false, "removed unreferenced blob sha256:\(name)")) }
             }
             for dir in [tmpDirectory, snapshotsDirectory] {
                 for name in StoreFS.list(dir) {
                     guard let pid = StoreFS.ownerPID(ofTempName: name), !StoreFS.processIsAlive(pid) else { continue }
                     report.garbage.append("leftover \(dir)/\(name) of a stopped process")
-                    if repair, (try? StoreFS.removeTree(dir + "/" + name)) != nil { report.repairs.append("removed \(dir)/\(name)") }
+                    if repair { removals.append((dir + "/" + name, true, "removed \(dir)/\(name)")) }
                 }
             }
-            if repair {
-                let n = try removeStaleSnapshots(db)
-                if n > 0 { report.repairs.append("removed \(n) stale snapshots") }
+            if repair { staleSnapshotNames = try staleSnapshots(db) }
+        }, afterCommit: { _ in
+            for r in removals {
+                let ok = r.tree ? (try? StoreFS.removeTree(r.path)) != nil : unlink(r.path) == 0
+                if ok { report.repairs.append(r.done) }
             }
-            return report
-        }
+            let n = removeSnapshots(staleSnapshotNames)
+            if n > 0 { report.repairs.append("removed \(n) stale snapshots") }
+        })
+        return report
     }
 
     private func dropDeadLeasesCounting(_ db: Database, report: inout FsckReport, repair: Bool) throws {

@@ -19,20 +19,26 @@ extension ImageStore {
     /// or a live writer's lease; layer records no image or cache record uses; snapshots of
     /// layers no longer recorded; temp files of dead processes. With `danglingImages`, untagged
     /// images go first; with `cache`, all build-cache records do.
+    ///
+    /// Order (the store's GC invariant): rows are deleted and the files to remove are chosen in
+    /// one transaction; blobs and snapshots are removed only after it commits (under the same
+    /// lock), so a collection killed at any moment leaves at most unreferenced files.
     @discardableResult
     public func collectGarbage(danglingImages: Bool = false, cache: Bool = false) throws -> GarbageReport {
-        try locked { db in
-            var report = GarbageReport()
+        var report = GarbageReport()
+        try locked({ db -> (blobs: [String], snapshots: [String], images: [Digest], records: Int) in
+            var images: [Digest] = []
+            var records = 0
             if danglingImages {
                 let rows = try String.fetchAll(db, sql: """
                     SELECT manifest_digest FROM images WHERE manifest_digest NOT IN (SELECT manifest_digest FROM tags)
                     """)
-                report.removedImages = rows.compactMap { try? Digest(parsing: $0) }
+                images = rows.compactMap { try? Digest(parsing: $0) }
                 try db.execute(sql: "DELETE FROM images WHERE manifest_digest NOT IN (SELECT manifest_digest FROM tags)")
             }
             if cache {
                 try db.execute(sql: "DELETE FROM cache_records")
-                report.removedCacheRecords = db.changesCount
+                records = db.changesCount
             }
             try dropDeadLeases(db)
             try db.execute(sql: """
@@ -41,7 +47,11 @@ extension ImageStore {
                   AND digest NOT IN (SELECT digest FROM leases)
                 """)
             let needed = try neededBlobs(db)
-            for name in StoreFS.list(blobsDirectory) where !needed.contains(name) {
+            return (StoreFS.list(blobsDirectory).filter { !needed.contains($0) }, try staleSnapshots(db), images, records)
+        }, afterCommit: { doomed in
+            report.removedImages = doomed.images
+            report.removedCacheRecords = doomed.records
+            for name in doomed.blobs {
                 let path = blobsDirectory + "/" + name
                 let size = blobSizeAt(path)
                 if unlink(path) == 0 {
@@ -50,9 +60,9 @@ extension ImageStore {
                 }
             }
             report.removedTempFiles = removeDeadTempFiles()
-            report.removedSnapshots = try removeStaleSnapshots(db)
-            return report
-        }
+            report.removedSnapshots = removeSnapshots(doomed.snapshots)
+        })
+        return report
     }
 
     func blobSizeAt(_ path: String) -> Int64 {
@@ -91,12 +101,22 @@ extension ImageStore {
         return n
     }
 
-    /// Snapshot directories whose layer is no longer recorded.
-    func removeStaleSnapshots(_ db: Database) throws -> Int {
+    /// Names of snapshot directories whose layer is no longer recorded.
+    func staleSnapshots(_ db: Database) throws -> [String] {
         let live = Set(try String.fetchAll(db, sql: "SELECT diff_id FROM layers").compactMap { try? Digest(parsing: $0).encoded })
+        return StoreFS.list(snapshotsDirectory).filter { $0.utf8.count == 64 && !live.contains($0) }
+    }
+
+    /// Removes snapshot directories (call after the commit that dropped their layers). Each is
+    /// first renamed to a temp name carrying this pid, so a removal cut short by a kill never
+    /// leaves a half-emptied `snapshots/<diffID>` that a later unpack would take as complete:
+    /// the leftover is a dead process's temp directory, removed by the next collection.
+    func removeSnapshots(_ names: [String]) -> Int {
         var n = 0
-        for name in StoreFS.list(snapshotsDirectory) where name.utf8.count == 64 && !live.contains(name) {
-            if (try? StoreFS.removeTree(snapshotsDirectory + "/" + name)) != nil { n += 1 }
+        for name in names {
+            let doomed = StoreFS.tempPath(in: snapshotsDirectory, suffix: ".d")
+            guard rename(snapshotsDirectory + "/" + name, doomed) == 0 else { continue }
+            if (try? StoreFS.removeTree(doomed)) != nil { n += 1 }
         }
         return n
     }

@@ -10,7 +10,13 @@ extension ImageStore {
     /// into a temp directory, verified against the diff ID, synced, and renamed to
     /// `snapshots/<hex>`; later calls return that path at once. Treat it as read-only; it stays while this process
     /// runs (a lease) and afterwards while any image or cache record uses the layer.
-    public func unpackedLayerPath(diffID: Digest) throws -> String {
+    ///
+    /// `below`: the unpacked layers under this one in the image, topmost first. A parent
+    /// directory the layer does not list (only `tmp/foo`, no `tmp/`) then gets that directory's
+    /// metadata from them instead of 0755 root, so it does not mask a lower `/tmp` (1777) in the
+    /// overlay (`LayerApplier.lowerDirectories`). Snapshots are keyed by diff ID alone: a layer
+    /// unpacked first on one base keeps that base's metadata for such implicit parents.
+    public func unpackedLayerPath(diffID: Digest, below: [String] = []) throws -> String {
         let path = snapshotsDirectory + "/" + diffID.encoded
         // The lease keeps the layer record, and so its snapshot, from a concurrent collection
         // for as long as this process runs.
@@ -21,7 +27,7 @@ extension ImageStore {
         let tmp = StoreFS.tempPath(in: snapshotsDirectory, suffix: ".d")
         try StoreFS.check(mkdir(tmp, 0o755), "mkdir", tmp)
         do {
-            let result = try LayerApplier(mode: .overlayLower).apply(blob: blobPath(layer.digest), to: tmp)
+            let result = try LayerApplier(mode: .overlayLower, lowerDirectories: below).apply(blob: blobPath(layer.digest), to: tmp)
             guard result.diffID == diffID else {
                 throw StoreError.digestMismatch(expected: diffID, actual: result.diffID, what: "layer \(layer.digest) while unpacking")
             }

@@ -31,9 +31,7 @@ public final class ImageStore: Sendable {
         var r = root.hasPrefix("/") ? root : FileManager.default.currentDirectoryPath + "/" + root
         while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
         self.root = r
-        for dir in [r, r + "/blobs/sha256", r + "/tmp", r + "/snapshots"] {
-            try StoreFS.mkdirs(dir)
-        }
+        try Self.makePrivate(root: r)
         let layoutPath = r + "/oci-layout"
         if !StoreFS.exists(layoutPath) {
             try StoreFS.writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutPath, tmpDir: r + "/tmp")
@@ -78,6 +76,37 @@ public final class ImageStore: Sendable {
         _ = try? StoreFileLock.withLock(lockPath) {
             try db.write { try $0.execute(sql: "DELETE FROM leases WHERE pid = ?", arguments: [pid]) }
         }
+    }
+
+    /// Directories below the root that hold image content or a container's root filesystem.
+    /// All are private (0700), like the root itself: snapshots hold setuid binaries and device
+    /// nodes from images, `scratch/` holds the mounted root of a running step, and `blobs/`
+    /// may hold private images — none of it may be reachable by other local users (moby's
+    /// CVE-2021-41091).
+    public static let privateDirectories = ["blobs", "blobs/sha256", "tmp", "snapshots", "scratch", "cache-mounts", "context-memo"]
+
+    /// Creates the store's directories 0700 and tightens any that an older version (or a
+    /// umask) left open to group or others. The root's own mode is what protects the rest, so
+    /// a root that cannot be tightened is an error, not a warning.
+    static func makePrivate(root r: String) throws {
+        try StoreFS.mkdirs(r, mode: 0o700)
+        for name in ["blobs/sha256", "tmp", "snapshots"] { try StoreFS.mkdirs(r + "/" + name, mode: 0o700) }
+        for path in [r] + privateDirectories.map({ r + "/" + $0 }) {
+            var st = stat()
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_mode & 0o077 != 0 else { continue }
+            if chmod(path, 0o700) != 0 {
+                let e = errno
+                throw StoreError.invalid("the store directory \(path) is open to other users (mode \(String(st.st_mode & 0o7777, radix: 8))) "
+                                         + "and cannot be made private: \(String(cString: strerror(e))); run `chmod 700 \(path)` as its owner")
+            }
+        }
+    }
+
+    /// `<root>/<name>` (one of `privateDirectories`), created 0700 when missing.
+    public func privateDirectory(_ name: String) throws -> String {
+        let path = root + "/" + name
+        try StoreFS.mkdirs(path, mode: 0o700)
+        return path
     }
 
     /// The default store location: `$SLIPWAY_ROOT`, else `/var/lib/slipway` for root, else
@@ -151,6 +180,26 @@ public final class ImageStore: Sendable {
         do {
             return try StoreFileLock.withLock(lockPath) {
                 try db.write { try body($0) }
+            }
+        } catch let e as StoreError {
+            throw e
+        } catch let e as DatabaseError {
+            throw StoreError.database(e.description)
+        }
+    }
+
+    /// Runs an index change under the store lock, in one SQLite transaction, then — after the
+    /// commit, still under the lock — `afterCommit` with the change's result. File removals go
+    /// there: a blob or snapshot may only be unlinked once no committed row can name it, so a
+    /// process killed at any moment leaves garbage (unreferenced files), never a row whose file
+    /// is gone.
+    @discardableResult
+    func locked<T>(_ body: (Database) throws -> T, afterCommit: (T) throws -> Void) throws -> T {
+        do {
+            return try StoreFileLock.withLock(lockPath) {
+                let value = try db.write { try body($0) }
+                try afterCommit(value)
+                return value
             }
         } catch let e as StoreError {
             throw e

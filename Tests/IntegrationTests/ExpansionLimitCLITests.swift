@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+/// Issue 18 #7 through the built binary: the doubling-ARG Dockerfile (1.4 KB; unbounded it took
+/// `build` 28 s and 2.1 GB) fails at once, in bounded memory, with the file, the line and the
+/// limit, for `outline`, `lint` and `build` alike.
+@Suite struct ExpansionLimitCLITests {
+    static var ready: Bool {
+        guard Fixtures.slipwayBinary != nil else { return false }
+        // CPU time and peak memory of the child, measured by GNU time: wall time on this shared
+        // 2-core machine measures the neighbours.
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/time") else { print("skipping: /usr/bin/time (GNU time) is not installed"); return false }
+        return true
+    }
+
+    @Test(.enabled(if: ready)) func doublingArgsFailFast() async throws {
+        let bin = Fixtures.slipwayBinary!
+        let dir = try Fixtures.scratch("expansion-limit")
+        defer { Fixtures.removeScratch(dir) }
+        var lines = ["ARG A0=xxxxxxxx"]
+        for i in 1...22 { lines.append("ARG A\(i)=${A\(i - 1)}${A\(i - 1)}") }
+        lines += ["FROM scratch", "ARG A22", "COPY . /"]
+        let file = dir + "/Dockerfile.big"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        for args in [["outline", "-f", file], ["lint", "-f", file], ["build", "--root", dir + "/store", "-f", file, dir]] {
+            let r = try await Fixtures.run("/usr/bin/time", ["-f", "resources %U %S %M", bin] + args)
+            let usage = r.stderr.split(separator: "\n").last { $0.hasPrefix("resources ") }?.split(separator: " ") ?? []
+            try #require(usage.count == 4, "no GNU time line: \(r.stderr)")
+            let cpu = (Double(usage[1]) ?? 99) + (Double(usage[2]) ?? 99)
+            let peakMiB = (Double(usage[3]) ?? 1e9) / 1024
+            let output = r.stdout + r.stderr
+            #expect(r.status != 0, "\(args[0]) succeeded: \(output)")
+            #expect(output.contains("Dockerfile.big:19"), "\(args[0]): \(output)")
+            #expect(output.contains("larger than 1 MiB (1048576 bytes), the limit for one expanded word"), "\(args[0]): \(output)")
+            // Unbounded, `outline` took 4.2 s of CPU and 272 MiB here (debug build); `build` GBs.
+            #expect(cpu < 3, "\(args[0]) took \(cpu) s of CPU")
+            #expect(peakMiB < 150, "\(args[0]) peaked at \(peakMiB) MiB")
+        }
+    }
+}
