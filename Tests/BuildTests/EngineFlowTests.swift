@@ -29,7 +29,7 @@ final class FlowWorld: @unchecked Sendable {
 struct FlowStore: EngineStore {
     let w: FlowWorld
     func resolveImage(_ reference: String) async throws -> ResolvedImage? { w.locked { w.images[reference] } }
-    func layerDirectory(_ layer: LayerRef) async throws -> String { w.dir + "/layers/" + layer.digest.encoded }
+    func layerDirectory(_ layer: LayerRef, below: [String]) async throws -> String { w.dir + "/layers/" + layer.digest.encoded }
     func cachedStep(_ key: CacheKey) async throws -> CachedStep? { w.locked { w.cache[key.digest] } }
     func recordStep(_ key: CacheKey, _ step: CachedStep) async throws {
         // As the real store: the first result for a key is kept.

@@ -40,7 +40,7 @@ struct EngineStoreDiffIDTests {
         let layer = try #require(bad.layers.first)
         #expect(layer.diffID == wrong)
         do {
-            _ = try await engineStore.layerDirectory(layer)
+            _ = try await engineStore.layerDirectory(layer, below: [])
             Issue.record("a layer whose recorded diffID is wrong was unpacked")
         } catch let error as EngineStoreError {
             guard case .diffIDMismatch(let digest, let expected, let actual) = error else {
@@ -62,7 +62,7 @@ struct EngineStoreDiffIDTests {
         defer { FileTree.removeAll(base) }
         let engineStore = StoreEngineStore(store: store)
         let image = try #require(try await engineStore.resolveImage("img:1"))
-        let dir = try await engineStore.layerDirectory(try #require(image.layers.first))
+        let dir = try await engineStore.layerDirectory(try #require(image.layers.first), below: [])
         #expect(dir == store.snapshotsDirectory + "/" + blob.diffID.encoded)
         #expect(FileTree.read(dir + "/etc/greeting") == "hello\n")
     }

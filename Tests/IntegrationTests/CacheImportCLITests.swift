@@ -1,14 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `slipway cache import` of crafted archives through the built binary (issue 18 #6): an `id`
 /// linking to /etc/shadow or /dev/zero is refused by name, prints nothing of the target, and
 /// control characters in the archive's names reach the terminal escaped (#10).
 @Suite struct CacheImportCLITests {
-    static var ready: Bool { Fixtures.slipwayBinary != nil }
-
-    @Test(.enabled(if: ready)) func symlinkedIDIsRefused() async throws {
-        let bin = Fixtures.slipwayBinary!
+    @Test(.requires(.slipwayBinary)) func symlinkedIDIsRefused() async throws {
+        let bin = Fixtures.slipwayBinary
         let dir = try Fixtures.scratch("cache-import")
         defer { Fixtures.removeScratch(dir) }
         let key = String(repeating: "cd", count: 32)

@@ -1,20 +1,17 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Issue 18 #7 through the built binary: the doubling-ARG Dockerfile (1.4 KB; unbounded it took
 /// `build` 28 s and 2.1 GB) fails at once, in bounded memory, with the file, the line and the
 /// limit, for `outline`, `lint` and `build` alike.
 @Suite struct ExpansionLimitCLITests {
-    static var ready: Bool {
-        guard Fixtures.slipwayBinary != nil else { return false }
-        // CPU time and peak memory of the child, measured by GNU time: wall time on this shared
-        // 2-core machine measures the neighbours.
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/time") else { print("skipping: /usr/bin/time (GNU time) is not installed"); return false }
-        return true
-    }
+    /// CPU time and peak memory of the child, measured by GNU time: wall time on this shared
+    /// 2-core machine measures the neighbours.
+    static let requirements: [Prerequisite] = [.slipwayBinary, .executable(at: "/usr/bin/time", package: "time")]
 
-    @Test(.enabled(if: ready)) func doublingArgsFailFast() async throws {
-        let bin = Fixtures.slipwayBinary!
+    @Test(.requires(Self.requirements)) func doublingArgsFailFast() async throws {
+        let bin = Fixtures.slipwayBinary
         let dir = try Fixtures.scratch("expansion-limit")
         defer { Fixtures.removeScratch(dir) }
         var lines = ["ARG A0=xxxxxxxx"]

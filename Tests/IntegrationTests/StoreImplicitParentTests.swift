@@ -1,16 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Issue 18 #8 end to end: an image whose second layer holds only `tmp/foo` (no `tmp/` entry)
 /// keeps the base's `/tmp` (1777) in the running container, so a non-root user can write there.
-@Suite("Store: implicit parent directories", .serialized)
+@Suite("Store: implicit parent directories", .serialized, .requires(BuildHarness.requirements))
 struct StoreImplicitParentTests {
-    static var ready: Bool {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return false }
-        return true
-    }
-
-    @Test(.enabled(if: ready)) func layerWithoutParentEntryKeepsLowerTmp() async throws {
+    @Test func layerWithoutParentEntryKeepsLowerTmp() async throws {
         let s = try BuildSandbox()
         let fixture = try await BuildHarness.fixture("busybox")
         let a = s.root + "/archive"

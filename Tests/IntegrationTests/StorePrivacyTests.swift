@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,12 +10,8 @@ import Glibc
 /// reach anything below the root.
 @Suite("Store: private directories", .serialized)
 struct StorePrivacyTests {
-    static var ready: Bool {
-        if let why = BuildHarness.skipReason { print("skipping: \(why)"); return false }
-        if !FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") { print("skipping: setpriv (util-linux) is not installed"); return false }
-        if !FileManager.default.isExecutableFile(atPath: "/usr/bin/id") { print("skipping: /usr/bin/id is missing"); return false }
-        return true
-    }
+    static let requirements = BuildHarness.requirements + [.executable(at: "/usr/bin/setpriv", package: "util-linux"),
+                                                           .executable(at: "/usr/bin/id", package: "coreutils")]
 
     /// Runs `argv` as nobody (uid/gid 65534, no supplementary groups). The program path is
     /// resolved by a shell already running as nobody: setpriv itself finds it while still root.
@@ -29,7 +26,7 @@ struct StorePrivacyTests {
     }
 
     @Test("an extracted setuid-root binary cannot be run by another user; blobs/ is not readable",
-          .enabled(if: ready))
+          .requires(Self.requirements))
     func setuidBinaryInSnapshotGivesNoRoot() async throws {
         let s = try BuildSandbox()
         // The sandbox's own directory is 0755, so only the store's modes stand in the way.
@@ -72,7 +69,7 @@ struct StorePrivacyTests {
         }
     }
 
-    @Test("a store left open to other users is made private when opened", .enabled(if: ready))
+    @Test("a store left open to other users is made private when opened", .requires(Self.requirements))
     func looseStoreIsTightened() async throws {
         let s = try BuildSandbox()
         try await s.importFixture("busybox", as: "busybox:latest")

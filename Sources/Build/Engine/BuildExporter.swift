@@ -16,8 +16,7 @@ public struct BuildExporter: Sendable {
     /// `type=local`: the final root filesystem as a directory tree.
     /// `type=tar`: the same tree as an uncompressed tar (`dest=-` writes to stdout).
     public func exportRootfs(layers: [LayerRef], to dest: String, asTar: Bool) async throws {
-        var lowers: [String] = []
-        for l in layers.reversed() { lowers.append(try await engineStore.layerDirectory(l)) }
+        let lowers = try await engineStore.lowerDirectories(layers)
         let view = try await snapshotter.readOnly(lowers: lowers)
         let (root, tmpDirectory) = (view.root, store.tmpDirectory)
         do {

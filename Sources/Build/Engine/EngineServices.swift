@@ -66,7 +66,10 @@ public protocol EngineStore: Sendable {
     /// The image `reference` names, or nil when the store does not have it.
     func resolveImage(_ reference: String) async throws -> ResolvedImage?
     /// A directory holding `layer` unpacked in overlay-lower form (whiteouts as 0:0 devices).
-    func layerDirectory(_ layer: LayerRef) async throws -> String
+    /// `below`: the directories of the layers under it, topmost first — a parent directory
+    /// the layer's tar implies but does not hold takes its metadata from them (containerd's
+    /// rule, `LayerApplier.lowerDirectories`), so `/tmp` of a base stays 1777.
+    func layerDirectory(_ layer: LayerRef, below: [String]) async throws -> String
     func cachedStep(_ key: CacheKey) async throws -> CachedStep?
     /// Records what a step produced. A key that already has a usable record keeps it (the
     /// first result wins; a re-run never silently replaces it with other bytes).
@@ -86,6 +89,14 @@ public protocol EngineStore: Sendable {
 }
 
 extension EngineStore {
+    /// The directories of `layers` (bottom first), topmost first, each unpacked over the ones
+    /// below it: what an overlay mount takes as `lowerdir`.
+    public func lowerDirectories(_ layers: [LayerRef]) async throws -> [String] {
+        var dirs: [String] = []
+        for l in layers { dirs.insert(try await layerDirectory(l, below: dirs), at: 0) }
+        return dirs
+    }
+
     public func finishBuild(succeeded: Bool) async throws {}
     /// Stores that keep no memo: every `--from` selection is hashed each time.
     public func selectionDigest(_ key: CacheKey) async throws -> Digest? { nil }

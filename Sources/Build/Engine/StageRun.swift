@@ -138,8 +138,7 @@ struct StageRun {
         }
         await progress.emit(.started(step: id, name: label))
         do {
-            var lowers: [String] = []
-            for l in layers.reversed() { lowers.append(try await engine.store.layerDirectory(l)) }
+            let lowers = try await engine.store.lowerDirectories(layers)
             let snap = try await body(lowers, id)
             let layer: LayerRef?
             do {
@@ -220,8 +219,7 @@ struct StageRun {
             if let dir = source.directory { return MountedSource(root: .context(dir), snapshot: nil) }
             return MountedSource(root: .context(request.contextDirectory), snapshot: nil)
         }
-        var lowers: [String] = []
-        for l in layers.reversed() { lowers.append(try await engine.store.layerDirectory(l)) }
+        let lowers = try await engine.store.lowerDirectories(layers)
         let snap = try await engine.snapshotter.readOnly(lowers: lowers)
         return MountedSource(root: .rootfs(snap.root), snapshot: snap)
     }

@@ -11,7 +11,7 @@ public struct StoreEngineStore: EngineStore {
     public let compression: LayerCompression
     /// Unpacks a layer blob into an empty directory in overlay-lower form and returns the diffID
     /// of what it unpacked (the sha256 of the uncompressed tar), checked against the layer's record.
-    public let unpack: @Sendable (_ blobPath: String, _ mediaType: String, _ into: String) throws -> Digest
+    public let unpack: @Sendable (_ blobPath: String, _ mediaType: String, _ into: String, _ below: [String]) throws -> Digest
     /// SOURCE_DATE_EPOCH: new layers get every mtime clamped to it (reproducible builds).
     public var sourceDateEpoch: Int64?
 
@@ -24,15 +24,16 @@ public struct StoreEngineStore: EngineStore {
     let usedCacheKeys = UsedCacheKeys()
 
     public init(store: ImageStore, compression: LayerCompression = .gzip,
-                unpack: @escaping @Sendable (String, String, String) throws -> Digest = StoreEngineStore.overlayLowerUnpack) {
+                unpack: @escaping @Sendable (String, String, String, [String]) throws -> Digest = StoreEngineStore.overlayLowerUnpack) {
         self.store = store
         self.compression = compression
         self.unpack = unpack
     }
 
-    /// Extracts a layer blob with whiteouts kept in overlayfs' form, so it can be a lowerdir.
-    public static let overlayLowerUnpack: @Sendable (String, String, String) throws -> Digest = { blob, _, dir in
-        try LayerApplier(mode: .overlayLower).apply(blob: blob, to: dir).diffID
+    /// Extracts a layer blob with whiteouts kept in overlayfs' form, so it can be a lowerdir;
+    /// implicit parent directories take their metadata from the layers `below` (topmost first).
+    public static let overlayLowerUnpack: @Sendable (String, String, String, [String]) throws -> Digest = { blob, _, dir, below in
+        try LayerApplier(mode: .overlayLower, lowerDirectories: below).apply(blob: blob, to: dir).diffID
     }
 
     public func resolveImage(_ reference: String) async throws -> ResolvedImage? {
@@ -78,19 +79,22 @@ public struct StoreEngineStore: EngineStore {
 
     func snapshotPath(_ layer: LayerRef) -> String { store.snapshotsDirectory + "/" + layer.diffID.encoded }
 
-    public func layerDirectory(_ layer: LayerRef) async throws -> String {
+    public func layerDirectory(_ layer: LayerRef, below: [String]) async throws -> String {
         let dir = snapshotPath(layer)
         if FileManager.default.fileExists(atPath: dir) { return dir }
-        let tmp = store.tmpDirectory + "/unpack-" + UUID().uuidString
-        // Registered, so that Ctrl-C during a long extraction leaves no half-unpacked directory.
-        let (token, _) = try CleanupRegistry.shared.register(.directory(tmp)) {
-            try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: false)
+        // Pid-named (`makeTemporaryDirectory`), so what a SIGKILL leaves is removed by GC, and
+        // registered, so that Ctrl-C during a long extraction leaves no half-unpacked directory.
+        let tmp = try store.makeTemporaryDirectory()
+        let token: CleanupRegistry.Token
+        do { token = try CleanupRegistry.shared.register(.directory(tmp)) } catch {
+            store.removeTemporaryDirectory(tmp)
+            throw error
         }
         defer { CleanupRegistry.shared.release(token) }
         do {
             // Decompressing and writing a whole layer blocks: keep it off the cooperative pool.
             let (unpack, blob, mediaType) = (self.unpack, store.blobPath(layer.digest), layer.mediaType)
-            let unpacked = try await runOffPool { try unpack(blob, mediaType, tmp) }
+            let unpacked = try await runOffPool { try unpack(blob, mediaType, tmp, below) }
             // `snapshots/<diffID>` is shared by every later image with that diffID: a blob whose
             // content does not match the diffID its config records must never be kept under it.
             guard unpacked == layer.diffID else {
