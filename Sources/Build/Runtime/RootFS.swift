@@ -40,7 +40,7 @@ enum RootFS {
     /// `mkdir -p path` inside `root`, new directories owned by uid:gid with mode 0755. Returns
     /// whether anything was created. Fails if a component exists and is not a directory.
     @discardableResult
-    static func makeDirectories(root: String, _ path: String, uid: UInt32 = 0, gid: UInt32 = 0) throws -> Bool {
+    static func makeDirectories(root: String, _ path: String, uid: UInt32 = 0, gid: UInt32 = 0, depth: Int = 0) throws -> Bool {
         var prefix = ""
         var created = false
         for component in path.split(separator: "/") {
@@ -53,8 +53,17 @@ enum RootFS {
                 }
                 continue
             }
-            guard mkdir(host, 0o755) == 0 || errno == EEXIST else {
-                throw RuntimeError.system(operation: "mkdir", path: host, errno: errno)
+            if mkdir(host, 0o755) != 0 {
+                let e = errno
+                let inside = String(host.dropFirst(root.count))
+                if e == ENOENT, depth < 40, inside != prefix {
+                    // A symlink led to a path whose parents do not exist yet (a dangling link):
+                    // make that resolved path, itself resolved inside the root, as BuildKit does.
+                    try makeDirectories(root: root, inside, uid: uid, gid: gid, depth: depth + 1)
+                    created = true
+                    continue
+                }
+                guard e == EEXIST else { throw RuntimeError.system(operation: "mkdir", path: host, errno: e) }
             }
             _ = chmod(host, 0o755)
             _ = lchown(host, uid, gid)
