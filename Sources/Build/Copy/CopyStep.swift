@@ -41,9 +41,10 @@ public struct CopyStep: Sendable {
         }
     }
 
-    /// A selection of `sources` with no flags (bind-mount sources are hashed through this).
-    public static func selection(_ sources: [String]) -> CopyStep {
-        CopyStep(spec: CopySpec(sources: sources, destination: "/"))
+    /// A selection of `sources` with no flags (bind-mount sources are hashed through this);
+    /// `line` is the instruction's, for errors.
+    public static func selection(_ sources: [String], line: Int = 0) -> CopyStep {
+        CopyStep(spec: CopySpec(sources: sources, destination: "/", line: line))
     }
 
     /// What the step shows in progress: `COPY [--link] [--from=X] src... dest`.

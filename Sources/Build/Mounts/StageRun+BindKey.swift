@@ -7,11 +7,11 @@ extension StageRun {
     /// the same through the `--from` selection memo. The whole root (`source=/`, the default)
     /// stays keyed by the stage's cache key / image ID: hashing an entire root filesystem each
     /// time the stage changes would cost more than the rare hit it could give.
-    func stageBindKey(_ path: String, source: Source, fail: (String) -> BuildError) async throws -> String {
+    func stageBindKey(_ path: String, source: Source, line: Int, fail: (String) -> BuildError) async throws -> String {
         let cleaned = Self.contextRelative(path)
         guard cleaned != "." else { return source.identity }
         do {
-            return "content=" + (try await contentDigest(.selection(["/" + cleaned]), source: source)).description
+            return "content=" + (try await contentDigest(.selection(["/" + cleaned], line: line), source: source)).description
         } catch let e as CopyError {
             if case .notFound = e.kind {
                 throw fail("--mount=type=bind: source \(path) not found in \(source.name)")

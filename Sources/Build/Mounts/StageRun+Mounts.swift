@@ -83,13 +83,13 @@ extension StageRun {
                 source = Source(layers: nil, identity: "context", name: "context")
             }
             out.items.append(.init(mount: mount, target: target, source: source))
-            out.keyParts.append(try await keyPart(mount, target: target, source: source, fail: fail))
+            out.keyParts.append(try await keyPart(mount, target: target, source: source, line: step.startLine, fail: fail))
         }
         return out
     }
 
     /// The cache-key text of one mount: its spec, plus what a bind mount's content is.
-    private func keyPart(_ m: Mount, target: String, source: Source?, fail: (String) -> BuildError) async throws -> [String] {
+    private func keyPart(_ m: Mount, target: String, source: Source?, line: Int, fail: (String) -> BuildError) async throws -> [String] {
         var parts = ["type=" + m.type.rawValue, "target=" + target, m.readOnly ? "ro" : "rw"]
         switch m.type {
         case .cache:
@@ -107,12 +107,12 @@ extension StageRun {
                 }
                 do {
                     let root: CopySourceRoot = .context(source.directory ?? request.contextDirectory)
-                    parts.append(try await engine.copier.sourceDigest(.selection([Self.contextRelative(path)]), from: root).description)
+                    parts.append(try await engine.copier.sourceDigest(.selection([Self.contextRelative(path)], line: line), from: root).description)
                 } catch {
                     throw fail("--mount=type=bind,source=\(path): \(error)")
                 }
             } else if let source {
-                parts.append(try await stageBindKey(path, source: source, fail: fail))
+                parts.append(try await stageBindKey(path, source: source, line: line, fail: fail))
             }
         case .tmpfs:
             parts.append("size=\(m.sizeLimit ?? 0)")

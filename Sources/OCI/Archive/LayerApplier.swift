@@ -96,6 +96,14 @@ public struct LayerApplier: Sendable {
     }
 }
 
+/// Refuses an entry no extraction would accept (a `..` component or NUL in its path or in a
+/// hard link's target): what `import` checks while it reads, so a bad tarball fails there and
+/// not at first use.
+func checkExtractable(_ entry: TarEntry) throws {
+    _ = try safeComponents(entry.path, entry: entry.path)
+    if entry.kind == .hardlink { _ = try safeComponents(entry.linkName, entry: entry.path, what: "link target") }
+}
+
 /// Splits an entry path into safe components: leading "/" and "." dropped, ".." refused.
 func safeComponents(_ path: String, entry: String, what: String = "path") throws -> [String] {
     var out: [String] = []

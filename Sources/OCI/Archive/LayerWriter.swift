@@ -77,11 +77,13 @@ public struct LayerWriter: Sendable {
     /// Compresses an existing tar stream (e.g. `slipway import`) into a layer blob, checking
     /// that it parses as tar on the way; the tar bytes are kept as they are, so its diffID is
     /// the sha256 of the input.
-    public func write(tarStream: ByteSource, into temporaryDirectory: String) throws -> LayerBlob {
+    /// `check` sees every entry as it streams past and may refuse it by throwing.
+    public func write(tarStream: ByteSource, into temporaryDirectory: String,
+                      check: ((TarEntry) throws -> Void)? = nil) throws -> LayerBlob {
         try withTemporaryFile(in: temporaryDirectory) { sink in
             let tee = TeeSource(tarStream, into: sink)
             let reader = TarReader(source: tee)
-            while try reader.next() != nil {}
+            while let entry = try reader.next() { try check?(entry) }
             try tee.drain()
             try sink.finish()
         }

@@ -24,7 +24,7 @@ extension ImageStore {
         let blob: LayerBlob
         do {
             let writer = LayerWriter(options: LayerWriter.Options(compression: compression))
-            blob = try writer.write(tarStream: try AutoDecompressor(from: file), into: tmp)
+            blob = try writer.write(tarStream: try AutoDecompressor(from: file), into: tmp, check: checkExtractable)
         } catch {
             throw StoreError.invalid("\(path): not a valid root filesystem tarball: \(error)")
         }
