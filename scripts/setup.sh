@@ -7,6 +7,7 @@ pkgs=(libzstd-dev libssl-dev libsqlite3-dev zlib1g-dev pkgconf runc crun busybox
 pkgs+=(chromium)  # analyze --html is rendered by headless Chromium in the Inspect tests
 pkgs+=(python3 openssl)  # Registry tests: fault-injection proxy and token server (python3), token-signing cert (openssl)
 pkgs+=(git xz-utils bzip2)  # ADD from git repositories; ADD of .tar.xz/.tar.bz2 archives (Build Copy tests)
+pkgs+=(docker.io openssh-client)  # DifferentialTests: dockerd 20.10's BuildKit as the reference builder; ssh-agent for RUN --mount=type=ssh
 pkgs+=(libcurl4-openssl-dev)  # <curl/curl.h> for Sources/CCurl (libcurl itself is dlopened at run time from libcurl4)
 missing=()
 for p in "${pkgs[@]}"; do

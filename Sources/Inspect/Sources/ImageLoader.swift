@@ -195,6 +195,7 @@ public enum ImageLoader {
                                entrypoint: container?.entrypoint ?? [], cmd: container?.cmd ?? [],
                                workingDir: container?.workingDir ?? "")
         if let path = container?.environment("PATH") { input.path = path }
+        input.config = image.config
         return input
     }
 
@@ -211,7 +212,9 @@ public enum ImageLoader {
         }
     }
 
-    static func contentHash(_ bytes: [UInt8]) -> UInt64 {
+    /// The content hash `LayerEntry.contentHash` holds for a file with these bytes (a link's
+    /// target), so callers can state expected content without reading a layer.
+    public static func contentHash(_ bytes: [UInt8]) -> UInt64 {
         var hasher = SHA256Hasher()
         hasher.update(bytes)
         return prefixHash(hasher.finalize())
