@@ -75,7 +75,8 @@ struct CaseSpec: Sendable, CustomStringConvertible {
 
 /// A base image both builders get with identical bytes: a fixture root filesystem
 /// (`scripts/fixtures.sh NAME`) imported by Slipway, optionally built on with `prepare`
-/// (Dockerfile lines after its FROM), tagged with `names`, then `slipway save`d and `docker load`ed.
+/// (Dockerfile lines after its FROM; the context holds `host-ca-certificates.crt`, the host's CA
+/// bundle), tagged with `names`, then `slipway save`d and `docker load`ed.
 struct BaseImage: Codable, Sendable, Hashable {
     var names: [String]
     var fixture: String

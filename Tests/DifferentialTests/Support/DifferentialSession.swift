@@ -11,6 +11,8 @@ actor DifferentialSession {
     /// Scratch directory: the Slipway store, case contexts, saved archives.
     let root: String
     var store: String { root + "/store" }
+    /// Where archives are loaded to be read (`ImageSnapshot.load`): base layers are read once.
+    var readStore: String { root + "/read-store" }
     private let limiter = AsyncLimiter(2)
     private var bases: [BaseImage: Task<Void, Error>] = [:]
     private var baseSnapshots: [String: Task<ImageSnapshot, Error>] = [:]
@@ -68,6 +70,14 @@ actor DifferentialSession {
             let raw = "diff-base/\(base.fixture):raw"
             try await slipway(["import", rootfs, raw])
             let dir = try makeTemporaryDirectory(root + "/base-XXXXXX")
+            // This machine intercepts HTTPS with a CA of its own: Slipway's RUN binds the host's
+            // bundle, BuildKit's does not, so a base whose builds download over HTTPS (pip) can
+            // bake it in for both (`COPY host-ca-certificates.crt /etc/ssl/certs/…`).
+            if FileManager.default.fileExists(atPath: "/etc/ssl/certs/ca-certificates.crt") {
+                try FileManager.default.copyItem(atPath: "/etc/ssl/certs/ca-certificates.crt", toPath: dir + "/host-ca-certificates.crt")
+            } else {
+                _ = FileManager.default.createFile(atPath: dir + "/host-ca-certificates.crt", contents: nil)
+            }
             try (["FROM " + raw] + prepare).joined(separator: "\n").appending("\n")
                 .write(toFile: dir + "/Dockerfile", atomically: true, encoding: .utf8)
             try await slipway(["build", "--progress", "plain", "--network", "host"] + base.names.flatMap { ["-t", $0] } + [dir])
@@ -94,7 +104,8 @@ actor DifferentialSession {
         let archive = root + "/out-\(UUID().uuidString).tar"
         defer { try? FileManager.default.removeItem(atPath: archive) }
         try await slipway(["save", "-o", archive, name])
-        return try await offPool { try ImageSnapshot.load(archive: archive) }
+        let readStore = self.readStore
+        return try await offPool { try ImageSnapshot.load(archive: archive, readStore: readStore) }
     }
 
     /// `docker save`s an image and reads the archive back.
@@ -102,7 +113,8 @@ actor DifferentialSession {
         let archive = root + "/out-\(UUID().uuidString).tar"
         defer { try? FileManager.default.removeItem(atPath: archive) }
         try await docker(["save", "-o", archive, name])
-        return try await offPool { try ImageSnapshot.load(archive: archive) }
+        let readStore = self.readStore
+        return try await offPool { try ImageSnapshot.load(archive: archive, readStore: readStore) }
     }
 
     /// At most `limit` bodies at a time (builds are CPU- and disk-bound on a shared 2-core machine).
