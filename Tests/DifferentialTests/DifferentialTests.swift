@@ -54,7 +54,14 @@ struct DifferentialTests {
         }
         if !verdict.unexplained.isEmpty {
             let lines = verdict.unexplained.prefix(40).map { "  - " + $0.description.replacingOccurrences(of: "reference:", with: "\(reference):") }
-            let more = verdict.unexplained.count > 40 ? "\n  … and \(verdict.unexplained.count - 40) more" : ""
+            var more = ""
+            if verdict.unexplained.count > 40 {
+                // The whole list goes to a file the run leaves behind (the report shows the first 40).
+                let file = NSTemporaryDirectory() + "slipway-differential-\(spec.name).txt"
+                try? verdict.unexplained.map { "- " + $0.description }.joined(separator: "\n").appending("\n")
+                    .write(toFile: file, atomically: true, encoding: .utf8)
+                more = "\n  … and \(verdict.unexplained.count - 40) more, all listed in \(file)"
+            }
             Issue.record(Comment(rawValue: "case '\(spec.name)': \(verdict.unexplained.count) difference(s) from \(reference) that IntendedDifferences.json does not list:\n\(lines.joined(separator: "\n"))\(more)"))
         }
         for rule in verdict.stale {

@@ -25,7 +25,8 @@ struct CaseRun {
             if expectedOutput {
                 outcome.unexpectedlySupported = (try? docker.get()) != nil
                 let bases = try await baseSnapshots()
-                let expected = try ExpectedOutput.snapshot(spec.expectedPath, bases: bases)
+                let expected = try ExpectedOutput.snapshot(spec.expectedPath, bases: bases,
+                                                           replacing: [CaseSpec.httpPlaceholder: session.docker.httpBase])
                 outcome.differences = compare(expected, slipway)
             } else {
                 switch docker {
@@ -81,7 +82,9 @@ struct CaseRun {
         let options = spec.options
         var flags = ["-f", context + "/" + (options.article == nil ? options.dockerfile ?? "Dockerfile" : "Dockerfile")]
         if let target = options.target { flags += ["--target", target] }
-        for (key, value) in (options.buildArgs ?? [:]).sorted(by: { $0.key < $1.key }) { flags += ["--build-arg", "\(key)=\(value)"] }
+        for (key, value) in (options.buildArgs ?? [:]).sorted(by: { $0.key < $1.key }) {
+            flags += ["--build-arg", "\(key)=\(value.replacingOccurrences(of: CaseSpec.httpPlaceholder, with: session.docker.httpBase))"]
+        }
         for (id, file) in (options.secrets ?? [:]).sorted(by: { $0.key < $1.key }) { flags += ["--secret", "id=\(id),src=\(spec.directory)/\(file)"] }
         if options.ssh == true { flags += ["--ssh", "default=\(session.docker.dir)/agent.sock"] }
         return flags

@@ -8,7 +8,7 @@ import TestSupport
 struct CaseSpec: Sendable, CustomStringConvertible {
     /// What `case.json` may say; every key is optional.
     struct Options: Codable, Sendable {
-        /// `--build-arg K=V` for both builders.
+        /// `--build-arg K=V` for both builders (`{{HTTP}}` in a value: the session's file server).
         var buildArgs: [String: String]?
         /// `--target`.
         var target: String?
@@ -24,6 +24,10 @@ struct CaseSpec: Sendable, CustomStringConvertible {
         /// a file in the case directory.
         var article: String?
     }
+
+    /// Stands for the session's file server (`http://127.0.0.1:PORT`, serving `Cases/`) in
+    /// `buildArgs` values and in expected.json, for the `ADD <url>` cases.
+    static let httpPlaceholder = "{{HTTP}}"
 
     /// Files of the case directory that belong to the suite, not to the build context.
     static let suiteFiles: Set<String> = ["case.json", "expected.json"]

@@ -25,7 +25,7 @@ actor DifferentialSession {
     static func start() async throws -> DifferentialSession {
         let root = try makeTemporaryDirectory("/var/tmp/slipway-diff-XXXXXX")
         do {
-            return DifferentialSession(docker: try await DockerDaemon.start(script: Paths.sessionScript), root: root)
+            return DifferentialSession(docker: try await DockerDaemon.start(script: Paths.sessionScript, httpRoot: Paths.cases), root: root)
         } catch {
             try? FileManager.default.removeItem(atPath: root)
             throw error

@@ -16,18 +16,24 @@ final class DockerDaemon: Sendable {
 
     let dir: String
     var socket: String { "unix://\(dir)/docker.sock" }
+    /// `http://127.0.0.1:PORT`: the session's file server (the `ADD <url>` cases).
+    let httpBase: String
     /// The session script's pid.
     private let watchdog: pid_t
 
-    private init(dir: String, watchdog: pid_t) {
+    private init(dir: String, httpBase: String, watchdog: pid_t) {
         self.dir = dir
+        self.httpBase = httpBase
         self.watchdog = watchdog
     }
 
-    /// Starts the daemon and waits (up to 60 s) until it answers.
-    static func start(script: String) async throws -> DockerDaemon {
+    /// Starts the daemon (and the file server, serving `httpRoot`) and waits (up to 60 s) until
+    /// the daemon answers.
+    static func start(script: String, httpRoot: String) async throws -> DockerDaemon {
         let dir = try makeTemporaryDirectory("/var/tmp/slipway-diff-dockerd-XXXXXX")
-        let daemon = DockerDaemon(dir: dir, watchdog: try spawnWithCleanSignals(["/bin/bash", script, dir, String(getpid())]))
+        let port = try freeLoopbackPort()
+        let pid = try spawnWithCleanSignals(["/bin/bash", script, dir, String(getpid()), String(port), httpRoot])
+        let daemon = DockerDaemon(dir: dir, httpBase: "http://127.0.0.1:\(port)", watchdog: pid)
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if try await daemon.docker(["version"]).status == 0 { return daemon }
@@ -58,6 +64,13 @@ final class DockerDaemon: Sendable {
             var status: Int32 = 0
             _ = waitpid(watchdog, &status, 0)
         }
+        // The watchdog always removes the directory; if it is still there the watchdog died
+        // early (killed from outside): stop the daemon here rather than leave it running.
+        if let text = try? String(contentsOfFile: dir + "/daemon.pid", encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            kill(pid, SIGKILL)
+            try? await Task.sleep(for: .seconds(1))
+            try? FileManager.default.removeItem(atPath: dir)
+        }
     }
 }
 
@@ -85,6 +98,23 @@ func spawnWithCleanSignals(_ argv: [String]) throws -> pid_t {
     let result = posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, environ)
     guard result == 0 else { throw DifferentialError("posix_spawn \(argv[0]): \(String(cString: strerror(result)))") }
     return pid
+}
+
+/// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel's pick).
+func freeLoopbackPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw DifferentialError("socket: \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw DifferentialError("bind 127.0.0.1:0: \(String(cString: strerror(errno)))") }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// A fresh directory from a mkdtemp template.

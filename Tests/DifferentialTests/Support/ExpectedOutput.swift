@@ -14,9 +14,13 @@ import Inspect
 /// for files, 755 for directories, 777 for symlinks); config fields not listed keep the base's
 /// values; `history` lists the entries after the base's.
 enum ExpectedOutput {
-    static func snapshot(_ path: String, bases: [String: ImageSnapshot]) throws -> ImageSnapshot {
-        guard let data = FileManager.default.contents(atPath: path),
-              let root = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+    /// `replacing`: placeholders in the file's text and what they stand for in this session.
+    static func snapshot(_ path: String, bases: [String: ImageSnapshot], replacing: [String: String] = [:]) throws -> ImageSnapshot {
+        guard var text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw DifferentialError("\(path): unreadable")
+        }
+        for (placeholder, value) in replacing { text = text.replacingOccurrences(of: placeholder, with: value) }
+        guard let root = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
             throw DifferentialError("\(path): not a JSON object")
         }
         guard let baseName = root["base"] as? String, var result = bases[baseName] else {
