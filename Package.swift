@@ -60,6 +60,10 @@ let package = Package(
         .testTarget(name: "InspectTests", dependencies: ["Inspect", "Dockerfile", "OCI", "TestSupport"]),
         // Drive the built `slipway` binary end to end (needs root, runc, a registry).
         .testTarget(name: "IntegrationTests", dependencies: ["OCI", "TestSupport"]),
+        // Builds Tests/DifferentialTests/Cases with Slipway and with dockerd's BuildKit and compares the
+        // images (needs root and docker.io); the case files and the rules are data, not sources.
+        .testTarget(name: "DifferentialTests", dependencies: ["Inspect", "OCI", "TestSupport"],
+                    exclude: ["Cases", "Examples", "IntendedDifferences.json", "Support/dockerd-session.sh"]),
         // Shared by the test targets above: the article's Dockerfiles, waiting off the cooperative pool.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
     ],

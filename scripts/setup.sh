@@ -8,6 +8,7 @@ pkgs+=(chromium)  # analyze --html is rendered by headless Chromium in the Inspe
 pkgs+=(python3 openssl)  # Registry tests: fault-injection proxy and token server (python3), token-signing cert (openssl)
 pkgs+=(git xz-utils bzip2)  # ADD from git repositories; ADD of .tar.xz/.tar.bz2 archives (Build Copy tests)
 pkgs+=(curl)  # Integration tests: docker-registry readiness probe, the examples' /health checks
+pkgs+=(docker.io openssh-client)  # DifferentialTests: dockerd 20.10's BuildKit as the reference builder; ssh-agent for RUN --mount=type=ssh
 pkgs+=(libcurl4-openssl-dev)  # <curl/curl.h> for Sources/CCurl (libcurl itself is dlopened at run time from libcurl4)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,3 +1,5 @@
+import OCI
+
 /// What kind of filesystem object a layer entry describes (the tar type flag, simplified).
 public enum EntryKind: String, Sendable, Codable, Hashable {
     case file, directory, symlink, hardlink, charDevice, blockDevice, fifo, other
@@ -118,6 +120,10 @@ public struct ImageInput: Sendable {
     public var cmd: [String]
     public var workingDir: String
     public var path: String
+    /// The whole image config as the source stored it (nil for images built in memory): for
+    /// readers that need more than the facts above, such as the differential tests' config and
+    /// history comparison.
+    public var config: ImageConfig?
 
     public init(name: String, layers: [LayerInput], user: String = "", os: String = "linux",
                 architecture: String = "", entrypoint: [String] = [], cmd: [String] = [], workingDir: String = "",
@@ -131,6 +137,7 @@ public struct ImageInput: Sendable {
         self.cmd = cmd
         self.workingDir = workingDir
         self.path = path
+        self.config = nil
     }
 
     /// Files whose content sources should capture (see `LayerInput.captured`): the dpkg and

@@ -36,7 +36,11 @@ public enum ImageLoader {
     /// - `oci:DIR`, `oci-archive:FILE`, `docker-archive:FILE` force a source; otherwise an
     ///   existing directory is an OCI layout, an existing file an archive, and anything else a
     ///   name or ID in the store at `storeRoot`.
-    public static func load(_ spec: String, storeRoot: String) throws -> ImageInput {
+    ///
+    /// `archiveStore`: load archives into this store rather than a throw-away one. Its layers
+    /// are never read or re-compressed again (the store's `load` reuses a layer it has by diff
+    /// ID), so a caller reading many archives of images over one base pays for the base once.
+    public static func load(_ spec: String, storeRoot: String, archiveStore: String? = nil) throws -> ImageInput {
         var path = spec
         var forced: String?
         for prefix in ["oci:", "oci-archive:", "docker-archive:"] where spec.hasPrefix(prefix) {
@@ -50,7 +54,7 @@ public enum ImageLoader {
         }
         if forced != nil || exists {
             guard exists else { throw ImageLoadError.notFound(spec) }
-            return try withArchive(path) { try scan($0) }
+            return try withArchive(path, store: archiveStore) { try scan($0) }
         }
         let store: ImageStore
         do {
@@ -74,14 +78,15 @@ public enum ImageLoader {
                          layers: manifest.layers.map { (store.blobPath($0.digest), $0) })
     }
 
-    /// Loads an archive into a throw-away store (verifying every blob), then reads from there.
-    static func withArchive<T>(_ path: String, _ body: (BlobImage) throws -> T) throws -> T {
+    /// Loads an archive into a throw-away store, or `store` when given (verifying every blob),
+    /// then reads from there.
+    static func withArchive<T>(_ path: String, store root: String? = nil, _ body: (BlobImage) throws -> T) throws -> T {
         let temp = NSTemporaryDirectory() + "slipway-analyze-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: temp) }
+        defer { if root == nil { try? FileManager.default.removeItem(atPath: temp) } }
         let store: ImageStore
         let loaded: [LoadedImage]
         do {
-            store = try ImageStore(root: temp)
+            store = try ImageStore(root: root ?? temp)
             loaded = try store.load(archive: path)
         } catch {
             throw ImageLoadError.invalid(path: path, reason: "\(error)")
@@ -195,6 +200,7 @@ public enum ImageLoader {
                                entrypoint: container?.entrypoint ?? [], cmd: container?.cmd ?? [],
                                workingDir: container?.workingDir ?? "")
         if let path = container?.environment("PATH") { input.path = path }
+        input.config = image.config
         return input
     }
 
@@ -211,7 +217,9 @@ public enum ImageLoader {
         }
     }
 
-    static func contentHash(_ bytes: [UInt8]) -> UInt64 {
+    /// The content hash `LayerEntry.contentHash` holds for a file with these bytes (a link's
+    /// target), so callers can state expected content without reading a layer.
+    public static func contentHash(_ bytes: [UInt8]) -> UInt64 {
         var hasher = SHA256Hasher()
         hasher.update(bytes)
         return prefixHash(hasher.finalize())

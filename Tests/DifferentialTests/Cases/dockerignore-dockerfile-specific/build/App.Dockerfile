@@ -1,0 +1,2 @@
+FROM fixture/busybox
+COPY . /ctx/
