@@ -10,13 +10,19 @@ extension StageRun {
             state.machine.commitLayerStep("WORKDIR /", hasLayer: false, buildkitSuffix: false)
             return Dispatched(key: state.key)
         }
-        let key = CacheKey.workdir(parent: state.key, layers: state.layerDiffIDs, path: wd, user: state.machine.image.config.user)
+        let user = state.machine.image.config.user
+        let key = CacheKey.workdir(parent: state.key, layers: state.layerDiffIDs, path: wd, user: user)
         let label = state.labels.next("WORKDIR \(wd)")
         let outcome = try await filesystemStep(key: key, label: label, layers: state.layers, step: step) { lowers, _ in
             try await inSnapshot(lowers) { root in
+                // dockerfile2llb's Mkdir(WithParents, WithUser): missing directories belong to
+                // the stage's USER, looked up in the image's /etc/passwd and /etc/group.
+                let owner = user.isEmpty ? ResolvedUser(uid: 0, gid: 0, home: "/")
+                    : try ResolvedUser.resolve(user, passwd: RootFS.readFile(root: root, "/etc/passwd"),
+                                               group: RootFS.readFile(root: root, "/etc/group"))
                 // Resolved inside the root as if chrooted: a symlink in the image (dangling or
                 // absolute) leads to a directory made inside the rootfs, never on the host.
-                try RootFS.makeDirectories(root: root, wd)
+                try RootFS.makeDirectories(root: root, wd, uid: owner.uid, gid: owner.gid)
             }
         }
         state.machine.epoch = outcome.created

@@ -45,6 +45,7 @@ public struct RunExecutor: Sendable {
             if code.exitCode != 0 {
                 throw RuntimeError.processFailed(command: spec.args, exitCode: code.exitCode, lastLines: code.lastLines)
             }
+            try keepMountDirectories(for: spec, in: snapshot)
             return StepResult(snapshot: snapshot, lastLines: code.lastLines)
         } catch {
             snapshot.remove()
@@ -257,6 +258,37 @@ public struct RunExecutor: Sendable {
         }
         for t in spec.tmpfs { points.append((t.destination, true)) }
         return points
+    }
+
+    /// What BuildKit's runtime leaves in a RUN step's layer: the directories it created for the
+    /// step's `--mount` targets (a directory target itself, a file target's parents) when the
+    /// image lacks them, empty, 0755, owned by root (moby/buildkit#7039 keeps them on purpose).
+    /// The container saw them through the stub layer below; here they are added to the upper
+    /// directory. Files (a secret's target) and the runtime's own mount points (/proc, /dev,
+    /// /sys, /etc/hosts, /etc/resolv.conf) stay out, as in BuildKit.
+    func keepMountDirectories(for spec: RunSpec, in snapshot: OverlaySnapshot) throws {
+        var targets: [(path: String, isDirectory: Bool)] = []
+        for m in spec.mounts {
+            var st = stat()
+            targets.append((m.destination, stat(m.source, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR))
+        }
+        for t in spec.tmpfs { targets.append((t.destination, true)) }
+        let system = ["/proc", "/dev", "/sys"]
+        for target in targets where !system.contains(where: { target.path == $0 || target.path.hasPrefix($0 + "/") }) {
+            var components = target.path.split(separator: "/").map(String.init)
+            if !target.isDirectory { components.removeLast() }
+            var prefix = ""
+            for component in components {
+                prefix += "/" + component
+                let host = snapshot.upperDir + prefix
+                var st = stat()
+                if lstat(host, &st) == 0 { continue }
+                // Present in the image (or removed by the step: a whiteout in the upper dir).
+                if LowerStack.lookup(snapshot.lowerDirs, prefix) != nil { continue }
+                try FileTree.makeDirectory(host)
+                chmod(host, 0o755)
+            }
+        }
     }
 
     /// Creates `snapshot/init` with the missing mount points (parents copy their metadata from
