@@ -89,8 +89,15 @@ struct RuntimeExecutorTests {
         defer { step.remove() }
         #expect(lines.texts == ["s3cr3t", "read-only"])
         #expect(FileTree.read(cache + "/log") == "one\n")
-        // Neither the mount points nor their new parents (/root/.cache, /run) are in the layer.
-        #expect(!step.hasChanges, "upper: \(FileTree.entries(step.upperDir) ?? [])")
+        // As in BuildKit, the directories made for the mounts stay in the layer (empty, 0755):
+        // the directory target and its new parent (/root copied up with the image's mode), the
+        // file target's new parents (/run, /run/secrets) — never the file target itself.
+        var st = stat()
+        #expect(lstat(step.upperDir + "/root/.cache/tool", &st) == 0 && (st.st_mode & 0o7777) == 0o755)
+        #expect(FileTree.entries(step.upperDir + "/root/.cache/tool") == [])
+        #expect(lstat(step.upperDir + "/root", &st) == 0 && (st.st_mode & 0o7777) == 0o700, "copied up with the image's mode")
+        #expect(FileTree.entries(step.upperDir + "/run/secrets") == [], "no secret file in the layer")
+        #expect(Set(FileTree.entries(step.upperDir) ?? []) == ["root", "run"])
     }
 
     @Test func networkNoneHasOnlyLoopback() async throws {

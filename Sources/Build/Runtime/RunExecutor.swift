@@ -278,17 +278,42 @@ public struct RunExecutor: Sendable {
             var components = target.path.split(separator: "/").map(String.init)
             if !target.isDirectory { components.removeLast() }
             var prefix = ""
+            // Directories of the image on the way that the upper dir lacks: copied up (same
+            // mode, owner and times, as overlayfs would) only if something is made below them.
+            var copyUps: [String] = []
             for component in components {
                 prefix += "/" + component
                 let host = snapshot.upperDir + prefix
                 var st = stat()
-                if lstat(host, &st) == 0 { continue }
-                // Present in the image (or removed by the step: a whiteout in the upper dir).
-                if LowerStack.lookup(snapshot.lowerDirs, prefix) != nil { continue }
+                if lstat(host, &st) == 0 {
+                    // Already in the layer (a whiteout or a file there means the step removed
+                    // or replaced it: nothing to keep below).
+                    guard (st.st_mode & S_IFMT) == S_IFDIR else { break }
+                    continue
+                }
+                if LowerStack.lookup(snapshot.lowerDirs, prefix) != nil {
+                    copyUps.append(prefix)
+                    continue
+                }
+                for dir in copyUps { try copyUp(dir, in: snapshot) }
+                copyUps = []
                 try FileTree.makeDirectory(host)
                 chmod(host, 0o755)
             }
         }
+    }
+
+    /// An image directory made in the upper dir with the topmost lower's mode, owner and times.
+    func copyUp(_ path: String, in snapshot: OverlaySnapshot) throws {
+        let host = snapshot.upperDir + path
+        try FileTree.makeDirectory(host)
+        guard let source = snapshot.lowerDirs.lazy.map({ $0 + path }).first(where: { var s = stat(); return lstat($0, &s) == 0 }) else { return }
+        var s = stat()
+        guard lstat(source, &s) == 0 else { return }
+        chmod(host, s.st_mode & 0o7777)
+        lchown(host, s.st_uid, s.st_gid)
+        var times = [s.st_atim, s.st_mtim]
+        utimensat(AT_FDCWD, host, &times, AT_SYMLINK_NOFOLLOW)
     }
 
     /// Creates `snapshot/init` with the missing mount points (parents copy their metadata from
