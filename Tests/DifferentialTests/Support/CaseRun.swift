@@ -71,6 +71,12 @@ struct CaseRun {
         let copy = try await runProcess(["/bin/cp", "-a", spec.directory, context])
         guard copy.status == 0 else { throw DifferentialError("copying \(spec.directory): \(copy.stderr)") }
         for file in CaseSpec.suiteFiles { try? FileManager.default.removeItem(atPath: context + "/" + file) }
+        switch spec.options.project {
+        case nil: break
+        case "rust": try ArticleExamples.writeRustProject(to: context)
+        case "java": try ArticleExamples.writeJavaProject(to: context)
+        case let other?: throw DifferentialError("\(spec.name): no article project named '\(other)' (rust, java)")
+        }
         if spec.options.article != nil {
             try spec.dockerfileText().write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
         }

@@ -23,6 +23,9 @@ struct CaseSpec: Sendable, CustomStringConvertible {
         /// The Dockerfile is one of the article's (`ArticleDockerfiles.fixed`, by name) rather than
         /// a file in the case directory.
         var article: String?
+        /// The build context (Dockerfile included) is one of the article's example projects as
+        /// `ArticleExamples` writes it (`rust`, `java`), added to the case directory's files.
+        var project: String?
     }
 
     /// Stands for the session's file server (`http://127.0.0.1:PORT`, serving `Cases/`) in
