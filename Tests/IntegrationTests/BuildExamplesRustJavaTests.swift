@@ -77,8 +77,7 @@ struct BuildExamplesRustJavaTests {
         try ArticleExamples.writeRustProject(to: s.context, health: "ok")
 
         let first = try await Self.build(s, ["-t", "myapp:prod"])
-        #expect(first.result.status == 0, "\(Self.output(first.result))")
-        guard first.result.status == 0 else { return }
+        try #require(first.result.status == 0, "\(Self.output(first.result))")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
         let inspect = try await s.slipway(["inspect", "myapp:prod"])
         #expect(inspect.stdout.contains("\"myapp\""), "\(inspect.stdout)")
@@ -140,8 +139,7 @@ struct BuildExamplesRustJavaTests {
         try ArticleExamples.writeJavaProject(to: s.context, health: "ok")
 
         let first = try await Self.build(s, ["-t", "javaapp:prod"])
-        #expect(first.result.status == 0, "\(Self.output(first.result))")
-        guard first.result.status == 0 else { return }
+        try #require(first.result.status == 0, "\(Self.output(first.result))")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
         let inspect = try await s.slipway(["inspect", "javaapp:prod"])
         #expect(inspect.stdout.contains("\"User\" : \"appuser\""), "\(inspect.stdout)")
