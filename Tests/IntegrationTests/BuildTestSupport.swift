@@ -27,50 +27,24 @@ enum BuildHarness {
         var combined: String { stdout + stderr }
     }
 
-    /// Runs a command, capturing output (files, not pipes, so large output never blocks). The wait
-    /// happens on a thread of its own: a test blocked in waitpid on one of the cooperative pool's
-    /// two threads here would stall every other test's tasks for as long as the child runs.
+    /// Runs a command through TestSupport's `runProcess` (output to files, the wait on a thread
+    /// of its own, `CI` removed from the child's environment), `stdin` given as text.
     @discardableResult
     static func run(_ argv: [String], cwd: String? = nil, env: [String: String] = [:], stdin: String? = nil) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Swift.Result { try runBlocking(argv, cwd: cwd, env: env, stdin: stdin) })
-            }.start()
-        }
+        try await offPool { try runBlocking(argv, cwd: cwd, env: env, stdin: stdin) }
     }
 
     /// `run` for work already off the cooperative pool (a `Fixtures.poll` probe).
     static func runBlocking(_ argv: [String], cwd: String? = nil, env: [String: String] = [:], stdin: String? = nil) throws -> Result {
-        let dir = NSTemporaryDirectory() + "slipway-run-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = FileManager.default.createFile(atPath: dir + "/out", contents: nil)
-        _ = FileManager.default.createFile(atPath: dir + "/err", contents: nil)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: argv[0])
-        p.arguments = Array(argv.dropFirst())
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        var e = ProcessInfo.processInfo.environment
-        // CI=true (set by the CI runner) switches `analyze` into dive's CI mode; commands under test
-        // get it only when a test asks for it.
-        e["CI"] = nil
-        for (k, v) in env { e[k] = v }
-        p.environment = e
-        p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/out"))
-        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/err"))
+        var input: String?
         if let stdin {
-            try stdin.write(toFile: dir + "/in", atomically: true, encoding: .utf8)
-            p.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: dir + "/in"))
-        } else {
-            p.standardInput = FileHandle.nullDevice
+            let file = NSTemporaryDirectory() + "slipway-stdin-" + UUID().uuidString
+            try stdin.write(toFile: file, atomically: true, encoding: .utf8)
+            input = file
         }
-        let start = Date()
-        try p.run()
-        p.waitUntilExit()
-        let secs = Date().timeIntervalSince(start)
-        let out = (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) ?? ""
-        let err = (try? String(contentsOfFile: dir + "/err", encoding: .utf8)) ?? ""
-        return Result(status: p.terminationStatus, stdout: out, stderr: err, seconds: secs)
+        defer { if let input { unlink(input) } }
+        let r = try runProcessBlocking(argv, cwd: cwd, env: env, stdinFile: input)
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr, seconds: r.seconds)
     }
 
     /// A fixture's directory (built once and cached by scripts/fixtures.sh).

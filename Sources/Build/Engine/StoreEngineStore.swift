@@ -120,10 +120,9 @@ public struct StoreEngineStore: EngineStore {
         guard let rec = try store.cacheRecord(key: key) else { return nil }
         guard let step = try? JSONDecoder().decode(CachedStep.self, from: Data(rec.result.utf8)) else { return nil }
         if let l = step.layer {
-            // Lease, then check: a concurrent prune either sees the lease or has already removed
-            // the blob, which the check then finds (a miss, and the step runs again).
+            // Leased under the store lock only if the blob is there: a concurrent prune either
+            // sees the lease or has already removed the blob (then a miss: the step runs again).
             guard try store.lease([l.digest]).isEmpty else { return nil }
-            if !FileManager.default.fileExists(atPath: snapshotPath(l)), !store.hasBlob(l.digest) { return nil }
         }
         usedCacheKeys.keys.withLock { $0.append(key) }
         return step

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import OCI
 
 /// What processes killed with SIGKILL (or crashed) left behind: overlay mounts and snapshot
 /// directories in a scratch directory, step scratch on tmpfs (secret files, heredoc scripts,
@@ -35,15 +36,6 @@ public enum StaleWork {
         return pid
     }
 
-    /// Whether `pid` still runs. A zombie (killed, not yet reaped by its parent) has stopped:
-    /// its mounts and containers are as orphaned as those of a reaped process.
-    static func isAlive(_ pid: Int32) -> Bool {
-        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
-        guard let stat = FileTree.read("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return true }
-        let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
-        return state != "Z" && state != "X"
-    }
-
     /// Cleans what dead processes left in `scratchDirectories` and in the tmpfs base of step
     /// scratch. Safe while other slipway processes run: only dead owners' things are touched.
     @discardableResult
@@ -53,7 +45,7 @@ public enum StaleWork {
         var stale: [String] = []
         for base in Set(bases) {
             for name in FileTree.entries(base) ?? [] {
-                guard let pid = ownerPID(name), !isAlive(pid) else { continue }
+                guard let pid = ownerPID(name), !OwnerProcess.isRunning(pid) else { continue }
                 stale.append(base + "/" + name)
             }
         }
