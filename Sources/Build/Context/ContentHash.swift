@@ -98,9 +98,14 @@ extension BuildContext {
     }
 
     /// The digest of one source (a file, or a directory and everything visible below it).
-    public func digest(of source: ResolvedSource, excludes: PathPatternSet? = nil) throws -> Digest {
+    /// `visit` sees every record hashed: its path below the source ("." for the source itself),
+    /// the record and the entry's metadata (`listing` is made from it).
+    public func digest(of source: ResolvedSource, excludes: PathPatternSet? = nil,
+                       visit: ((String, String, FileStat) -> Void)? = nil) throws -> Digest {
         var hasher = SHA256Hasher()
-        hasher.update(Data(try record(".", source.hostPath, source.stat).utf8))
+        let top = try record(".", source.hostPath, source.stat)
+        visit?(".", top, source.stat)
+        hasher.update(Data(top.utf8))
         if source.stat.kind == .directory {
             let prefix = source.resolved.isEmpty ? 0 : source.resolved.count + 1
             try walk(under: source.resolved, hostPath: source.hostPath) { rel, host, st, visible in
@@ -108,11 +113,30 @@ extension BuildContext {
                 if let ex = excludes, ex.matches(sub) {
                     return st.kind == .directory && ex.hasNegations
                 }
-                if visible { hasher.update(Data(try record(sub, host, st).utf8)) }
+                if visible {
+                    let r = try record(sub, host, st)
+                    visit?(sub, r, st)
+                    hasher.update(Data(r.utf8))
+                }
                 return true
             }
         }
         return hasher.finalize()
+    }
+
+    /// What `contentDigest` covers, entry by entry (files and links; directories only as the
+    /// place of their entries): for explaining which file made a COPY miss the cache.
+    public func listing(of sources: [ResolvedSource], excludes: PathPatternSet? = nil) throws -> SelectionListing {
+        var out = SelectionListing()
+        for s in sources {
+            _ = try digest(of: s, excludes: excludes) { sub, record, st in
+                guard st.kind != .directory else { return }
+                let path = sub == "." ? s.path : (s.path.isEmpty ? sub : s.path + "/" + sub)
+                out.add(.init(path: path.isEmpty ? "." : path, identity: String(Digest.sha256(record).encoded.prefix(16)),
+                              size: st.kind == .regular ? st.size : 0))
+            }
+        }
+        return out
     }
 
     private func record(_ rel: String, _ host: String, _ st: FileStat) throws -> String {

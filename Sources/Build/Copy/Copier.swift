@@ -39,6 +39,16 @@ public enum Copier {
         }
     }
 
+    /// The entries `sourceDigest` covers (local sources only), for explaining a cache miss.
+    public static func sourceListing(_ spec: CopySpec, from source: BuildContext) throws -> SelectionListing {
+        let excludes = try excludeSet(spec)
+        do {
+            return try source.listing(of: resolveSources(spec, from: source), excludes: excludes)
+        } catch let e as ContextError {
+            throw map(e, spec)
+        }
+    }
+
     /// The flag combinations BuildKit rejects before doing anything (dockerfile2llb).
     static func validate(_ spec: CopySpec) throws {
         guard let c = spec.checksum, !c.isEmpty else { return }

@@ -84,6 +84,11 @@ public final class ContextCopier: FileCopier {
         try await Copier.digest(spec(copy, workdir: "/"), from: source(from))
     }
 
+    public func sourceListing(_ copy: CopyStep, from: CopySourceRoot) async throws -> SelectionListing? {
+        let (s, ctx) = (spec(copy, workdir: "/"), try source(from))
+        return try await runOffPool { try Copier.sourceListing(s, from: ctx) }
+    }
+
     public func copy(_ copy: CopyStep, from: CopySourceRoot, into root: String, workdir: String) async throws {
         let s = spec(copy, workdir: workdir)
         if !s.sources.isEmpty { try await Copier.perform(s, from: source(from), into: root) }

@@ -86,6 +86,10 @@ public protocol EngineStore: Sendable {
     func selectionDigest(_ key: CacheKey) async throws -> Digest?
     /// Remembers the content digest of a `--from` selection for later builds.
     func recordSelectionDigest(_ key: CacheKey, _ digest: Digest) async throws
+    /// What the same step (the first of `scopes` known) was made of when it last ran.
+    func previousStepInputs(scopes: [Digest]) async throws -> StepInputs?
+    /// Remembers what a step that ran was made of (kept by `finishBuild`); explanatory only.
+    func recordStepInputs(_ inputs: StepInputs, key: Digest, scopes: [Digest]) async
 }
 
 extension EngineStore {
@@ -101,6 +105,9 @@ extension EngineStore {
     /// Stores that keep no memo: every `--from` selection is hashed each time.
     public func selectionDigest(_ key: CacheKey) async throws -> Digest? { nil }
     public func recordSelectionDigest(_ key: CacheKey, _ digest: Digest) async throws {}
+    /// Stores that keep no history explain every miss as the first.
+    public func previousStepInputs(scopes: [Digest]) async throws -> StepInputs? { nil }
+    public func recordStepInputs(_ inputs: StepInputs, key: Digest, scopes: [Digest]) async {}
 }
 
 /// A mounted root filesystem: overlay of read-only layers plus (when writable) a fresh upper dir.
@@ -182,8 +189,11 @@ public protocol FileCopier: Sendable {
     func copy(_ copy: CopyStep, from: CopySourceRoot, into root: String, workdir: String) async throws
     /// Called once after a successful build: state kept for the next build (file digests).
     func finishBuild() async throws
+    /// What `sourceDigest` covers, entry by entry, for explaining a miss (nil: not known).
+    func sourceListing(_ copy: CopyStep, from: CopySourceRoot) async throws -> SelectionListing?
 }
 
 extension FileCopier {
     public func finishBuild() async throws {}
+    public func sourceListing(_ copy: CopyStep, from: CopySourceRoot) async throws -> SelectionListing? { nil }
 }

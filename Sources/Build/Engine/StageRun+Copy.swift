@@ -23,6 +23,11 @@ extension StageRun {
             throw located(error, step)
         }
         let label = state.labels.next(copy.shown)
+        // The selection, listed for a miss explanation only when the step misses (local contexts).
+        let files: (() async -> SelectionListing?)? = source.layers == nil ? {
+            try? await engine.copier.sourceListing(copy, from: .context(source.directory ?? request.contextDirectory))
+        } : nil
+        let why = explain(step, label: label, state: state, files: files)
         let key: CacheKey
         let outcome: StepOutcome
         if LinkedCopy.applies(to: copy) {
@@ -30,7 +35,7 @@ extension StageRun {
             // The layer's key leaves the parent out; the stage's key chains both.
             let layerKey = CacheKey.linkLayer(copy, workdir: workdir, sourceIdentity: source.keyIdentity, sourceDigest: sourceDigest)
             key = .link(parent: state.key, layerKey: layerKey)
-            outcome = try await filesystemStep(key: layerKey, label: label, layers: [], step: step) { _, _ in
+            outcome = try await filesystemStep(key: layerKey, label: label, layers: [], step: step, explain: why) { _, _ in
                 // No lowers: the copy lands in an empty root, so nothing of the parent
                 // (files, symlinks in the destination path, /etc/passwd) can leak in.
                 try await copyInSnapshot(copy, source: source, workdir: workdir, lowers: [], step: step)
@@ -38,13 +43,13 @@ extension StageRun {
         } else {
             key = .copy(parent: state.key, layers: state.layerDiffIDs, copy, workdir: workdir,
                         sourceIdentity: source.keyIdentity, sourceDigest: sourceDigest)
-            outcome = try await filesystemStep(key: key, label: label, layers: state.layers, step: step) { lowers, _ in
+            outcome = try await filesystemStep(key: key, label: label, layers: state.layers, step: step, explain: why) { lowers, _ in
                 try await copyInSnapshot(copy, source: source, workdir: workdir, lowers: lowers, step: step)
             }
         }
         state.machine.epoch = outcome.created
         state.machine.commitLayerStep(StageConfigMachine.copyCreatedBy(copy), hasLayer: outcome.layer != nil)
-        return Dispatched(key: key, layer: outcome.layer, ran: outcome.ran)
+        return Dispatched(key: key, layer: outcome.layer, ran: outcome.ran, stepID: outcome.id)
     }
 
     /// Copy errors already say "Dockerfile:N: COPY ..."; others get the location added.

@@ -23,6 +23,7 @@ extension StageRun {
         var triggers: [String] = []
         var created = Date(timeIntervalSince1970: 0)
         var inheritedScope: StageScope?
+        var baseIdentity = "scratch"
         switch stage.base {
         case .scratch:
             let p = stage.platform.flatMap { $0 == .host ? nil : $0.description }
@@ -63,10 +64,12 @@ extension StageRun {
             base = resolved.image
             layers = resolved.layers
             key = .image(configDigest: resolved.id)
+            baseIdentity = "image \(ref) \(resolved.id)"
             triggers = resolved.onBuild
             created = resolved.image.history.compactMap(\.created).max() ?? created
         case .stage(let j):
             let parent = try await deps.result(of: j)
+            baseIdentity = "stage \(plan.displayName(j))"
             base = parent.image
             layers = parent.layers
             key = parent.key
@@ -86,7 +89,9 @@ extension StageRun {
         // The scope starts from the base's environment (PATH included), or, for a stage built
         // on another, carries that stage's variables over (the frontend's rule).
         let scope = inheritedScope ?? plan.newScope(baseImageEnv: machine.image.config.env)
-        return State(layers: layers, key: key, machine: machine, scope: scope, triggers: triggers, labels: labels)
+        var state = State(layers: layers, key: key, machine: machine, scope: scope, triggers: triggers, labels: labels)
+        state.base = baseIdentity
+        return state
     }
 
     /// The base's ONBUILD triggers as the frontend's steps, run first (line = this FROM's).

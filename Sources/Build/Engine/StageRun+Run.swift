@@ -53,7 +53,8 @@ extension StageRun {
         process.hostCABundle = request.hostCABundle
         let line = step.startLine
         let label = state.labels.next("RUN \(shown)")
-        let outcome = try await filesystemStep(key: key, label: label, layers: state.layers, step: step) {
+        let outcome = try await filesystemStep(key: key, label: label, layers: state.layers, step: step,
+                                               explain: explain(step, label: label, state: state)) {
             lowers, stepID in
             let active = try await activateRunMounts(runMounts, line: line)
             process.mounts = active.binds
@@ -79,7 +80,7 @@ extension StageRun {
         state.machine.epoch = outcome.created
         state.machine.commitLayerStep(state.machine.runCreatedBy(argv, args: state.scope.args, env: state.scope.environment),
                                       hasLayer: outcome.layer != nil)
-        return Dispatched(key: key, layer: outcome.layer, ran: outcome.ran)
+        return Dispatched(key: key, layer: outcome.layer, ran: outcome.ran, stepID: outcome.id)
     }
 
     /// Runs a RUN process, forwarding its output lines to the progress reporter in order.

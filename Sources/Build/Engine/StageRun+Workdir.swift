@@ -13,7 +13,8 @@ extension StageRun {
         let user = state.machine.image.config.user
         let key = CacheKey.workdir(parent: state.key, layers: state.layerDiffIDs, path: wd, user: user)
         let label = state.labels.next("WORKDIR \(wd)")
-        let outcome = try await filesystemStep(key: key, label: label, layers: state.layers, step: step) { lowers, _ in
+        let outcome = try await filesystemStep(key: key, label: label, layers: state.layers, step: step,
+                                               explain: explain(step, label: label, state: state)) { lowers, _ in
             try await inSnapshot(lowers) { root in
                 // dockerfile2llb's Mkdir(WithParents, WithUser): missing directories belong to
                 // the stage's USER, looked up in the image's /etc/passwd and /etc/group.
@@ -27,6 +28,6 @@ extension StageRun {
         }
         state.machine.epoch = outcome.created
         state.machine.commitLayerStep("WORKDIR \(wd)", hasLayer: outcome.layer != nil, buildkitSuffix: false)
-        return Dispatched(key: key, layer: outcome.layer, ran: outcome.ran)
+        return Dispatched(key: key, layer: outcome.layer, ran: outcome.ran, stepID: outcome.id)
     }
 }

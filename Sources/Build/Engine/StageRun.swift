@@ -24,6 +24,8 @@ struct StageRun {
         var key: CacheKey
         var layer: LayerRef? = nil
         var ran = false
+        /// The progress number of a filesystem step (nil for config-only steps).
+        var stepID: Int? = nil
     }
 
     /// The stage while it is built.
@@ -36,6 +38,13 @@ struct StageRun {
         var triggers: [String]
         var executedRuns = 0
         var labels: StepLabels
+        /// What the stage is built on, for miss explanations: `scratch`, `image NAME CONFIG`,
+        /// `stage NAME`.
+        var base = "scratch"
+        /// The step's position in the stage (triggers first), naming "the same step" across builds.
+        var position = 0
+        /// The progress number of the previous filesystem step when it ran (not cached).
+        var previousRan: Int?
 
         /// The diffIDs of the stage's filesystem so far (what a filesystem step is built on).
         var layerDiffIDs: [Digest] { layers.map(\.diffID) }
@@ -43,6 +52,7 @@ struct StageRun {
         mutating func apply(_ d: Dispatched) {
             key = d.key
             if let l = d.layer { layers.append(l) }
+            if let id = d.stepID { previousRan = d.ran ? id : nil }
         }
     }
 
@@ -60,8 +70,9 @@ struct StageRun {
     func execute() async throws -> StageResult {
         var state = try await dispatchFrom()
         let steps = try triggerSteps(state.triggers) + stage.steps
-        for step in steps {
+        for (position, step) in steps.enumerated() {
             try Task.checkCancellation()
+            state.position = position
             let instruction = try expand(step, scope: &state.scope)
             let d: Dispatched
             switch instruction {
@@ -107,6 +118,31 @@ struct StageRun {
         var layer: LayerRef?
         var ran: Bool
         var created: Date
+        /// The step's progress number.
+        var id: Int
+    }
+
+    /// What a filesystem step tells `MissExplainer` and records for later builds.
+    struct Explain {
+        var inputs: (CacheKey) -> StepInputs
+        var scopes: [Digest]
+        var parentRanAs: Int?
+        /// For COPY/ADD from a local context: the selection, listed only when the step misses.
+        var files: (() async -> SelectionListing?)?
+    }
+
+    /// The explanation context of `step` in `state`: "the same step" is the same position in
+    /// the same stage of the same Dockerfile, or of a build of the same tag.
+    func explain(_ step: Step, label: String, state: State,
+                 files: (() async -> SelectionListing?)? = nil) -> Explain {
+        let stageName = stage.name ?? "#\(index)"
+        let dockerfile = (request.contextDirectory as NSString).standardizingPath + "\u{0}" + file
+        var scopes = [Digest.sha256("dockerfile\u{0}\(dockerfile)\u{0}\(stageName)\u{0}\(state.position)")]
+        for tag in request.tags { scopes.append(Digest.sha256("tag\u{0}\(tag)\u{0}\(stageName)\u{0}\(state.position)")) }
+        let (base, args, line) = (state.base, state.scope.args.map(\.key), step.startLine)
+        let instruction = label.split(separator: "] ", maxSplits: 1).last.map(String.init) ?? label
+        return Explain(inputs: { StepInputs(key: $0, instruction: instruction, line: line, base: base, args: args) },
+                       scopes: scopes, parentRanAs: state.previousRan, files: files)
     }
 
     /// Mounts a writable snapshot of `lowers`, runs `body` on its root, unmounts and returns it.
@@ -125,18 +161,27 @@ struct StageRun {
 
     /// Runs a filesystem step, or takes it from the cache. `body` gets the lower directories
     /// (topmost first) and the step number, and returns the unmounted snapshot with the changes.
-    func filesystemStep(key: CacheKey, label: String, layers: [LayerRef], step: Step,
+    func filesystemStep(key stepKey: CacheKey, label: String, layers: [LayerRef], step: Step, explain: Explain,
                         _ body: ([String], Int) async throws -> any RootSnapshot) async throws -> StepOutcome {
         let progress = engine.progress
         let id = await progress.newStep()
         // SOURCE_DATE_EPOCH changes the layer bytes (clamped mtimes) and times: its own records.
         let epoch = request.extensions.sourceDateEpoch
-        let key = epoch.map { CacheKey.epoch(key, $0) } ?? key
+        let key = epoch.map { CacheKey.epoch(stepKey, $0) } ?? stepKey
         if !request.noCache, let hit = try await engine.store.cachedStep(key) {
             await progress.emit(.cached(step: id, name: label))
-            return StepOutcome(layer: hit.layer, ran: false, created: hit.created)
+            return StepOutcome(layer: hit.layer, ran: false, created: hit.created, id: id)
         }
         await progress.emit(.started(step: id, name: label))
+        // Why it missed: against what the same step was made of when it last ran. The inputs
+        // are recorded whatever this run's outcome (with the build's bookkeeping, at its end).
+        var inputs = explain.inputs(stepKey)
+        if let files = explain.files { inputs.files = await files() }
+        let previous = try? await engine.store.previousStepInputs(scopes: explain.scopes)
+        let reason = MissExplainer.reason(inputs, previous: previous,
+                                          .init(noCache: request.noCache, parentRanAs: explain.parentRanAs))
+        await progress.emit(.miss(step: id, reason: reason))
+        await engine.store.recordStepInputs(inputs, key: key.digest, scopes: explain.scopes)
         do {
             let lowers = try await engine.store.lowerDirectories(layers)
             let snap = try await body(lowers, id)
@@ -154,7 +199,7 @@ struct StageRun {
             let now = Date(timeIntervalSince1970: epoch.map(Double.init) ?? Date().timeIntervalSince1970.rounded(.down))
             try await engine.store.recordStep(key, CachedStep(layer: layer, created: now))
             await progress.emit(.finished(step: id))
-            return StepOutcome(layer: layer, ran: true, created: now)
+            return StepOutcome(layer: layer, ran: true, created: now, id: id)
         } catch {
             let message: String
             if case BuildError.runFailed(_, _, _, let status, _) = error { message = "exit code \(status)" } else { message = "\(error)" }

@@ -133,8 +133,25 @@ public struct StoreEngineStore: EngineStore {
             defer { keys.removeAll() }
             return keys
         }
+        let inputs = usedCacheKeys.inputs.withLock { list in
+            defer { list.removeAll() }
+            return list
+        }
+        // Explanatory only: a failure to keep them never fails the build.
+        if !inputs.isEmpty { try? store.putStepInputs(inputs) }
         if keys.isEmpty { return }
         try store.touchCacheRecords(keys: keys)
+    }
+
+    public func previousStepInputs(scopes: [Digest]) async throws -> StepInputs? {
+        guard let text = try store.stepInputs(scopes: scopes) else { return nil }
+        return try? JSONDecoder().decode(StepInputs.self, from: Data(text.utf8))
+    }
+
+    public func recordStepInputs(_ inputs: StepInputs, key: Digest, scopes: [Digest]) async {
+        guard let data = try? JSONEncoder().encode(inputs) else { return }
+        let text = String(decoding: data, as: UTF8.self)
+        usedCacheKeys.inputs.withLock { $0.append((scopes: scopes, key: key, inputs: text)) }
     }
 
     /// Selection digests live in `cache_records` as layer-less records (`{"contentDigest":…}`),
@@ -224,6 +241,8 @@ struct SelectionMemo: Codable {
 /// The cache keys a build used (shared by copies of the store value).
 final class UsedCacheKeys: Sendable {
     let keys = Mutex<[Digest]>([])
+    /// Inputs of the steps that ran (`recordStepInputs`), written with the keys at the end.
+    let inputs = Mutex<[(scopes: [Digest], key: Digest, inputs: String)]>([])
 }
 
 /// The pulls of this build, one task per reference; later callers share the first one's outcome.

@@ -9,6 +9,8 @@ public enum ProgressEvent: Sendable {
     case output(step: Int, line: String)
     /// The step was found in the build cache and skipped.
     case cached(step: Int, name: String)
+    /// Why a step that runs missed the cache (`MissExplainer`), right after `started`.
+    case miss(step: Int, reason: String)
     case finished(step: Int)
     case failed(step: Int, message: String)
     /// A note that belongs to no step (e.g. "writing image").
@@ -25,6 +27,7 @@ extension ProgressEvent {
         switch self {
         case .started(let id, let name): return .started(step: id, name: DisplayText.escaped(name))
         case .cached(let id, let name): return .cached(step: id, name: DisplayText.escaped(name))
+        case .miss(let id, let reason): return .miss(step: id, reason: DisplayText.escaped(reason))
         case .failed(let id, let message): return .failed(step: id, message: DisplayText.escaped(message, keepLineBreaks: true))
         case .note(let s): return .note(DisplayText.escaped(s))
         case .result(let id, let tags, let size): return .result(imageID: id, tags: tags.map { DisplayText.escaped($0) }, size: size)

@@ -25,6 +25,29 @@ public actor ProgressReporter {
     /// Every line of every step's output, kept for error reports (last lines of the failing step).
     private var fullTail: [Int: [String]] = [:]
     private var nextID = 0
+    /// Every step's outcome in order, for `build --explain`.
+    private var summaries: [StepSummary] = []
+
+    /// One step of the build as `--explain` shows it.
+    public struct StepSummary: Sendable, Equatable {
+        public enum Status: String, Sendable { case cached = "CACHED", ran = "RAN", failed = "ERROR" }
+        public var step: Int
+        public var name: String
+        public var status: Status
+        /// Why it missed the cache (nil for a hit).
+        public var reason: String?
+        /// Wall time of a step that ran, in seconds.
+        public var seconds: Double?
+    }
+
+    /// The steps of the build so far, in the order they started or were found cached.
+    public func stepSummaries() -> [StepSummary] { summaries }
+
+    /// The instruction of a step's name without its `[stage n/N] ` label.
+    static func instruction(_ name: String) -> String {
+        guard name.hasPrefix("["), let end = name.range(of: "] ") else { return name }
+        return String(name[end.upperBound...])
+    }
 
     /// `auto` picks tty when stderr is a terminal, plain otherwise.
     public init(mode: ProgressMode, stderr: FileHandle = .standardError, stdout: FileHandle = .standardOutput) {
@@ -72,14 +95,23 @@ public actor ProgressReporter {
         case .started(let id, let name):
             steps[id] = Step(name: name, started: clock.now)
             running.append(id)
+            summaries.append(StepSummary(step: id, name: name, status: .ran))
+        case .miss(let id, let reason):
+            if let i = summaries.lastIndex(where: { $0.step == id }) { summaries[i].reason = reason }
         case .output(let id, let line):
             steps[id]?.tail.append(line)
             if (steps[id]?.tail.count ?? 0) > 6 { steps[id]?.tail.removeFirst() }
             fullTail[id, default: []].append(line)
             if (fullTail[id]?.count ?? 0) > 200 { fullTail[id]?.removeFirst(100) }
-        case .cached, .note, .result:
+        case .cached(let id, let name):
+            summaries.append(StepSummary(step: id, name: name, status: .cached))
+        case .note, .result:
             break
         case .finished(let id), .failed(let id, _):
+            if let i = summaries.lastIndex(where: { $0.step == id }) {
+                summaries[i].seconds = elapsed(id)
+                if case .failed = event { summaries[i].status = .failed }
+            }
             steps[id]?.done = true
             running.removeAll { $0 == id }
         }
@@ -108,6 +140,9 @@ public actor ProgressReporter {
         case .started(let id, let name): write("#\(id) \(DisplayText.abbreviated(name))\n")
         case .output(let id, let line): write(String(format: "#%d %.3f ", id, elapsed(id)) + line + "\n")
         case .cached(let id, let name): write("#\(id) \(DisplayText.abbreviated(name))\n#\(id) CACHED\n\n")
+        case .miss(let id, let reason):
+            let name = steps[id].map { Self.instruction($0.name) } ?? ""
+            write("#\(id) MISS: \(DisplayText.abbreviated(name)) — \(reason)\n")
         case .finished(let id): write(String(format: "#%d DONE %.1fs\n\n", id, elapsed(id)))
         case .failed(let id, let msg): write("#\(id) ERROR: \(DisplayText.abbreviated(msg))\n\n")
         case .note(let s): write(s + "\n")
@@ -129,6 +164,7 @@ public actor ProgressReporter {
         case .started(let id, let name): obj["event"] = "started"; obj["step"] = id; obj["name"] = name
         case .output(let id, let line): obj["event"] = "output"; obj["step"] = id; obj["line"] = line
         case .cached(let id, let name): obj["event"] = "cached"; obj["step"] = id; obj["name"] = name
+        case .miss(let id, let reason): obj["event"] = "miss"; obj["step"] = id; obj["reason"] = reason
         case .finished(let id): obj["event"] = "finished"; obj["step"] = id; obj["duration"] = (elapsed(id) * 1000).rounded() / 1000
         case .failed(let id, let msg): obj["event"] = "failed"; obj["step"] = id; obj["error"] = msg
         case .note(let s): obj["event"] = "note"; obj["message"] = s
@@ -160,6 +196,8 @@ public actor ProgressReporter {
         case .output:
             break
         case .cached(_, let name): write("\u{1B}[34m => CACHED \(name)\u{1B}[0m\n")
+        case .miss(let id, let reason):
+            if let s = steps[id] { write("\u{1B}[33m => MISS \(Self.instruction(s.name)) — \(reason)\u{1B}[0m\n") }
         case .finished(let id):
             if let s = steps[id] { write(String(format: " => %@ %.1fs\n", s.name, elapsed(id))) }
         case .failed(let id, let msg):

@@ -172,6 +172,18 @@ public final class ImageStore: Sendable {
                     PRIMARY KEY (digest, pid));
                 """)
         }
+        // What each step's key was made of when it last ran (`putStepInputs`), for explaining
+        // a later miss of the same step. `scope` names the step (Dockerfile, stage, position;
+        // or tag, stage, position); explanatory only, never part of a cache decision.
+        m.registerMigration("v2-step-inputs") { db in
+            try db.execute(sql: """
+                CREATE TABLE step_inputs (
+                    scope TEXT PRIMARY KEY,
+                    key TEXT NOT NULL,
+                    inputs TEXT NOT NULL,
+                    created_at REAL NOT NULL);
+                """)
+        }
         return m
     }
 
