@@ -68,7 +68,7 @@ enum ListFormat: String, ExpressibleByArgument, CaseIterable {
 /// Prints `error: MESSAGE` on stderr: the one place errors reach the terminal. Control
 /// characters from untrusted names inside the message are shown escaped (`DisplayText`).
 func printError(_ message: String) {
-    FileHandle.standardError.write(Data("error: \(DisplayText.escaped(message, keepLineBreaks: true))\n".utf8))
+    writeStandardError("error: \(DisplayText.escaped(message, keepLineBreaks: true))\n")
 }
 
 func reportingErrors(_ body: () throws -> Void) throws {
