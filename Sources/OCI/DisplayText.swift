@@ -32,6 +32,45 @@ public enum DisplayText {
         return out
     }
 
+    /// `text` with every word (a run without spaces or line breaks) longer than `longestWord`
+    /// characters cut to its first `keep` and a count of the rest: a Dockerfile word or an image
+    /// name of 9,000 characters is quoted in an error once, and short (issue 18 #10).
+    public static func abbreviated(_ text: String, longestWord: Int = 200, keep: Int = 80) -> String {
+        guard text.utf8.count > longestWord else { return text }
+        var out = String.UnicodeScalarView()
+        var word = 0
+        var dropped = 0
+        func endWord() {
+            if dropped > 0 { out.append(contentsOf: "…(\(dropped) more characters)".unicodeScalars) }
+            word = 0
+            dropped = 0
+        }
+        // A word is cut only once it is known to be too long, so count ahead lazily: keep the
+        // first `keep` scalars, hold back the rest until the word ends or passes the limit.
+        var held = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar == " " || scalar == "\n" || scalar == "\t" {
+                out.append(contentsOf: held)
+                held.removeAll()
+                endWord()
+                out.append(scalar)
+                continue
+            }
+            word += 1
+            if word <= keep {
+                out.append(scalar)
+            } else if word <= longestWord {
+                held.append(scalar)
+            } else {
+                if !held.isEmpty { dropped += held.count; held.removeAll() }
+                dropped += 1
+            }
+        }
+        out.append(contentsOf: held)
+        endWord()
+        return String(out)
+    }
+
     private static func hex(_ v: UInt32, digits: Int) -> String {
         let s = String(v, radix: 16)
         return String(repeating: "0", count: max(0, digits - s.count)) + s

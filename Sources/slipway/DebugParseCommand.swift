@@ -40,7 +40,7 @@ struct DebugParse: AsyncParsableCommand {
             print(parsed.dump())
             return
         }
-        print(DebugParse.json(parsed).rendered())
+        DebugParse.json(parsed).print()
     }
 
     static func json(_ parsed: ParsedDockerfile) -> ParserJSON {
@@ -78,7 +78,7 @@ struct DebugParse: AsyncParsableCommand {
             ])
         }
         return .object([
-            ("instructions", .array(parsed.nodes.map(node))),
+            ("instructions", .lazyArray(count: parsed.nodes.count) { node(parsed.nodes[$0]) }),
             ("stages", .array(stages)),
             ("references", .array(refs)),
         ])
@@ -109,25 +109,82 @@ enum ParserJSON {
     case string(String)
     case array([ParserJSON])
     case object([(String, ParserJSON)])
+    /// An array of `count` values made one at a time while rendering: `debug parse --json` of a
+    /// huge Dockerfile never holds the JSON of every instruction at once.
+    case lazyArray(count: Int, element: (Int) -> ParserJSON)
 
     func rendered(indent: Int = 0) -> String {
+        var out = ""
+        render(indent: indent) { out += $0 }
+        return out
+    }
+
+    /// Writes the rendering to standard output in 64 KiB pieces.
+    func print() {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(1 << 16)
+        func flush() {
+            buffer.withUnsafeBytes { b in
+                var done = 0
+                while done < b.count {
+                    let n = write(1, b.baseAddress! + done, b.count - done)
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { return }
+                    done += n
+                }
+            }
+            buffer.removeAll(keepingCapacity: true)
+        }
+        render(indent: 0) { piece in
+            buffer.append(contentsOf: piece.utf8)
+            if buffer.count >= 1 << 16 { flush() }
+        }
+        buffer.append(UInt8(ascii: "\n"))
+        flush()
+    }
+
+    /// Renders piece by piece into `emit` (two-space indentation; arrays of strings on one line).
+    func render(indent: Int, _ emit: (String) -> Void) {
         let pad = String(repeating: "  ", count: indent + 1)
         let close = String(repeating: "  ", count: indent)
         switch self {
-        case .null: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .string(let s): return ParserJSON.quote(s)
+        case .null: emit("null")
+        case .bool(let b): emit(b ? "true" : "false")
+        case .int(let i): emit(String(i))
+        case .string(let s): emit(ParserJSON.quote(s))
         case .array(let items):
-            if items.isEmpty { return "[]" }
+            if items.isEmpty { emit("[]"); return }
             if items.allSatisfy({ if case .string = $0 { return true } else { return false } }) {
-                return "[" + items.map { $0.rendered() }.joined(separator: ", ") + "]"
+                emit("[" + items.map { $0.rendered() }.joined(separator: ", ") + "]")
+                return
             }
-            return "[\n" + items.map { pad + $0.rendered(indent: indent + 1) }.joined(separator: ",\n") + "\n" + close + "]"
+            Self.lines(items.count, pad: pad, close: close, open: "[", end: "]", emit) { i in
+                items[i].render(indent: indent + 1, emit)
+            }
+        case .lazyArray(let count, let element):
+            if count == 0 { emit("[]"); return }
+            Self.lines(count, pad: pad, close: close, open: "[", end: "]", emit) { i in
+                element(i).render(indent: indent + 1, emit)
+            }
         case .object(let fields):
-            if fields.isEmpty { return "{}" }
-            return "{\n" + fields.map { pad + ParserJSON.quote($0.0) + ": " + $0.1.rendered(indent: indent + 1) }.joined(separator: ",\n") + "\n" + close + "}"
+            if fields.isEmpty { emit("{}"); return }
+            Self.lines(fields.count, pad: pad, close: close, open: "{", end: "}", emit) { i in
+                emit(ParserJSON.quote(fields[i].0) + ": ")
+                fields[i].1.render(indent: indent + 1, emit)
+            }
         }
+    }
+
+    /// `open`, then each item on its own line after `pad`, comma-separated, then `close` + `end`.
+    private static func lines(_ count: Int, pad: String, close: String, open: String, end: String,
+                              _ emit: (String) -> Void, item: (Int) -> Void) {
+        emit(open + "\n")
+        for i in 0..<count {
+            emit(pad)
+            item(i)
+            emit(i == count - 1 ? "\n" : ",\n")
+        }
+        emit(close + end)
     }
 
     static func quote(_ s: String) -> String {

@@ -66,9 +66,11 @@ enum ListFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// Runs a command body and turns any error into `error: <one line>` on stderr and exit status 1.
 /// Prints `error: MESSAGE` on stderr: the one place errors reach the terminal. Control
-/// characters from untrusted names inside the message are shown escaped (`DisplayText`).
+/// characters from untrusted names inside the message are shown escaped, and very long words
+/// abbreviated (`DisplayText`).
 func printError(_ message: String) {
-    writeStandardError("error: \(DisplayText.escaped(message, keepLineBreaks: true))\n")
+    let shown = DisplayText.abbreviated(DisplayText.escaped(message, keepLineBreaks: true))
+    writeStandardError("error: \(shown)\n")
 }
 
 func reportingErrors(_ body: () throws -> Void) throws {

@@ -34,4 +34,24 @@ import TestSupport
             #expect(peakMiB < 150, "\(args[0]) peaked at \(peakMiB) MiB")
         }
     }
+
+    /// Issue 18 #10: a 9,000-character word is quoted once, abbreviated, in a short error that
+    /// names the file and line — for an unknown instruction and for a FROM name (which had no line).
+    @Test(.requires(.slipwayBinary)) func longWordsMakeShortErrors() async throws {
+        let bin = Fixtures.slipwayBinary
+        let dir = try Fixtures.scratch("long-word")
+        defer { Fixtures.removeScratch(dir) }
+        let word = String(repeating: "abcdefgh", count: 1_125)
+        let cases = [("Dockerfile.instr", "FROM scratch\nFOO\(word) x\n", "Dockerfile.instr:2"),
+                     ("Dockerfile.from", "FROM a\(word)\n", "Dockerfile.from:1")]
+        for (name, text, location) in cases {
+            try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8)
+            let r = try await Fixtures.run(bin, ["build", "--root", dir + "/store", "--progress", "plain", "-f", dir + "/" + name, dir])
+            #expect(r.status != 0)
+            let last = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+            #expect(last.hasPrefix("error: \(location): "), "\(last)")
+            #expect(last.utf8.count < 400, "\(last.utf8.count) bytes: \(last.prefix(300))")
+            #expect(r.stderr.utf8.count < 1_500, "stderr has \(r.stderr.utf8.count) bytes")
+        }
+    }
 }

@@ -20,4 +20,16 @@ import Testing
         #expect(e.description == "refusing tar entry '../\\x1b[2K\\rok': its path contains a '..' component")
         #expect(!e.description.unicodeScalars.contains { $0.value < 0x20 })
     }
+
+    @Test func longWordsAreAbbreviatedOnce() {
+        let word = String(repeating: "ab", count: 4_500)
+        let shown = DisplayText.abbreviated("Dockerfile:2: \(word): unknown instruction: \(word)")
+        #expect(shown == "Dockerfile:2: " + String(word.prefix(80)) + "…(8921 more characters) unknown instruction: "
+                + String(word.prefix(80)) + "…(8920 more characters)")
+        // Words up to the limit, short text and line breaks are left alone.
+        let limit = String(repeating: "x", count: 200)
+        #expect(DisplayText.abbreviated("a \(limit)\nb") == "a \(limit)\nb")
+        #expect(DisplayText.abbreviated("short") == "short")
+        #expect(DisplayText.abbreviated(String(repeating: "y", count: 201)) == String(repeating: "y", count: 80) + "…(121 more characters)")
+    }
 }

@@ -74,6 +74,25 @@ enum ArchiveUnpacker {
         return ["/usr/bin/" + tool, "/bin/" + tool].first { access($0, X_OK) == 0 }
     }
 
+    /// What an ADD may unpack: the space free on the scratch's filesystem (the store's) less a
+    /// reserve, so that an archive expanding beyond the disk — by accident or a crafted
+    /// decompression bomb — fails with a message before the disk is full, and the store and
+    /// other builds on it keep working.
+    static func sizeBudget(scratch: String) -> Int64 {
+        var st = statvfs()
+        guard statvfs(scratch, &st) == 0 else { return .max }
+        let free = Int64(st.f_bavail) * Int64(st.f_frsize)
+        return max(0, free - sizeReserve(scratch: scratch))
+    }
+
+    /// 5% of the filesystem, at most 1 GiB: room for the layer commit that follows and for the
+    /// store's index.
+    static func sizeReserve(scratch: String) -> Int64 {
+        var st = statvfs()
+        guard statvfs(scratch, &st) == 0 else { return 0 }
+        return min(Int64(st.f_blocks) * Int64(st.f_frsize) / 20, 1 << 30)
+    }
+
     /// Extracts with the project's own confined `LayerApplier` (the extraction rules of
     /// `load`/`import`: no `..`, no absolute paths, no writes through symlinks, a later entry
     /// replaces an earlier symlink; truncation and bad headers are errors naming the entry)
@@ -91,7 +110,8 @@ enum ArchiveUnpacker {
         }
         defer { FileTree.removeAll(tmp) }
         let c = compression(ofPrefix: readPrefix(archive, 8))
-        let applier = LayerApplier(mode: .flatten)
+        let budget = sizeBudget(scratch: tmp)
+        let applier = LayerApplier(mode: .flatten, sizeLimit: budget)
         do {
             if let tool = decompressor(c) {
                 let child = try ChildProcess.spawn([tool, "-dc", archive], output: .pipe)
@@ -110,6 +130,8 @@ enum ArchiveUnpacker {
                     return n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : ""
                 } ?? ""
                 let status = child.wait()
+                // Stopping early closes the pipe under the decompressor: its failure then is ours.
+                if let applyError, case .sizeLimit? = applyError as? ArchiveError { throw applyError }
                 if status != 0 {
                     let why = errText.split(separator: "\n").last.map(String.init) ?? "exit status \(status)"
                     throw spec.error(.io("unpacking \(name): \((tool as NSString).lastPathComponent): \(why)"))
@@ -120,6 +142,10 @@ enum ArchiveUnpacker {
             }
         } catch let e as CopyError {
             throw e
+        } catch ArchiveError.sizeLimit(let entry, _) {
+            throw spec.error(.io("unpacking \(name): entry '\(DisplayText.escaped(entry))' would take it past \(budget) bytes, "
+                + "the space free on the store's filesystem less a reserve of \(sizeReserve(scratch: tmp)) bytes; "
+                + "free space there (or use another --root), or ADD a smaller archive"))
         } catch {
             throw spec.error(.io("unpacking \(name): \(error)"))
         }

@@ -42,6 +42,12 @@ extension StageRun {
             } catch let e as BasePullError {
                 await engine.progress.emit(.failed(step: step, message: "not found; pull failed"))
                 throw BuildError.missingBaseImage(file: file, line: stage.line, reference: ref, pullError: e.reason)
+            } catch let e as CancellationError {
+                throw e
+            } catch {
+                // A malformed name, an unreadable store: the line and the base, then the reason.
+                await engine.progress.emit(.failed(step: step, message: "\(error)"))
+                throw BuildError.stepFailed(file: file, line: stage.line, instruction: "FROM \(ref)", reason: "\(error)")
             }
             guard let resolved = found else {
                 await engine.progress.emit(.failed(step: step, message: "not found"))

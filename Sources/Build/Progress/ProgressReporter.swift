@@ -147,11 +147,11 @@ public actor ProgressReporter {
     private func emitPlain(_ event: ProgressEvent) {
         track(event)
         switch event {
-        case .started(let id, let name): write("#\(id) \(name)\n")
+        case .started(let id, let name): write("#\(id) \(DisplayText.abbreviated(name))\n")
         case .output(let id, let line): write(String(format: "#%d %.3f ", id, elapsed(id)) + line + "\n")
-        case .cached(let id, let name): write("#\(id) \(name)\n#\(id) CACHED\n\n")
+        case .cached(let id, let name): write("#\(id) \(DisplayText.abbreviated(name))\n#\(id) CACHED\n\n")
         case .finished(let id): write(String(format: "#%d DONE %.1fs\n\n", id, elapsed(id)))
-        case .failed(let id, let msg): write("#\(id) ERROR: \(msg)\n\n")
+        case .failed(let id, let msg): write("#\(id) ERROR: \(DisplayText.abbreviated(msg))\n\n")
         case .note(let s): write(s + "\n")
         case .result(let id, let tags, let size): write(Self.resultLine(id, tags, size) + "\n", to: out)
         }

@@ -24,6 +24,8 @@ public enum ArchiveError: Error, CustomStringConvertible, LocalizedError, Equata
     case unsupportedFile(path: String, reason: String)
     /// A media type that is not a known layer type.
     case unknownMediaType(String)
+    /// Extracting `entry` would take the archive past `LayerApplier.sizeLimit` bytes.
+    case sizeLimit(entry: String, limit: Int64)
 
     /// One line; entry names and paths come from archives, so control characters in them are
     /// shown escaped (`DisplayText`).
@@ -48,6 +50,8 @@ public enum ArchiveError: Error, CustomStringConvertible, LocalizedError, Equata
             return "refusing tar entry '\(entry)': \(reason)"
         case .unsupportedFile(let path, let reason):
             return "cannot archive '\(path)': \(reason)"
+        case .sizeLimit(let entry, let limit):
+            return "extracting tar entry '\(entry)' would write more than \(limit) bytes, the limit for this extraction"
         case .unknownMediaType(let m):
             return "unknown layer media type '\(m)' (expected an OCI or Docker layer tar, optionally +gzip or +zstd)"
         }

@@ -45,13 +45,19 @@ public struct LayerApplier: Sendable {
     /// layers, a missing parent is missing from them too, so the default applies unless
     /// other trees are named here.
     public var lowerDirectories: [String]
+    /// The most an apply may write: file contents plus 512 bytes per entry (its inode and
+    /// directory slot, so a million empty files count too). `nil` is no limit. ADD sets it so a
+    /// crafted archive (a "decompression bomb") stops with `ArchiveError.sizeLimit` before it
+    /// fills the store's filesystem, instead of after.
+    public var sizeLimit: Int64?
 
     public init(mode: Mode = .flatten, preserveOwnership: Bool = geteuid() == 0, createDevices: Bool = geteuid() == 0,
-                lowerDirectories: [String] = []) {
+                lowerDirectories: [String] = [], sizeLimit: Int64? = nil) {
         self.mode = mode
         self.preserveOwnership = preserveOwnership
         self.createDevices = createDevices
         self.lowerDirectories = lowerDirectories
+        self.sizeLimit = sizeLimit
     }
 
     /// What an apply did; `diffID` is the sha256 of the uncompressed tar, for checking against
@@ -81,9 +87,15 @@ public struct LayerApplier: Sendable {
         defer { state.close() }
         var entries = 0
         var whiteouts = 0
+        var budget = sizeLimit ?? .max
         while let entry = try reader.next() {
             entries += 1
             if entry.isWhiteout { whiteouts += 1 }
+            let cost = 512 + (entry.kind == .regular ? max(entry.size, 0) : 0)
+            guard cost <= budget else {
+                throw ArchiveError.sizeLimit(entry: entry.path, limit: sizeLimit ?? .max)
+            }
+            budget -= cost
             try state.apply(entry, reader: reader)
         }
         try state.finish()
