@@ -168,7 +168,8 @@ struct BuildCommand: AsyncParsableCommand {
             try await cacheOptions.importCaches(caches.from, into: imageStore, access: access) { line in
                 Task { await reporter.emit(.note(line)) }
             }
-            result = try await engine.build(request)
+            // A closed progress pipe (`| head`) stops the build as a failure (cleaned up as on Ctrl-C).
+            result = try await reporter.stoppingOnOutputFailure { [request] in try await engine.build(request) }
             trace.mark("build")
             try await cacheOptions.exportCaches(caches.to, from: imageStore, since: buildStart,
                                                 finalLayers: Set(result.target.layers.map(\.digest)), access: access) { line in
@@ -198,6 +199,8 @@ struct BuildCommand: AsyncParsableCommand {
         let id = result.written?.id.description ?? "(not stored)"
         let size = result.written?.size ?? result.target.layers.reduce(0) { $0 + $1.size }
         await reporter.emit(.result(imageID: id, tags: tags, size: size))
+        // The image is stored, but a script reading the result (`| head -1`) did not get it.
+        if let failure = await reporter.outputFailure { throw failure }
     }
 }
 
@@ -223,6 +226,6 @@ final class PhaseTrace: @unchecked Sendable {
             let ms = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
             return name + " " + String(format: "%.2f", ms) + " ms"
         }
-        FileHandle.standardError.write(Data(("trace: " + text.joined(separator: ", ") + "\n").utf8))
+        writeStandardError("trace: " + text.joined(separator: ", ") + "\n")
     }
 }

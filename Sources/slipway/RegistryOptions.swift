@@ -31,5 +31,5 @@ func reportingErrorsAsync(_ body: () async throws -> Void) async throws {
 
 /// Writes one line to stdout right away (progress must not wait for a buffer to fill).
 func printLine(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    writeStandardOutput(line + "\n")
 }

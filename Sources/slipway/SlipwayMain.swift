@@ -1,4 +1,5 @@
 import ArgumentParser
+import Build
 
 /// The entry point.
 ///
@@ -9,6 +10,8 @@ import ArgumentParser
 @main
 enum SlipwayMain {
     static func main() async {
+        // Ctrl-C, SIGTERM and SIGHUP clean up and exit 128+signal; SIGPIPE becomes EPIPE.
+        CleanupRegistry.shared.installHandlers()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == BuildCommand.configuration.commandName,
            let entry = (try? BuildEntry.parseAsRoot(Array(arguments.dropFirst()))) as? BuildEntry {

@@ -70,7 +70,7 @@ enum ListFormat: String, ExpressibleByArgument, CaseIterable {
 /// abbreviated (`DisplayText`).
 func printError(_ message: String) {
     let shown = DisplayText.abbreviated(DisplayText.escaped(message, keepLineBreaks: true))
-    FileHandle.standardError.write(Data("error: \(shown)\n".utf8))
+    writeStandardError("error: \(shown)\n")
 }
 
 func reportingErrors(_ body: () throws -> Void) throws {

@@ -3,6 +3,11 @@ import OCI
 
 /// Receives progress events from concurrently running stages and renders them. An actor, so
 /// output from parallel stages never interleaves mid-line.
+///
+/// Output is written with plain write(2), never `FileHandle.write(_:)` (which traps on an error).
+/// The first failed write (EPIPE once the reader of a pipe left) stops all further output and
+/// cancels the work run through `stoppingOnOutputFailure`: a build whose log nobody reads any
+/// more stops cleanly rather than running on, or dying of SIGPIPE with its mounts left behind.
 public actor ProgressReporter {
     public let mode: ProgressMode
     private let err: FileHandle
@@ -48,6 +53,11 @@ public actor ProgressReporter {
         guard name.hasPrefix("["), let end = name.range(of: "] ") else { return name }
         return String(name[end.upperBound...])
     }
+    /// Set by the first write that failed; nothing is written after it.
+    public private(set) var outputFailure: ProgressOutputError?
+    /// Cancels the work of each running `stoppingOnOutputFailure`, by registration number.
+    private var onFailure: [Int: @Sendable () -> Void] = [:]
+    private var nextWatch = 0
 
     /// `auto` picks tty when stderr is a terminal, plain otherwise.
     public init(mode: ProgressMode, stderr: FileHandle = .standardError, stdout: FileHandle = .standardOutput) {
@@ -86,6 +96,26 @@ public actor ProgressReporter {
         ticker?.cancel()
         ticker = nil
         if mode == .tty { clearLive() }
+    }
+
+    /// Runs `body` and cancels it as soon as a write of progress fails; it then throws that
+    /// `ProgressOutputError` (not the `CancellationError` the cancelled work ends with). Work
+    /// cancelled this way cleans up as on any cancellation (containers stopped, mounts removed).
+    public func stoppingOnOutputFailure<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let task = Task { try await body() }
+        let watch = nextWatch
+        nextWatch += 1
+        onFailure[watch] = { task.cancel() }
+        if outputFailure != nil { task.cancel() }
+        defer { onFailure[watch] = nil }
+        do {
+            let value = try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+            if let outputFailure { throw outputFailure }
+            return value
+        } catch {
+            if let outputFailure { throw outputFailure }
+            throw error
+        }
     }
 
     // MARK: - bookkeeping
@@ -129,7 +159,19 @@ public actor ProgressReporter {
     }
 
     private func write(_ s: String, to h: FileHandle? = nil) {
-        (h ?? err).write(Data(s.utf8))
+        write(Data(s.utf8), to: h ?? err)
+    }
+
+    /// Writes `data` unless an earlier write failed; the first failure is recorded and cancels
+    /// the watched work.
+    private func write(_ data: Data, to handle: FileHandle) {
+        guard outputFailure == nil else { return }
+        let failed = data.withUnsafeBytes { Posix.writeFully(handle.fileDescriptor, $0) }
+        guard failed != 0 else { return }
+        outputFailure = ProgressOutputError(stream: handle === out ? "stdout" : "stderr", errno: failed)
+        ticker?.cancel()
+        ticker = nil
+        for cancel in onFailure.values { cancel() }
     }
 
     // MARK: - plain
@@ -174,7 +216,7 @@ public actor ProgressReporter {
         if let data = try? JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes]) {
             var line = data
             line.append(0x0A)
-            if case .result = event { out.write(line) } else { err.write(line) }
+            if case .result = event { write(line, to: out) } else { write(line, to: err) }
         }
     }
 

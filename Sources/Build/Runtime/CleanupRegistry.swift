@@ -9,8 +9,13 @@ import Synchronization
 /// skipped a cleanup path, SIGINT or SIGTERM — `cleanUpAll` removes them, newest first, so that no
 /// overlay mount, snapshot directory or runtime state outlives a build.
 ///
-/// Handlers are installed on first use: `atexit` for normal exits, DispatchSource handlers for
-/// SIGINT/SIGTERM/SIGHUP that clean up and exit with 128+signal (130, 143, 129).
+/// Handlers are installed at the CLI's start (`installHandlers`, for every command) and on first
+/// use in any other process: `atexit` for normal exits, DispatchSource handlers for
+/// SIGINT/SIGTERM/SIGHUP that clean up and exit with 128+signal (130, 143, 129), and SIGPIPE
+/// caught by a handler that does nothing, so that a write to a pipe whose reader left fails with
+/// EPIPE (an error the writer stops on, cleaning up) instead of killing the process mid-RUN with
+/// its mounts left behind. A caught signal, unlike an ignored one, is reset to its default by
+/// exec, so every child (runc, tar, git, the step's own processes) still dies of SIGPIPE as usual.
 public final class CleanupRegistry: Sendable {
     public static let shared = CleanupRegistry()
 
@@ -131,6 +136,12 @@ public final class CleanupRegistry: Sendable {
         }
     }
 
+    /// Installs the handlers now (idempotent). The CLI calls this before any command runs, so a
+    /// signal is handled the same way whether or not anything has been registered yet.
+    public func installHandlers() {
+        installHandlersOnce()
+    }
+
     private func installHandlersOnce() {
         let first = state.withLock { state -> Bool in
             defer { state.handlersInstalled = true }
@@ -138,6 +149,7 @@ public final class CleanupRegistry: Sendable {
         }
         guard first else { return }
         atexit { CleanupRegistry.shared.cleanUpAll() }
+        signal(SIGPIPE) { _ in }
         var sources: [any DispatchSourceSignal] = []
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             signal(sig, SIG_IGN)

@@ -7,18 +7,35 @@ final class WatchedProcess: @unchecked Sendable {
     let process = Process()
     let log: String
 
+    /// The reading side of the output pipe (`throughPipe`), copied to the log until `closeOutput`.
+    private var pipe: PipeReader?
+
     /// Starts `BuildHarness.binary` with `args`; output (stdout and stderr) goes to a file in `dir`.
-    init(_ args: [String], logIn dir: String) throws {
+    /// `throughPipe`: to a pipe instead, which the test copies to that file until it closes the
+    /// pipe's reading end (`closeOutput`), as `| head` does.
+    init(_ args: [String], logIn dir: String, throughPipe: Bool = false) throws {
         log = dir + "/watched-\(UUID().uuidString.prefix(8)).log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         process.executableURL = URL(fileURLWithPath: BuildHarness.binary)
         process.arguments = args
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = out
-        process.standardError = out
+        let output = throughPipe ? Pipe() : nil
+        process.standardOutput = output ?? out
+        process.standardError = output ?? out
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        if let output {
+            // Our own descriptor for the reading end, so that the Pipe's handle never closes it again.
+            let reader = PipeReader(dup(output.fileHandleForReading.fileDescriptor), copyingTo: out)
+            try output.fileHandleForReading.close()
+            Thread { reader.copy() }.start()
+            pipe = reader
+        }
     }
+
+    /// Closes the reading end of the output pipe: the process's next write fails (EPIPE, or
+    /// SIGPIPE if it does not catch it). Returns once it is closed.
+    func closeOutput() { pipe?.close() }
 
     var pid: Int32 { process.processIdentifier }
     var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
@@ -60,5 +77,48 @@ final class WatchedProcess: @unchecked Sendable {
     var status: Int32 {
         process.waitUntilExit()
         return process.terminationStatus
+    }
+}
+
+/// Copies a pipe to a file on a thread of its own until the pipe's writers are gone or `close`
+/// is called, which closes the reading end itself (so a writer sees a reader-less pipe).
+private final class PipeReader: @unchecked Sendable {
+    private let fd: Int32
+    private let file: FileHandle
+    private let state = NSCondition()
+    private var closeRequested = false
+    private var closed = false
+
+    init(_ fd: Int32, copyingTo file: FileHandle) {
+        self.fd = fd
+        self.file = file
+    }
+
+    func copy() {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            state.lock()
+            let stop = closeRequested
+            state.unlock()
+            if stop { break }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 20) != 0 else { continue }
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            try? file.write(contentsOf: buffer[0..<n])
+        }
+        state.lock()
+        Glibc.close(fd)
+        closed = true
+        state.broadcast()
+        state.unlock()
+    }
+
+    func close() {
+        state.lock()
+        closeRequested = true
+        while !closed { state.wait() }
+        state.unlock()
     }
 }

@@ -1,0 +1,24 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A write of build progress (stderr) or of the result line (stdout) failed. Usually the reader
+/// of a pipe went away (`slipway build . 2>&1 | head`, quitting `less`): SIGPIPE is caught, so the
+/// write returns EPIPE and the build stops as a failure, with everything it made cleaned up,
+/// instead of the process dying mid-RUN.
+public struct ProgressOutputError: Error, CustomStringConvertible, Equatable {
+    /// "stderr" or "stdout".
+    public var stream: String
+    public var errno: Int32
+
+    public init(stream: String, errno: Int32) {
+        self.stream = stream
+        self.errno = errno
+    }
+
+    public var description: String {
+        let reason = String(cString: strerror(errno))
+        let hint = errno == EPIPE ? " (the program reading the build's output exited)" : ""
+        return "cannot write the build's output to \(stream): \(reason)\(hint); the build was stopped"
+    }
+}
