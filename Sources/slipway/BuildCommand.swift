@@ -69,6 +69,9 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(name: .customLong("add-ca-bundle"), help: "Mount this machine's CA bundle (/etc/ssl/certs/ca-certificates.crt) over the image's in every RUN step (off by default, as in BuildKit; part of each RUN's cache key).")
     var addCABundle = false
 
+    @Flag(help: "After the build, print a table of every step: cached or ran, its time, and why it missed the cache.")
+    var explain = false
+
     @Argument(help: "The build context directory.")
     var context: String
 
@@ -195,6 +198,7 @@ struct BuildCommand: AsyncParsableCommand {
             try Data(w.id.description.utf8).write(to: URL(fileURLWithPath: iidfile))
         }
         await reporter.close()
+        if explain { _ = writeStandardError(BuildExplainTable.render(await reporter.stepSummaries())) }
         trace.mark("export")
         let id = result.written?.id.description ?? "(not stored)"
         let size = result.written?.size ?? result.target.layers.reduce(0) { $0 + $1.size }

@@ -56,4 +56,24 @@ struct BuildMissExplanationTests {
         #expect(line.contains("RUN echo hi > /hi — base image base:1 now sha256:"), "\(again.stderr)")
         #expect(line.contains(", was sha256:"), "\(line)")
     }
+
+    @Test func explainPrintsATableOfEveryStep() async throws {
+        let s = try BuildSandbox()
+        try await s.importFixture("busybox", as: "busybox")
+        try s.write("Dockerfile", "FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b\n")
+        try s.write("a.txt", "1\n")
+        try #require(try await s.build(["-t", "explain:1"]).status == 0)
+        try s.write("a.txt", "22\n")
+        let r = try await s.build(["-t", "explain:1", "--explain"])
+        try #require(r.status == 0, "\(r.combined)")
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        let header = try #require(lines.firstIndex { $0.hasPrefix("STEP  STATUS  TIME") }, "\(r.stderr)")
+        let rows = lines[(header + 1)...].prefix(3).map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        #expect(rows.count == 3)
+        #expect(rows.map { $0[1] } == ["RAN", "RAN", "RAN"], "\(rows)")
+        #expect(lines[header + 2].contains("COPY a.txt /a.txt") && lines[header + 2].hasSuffix("a.txt changed (1 file in the selection, 1 changed: 2 → 3 bytes)"), "\(lines[header + 2])")
+        #expect(lines[header + 3].hasSuffix("parent step #2 missed"), "\(lines[header + 3])")
+        let again = try await s.build(["-t", "explain:1", "--explain"])
+        #expect(again.stderr.contains("#3    CACHED"), "\(again.stderr)")
+    }
 }

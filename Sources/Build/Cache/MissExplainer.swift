@@ -83,7 +83,7 @@ public enum MissExplainer {
     }
 
     /// `package-lock.json changed (2 files in the selection, 1 changed: 1,200 → 1,214 bytes)`.
-    static func filesChange(old: SelectionListing?, new: SelectionListing?, oldIgnore: String?, newIgnore: String?) -> String {
+    public static func filesChange(old: SelectionListing?, new: SelectionListing?, oldIgnore: String?, newIgnore: String?) -> String {
         guard let old, let new else { return "the selected files in the source changed" }
         let before = Dictionary(old.entries.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         let after = Dictionary(new.entries.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })

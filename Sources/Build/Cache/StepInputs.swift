@@ -49,6 +49,11 @@ public struct SelectionListing: Codable, Sendable, Equatable {
         public var path: String
         public var identity: String
         public var size: Int64
+        public init(path: String, identity: String, size: Int64) {
+            self.path = path
+            self.identity = identity
+            self.size = size
+        }
     }
 
     /// At most this many entries are kept; `total` counts them all.

@@ -49,7 +49,7 @@ public actor ProgressReporter {
     public func stepSummaries() -> [StepSummary] { summaries }
 
     /// The instruction of a step's name without its `[stage n/N] ` label.
-    static func instruction(_ name: String) -> String {
+    public static func instruction(_ name: String) -> String {
         guard name.hasPrefix("["), let end = name.range(of: "] ") else { return name }
         return String(name[end.upperBound...])
     }
