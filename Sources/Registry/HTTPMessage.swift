@@ -1,3 +1,4 @@
+import OCI
 import Foundation
 
 /// What a request sends.
@@ -5,7 +6,10 @@ public enum RequestBody: Sendable {
     case none
     case data(Data)
     /// Streamed from disk in chunks (a 1 GB PUT does not load 1 GB); its length is the file's size.
-    case file(URL)
+    /// With `digest`, the bytes are hashed as they go out and the upload fails at its end
+    /// (`StoreError.corruptBlob`) when they do not hash to it: a corrupt store blob is never
+    /// completed on the registry.
+    case file(URL, digest: Digest? = nil)
 }
 
 /// One HTTP request for `HTTPTransport`.

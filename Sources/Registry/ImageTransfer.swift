@@ -146,9 +146,15 @@ public struct ImageTransfer: Sendable {
             guard store.hasBlob(descriptor.digest) else {
                 throw RegistryError.io("blob \(descriptor.digest) of \(source) is not in the local store; pull or rebuild the image")
             }
-            let result = try await client.pushBlob(repository: repo, digest: descriptor.digest, size: descriptor.size,
+            let result: RegistryClient.BlobPushResult
+            do {
+                result = try await client.pushBlob(repository: repo, digest: descriptor.digest, size: descriptor.size,
                                                    from: URL(fileURLWithPath: store.blobPath(descriptor.digest)),
                                                    mountFrom: mountFrom)
+            } catch StoreError.corruptBlob(let digest, _, let cause) {
+                // Hashed on the way out: name the image and the layer, not just the blob.
+                throw StoreError.corruptBlob(digest, what: ImageStore.blobRole(digest, in: image), cause: cause)
+            }
             switch result {
             case .alreadyPresent: counters.skip(); progress?("\(label): already exists")
             case .mounted: counters.mount(); progress?("\(label): mounted from \(mountFrom ?? "?")")

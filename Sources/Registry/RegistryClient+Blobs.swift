@@ -132,10 +132,10 @@ extension RegistryClient {
             guard start.status == 202 else { throw statusError(start, method: "POST") }
             var location = try uploadLocation(start)
             if let chunk = options.chunkSize, chunk > 0, size > Int64(chunk) {
-                location = try await uploadChunks(file: file, size: size, chunk: chunk, location: location, scopes: scopes)
+                location = try await uploadChunks(file: file, digest: digest, size: size, chunk: chunk, location: location, scopes: scopes)
                 return try await finishUpload(location: location, digest: digest, body: .none, size: 0, scopes: scopes)
             }
-            return try await finishUpload(location: location, digest: digest, body: .file(file), size: size, scopes: scopes)
+            return try await finishUpload(location: location, digest: digest, body: .file(file, digest: digest), size: size, scopes: scopes)
         }
     }
 
@@ -163,13 +163,16 @@ extension RegistryClient {
         return url
     }
 
-    private func uploadChunks(file: URL, size: Int64, chunk: Int, location: URL, scopes: [String]) async throws -> URL {
+    /// PATCHes the file in `chunk`-byte pieces, hashing them on the way: the last piece is not
+    /// sent when the whole does not hash to `digest` (a corrupt store blob).
+    private func uploadChunks(file: URL, digest: Digest, size: Int64, chunk: Int, location: URL, scopes: [String]) async throws -> URL {
         guard let handle = try? FileHandle(forReadingFrom: file) else {
             throw RegistryError.io("cannot open \(file.path)")
         }
         defer { try? handle.close() }
         var location = location
         var offset: Int64 = 0
+        var hasher: SHA256Hasher? = SHA256Hasher()
         while offset < size {
             let data: Data
             do { data = try handle.read(upToCount: chunk) ?? Data() } catch {
@@ -179,6 +182,13 @@ extension RegistryClient {
                 throw RegistryError.io("\(file.path) is shorter than \(size) bytes")
             }
             let end = offset + Int64(data.count) - 1
+            hasher?.update(data)
+            if end + 1 >= size, let h = hasher.take() {
+                let actual = h.finalize()
+                if actual != digest {
+                    throw StoreError.corruptBlob(digest, what: "blob \(digest)", cause: "its content hashes to \(actual)")
+                }
+            }
             let response = try await execute("PATCH", location, headers: [
                 "Content-Type": "application/octet-stream",
                 "Content-Range": "\(offset)-\(end)",

@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,18 +12,27 @@ final class UploadBody {
     private let path: String
     private var fd: Int32 = -1
     private var offset: Int64 = 0
+    /// What the file must hash to, and the hash of its bytes read in order so far (up to
+    /// `hashed`); a rewind to 0 starts it again, any other seek gives up checking.
+    private let expected: Digest?
+    private var hasher: SHA256Hasher? = nil
+    private var hashed: Int64 = 0
 
     init(_ body: RequestBody) throws {
         switch body {
         case .none:
+            expected = nil
             data = Data()
             path = ""
             size = 0
         case .data(let bytes):
+            expected = nil
             data = bytes
             path = ""
             size = Int64(bytes.count)
-        case .file(let url):
+        case .file(let url, let digest):
+            expected = digest
+            if digest != nil { hasher = SHA256Hasher() }
             data = nil
             path = url.path
             fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -61,7 +71,17 @@ final class UploadBody {
                 if errno == EINTR { continue }
                 throw RegistryError.io("reading \(path): \(String(cString: strerror(errno)))")
             }
+            if hasher != nil && offset == hashed {
+                hasher?.update(UnsafeRawBufferPointer(start: buffer, count: n))
+                hashed += Int64(n)
+            }
             offset += Int64(n)
+            if let expected, hashed == size, n == 0 || offset == size, let h = hasher.take() {
+                let actual = h.finalize()
+                if actual != expected {
+                    throw StoreError.corruptBlob(expected, what: "blob \(expected)", cause: "its content hashes to \(actual)")
+                }
+            }
             return n
         }
     }
@@ -69,6 +89,7 @@ final class UploadBody {
     func seek(to newOffset: Int64) -> Bool {
         guard newOffset >= 0, newOffset <= size else { return false }
         offset = newOffset
+        if expected != nil && newOffset == 0 { hasher = SHA256Hasher(); hashed = 0 }
         return true
     }
 }

@@ -93,6 +93,9 @@ struct BuildCommand: AsyncParsableCommand {
         let args = try BuildFlags.buildArgs(buildArgs)
         let labelValues = try BuildFlags.labels(labels)
         let out = try output.map { try BuildFlags.output($0) } ?? OutputSpec(type: .image, dest: nil)
+        if out.dest == "-" && isatty(1) == 1 {
+            throw ValidationError("refusing to write the \(out.type.rawValue) output to a terminal: redirect standard output (> FILE) or give dest=FILE")
+        }
         guard let mode = ProgressMode(rawValue: progress) else {
             throw ValidationError("invalid --progress \"\(progress)\": use auto, tty, plain, json or quiet")
         }
@@ -144,7 +147,8 @@ struct BuildCommand: AsyncParsableCommand {
         var engineStore = StoreEngineStore(store: imageStore)
         engineStore.sourceDateEpoch = extensions.sourceDateEpoch
         let snapshotter = OverlaySnapshotter(scratchDirectory: scratch)
-        let reporter = ProgressReporter(mode: mode)
+        // An archive on standard output (`-o -`) owns it: the result line goes to stderr.
+        let reporter = out.dest == "-" ? ProgressReporter(mode: mode, stdout: .standardError) : ProgressReporter(mode: mode)
         let access = registry.access
         engineStore.alwaysPull = pull
         engineStore.pull = { ref in
@@ -195,7 +199,7 @@ struct BuildCommand: AsyncParsableCommand {
             }
         }
         if let iidfile, let w = result.written {
-            try Data(w.id.description.utf8).write(to: URL(fileURLWithPath: iidfile))
+            try OutputFile.write(Array(w.id.description.utf8), to: iidfile, what: "the image ID")
         }
         await reporter.close()
         if explain { _ = writeStandardError(BuildExplainTable.render(await reporter.stepSummaries())) }

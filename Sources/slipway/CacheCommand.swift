@@ -32,7 +32,7 @@ struct CacheExport: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "export", abstract: "Write cache mounts to a tar file.")
     @OptionGroup var store: StoreOptions
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The tar file to write.", valueName: "file"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The tar file to write ('-': standard output). A device, FIFO or symlink is written through; a regular file is replaced atomically.", valueName: "file"))
     var output: String
 
     @Option(name: .customLong("id"), help: ArgumentHelp("Only the cache with this id (repeatable; default: all).", valueName: "id"))
@@ -40,9 +40,11 @@ struct CacheExport: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let s = try store.open()
-            let written = try store.cacheMounts.export(to: output, ids: ids, temporaryDirectory: s.tmpDirectory)
-            print("Exported \(written.count) cache mount(s) to \(output)")
+            _ = try store.open()
+            let written = try store.cacheMounts.export(to: output, ids: ids)
+            let line = "Exported \(written.count) cache mount(s) to \(output == "-" ? "standard output" : output)"
+            // The tar owns standard output when it goes there.
+            if output == "-" { _ = writeStandardError(line + "\n") } else { print(line) }
         }
     }
 }

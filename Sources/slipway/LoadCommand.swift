@@ -1,7 +1,9 @@
 import ArgumentParser
+import Foundation
 import OCI
 
-/// `slipway load -i FILE`: OCI archives and docker-archives (old and new layouts).
+/// `slipway load [-i FILE]`: OCI archives and docker-archives (old and new layouts); standard
+/// input without `-i` (`docker load < x.tar`), unless it is a terminal.
 struct LoadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
@@ -9,8 +11,8 @@ struct LoadCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Option(name: .shortAndLong, help: "The archive to read ('-' for standard input).")
-    var input: String
+    @Option(name: .shortAndLong, help: "The archive to read ('-' or none: standard input, unless it is a terminal).")
+    var input: String = "-"
 
     @Option(name: .shortAndLong, help: "Name the loaded image (when the archive holds one image).")
     var tag: String?
@@ -18,6 +20,9 @@ struct LoadCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let extra = try tag.map { try ImageReference(parsing: $0) }
+            if input == "-" && isatty(0) == 1 {
+                throw ValidationError("no archive to load: give -i FILE or redirect standard input (slipway load < FILE)")
+            }
             let s = try store.open()
             let loaded = try s.load(archive: input)
             if let t = extra {

@@ -55,7 +55,7 @@ struct RunCommand: AsyncParsableCommand {
         var args = command
         var lowers = rootfs
         var image = ImageRunDefaults()
-        let executor = RunExecutor(runtime: containerRuntime)
+        let executor = RunExecutor(runtime: containerRuntime, scratchDirectory: StoreOptions.scratchDirectory(ofStore: store.rootPath))
         executor.removeStale()   // what a killed earlier run left
         // Held open until the container exits: the leases `unpackedLayerPath` takes on the
         // image's layers last as long as the store value (its deinit drops this process's

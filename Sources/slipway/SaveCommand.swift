@@ -1,7 +1,9 @@
 import ArgumentParser
+import Foundation
 import OCI
 
-/// `slipway save -o FILE [--format oci|docker] IMAGE...`
+/// `slipway save [-o FILE] [--format oci|docker] IMAGE...`: to standard output without `-o`
+/// (`docker save IMG > x.tar`), never to a terminal.
 struct SaveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "save",
@@ -9,8 +11,8 @@ struct SaveCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Option(name: .shortAndLong, help: "The archive to write.")
-    var output: String
+    @Option(name: .shortAndLong, help: "The archive to write ('-' or none: standard output, unless it is a terminal). A device, FIFO or symlink is written through; a regular file is replaced atomically.")
+    var output: String = "-"
 
     @Option(help: "Archive format: oci (default) or docker.")
     var format: String = "oci"
@@ -24,6 +26,9 @@ struct SaveCommand: ParsableCommand {
                 throw ValidationError("--format must be oci or docker, not '\(format)'")
             }
             guard !images.isEmpty else { throw ValidationError("save needs at least one image") }
+            if output == "-" && isatty(1) == 1 {
+                throw ValidationError("refusing to write an archive to a terminal: give -o FILE or redirect standard output (slipway save IMAGE > FILE)")
+            }
             let s = try store.open()
             var requests: [SaveRequest] = []
             for name in images {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Build
 import OCI
 
@@ -13,9 +14,14 @@ struct StoreOptions: ParsableArguments {
     /// The resolved store directory.
     var rootPath: String { root ?? ImageStore.defaultRoot() }
 
-    /// Where `slipway build` makes its snapshots: on the store's filesystem, so an upper
-    /// directory can be renamed into the store as a layer.
-    static func scratchDirectory(ofStore root: String) -> String { root + "/scratch" }
+    /// Where RUN steps (of `build` and `run`) make their overlay mounts and upper directories:
+    /// `$SLIPWAY_SCRATCH`, else `<store>/scratch` — on the store's filesystem, so that an upper
+    /// directory becomes a layer snapshot by a rename. A RUN that fails while this filesystem
+    /// is nearly full says so (`ScratchSpace`).
+    static func scratchDirectory(ofStore root: String) -> String {
+        if let dir = ProcessInfo.processInfo.environment["SLIPWAY_SCRATCH"], !dir.isEmpty { return dir }
+        return root + "/scratch"
+    }
 
     /// Opens the store, turning failures into one clear line, after removing what killed
     /// slipway processes left (mounts, containers, scratch, step secrets: `StaleWork`).

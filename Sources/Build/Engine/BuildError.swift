@@ -2,7 +2,8 @@
 public enum BuildError: Error, CustomStringConvertible {
     /// `pullError`: why the implicit pull of the missing image failed, when one was tried.
     case missingBaseImage(file: String, line: Int, reference: String, pullError: String? = nil)
-    case runFailed(file: String, line: Int, command: String, status: Int32, tail: [String])
+    /// `note`: a likely cause the executor saw (the scratch filesystem is full).
+    case runFailed(file: String, line: Int, command: String, status: Int32, tail: [String], note: String? = nil)
     case stepFailed(file: String, line: Int, instruction: String, reason: String)
     case unknownTarget(String, available: [String])
     case invalidBuildArg(String)
@@ -15,11 +16,12 @@ public enum BuildError: Error, CustomStringConvertible {
         case .missingBaseImage(let f, let l, let r, let pullError):
             let pulled = pullError.map { " and pulling it failed (\($0))" } ?? ""
             return "\(f):\(l): base image \"\(r)\" is not in the store\(pulled); import it (`slipway import`) or pull it (`slipway pull \(r)`)"
-        case .runFailed(let f, let l, let c, let s, let tail):
+        case .runFailed(let f, let l, let c, let s, let tail, let note):
             var msg = "\(f):\(l): RUN \(c)\n  exited with code \(s)"
             if !tail.isEmpty {
                 msg += "; last output:\n" + tail.map { "    " + $0 }.joined(separator: "\n")
             }
+            if let note { msg += "\n  note: " + note }
             return msg
         case .stepFailed(let f, let l, let i, let r):
             return "\(f):\(l): \(i): \(r)"

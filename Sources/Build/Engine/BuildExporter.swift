@@ -33,9 +33,9 @@ public struct BuildExporter: Sendable {
 
     static func writeRootfs(_ root: String, to dest: String, asTar: Bool, tmpDirectory: String) throws {
         if asTar {
-            let sink: FileSink = dest == "-" ? FileSink(descriptor: 1, path: "<stdout>", ownsDescriptor: false)
-                                             : try FileSink(path: dest)
-            try LayerWriter(options: .init(source: .rootfs)).writeTar(directory: root, to: sink)
+            try OutputFile.write(dest, what: "the root filesystem tar") { sink in
+                try LayerWriter(options: .init(source: .rootfs)).writeTar(directory: root, to: sink)
+            }
         } else {
             try FileManager.default.createDirectory(atPath: dest, withIntermediateDirectories: true)
             // Through the layer writer and applier: same metadata rules as layers (owners, xattrs, links).
@@ -46,8 +46,9 @@ public struct BuildExporter: Sendable {
         }
     }
 
-    /// `type=oci` / `type=docker`: an image layout tar (docker's adds manifest.json, which
-    /// `docker load` reads).
+    /// `type=oci` / `type=docker`: the image as `slipway save` writes it (the store owns the
+    /// archive formats): an OCI layout tar, or a docker-archive that is also one. `dest` follows
+    /// the output rule (`OutputFile`), and every blob's digest is checked on the way out.
     public func exportArchive(manifestDigest: Digest, tags: [String], to dest: String, docker: Bool) async throws {
         // Copies every blob of the image: off the cooperative pool.
         try await runOffPool { try exportArchiveBlocking(manifestDigest: manifestDigest, tags: tags, to: dest, docker: docker) }
@@ -55,39 +56,7 @@ public struct BuildExporter: Sendable {
 
     func exportArchiveBlocking(manifestDigest: Digest, tags: [String], to dest: String, docker: Bool) throws {
         guard let image = try store.image(manifestDigest: manifestDigest) else { throw StoreError.imageNotFound(manifestDigest.description) }
-        let manifest = try store.manifest(of: image)
-        let sink: FileSink = dest == "-" ? FileSink(descriptor: 1, path: "<stdout>", ownsDescriptor: false) : try FileSink(path: dest)
-        let tar = TarWriter(sink: sink)
-        let now = Int64(Date().timeIntervalSince1970)
-        func addBytes(_ path: String, _ bytes: [UInt8]) throws {
-            try tar.add(TarEntry(path: path, kind: .regular, mode: 0o644, size: Int64(bytes.count), mtime: now))
-            try bytes.withUnsafeBytes { try tar.writeData($0) }
-        }
-        func addBlob(_ d: Digest) throws {
-            let fd = try store.openBlob(d)
-            defer { close(fd) }
-            let size = store.blobSize(d) ?? 0
-            try tar.add(TarEntry(path: "blobs/sha256/" + d.encoded, kind: .regular, mode: 0o644, size: size, mtime: now))
-            try tar.writeData(fromDescriptor: fd, path: store.blobPath(d))
-        }
-        try tar.add(TarEntry(path: "blobs", kind: .directory, mode: 0o755, mtime: now))
-        try tar.add(TarEntry(path: "blobs/sha256", kind: .directory, mode: 0o755, mtime: now))
-        var seen = Set<Digest>()
-        for d in [manifest.config.digest] + manifest.layers.map(\.digest) + [manifestDigest] where seen.insert(d).inserted {
-            try addBlob(d)
-        }
-        try addBytes("oci-layout", Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
-        var desc: [String: Any] = ["mediaType": image.manifestMediaType, "digest": manifestDigest.description,
-                                   "size": image.manifestSize]
-        if let first = tags.first { desc["annotations"] = ["org.opencontainers.image.ref.name": first, "io.containerd.image.name": first] }
-        let index: [String: Any] = ["schemaVersion": 2, "mediaType": MediaType.ociIndex, "manifests": [desc]]
-        try addBytes("index.json", Array(try JSONSerialization.data(withJSONObject: index, options: [.sortedKeys, .withoutEscapingSlashes])))
-        if docker {
-            let entry: [String: Any] = ["Config": "blobs/sha256/" + manifest.config.digest.encoded,
-                                        "RepoTags": tags,
-                                        "Layers": manifest.layers.map { "blobs/sha256/" + $0.digest.encoded }]
-            try addBytes("manifest.json", Array(try JSONSerialization.data(withJSONObject: [entry], options: [.sortedKeys, .withoutEscapingSlashes])))
-        }
-        try tar.finish()
+        let names = try tags.map { try ImageReference(parsing: $0) }
+        try store.save([SaveRequest(image: image, names: names)], format: docker ? .docker : .oci, to: dest)
     }
 }

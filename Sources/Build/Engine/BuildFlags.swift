@@ -59,6 +59,10 @@ public enum BuildFlags {
         }
         guard let t = type else { throw .invalid("--output", raw, "missing type=") }
         if t != .image && dest == nil { throw .invalid("--output", raw, "type=\(t.rawValue) needs dest=PATH") }
+        if t == .local && dest == "-" {
+            throw .invalid("--output", raw, "type=local writes a directory, and dest=- is standard output; use type=tar,dest=- (or -o -) for a tar on stdout")
+        }
+        if dest?.isEmpty == true { throw .invalid("--output", raw, "dest= is empty") }
         return OutputSpec(type: t, dest: dest)
     }
 }

@@ -160,9 +160,12 @@ public struct StepProcess: Sendable {
 public struct StepExitError: Error, CustomStringConvertible {
     public var status: Int32
     public var tail: [String]
-    public init(status: Int32, tail: [String]) {
+    /// Why it may have failed, when the executor can tell (`ScratchSpace.lowSpaceNote`).
+    public var note: String?
+    public init(status: Int32, tail: [String], note: String? = nil) {
         self.status = status
         self.tail = tail
+        self.note = note
     }
     public var description: String { "exit code \(status)" }
 }

@@ -71,7 +71,7 @@ public struct RuntimeStepExecutor: StepExecutor {
             let result = try await executor.runStep(spec, lowerDirs: lowers) { line in output(line.text) }
             return OverlayRootSnapshot(snapshot: result.snapshot, writable: true)
         } catch RuntimeError.processFailed(_, let code, let lines) {
-            throw StepExitError(status: code, tail: lines)
+            throw StepExitError(status: code, tail: lines, note: ScratchSpace.lowSpaceNote(executor.scratchDirectory))
         }
     }
 }

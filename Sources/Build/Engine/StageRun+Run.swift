@@ -70,7 +70,7 @@ extension StageRun {
                 await active.release()
                 var tail = await engine.progress.tail(of: stepID, count: 15)
                 if tail.isEmpty { tail = e.tail }
-                throw BuildError.runFailed(file: file, line: line, command: shown, status: e.status, tail: tail)
+                throw BuildError.runFailed(file: file, line: line, command: shown, status: e.status, tail: tail, note: e.note)
             } catch {
                 await active.release()
                 throw error

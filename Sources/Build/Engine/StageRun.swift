@@ -202,7 +202,7 @@ struct StageRun {
             return StepOutcome(layer: layer, ran: true, created: now, id: id)
         } catch {
             let message: String
-            if case BuildError.runFailed(_, _, _, let status, _) = error { message = "exit code \(status)" } else { message = "\(error)" }
+            if case BuildError.runFailed(_, _, _, let status, _, _) = error { message = "exit code \(status)" } else { message = "\(error)" }
             await progress.emit(.failed(step: id, message: message))
             if error is CancellationError { throw BuildError.cancelled }
             if error is BuildError { throw error }

@@ -109,7 +109,7 @@ public struct StoreEngineStore: EngineStore {
             }
         } catch {
             try? FileManager.default.removeItem(atPath: tmp)
-            throw error
+            throw StoreError.readingBlob(error, layer.digest, what: "unpacking the layer with diff ID \(layer.diffID)")
         }
         return dir
     }
@@ -191,9 +191,11 @@ public struct StoreEngineStore: EngineStore {
         let layer = LayerRef(digest: blob.digest, diffID: blob.diffID, size: blob.compressedSize, mediaType: blob.mediaType)
         let dest = snapshotPath(layer)
         if !FileManager.default.fileExists(atPath: dest) {
-            // Same filesystem (snapshots live under the store root): a rename, no copy.
-            if rename(upperDirectory, dest) != 0 && !FileManager.default.fileExists(atPath: dest) {
-                throw EngineStoreError.io("cannot keep layer snapshot \(dest): errno \(errno)")
+            // Same filesystem (snapshots live under the store root): a rename, no copy. A scratch
+            // directory elsewhere ($SLIPWAY_SCRATCH on another filesystem) keeps no snapshot: the
+            // next step that needs the layer unpacks it from its blob.
+            if rename(upperDirectory, dest) != 0 && errno != EXDEV && !FileManager.default.fileExists(atPath: dest) {
+                throw StoreError.io(path: dest, operation: "keep layer snapshot", errno: errno)
             }
         }
         return layer

@@ -142,7 +142,7 @@ public struct CacheMountStore: Sendable {
 
     /// Writes the caches (all, or those whose id is in `ids`) to `file` as an uncompressed tar
     /// of `<key>/id` and `<key>/data/...`.
-    public func export(to file: String, ids: [String], temporaryDirectory: String) throws -> [String] {
+    public func export(to file: String, ids: [String]) throws -> [String] {
         let all = entries()
         let chosen = ids.isEmpty ? all : all.filter { ids.contains($0.id) }
         if !ids.isEmpty {
@@ -158,18 +158,9 @@ public struct CacheMountStore: Sendable {
         }
         try FileTree.makeDirectories(root)
         let writer = LayerWriter(options: .init(compression: .none, source: .rootfs, excludedPaths: excluded))
-        let blob = try writer.write(directory: root, into: temporaryDirectory)
-        do {
-            if rename(blob.file, file) != 0 {
-                // Another filesystem: copy.
-                if FileManager.default.fileExists(atPath: file) { try FileManager.default.removeItem(atPath: file) }
-                try FileManager.default.copyItem(atPath: blob.file, toPath: file)
-                unlink(blob.file)
-            }
-        } catch {
-            unlink(blob.file)
-            throw MountUseError("cannot write \(file): \(error)")
-        }
+        // By the output rule: `-` is stdout, devices and symlinks are written through, a regular
+        // file is replaced atomically.
+        try OutputFile.write(file, what: "the cache export") { sink in try writer.writeTar(directory: root, to: sink) }
         return chosen.map(\.id)
     }
 

@@ -26,6 +26,8 @@ public enum ArchiveError: Error, CustomStringConvertible, LocalizedError, Equata
     case unknownMediaType(String)
     /// Extracting `entry` would take the archive past `LayerApplier.sizeLimit` bytes.
     case sizeLimit(entry: String, limit: Int64)
+    /// An output (`OutputFile`) cannot be written at `path`.
+    case output(path: String, reason: String)
 
     /// One line; entry names and paths come from archives, so control characters in them are
     /// shown escaped (`DisplayText`).
@@ -34,7 +36,7 @@ public enum ArchiveError: Error, CustomStringConvertible, LocalizedError, Equata
     var rawDescription: String {
         switch self {
         case .io(let op, let path, let e):
-            return "\(op) '\(path)': \(String(cString: strerror(e)))"
+            return "\(op) '\(path)': \(Posix.describe(errno: e, path: path))"
         case .codec(let format, let message):
             return "\(format) data is corrupt: \(message)"
         case .truncatedCompressedStream(let format):
@@ -52,6 +54,8 @@ public enum ArchiveError: Error, CustomStringConvertible, LocalizedError, Equata
             return "cannot archive '\(path)': \(reason)"
         case .sizeLimit(let entry, let limit):
             return "extracting tar entry '\(entry)' would write more than \(limit) bytes, the limit for this extraction"
+        case .output(let path, let reason):
+            return path == "-" ? reason : "cannot write '\(path)': \(reason)"
         case .unknownMediaType(let m):
             return "unknown layer media type '\(m)' (expected an OCI or Docker layer tar, optionally +gzip or +zstd)"
         }

@@ -7,6 +7,25 @@ import Glibc
 /// Thin POSIX helpers shared by the layer writer and applier. Everything works relative to
 /// directory descriptors so that no path is re-resolved through symlinks.
 public enum Posix {
+    /// The text of a failed system call's errno, the one wording errors of the store, archives
+    /// and outputs share. A full disk says which filesystem is full and how much is left, so
+    /// the user knows what to free (or where to move the store with `--root`).
+    public static func describe(errno e: Int32, path: String) -> String {
+        let text = String(cString: strerror(e))
+        guard e == ENOSPC || e == EDQUOT else { return text }
+        var dir = path
+        var fs = statvfs()
+        while !dir.isEmpty {
+            if statvfs(dir, &fs) == 0 {
+                let free = Int64(fs.f_bavail) * Int64(fs.f_frsize)
+                return text + " (the filesystem holding '\(dir)' is full: \(free) bytes free; free space there, or move the store with --root or $SLIPWAY_ROOT)"
+            }
+            guard let slash = dir.lastIndex(of: "/") else { break }
+            dir = slash == dir.startIndex ? (dir == "/" ? "" : "/") : String(dir[..<slash])
+        }
+        return text + " (the disk is full)"
+    }
+
     /// The names in an open directory (without "." and ".."), in byte order. Takes ownership
     /// of nothing: `fd` stays open.
     static func entries(ofDirectory fd: Int32, path: String) throws -> [String] {

@@ -71,6 +71,12 @@ public final class TarWriter {
     /// Copies the current entry's data from a file descriptor straight into the output buffer.
     /// Throws if the file yields fewer bytes than the header announced (it shrank meanwhile).
     public func writeData(fromDescriptor fd: Int32, path: String) throws {
+        try writeData(fromDescriptor: fd, path: path) { _ in }
+    }
+
+    /// As `writeData(fromDescriptor:path:)`, handing every chunk read to `observe` (a digest
+    /// check on the way out) before it is written.
+    public func writeData(fromDescriptor fd: Int32, path: String, observe: (UnsafeRawBufferPointer) -> Void) throws {
         while remaining > 0 {
             if used == buffer.count { try flush() }
             let space = min(buffer.count - used, Int(min(remaining, Int64(Int.max))))
@@ -82,6 +88,7 @@ public final class TarWriter {
             if n == 0 {
                 throw ArchiveError.unsupportedFile(path: path, reason: "file shrank while being archived")
             }
+            observe(UnsafeRawBufferPointer(start: buffer.baseAddress! + used, count: n))
             used += n
             bytesWritten += Int64(n)
             remaining -= Int64(n)

@@ -7,13 +7,18 @@ import Glibc
 /// The findings of `fsck`. `problems` break the store's promises (a referenced blob missing or
 /// corrupt, an unreadable image, a damaged index); `garbage` is only reclaimable space (blobs
 /// nothing references, leftovers of killed writers) and leaves the store valid.
+/// Thrown at the end of a dry run's transaction so that it rolls back.
+private struct FsckDryRun: Error {}
+
 public struct FsckReport: Sendable {
     public var checkedBlobs = 0
     public var checkedImages = 0
     public var problems: [String] = []
     public var garbage: [String] = []
-    /// What `--repair` did.
+    /// What `--repair` did (or, with `--dry-run`, would do).
     public var repairs: [String] = []
+    /// The tags of the images `--repair` removed (or would remove).
+    public var removedTags: [String] = []
     public var isValid: Bool { problems.isEmpty }
 }
 
@@ -23,11 +28,18 @@ extension ImageStore {
     /// records without their layer, and all garbage; the report then lists what was done and
     /// the problems that remain (none, unless the index itself is damaged).
     /// Repairs that remove files run after the index changes commit (see `collectGarbage`).
-    public func fsck(repair: Bool = false) throws -> FsckReport {
+    ///
+    /// `dryRun` (with `repair`): does every repair inside the index transaction, reports it as
+    /// "would remove …", and rolls the transaction back; no file is touched.
+    public func fsck(repair: Bool = false, dryRun: Bool = false) throws -> FsckReport {
         var report = FsckReport()
+        let repair = repair || dryRun
+        /// The verb of a repair line: what was done, or what would be.
+        let removed = dryRun ? "would remove" : "removed"
         /// Files to remove once the transaction has committed, with the repair to report.
         var removals: [(path: String, tree: Bool, done: String)] = []
         var staleSnapshotNames: [String] = []
+        do {
         try locked({ db in
             for row in try String.fetchAll(db, sql: "PRAGMA integrity_check") where row != "ok" {
                 report.problems.append("index: \(row)")
@@ -44,7 +56,7 @@ extension ImageStore {
                 report.checkedBlobs += 1
                 guard name.utf8.count == 64, name.utf8.allSatisfy(ImageReference.isLowerHex) else {
                     report.garbage.append("stray file \(path)")
-                    if repair { removals.append((path, true, "removed stray file \(path)")) }
+                    if repair { removals.append((path, true, "\(removed) stray file \(path)")) }
                     continue
                 }
                 let actual = try? Self.hashFile(path)
@@ -53,7 +65,7 @@ extension ImageStore {
                 } else {
                     corrupt.insert(name)
                     report.problems.append("blob sha256:\(name) is corrupt (content hashes to \(actual?.description ?? "unreadable"))")
-                    if repair { removals.append((path, false, "removed corrupt blob sha256:\(name)")) }
+                    if repair { removals.append((path, false, "\(removed) corrupt blob sha256:\(name)")) }
                 }
             }
 
@@ -85,36 +97,41 @@ extension ImageStore {
 
             if repair {
                 for md in broken {
+                    // Name what the user loses: the tags go with the image.
+                    let tags = try String.fetchAll(db, sql: "SELECT reference FROM tags WHERE manifest_digest = ? ORDER BY reference", arguments: [md])
                     try db.execute(sql: "DELETE FROM images WHERE manifest_digest = ?", arguments: [md])
-                    report.repairs.append("removed image \(md) (its content is missing or corrupt)")
+                    let named = tags.isEmpty ? "untagged" : "tags " + tags.map { (try? ImageReference(parsing: $0))?.familiar ?? $0 }.joined(separator: ", ")
+                    report.repairs.append("\(removed) image \(md) (\(named); its content is missing or corrupt)")
+                    for t in tags { report.removedTags.append((try? ImageReference(parsing: t))?.familiar ?? t) }
                 }
                 for key in badCache {
                     try db.execute(sql: "DELETE FROM cache_records WHERE key = ?", arguments: [key])
-                    report.repairs.append("removed cache record \(key)")
+                    report.repairs.append("\(removed) cache record \(key)")
                 }
                 for d in try String.fetchAll(db, sql: "SELECT digest FROM layers") where !present.contains(String(d.dropFirst(7))) {
                     try db.execute(sql: "DELETE FROM image_layers WHERE layer_digest = ?", arguments: [d])
                     try db.execute(sql: "DELETE FROM layers WHERE digest = ?", arguments: [d])
                 }
                 // Problems fixed above are no longer problems; re-check what remains.
-                report.problems = report.problems.filter { $0.hasPrefix("index:") }
+                if !dryRun { report.problems = report.problems.filter { $0.hasPrefix("index:") } }
             }
 
             // 3. Garbage: unreferenced blobs, dead leases, leftovers of killed processes.
-            try dropDeadLeasesCounting(db, report: &report, repair: repair)
+            try dropDeadLeasesCounting(db, report: &report, repair: repair, dryRun: dryRun)
             let needed = try neededBlobs(db)
             for name in present.subtracting(needed).sorted() {
                 report.garbage.append("unreferenced blob sha256:\(name)")
-                if repair { removals.append((blobsDirectory + "/" + name, false, "removed unreferenced blob sha256:\(name)")) }
+                if repair { removals.append((blobsDirectory + "/" + name, false, "\(removed) unreferenced blob sha256:\(name)")) }
             }
             for dir in [tmpDirectory, snapshotsDirectory] {
                 for name in StoreFS.list(dir) {
                     guard let pid = StoreFS.ownerPID(ofTempName: name), !StoreFS.processIsAlive(pid) else { continue }
                     report.garbage.append("leftover \(dir)/\(name) of a stopped process")
-                    if repair { removals.append((dir + "/" + name, true, "removed \(dir)/\(name)")) }
+                    if repair { removals.append((dir + "/" + name, true, "\(removed) \(dir)/\(name)")) }
                 }
             }
             if repair { staleSnapshotNames = try staleSnapshots(db) }
+            if dryRun { throw FsckDryRun() }
         }, afterCommit: { _ in
             for r in removals {
                 let ok = r.tree ? (try? StoreFS.removeTree(r.path)) != nil : unlink(r.path) == 0
@@ -123,15 +140,22 @@ extension ImageStore {
             let n = removeSnapshots(staleSnapshotNames)
             if n > 0 { report.repairs.append("removed \(n) stale snapshots") }
         })
+        } catch is FsckDryRun {
+            // Rolled back: say what the files' removal would be.
+            report.repairs += removals.map(\.done)
+            if !staleSnapshotNames.isEmpty { report.repairs.append("would remove \(staleSnapshotNames.count) stale snapshots") }
+        }
         return report
     }
 
-    private func dropDeadLeasesCounting(_ db: Database, report: inout FsckReport, repair: Bool) throws {
+    private func repairVerb(dryRun: Bool, _ done: String) -> String { dryRun ? "would drop" : done }
+
+    private func dropDeadLeasesCounting(_ db: Database, report: inout FsckReport, repair: Bool, dryRun: Bool) throws {
         for pid in try Int64.fetchAll(db, sql: "SELECT DISTINCT pid FROM leases") where !StoreFS.processIsAlive(Int32(pid)) {
             report.garbage.append("stale leases of stopped process \(pid)")
             if repair {
                 try db.execute(sql: "DELETE FROM leases WHERE pid = ?", arguments: [pid])
-                report.repairs.append("dropped stale leases of process \(pid)")
+                report.repairs.append("\(repairVerb(dryRun: dryRun, "dropped")) stale leases of process \(pid)")
             }
         }
     }

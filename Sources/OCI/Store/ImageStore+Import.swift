@@ -25,6 +25,9 @@ extension ImageStore {
         do {
             let writer = LayerWriter(options: LayerWriter.Options(compression: compression))
             blob = try writer.write(tarStream: try AutoDecompressor(from: file), into: tmp, check: checkExtractable)
+        } catch let ArchiveError.io(operation, failed, e) where failed != file.path {
+            // A failure writing the store (a full disk) is not the tarball's fault: say which.
+            throw StoreError.io(path: failed, operation: "importing \(path): \(operation)", errno: e)
         } catch {
             throw StoreError.invalid("\(path): not a valid root filesystem tarball: \(error)")
         }

@@ -15,7 +15,9 @@ public struct SaveRequest: Sendable {
 }
 
 extension ImageStore {
-    /// `slipway save`: writes images as one tar archive, atomically (temp file, fsync, rename).
+    /// `slipway save`: writes images as one tar archive to `path` by the output rule
+    /// (`OutputFile`: `-` is standard output, devices and symlinks are written through, a
+    /// regular file is replaced atomically).
     ///
     /// `.oci`: an OCI image layout (`oci-layout`, `index.json`, `blobs/sha256/…`) holding the
     /// stored manifests, configs and layers byte for byte, names in the index annotations
@@ -23,23 +25,34 @@ extension ImageStore {
     /// `.docker`: a docker-archive in Docker 25's layout — `manifest.json` with `RepoTags`, and
     /// uncompressed layer tars (named by diff ID) — plus `index.json` over a Docker v2 schema 2
     /// manifest of those layers, so it is also a valid OCI layout.
+    ///
+    /// Every blob's digest is checked while it streams out: a corrupt store fails the save
+    /// (`StoreError.corruptBlob`, naming the image and the layer), and a file output is left as
+    /// it was.
     public func save(_ requests: [SaveRequest], format: ManifestFormat, to path: String) throws {
         guard !requests.isEmpty else { throw StoreError.invalid("nothing to save") }
-        let dir = (path as NSString).deletingLastPathComponent
-        let tmp = StoreFS.tempPath(in: dir.isEmpty ? "." : dir, suffix: ".slipway-save")
-        do {
-            let sink = try FileSink(path: tmp, sync: true)
+        try OutputFile.write(path, what: "the archive") { sink in
             let tar = TarWriter(sink: sink)
             switch format {
             case .oci: try writeOCI(requests, tar)
             case .docker: try writeDocker(requests, tar)
             }
             try tar.finish()
-            try StoreFS.check(rename(tmp, path), "rename to \(path)", tmp)
-        } catch {
-            unlink(tmp)
-            throw error
         }
+    }
+
+    /// How an image is named in errors: its first tag, else its ID.
+    public static func displayName(_ image: StoredImage) -> String {
+        image.tags.first?.familiar ?? image.id.description
+    }
+
+    /// What a blob of `image` is, for errors: "layer 2 of app:1", "the config of app:1".
+    public static func blobRole(_ d: Digest, in image: StoredImage) -> String {
+        let name = displayName(image)
+        if let i = image.layers.firstIndex(of: d) { return "layer \(i + 1) of \(image.layers.count) of image \(name)" }
+        if d == image.configDigest { return "the config of image \(name)" }
+        if d == image.manifestDigest { return "the manifest of image \(name)" }
+        return "a blob of image \(name)"
     }
 
     private func addFile(_ tar: TarWriter, _ name: String, _ bytes: [UInt8]) throws {
@@ -52,12 +65,19 @@ extension ImageStore {
         try tar.add(TarEntry(path: "blobs/sha256", kind: .directory, mode: 0o755))
     }
 
-    private func addBlob(_ tar: TarWriter, _ digest: Digest) throws {
+    /// Streams a stored blob into the archive, checking its size and digest on the way:
+    /// `role` ("layer 2 of 3 of image app:1") names it when the store's copy is corrupt.
+    private func addBlob(_ tar: TarWriter, _ digest: Digest, role: String) throws {
         guard let size = blobSize(digest) else { throw StoreError.blobMissing(digest) }
         let fd = try openBlob(digest)
         defer { close(fd) }
         try tar.add(TarEntry(path: "blobs/sha256/" + digest.encoded, kind: .regular, mode: 0o644, size: size))
-        try tar.writeData(fromDescriptor: fd, path: blobPath(digest))
+        var hasher = SHA256Hasher()
+        try tar.writeData(fromDescriptor: fd, path: blobPath(digest)) { hasher.update($0) }
+        let actual = hasher.finalize()
+        guard actual == digest else {
+            throw StoreError.corruptBlob(digest, what: role, cause: "its content hashes to \(actual)")
+        }
     }
 
     private static let layoutFile = Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)
@@ -76,20 +96,20 @@ extension ImageStore {
 
     private func writeOCI(_ requests: [SaveRequest], _ tar: TarWriter) throws {
         var entries: [Descriptor] = []
-        var blobs: [Digest] = []
+        var blobs: [(Digest, String)] = []
         var seen = Set<Digest>()
         for r in requests {
             let manifest = try manifest(of: r.image)
             let d = Descriptor(mediaType: r.image.manifestMediaType, digest: r.image.manifestDigest, size: r.image.manifestSize)
             entries += indexEntry(d, names: r.names, platform: r.image.platform)
             for b in [r.image.manifestDigest, manifest.config.digest] + manifest.layers.map(\.digest) where seen.insert(b).inserted {
-                blobs.append(b)
+                blobs.append((b, Self.blobRole(b, in: r.image)))
             }
         }
         try addFile(tar, "oci-layout", Self.layoutFile)
         try addFile(tar, "index.json", try CanonicalJSON.encode(ImageIndex(format: .oci, manifests: entries)))
         try addDirectories(tar)
-        for b in blobs { try addBlob(tar, b) }
+        for (b, role) in blobs { try addBlob(tar, b, role: role) }
     }
 
     private struct DockerManifestEntry: Encodable {
@@ -102,8 +122,8 @@ extension ImageStore {
         var items: [DockerManifestEntry] = []
         var entries: [Descriptor] = []
         var manifests: [(Digest, [UInt8])] = []
-        var configs: [Digest] = []
-        var layers: [LayerRecord] = []
+        var configs: [(Digest, String)] = []
+        var layers: [(LayerRecord, String)] = []
         var seen = Set<Digest>()
         for r in requests {
             let records = try layerRecords(of: r.image)
@@ -111,7 +131,7 @@ extension ImageStore {
             for var l in records {
                 if l.uncompressedSize == nil { l.uncompressedSize = try measureLayer(l.digest, mediaType: l.mediaType).size }
                 sized.append(l)
-                if seen.insert(l.diffID).inserted { layers.append(l) }
+                if seen.insert(l.diffID).inserted { layers.append((l, Self.blobRole(l.digest, in: r.image))) }
             }
             let configSize = blobSize(r.image.configDigest) ?? 0
             let manifest = ImageManifest(
@@ -121,7 +141,7 @@ extension ImageStore {
             let (bytes, d) = try CanonicalJSON.blob(manifest, mediaType: MediaType.dockerManifest)
             entries += indexEntry(d, names: r.names, platform: r.image.platform)
             if seen.insert(d.digest).inserted { manifests.append((d.digest, bytes)) }
-            if seen.insert(r.image.configDigest).inserted { configs.append(r.image.configDigest) }
+            if seen.insert(r.image.configDigest).inserted { configs.append((r.image.configDigest, Self.blobRole(r.image.configDigest, in: r.image))) }
             items.append(DockerManifestEntry(
                 Config: "blobs/sha256/" + r.image.configDigest.encoded,
                 RepoTags: r.names.isEmpty ? nil : r.names.map(\.familiar),
@@ -132,31 +152,42 @@ extension ImageStore {
         try addFile(tar, "manifest.json", try CanonicalJSON.encode(items))
         try addDirectories(tar)
         for (d, bytes) in manifests { try addFile(tar, "blobs/sha256/" + d.encoded, bytes) }
-        for c in configs { try addBlob(tar, c) }
-        for l in layers { try addUncompressedLayer(tar, l) }
+        for (c, role) in configs { try addBlob(tar, c, role: role) }
+        for (l, role) in layers { try addUncompressedLayer(tar, l, role: role) }
     }
 
     /// Writes a layer decompressed, as `blobs/sha256/<diffID>`, checking the diff ID on the way.
-    private func addUncompressedLayer(_ tar: TarWriter, _ l: LayerRecord) throws {
+    private func addUncompressedLayer(_ tar: TarWriter, _ l: LayerRecord, role: String) throws {
         guard let compression = MediaType.layerCompression(l.mediaType), let size = l.uncompressedSize else {
             throw ModelError.unknownMediaType(what: "layer \(l.digest)", mediaType: l.mediaType)
         }
-        let file = FileSource(descriptor: try openBlob(l.digest), path: blobPath(l.digest), ownsDescriptor: true)
+        // Both digests are checked: the blob's (what was read) and the diff ID (what was written).
+        let file = HashingSource(FileSource(descriptor: try openBlob(l.digest), path: blobPath(l.digest), ownsDescriptor: true))
         let source = HashingSource(try compression.decompressor(from: file))
         try tar.add(TarEntry(path: "blobs/sha256/" + l.diffID.encoded, kind: .regular, mode: 0o644, size: size))
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { chunk.deallocate() }
         while true {
-            let n = try source.read(into: chunk)
+            let n: Int
+            do { n = try source.read(into: chunk) } catch let e as ArchiveError {
+                throw StoreError.corruptBlob(l.digest, what: role, cause: e.description)
+            }
             if n == 0 { break }
+            guard source.count <= size else { break }
             try tar.writeData(UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
         }
         guard source.count == size else {
-            throw StoreError.sizeMismatch(expected: size, actual: source.count, what: "uncompressed layer \(l.digest)")
+            throw StoreError.corruptBlob(l.digest, what: role, cause: "it unpacks to \(source.count) bytes, not \(size)")
+        }
+        // The decompressor may stop at its end marker: hash whatever follows, too.
+        while (try? file.read(into: chunk)) ?? 0 > 0 {}
+        let blobDigest = file.finalize()
+        guard blobDigest == l.digest else {
+            throw StoreError.corruptBlob(l.digest, what: role, cause: "its content hashes to \(blobDigest)")
         }
         let d = source.finalize()
         guard d == l.diffID else {
-            throw StoreError.digestMismatch(expected: l.diffID, actual: d, what: "uncompressed layer \(l.digest) (the store is corrupt; run slipway fsck)")
+            throw StoreError.corruptBlob(l.digest, what: role, cause: "it unpacks to content with digest \(d), not its diff ID \(l.diffID)")
         }
     }
 }

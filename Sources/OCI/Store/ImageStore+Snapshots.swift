@@ -47,7 +47,7 @@ extension ImageStore {
             try StoreFS.fsyncDirectory(snapshotsDirectory)
         } catch {
             try? StoreFS.removeTree(tmp)
-            throw error
+            throw StoreError.readingBlob(error, layer.digest, what: "unpacking the layer with diff ID \(diffID)")
         }
         return path
     }

@@ -4,6 +4,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case digestMismatch(expected: Digest, actual: Digest, what: String)
     case sizeMismatch(expected: Int64, actual: Int64, what: String)
     case blobMissing(Digest)
+    /// A stored blob does not hold what its digest says (found on the way out: save, push,
+    /// --output, or unpacking for a build or run). `what` names the image and the layer.
+    case corruptBlob(Digest, what: String, cause: String)
     case imageNotFound(String)
     case ambiguous(String, matches: Int)
     case conflict(String)
@@ -13,13 +16,15 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .io(let path, let op, let e):
-            return "\(op) \(path): \(String(cString: strerror(e)))"
+            return "\(op) \(path): \(Posix.describe(errno: e, path: path))"
         case .digestMismatch(let expected, let actual, let what):
             return "\(what): content digest is \(actual) but \(expected) was expected (corrupt or tampered content)"
         case .sizeMismatch(let expected, let actual, let what):
             return "\(what): content is \(actual) bytes but \(expected) were expected (truncated or corrupt content)"
         case .blobMissing(let d):
             return "blob \(d) is not in the store"
+        case .corruptBlob(let d, let what, let cause):
+            return "\(what): the store's copy of blob \(d) is corrupt (\(cause)); run `slipway fsck` to list what is damaged and `slipway fsck --repair` to drop it, then pull, load or build the image again"
         case .imageNotFound(let s):
             return "no such image: \(s)"
         case .ambiguous(let s, let n):
@@ -30,6 +35,27 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "store index: \(s)"
         case .invalid(let s):
             return s
+        }
+    }
+}
+
+extension StoreError {
+    /// `error` as met reading the stored blob `digest` (unpacking, decompressing): content
+    /// damage (a corrupt or truncated stream, a bad tar header) becomes `corruptBlob` naming
+    /// `what` and the fsck hint; anything else (a full disk while writing, a cancelled build) is
+    /// returned unchanged.
+    public static func readingBlob(_ error: any Error, _ digest: Digest, what: String) -> any Error {
+        guard let e = error as? ArchiveError else {
+            if case StoreError.digestMismatch(_, let actual, _)? = error as? StoreError {
+                return StoreError.corruptBlob(digest, what: what, cause: "it unpacks to content with digest \(actual)")
+            }
+            return error
+        }
+        switch e {
+        case .codec, .truncatedCompressedStream, .truncated, .badHeader, .unsupported:
+            return StoreError.corruptBlob(digest, what: what, cause: e.description)
+        default:
+            return error
         }
     }
 }
