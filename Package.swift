@@ -29,15 +29,17 @@ let package = Package(
             "CZlib", "CZstd", "CCrypto", "CLinux", "CSQLiteConfig",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // HTTP over libcurl: requests, streamed bodies, TLS trust, timeouts (registry API, ADD <url>).
+        .target(name: "HTTP", dependencies: ["OCI", "CCurl"]),
         // OCI distribution client.
-        .target(name: "Registry", dependencies: ["OCI", "CCurl"]),
+        .target(name: "Registry", dependencies: ["OCI", "HTTP"]),
         // Build engine: context, cache keys, snapshots, RUN executor, scheduler.
-        .target(name: "Build", dependencies: ["Dockerfile", "OCI", "Registry", "CLinux"]),
+        .target(name: "Build", dependencies: ["Dockerfile", "OCI", "HTTP", "CLinux"]),
         // History, analysis, compare, lint.
         .target(name: "Inspect", dependencies: ["Dockerfile", "OCI"]),
         // The command-line tool.
         .executableTarget(name: "slipway", dependencies: [
-            "Dockerfile", "OCI", "Registry", "Build", "Inspect",
+            "Dockerfile", "OCI", "HTTP", "Registry", "Build", "Inspect",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [
             // Release binaries start in a few milliseconds instead of ~10: the Swift runtime and
@@ -55,7 +57,7 @@ let package = Package(
 
         .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile", "TestSupport"]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "TestSupport"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "TestSupport"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP", "OCI", "TestSupport"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI", "TestSupport"]),
         .testTarget(name: "InspectTests", dependencies: ["Inspect", "Dockerfile", "OCI", "TestSupport"]),
         // Drive the built `slipway` binary end to end (needs root, runc, a registry).

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import OCI
 
 /// A manifest or index as the registry served it: the exact bytes (digests are over these),

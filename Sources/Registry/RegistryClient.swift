@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import OCI
 
 /// Tunables for a `RegistryClient`.
@@ -99,7 +100,7 @@ public final class RegistryClient: Sendable {
             var request = HTTPRequest(method: method, url: url, headers: headers, body: body)
             request.setHeader("User-Agent", options.userAgent)
             if let authorization { request.setHeader("Authorization", authorization) }
-            let response = try await transport.send(request, sink: sink)
+            let response = try await RegistryError.wrapping { try await transport.send(request, sink: sink) }
             guard response.status == 401, !retriedAuth else {
                 if response.status == 401 || response.status == 403 {
                     throw RegistryError.unauthorized(registry: host.name, detail: Self.errorSummary(response.body, status: response.status))
@@ -160,7 +161,7 @@ public final class RegistryClient: Sendable {
             var request = HTTPRequest(url: tokenURL)
             request.setHeader("User-Agent", options.userAgent)
             if let credentials { request.setHeader("Authorization", credentials.basicAuthorization) }
-            let response = try await transport.send(request)
+            let response = try await RegistryError.wrapping { try await transport.send(request) }
             switch response.status {
             case 200:
                 break

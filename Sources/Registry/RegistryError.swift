@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import OCI
 
 /// Everything that can go wrong talking to a registry, with enough context to act on.
@@ -64,6 +65,23 @@ public enum RegistryError: Error, CustomStringConvertible, LocalizedError, Senda
     }
 
     public var errorDescription: String? { description }
+
+    /// The registry's view of an HTTP-layer failure: the same transport, TLS, protocol or I/O
+    /// trouble, now retried and reported as a registry error.
+    public init(_ error: HTTPError) {
+        switch error {
+        case .transport(let detail, let url): self = .transport(detail, url: url)
+        case .tls(let detail, let url): self = .tls(detail, url: url)
+        case .protocolViolation(let detail): self = .protocolViolation(detail)
+        case .io(let detail): self = .io(detail)
+        }
+    }
+
+    /// Runs one HTTP exchange, turning `HTTPError`s into `RegistryError`s (so that retries and
+    /// messages treat them as the registry's).
+    static func wrapping<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let e as HTTPError { throw RegistryError(e) }
+    }
 
     /// Failures worth another attempt: connection trouble, 429 and 5xx.
     var isTransient: Bool {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import OCI
 import Testing
 @testable import Registry
@@ -127,7 +128,7 @@ import Testing
         do {
             _ = try await transport.send(request)
             Issue.record("a header with CR/LF was sent")
-        } catch let error as RegistryError {
+        } catch let error as HTTPError {
             guard case .protocolViolation(let detail) = error else { Issue.record("wrong error: \(error)"); return }
             #expect(detail.contains("Authorization") && detail.contains("line break"), "\(detail)")
         }

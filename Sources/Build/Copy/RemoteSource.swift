@@ -1,6 +1,6 @@
 import Foundation
+import HTTP
 import OCI
-import Registry
 import Synchronization
 
 /// A file ADD downloaded from a URL, waiting in a private temporary file.
@@ -18,7 +18,7 @@ public struct DownloadedFile: Sendable {
     public func discard() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// ADD from HTTP(S): download with the registry client's libcurl transport (so `SSL_CERT_FILE`
+/// ADD from HTTP(S): download with the `HTTP` module's libcurl transport (the registry client's too) (so `SSL_CERT_FILE`
 /// applies here too), verify `--checksum`, write with mode 0600.
 public enum RemoteSource {
     /// Shared by every ADD of the process so keep-alive connections are reused. Creating it
@@ -53,7 +53,7 @@ public enum RemoteSource {
             response = try await transport.download(HTTPRequest(url: u, headers: ["User-Agent": "slipway/0.1"]), to: path)
         } catch let error as CancellationError {
             throw error
-        } catch RegistryError.transport(let detail, _), RegistryError.tls(let detail, _) {
+        } catch HTTPError.transport(let detail, _), HTTPError.tls(let detail, _) {
             throw spec.error(.download(url: url, message: detail))
         } catch {
             throw spec.error(.download(url: url, message: "\(error)"))

@@ -59,7 +59,7 @@ public final class HTTPTransport: Sendable {
     }
 
     /// Sends one request. HTTP statuses are returned, not thrown; transport failures throw
-    /// `RegistryError.transport` (or `.tls`), task cancellation `CancellationError`.
+    /// `HTTPError.transport` (or `.tls`), task cancellation `CancellationError`.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         try await send(request, sink: nil)
     }
@@ -67,7 +67,7 @@ public final class HTTPTransport: Sendable {
     /// Downloads the body of a 2xx response into a new file at `path` (mode 0600, must not
     /// exist); other statuses leave no file and return their body in the response.
     public func download(_ request: HTTPRequest, to path: String) async throws -> HTTPResponse {
-        let sink = try FileSink(path: path)
+        let sink = try DownloadSink(path: path)
         do {
             let response = try await send(request, sink: sink)
             if !(200..<300).contains(response.status) { unlink(path) }
@@ -78,7 +78,8 @@ public final class HTTPTransport: Sendable {
         }
     }
 
-    func send(_ request: HTTPRequest, sink: ResponseSink?) async throws -> HTTPResponse {
+    /// Sends one request, streaming a 2xx body into `sink` (nil: collected in the response).
+    public func send(_ request: HTTPRequest, sink: ResponseSink?) async throws -> HTTPResponse {
         try Task.checkCancellation()
         let transfer = CurlTransfer(request: request, sink: sink, settings: settings)
         let pool = self.pool

@@ -104,7 +104,7 @@ final class CurlTransfer: @unchecked Sendable {
                 try sink.write(bytes)
             } else {
                 guard collected.count + bytes.count <= HTTPTransport.memoryLimit else {
-                    throw RegistryError.protocolViolation(
+                    throw HTTPError.protocolViolation(
                         "response from \(request.url.absoluteString) exceeds \(HTTPTransport.memoryLimit) bytes")
                 }
                 collected.append(contentsOf: bytes)

@@ -5,28 +5,28 @@ import Glibc
 #endif
 
 /// Writes a 2xx body to a new private file (ADD <url> downloads); error bodies are collected.
-final class FileSink: ResponseSink, @unchecked Sendable {
+final class DownloadSink: ResponseSink, @unchecked Sendable {
     private let path: String
     private let fd: Int32
 
     init(path: String) throws {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw RegistryError.io("cannot create \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw HTTPError.io("cannot create \(path): \(String(cString: strerror(errno)))") }
     }
 
     deinit { close(fd) }
 
     func begin(status: Int, headers: [String: String]) throws -> Bool {
         guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
-            throw RegistryError.io("truncating \(path): \(String(cString: strerror(errno)))")
+            throw HTTPError.io("truncating \(path): \(String(cString: strerror(errno)))")
         }
         return (200..<300).contains(status)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         let e = Posix.writeFully(fd, bytes)
-        if e != 0 { throw RegistryError.io("writing \(path): \(String(cString: strerror(e)))") }
+        if e != 0 { throw HTTPError.io("writing \(path): \(String(cString: strerror(e)))") }
     }
 
     /// Removes the partial file after a failure.

@@ -26,9 +26,9 @@ final class CurlHandlePool: Sendable {
     func take(url: String) throws -> CurlHandle {
         if let handle = idle.withLock({ $0.popLast() }) { return handle }
         // Not a transport error: retrying cannot install a library.
-        if let message = ccurl_load() { throw RegistryError.io(String(cString: message)) }
+        if let message = ccurl_load() { throw HTTPError.io(String(cString: message)) }
         guard let raw = ccurl_easy_init() else {
-            throw RegistryError.transport("curl_easy_init failed (out of memory?)", url: url)
+            throw HTTPError.transport("curl_easy_init failed (out of memory?)", url: url)
         }
         return CurlHandle(raw: raw)
     }

@@ -7,7 +7,7 @@ import Glibc
 /// libcurl result codes as the errors users read: short, naming what happened and what to do.
 enum CurlErrors {
     static func error(code: CURLcode, detail: String, osErrno: Int32, url: String,
-                      settings: HTTPTransport.Settings) -> RegistryError {
+                      settings: HTTPTransport.Settings) -> HTTPError {
         let said = detail.isEmpty ? String(cString: ccurl_easy_strerror(code)) : detail
         switch code {
         case CURLE_COULDNT_CONNECT:
@@ -36,7 +36,7 @@ enum CurlErrors {
     }
 
     /// A connection on which nothing moved for the stall timeout.
-    static func stalled(url: String, settings: HTTPTransport.Settings) -> RegistryError {
+    static func stalled(url: String, settings: HTTPTransport.Settings) -> HTTPError {
         .transport("timed out: no data moved for \(seconds(settings.stallTimeout)) s", url: url)
     }
 

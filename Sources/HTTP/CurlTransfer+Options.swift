@@ -60,7 +60,7 @@ extension CurlTransfer {
                 if upload != nil, name.caseInsensitiveCompare("Content-Length") == .orderedSame { continue }
                 // A token from a server could carry CR/LF: never let it add header lines.
                 guard !(name + value).unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" }) else {
-                    throw RegistryError.protocolViolation("header \(name) for \(request.url.absoluteString) contains a line break")
+                    throw HTTPError.protocolViolation("header \(name) for \(request.url.absoluteString) contains a line break")
                 }
                 list = ccurl_slist_append(list, "\(name): \(value)")
             }
@@ -121,7 +121,7 @@ struct CurlOptions {
 
     func check(_ code: CURLcode, _ option: CURLoption) throws {
         guard code == CURLE_OK else {
-            throw RegistryError.transport("libcurl refused option \(option.rawValue): \(String(cString: ccurl_easy_strerror(code)))",
+            throw HTTPError.transport("libcurl refused option \(option.rawValue): \(String(cString: ccurl_easy_strerror(code)))",
                                           url: url)
         }
     }

@@ -57,7 +57,7 @@ public struct HTTPResponse: Sendable {
 
 /// Receives a response body as it arrives, instead of collecting it in memory. Called on the
 /// transfer's own thread, in order.
-protocol ResponseSink: AnyObject, Sendable {
+public protocol ResponseSink: AnyObject, Sendable {
     /// Sees the final response's status and headers first. Return false to have the body
     /// collected in memory instead (error payloads).
     func begin(status: Int, headers: [String: String]) throws -> Bool
@@ -67,8 +67,8 @@ protocol ResponseSink: AnyObject, Sendable {
 
 /// Reason phrases for the statuses registries answer with, for error messages when the body
 /// says nothing.
-enum HTTPStatusText {
-    static func reason(_ status: Int) -> String {
+public enum HTTPStatusText {
+    public static func reason(_ status: Int) -> String {
         switch status {
         case 400: return "bad request"
         case 401: return "unauthorized"

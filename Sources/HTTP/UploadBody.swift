@@ -36,12 +36,12 @@ final class UploadBody {
             data = nil
             path = url.path
             fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw RegistryError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw HTTPError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
             var st = stat()
             guard fstat(fd, &st) == 0 else {
                 let message = String(cString: strerror(errno))
                 Glibc.close(fd)
-                throw RegistryError.io("cannot stat \(path): \(message)")
+                throw HTTPError.io("cannot stat \(path): \(message)")
             }
             size = Int64(st.st_size)
         }
@@ -69,7 +69,7 @@ final class UploadBody {
             let n = pread(fd, buffer, capacity, off_t(offset))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw RegistryError.io("reading \(path): \(String(cString: strerror(errno)))")
+                throw HTTPError.io("reading \(path): \(String(cString: strerror(errno)))")
             }
             if hasher != nil && offset == hashed {
                 hasher?.update(UnsafeRawBufferPointer(start: buffer, count: n))
