@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import Testing
 @testable import Build
+import OCI
 import TestSupport
 
 /// SIGINT/SIGTERM during a run: the process cleans up (container, mount, snapshot dir) and exits
