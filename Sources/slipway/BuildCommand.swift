@@ -82,6 +82,9 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "After the build, print a table of every step: cached or ran, its time, and why it missed the cache.")
     var explain = false
 
+    @Option(help: ArgumentHelp("Write an HTML timeline of the build (stages and steps, the critical path marked).", valueName: "file.html"))
+    var report: String?
+
     @Flag(help: "Run the build checks (as slipway lint) and exit without building (buildx's --call=check).")
     var check = false
 
@@ -266,6 +269,15 @@ struct BuildCommand: AsyncParsableCommand {
                             dockerfile: dockerfileName, image: result.written?.id, steps: await reporter.stepSummaries())
         await reporter.close()
         if mode != .quiet, let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
+        let timeline = BuildTimeline(steps: await reporter.stepSummaries(), totalSeconds: Date().timeIntervalSince(started),
+                                     finalStage: plan.displayName(plan.target),
+                                     dependencies: Dictionary(uniqueKeysWithValues: plan.neededStages().map { i in
+                                         (plan.displayName(i), plan.dependencies(of: i).map { plan.displayName($0) })
+                                     }))
+        if mode != .quiet && mode != .json && plan.neededStages().count > 1 { _ = writeStandardError(timeline.summary + "\n") }
+        if let report {
+            try OutputFile.write(Array(timeline.renderHTML(title: "slipway build \(tags.first ?? contextDir)").utf8), to: report, what: "the build report")
+        }
         if explain { _ = writeStandardError(BuildExplainTable.render(await reporter.stepSummaries())) }
         trace.mark("export")
         let id = result.written?.id.description ?? "(not stored)"

@@ -51,24 +51,6 @@ import TestSupport
     }
 
     func render(_ chromium: String, _ page: String, _ screenshot: String) async throws -> (Int, [String]) {
-        try await offPool { try Self.renderBlocking(chromium, page, screenshot) }
-    }
-
-    static func renderBlocking(_ chromium: String, _ page: String, _ screenshot: String) throws -> (Int, [String]) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: chromium)
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                             "--window-size=1200,1600", "--screenshot=\(screenshot)", "--enable-logging=stderr", "--v=0",
-                             "--user-data-dir=\(screenshot).profile", "file://\(page)"]
-        let errPipe = Pipe()
-        process.standardError = errPipe
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let data = errPipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-        let console = lines.filter { $0.contains(":CONSOLE") }
-        let size = (try? FileManager.default.attributesOfItem(atPath: screenshot)[.size] as? Int) ?? 0
-        return (size, console)
+        try await HeadlessChromium.render(chromium, page: page, screenshot: screenshot)
     }
 }

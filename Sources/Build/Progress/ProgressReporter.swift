@@ -43,13 +43,16 @@ public actor ProgressReporter {
         public var reason: String?
         /// Wall time of a step that ran, in seconds.
         public var seconds: Double?
+        /// When it started (or was found cached), in seconds since the build started: the timeline.
+        public var start: Double?
 
-        public init(step: Int, name: String, status: Status, reason: String? = nil, seconds: Double? = nil) {
+        public init(step: Int, name: String, status: Status, reason: String? = nil, seconds: Double? = nil, start: Double? = nil) {
             self.step = step
             self.name = name
             self.status = status
             self.reason = reason
             self.seconds = seconds
+            self.start = start
         }
     }
 
@@ -133,7 +136,7 @@ public actor ProgressReporter {
         case .started(let id, let name):
             steps[id] = Step(name: name, started: clock.now)
             running.append(id)
-            summaries.append(StepSummary(step: id, name: name, status: .ran))
+            summaries.append(StepSummary(step: id, name: name, status: .ran, start: sinceStart()))
         case .miss(let id, let reason):
             if let i = summaries.lastIndex(where: { $0.step == id }) { summaries[i].reason = reason }
         case .output(let id, let line):
@@ -142,7 +145,7 @@ public actor ProgressReporter {
             fullTail[id, default: []].append(line)
             if (fullTail[id]?.count ?? 0) > 200 { fullTail[id]?.removeFirst(100) }
         case .cached(let id, let name):
-            summaries.append(StepSummary(step: id, name: name, status: .cached))
+            summaries.append(StepSummary(step: id, name: name, status: .cached, start: sinceStart()))
         case .note, .result:
             break
         case .finished(let id), .failed(let id, _):
