@@ -4,6 +4,7 @@ import HTTP
 import Glibc
 #endif
 import OCI
+import System
 
 /// Where a downloading blob's bytes go: a plain file or a store `BlobWriter`.
 protocol BlobTarget: AnyObject {
@@ -99,7 +100,7 @@ final class FileBlobTarget: BlobTarget {
     deinit { close(fd) }
 
     func append(_ bytes: UnsafeRawBufferPointer) throws {
-        let e = Posix.writeFully(fd, bytes)
+        let e = FileIO.writeFully(fd, bytes)
         if e != 0 { throw RegistryError.io("writing \(path): \(String(cString: strerror(e)))") }
         hasher?.update(bytes)
     }

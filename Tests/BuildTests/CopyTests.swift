@@ -3,6 +3,7 @@ import OCI
 import Testing
 @testable import Build
 import TestSupport
+import System
 
 @Suite("COPY/ADD: destination rules, ownership, modes, confinement, archives")
 struct CopyTests {

@@ -1,6 +1,7 @@
 import CLinux
 import Foundation
 import OCI
+import System
 
 /// The parts of `struct stat` the build needs, taken without following a final symlink.
 public struct FileStat: Sendable, Hashable {
@@ -76,7 +77,9 @@ public struct FileStat: Sendable, Hashable {
     }
 }
 
-/// A failed system call on a path, with the C error text (`stat X: no such file or directory`).
+/// A failed system call on a path, in the Go style BuildKit's messages use (`stat X: no such
+/// file or directory`): `SystemError`'s text (with its full-disk explanation), lower-cased first
+/// letter. Kept apart from `SystemError` only for that rendering, which tests and users match.
 public struct FileSystemError: Error, CustomStringConvertible, Sendable, Equatable {
     public let operation: String
     public let path: String
@@ -89,7 +92,8 @@ public struct FileSystemError: Error, CustomStringConvertible, Sendable, Equatab
     }
 
     public var description: String {
-        "\(operation) \(path): \(String(cString: strerror(errno)).lowercased())"
+        let reason = SystemError.describe(errno: errno, path: path)
+        return "\(operation) \(path): \(reason.prefix(1).lowercased() + reason.dropFirst())"
     }
 }
 
@@ -143,10 +147,6 @@ enum POSIX {
     }
 
     static func hex(_ bytes: [UInt8]) -> String { SHA256Hasher.hex(bytes) }
-
-    /// Writes all of `bytes` to `fd`, retrying short writes and EINTR (the OCI module's loop).
-    /// Returns 0, or the errno of the failed write (each caller throws its own error type).
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 { Posix.writeFully(fd, bytes) }
 
     /// Joins a relative `/`-path onto a base without doubling slashes.
     static func join(_ base: String, _ rel: String) -> String {

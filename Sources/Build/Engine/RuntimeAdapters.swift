@@ -1,4 +1,5 @@
 import Foundation
+import System
 
 /// `RootSnapshot` over the runtime module's `OverlaySnapshot`.
 struct OverlayRootSnapshot: RootSnapshot {
