@@ -6,23 +6,12 @@ import Glibc
 import OCI
 import System
 
-/// Where a downloading blob's bytes go: a plain file or a store `BlobWriter`.
-protocol BlobTarget: AnyObject {
-    func append(_ bytes: UnsafeRawBufferPointer) throws
-    /// Discards everything appended (the server ignored Range, or the bytes were wrong).
-    func restart() throws
-    /// Checks everything appended against `expected` (and `size`) and, when it matches, makes
-    /// it durable (and, for the store, publishes it). Returns the actual digest; on a mismatch
-    /// nothing is published and `restart` must come before more bytes.
-    func finalize(expected: Digest, size: Int64?, what: String) throws -> Digest
-}
-
-/// Hands a blob body to a `BlobTarget` (which hashes it as it arrives, so the digest is known
+/// Hands a blob body to a `BlobReceiver` (which hashes it as it arrives, so the digest is known
 /// the moment the last byte lands), and keeps its state across attempts so a retry can resume
 /// with `Range`.
 final class BlobSink: ResponseSink, @unchecked Sendable {
     private let lock = NSLock()
-    private let target: BlobTarget
+    private let target: any BlobReceiver
     private(set) var written: Int64 = 0
     /// The offset the current request asked to start from (0 without Range).
     var requestedOffset: Int64 = 0
@@ -30,7 +19,7 @@ final class BlobSink: ResponseSink, @unchecked Sendable {
     let what: String
     let progress: (@Sendable (Int64) -> Void)?
 
-    init(target: BlobTarget, expectedSize: Int64?, what: String, progress: (@Sendable (Int64) -> Void)?) {
+    init(target: any BlobReceiver, expectedSize: Int64?, what: String, progress: (@Sendable (Int64) -> Void)?) {
         self.target = target
         self.expectedSize = expectedSize
         self.what = what
@@ -84,7 +73,7 @@ final class BlobSink: ResponseSink, @unchecked Sendable {
 }
 
 /// A blob downloaded to a path outside the store.
-final class FileBlobTarget: BlobTarget {
+final class FileBlobTarget: BlobReceiver, @unchecked Sendable {
     private let fd: Int32
     private let path: String
     private var hasher: SHA256Hasher? = SHA256Hasher()
@@ -120,35 +109,6 @@ final class FileBlobTarget: BlobTarget {
         }
         return actual
     }
-}
 
-/// A blob downloaded straight into the store through a `BlobWriter` (temp file on the store's
-/// filesystem, renamed into `blobs/` only by `commit`, which re-checks the digest).
-final class StoreBlobTarget: BlobTarget {
-    private let store: ImageStore
-    private var writer: BlobWriter
-
-    init(store: ImageStore) throws {
-        self.store = store
-        writer = try store.blobWriter()
-    }
-
-    func append(_ bytes: UnsafeRawBufferPointer) throws { try writer.write(bytes) }
-
-    func restart() throws {
-        writer.abort()
-        writer = try store.blobWriter()
-    }
-
-    /// `BlobWriter.commit` hashes, compares, fsyncs and renames into `blobs/` in one step.
-    func finalize(expected: Digest, size: Int64?, what: String) throws -> Digest {
-        do {
-            try writer.commit(expected: expected, expectedSize: size, what: what)
-            return expected
-        } catch StoreError.digestMismatch(_, let actual, _) {
-            return actual
-        }
-    }
-
-    func abort() { writer.abort() }
+    func abort() {}
 }

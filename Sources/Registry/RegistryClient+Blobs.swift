@@ -46,16 +46,24 @@ extension RegistryClient {
     public func fetchBlob(repository: String, digest: Digest, size: Int64?, into store: ImageStore,
                           progress: (@Sendable (Int64) -> Void)? = nil) async throws -> Int64 {
         if store.hasBlob(digest), (try? store.lease(digest)) == true { return 0 }
-        let repo = try Self.repositoryPath(repository)
-        let what = "blob \(digest.short) of \(host.name)/\(repo)"
-        let target = try StoreBlobTarget(store: store)
+        let target = try StoreBlobReceiver(store: store)
         do {
-            let sink = BlobSink(target: target, expectedSize: size, what: what, progress: progress)
-            return try await fetchBlob(repo: repo, digest: digest, size: size, sink: sink, what: what)
+            return try await fetchBlob(repository: repository, digest: digest, size: size, into: target, progress: progress)
         } catch {
             target.abort()
             throw error
         }
+    }
+
+    /// Downloads a blob into any `BlobReceiver` (hashed as it arrives; resumed with `Range` and
+    /// retried as `fetchBlob(to:)`); the receiver keeps it only when it matches `digest`.
+    @discardableResult
+    public func fetchBlob(repository: String, digest: Digest, size: Int64?, into receiver: any BlobReceiver,
+                          progress: (@Sendable (Int64) -> Void)? = nil) async throws -> Int64 {
+        let repo = try Self.repositoryPath(repository)
+        let what = "blob \(digest.short) of \(host.name)/\(repo)"
+        let sink = BlobSink(target: receiver, expectedSize: size, what: what, progress: progress)
+        return try await fetchBlob(repo: repo, digest: digest, size: size, sink: sink, what: what)
     }
 
     private func fetchBlob(repo: String, digest: Digest, size: Int64?, sink: BlobSink, what: String) async throws -> Int64 {

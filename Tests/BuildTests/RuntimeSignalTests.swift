@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import Testing
 @testable import Build
+import OCI
 import TestSupport
 import System
 

@@ -63,6 +63,11 @@ struct ExtensionsContextsTests {
         #expect(again.status == 0, "\(again.combined)")
         #expect((try? String(contentsOfFile: out + "2/from-assets-mount.txt", encoding: .utf8)) == "logo v2\n")
 
+        // A tag the layout does not hold is an error naming the layout (ImageCopy from OCILayoutSource).
+        let noTag = try await s.build(["--build-context", "assets=\(assets)", "--build-context", "base=docker-image://busybox:latest",
+                                       "--build-context", "layout=oci-layout://\(layout):nosuch"])
+        #expect(noTag.status != 0 && noTag.stderr.contains("has no image 'nosuch'") && noTag.stderr.contains(layout), "\(noTag.stderr)")
+
         let bad = try await s.build(["--build-context", "assets=\(s.root)/no-such-dir"])
         #expect(bad.status != 0 && bad.stderr.contains("not a directory"), "\(bad.stderr)")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")

@@ -29,7 +29,7 @@ import Testing
             #expect(lines.all.contains { $0.hasSuffix(": done") })
 
             // An explicit platform that a single-platform image does not have is an error.
-            await #expect(throws: RegistryError.self) {
+            await #expect(throws: TransferError.self) {
                 try await transfer.pull(ref, into: b.store, platform: Platform(parsing: "linux/s390x"))
             }
             let repull = try await transfer.pull(ref, into: b.store)
@@ -81,7 +81,7 @@ import Testing
             do {
                 _ = try await transfer.pull(all, into: b.store, platform: Platform(parsing: "linux/s390x"))
                 Issue.record("pulled a platform the index does not have")
-            } catch let error as RegistryError {
+            } catch let error as TransferError {
                 guard case .noMatchingPlatform(_, let available) = error else { Issue.record("wrong error \(error)"); return }
                 #expect(available.contains("linux/amd64"))
             }

@@ -86,7 +86,7 @@ import TestSupport
             do {
                 _ = try await ImageTransfer().pull(lie, into: b.store)
                 Issue.record("an image whose config lies about its diff_ids was pulled")
-            } catch let error as RegistryError {
+            } catch let error as StoreError {
                 guard case .digestMismatch(let expected, let actual, _) = error else { Issue.record("wrong error \(error)"); return }
                 #expect(expected == wrong && actual == layer.diffID)
                 #expect(error.description.contains("diff_id"))

@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 import System
 
 /// `RootSnapshot` over the runtime module's `OverlaySnapshot`.

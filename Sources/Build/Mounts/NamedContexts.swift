@@ -10,8 +10,9 @@ public enum NamedContext: Sendable, Equatable {
     case image(String)
 
     /// Parses `name=DIR`, `name=docker-image://REF` or `name=oci-layout://PATH[:TAG|@DIGEST]`.
-    /// An OCI layout is loaded into `store` and becomes the image it holds.
-    public static func parse(_ flags: [String], store: ImageStore?) throws -> [String: NamedContext] {
+    /// An OCI layout is copied into `store` (`ImageCopy` from an `OCILayoutSource`) and
+    /// becomes the image it holds.
+    public static func parse(_ flags: [String], store: ImageStore?) async throws -> [String: NamedContext] {
         var out: [String: NamedContext] = [:]
         for flag in flags {
             guard let eq = flag.firstIndex(of: "="), eq != flag.startIndex else {
@@ -25,7 +26,7 @@ public enum NamedContext: Sendable, Equatable {
                 out[name] = .image(ref)
             } else if value.hasPrefix("oci-layout://") {
                 guard let store else { throw MountUseError("--build-context \(name): oci-layout needs a store") }
-                out[name] = .image(try loadLayout(String(value.dropFirst("oci-layout://".count)), name: name, store: store))
+                out[name] = .image(try await loadLayout(String(value.dropFirst("oci-layout://".count)), name: name, store: store))
             } else if value.contains("://") || value.hasPrefix("git@") {
                 throw MountUseError("--build-context \(name)=\(value): only directories, docker-image:// and oci-layout:// are supported")
             } else {
@@ -40,10 +41,12 @@ public enum NamedContext: Sendable, Equatable {
         return out
     }
 
-    /// Loads an OCI image layout directory into the store; returns the image's ID.
-    static func loadLayout(_ spec: String, name: String, store: ImageStore) throws -> String {
+    /// Copies the image an OCI image layout directory holds into the store; returns its ID.
+    /// `spec` is `PATH`, `PATH:TAG` or `PATH@DIGEST`; a layout of several platforms gives the
+    /// host's (BuildKit picks the build platform the same way).
+    static func loadLayout(_ spec: String, name: String, store: ImageStore) async throws -> String {
         var path = spec
-        var selector: String?
+        var selector = ImageReference.defaultTag
         if let at = spec.lastIndex(of: "@") {
             path = String(spec[..<at])
             selector = String(spec[spec.index(after: at)...])
@@ -51,32 +54,12 @@ public enum NamedContext: Sendable, Equatable {
             path = String(spec[..<colon])
             selector = String(spec[spec.index(after: colon)...])
         }
-        guard FileManager.default.fileExists(atPath: path + "/index.json") else {
-            throw MountUseError("--build-context \(name): \(path) is not an OCI image layout (no index.json)")
-        }
-        // The store loads layout archives: tar the directory (uncompressed) and load that.
-        let writer = LayerWriter(options: .init(compression: .none, source: .rootfs))
-        let tar = try writer.write(directory: path, into: store.tmpDirectory)
-        defer { unlink(tar.file) }
-        let loaded: [LoadedImage]
         do {
-            loaded = try store.load(archive: tar.file)
+            let copy = ImageCopy(from: try OCILayoutSource(directory: path), to: StoreImageDestination(store: store))
+            return try await copy.copy(selector).configDigest.description
         } catch {
-            throw MountUseError("--build-context \(name): cannot load \(path): \(error)")
+            throw MountUseError("--build-context \(name): cannot use \(path): \(error)")
         }
-        let pick: LoadedImage?
-        if let selector {
-            pick = loaded.first { img in
-                img.image.manifestDigest.description == selector
-                    || img.names.contains { $0.description.hasSuffix(":" + selector) || $0.description == selector }
-            }
-        } else {
-            pick = loaded.first
-        }
-        guard let pick else {
-            throw MountUseError("--build-context \(name): \(path) has no image \(selector ?? "")")
-        }
-        return pick.image.configDigest.description
     }
 }
 

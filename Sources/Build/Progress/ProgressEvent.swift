@@ -40,13 +40,3 @@ public enum ProgressMode: String, Sendable, CaseIterable {
     case auto, tty, plain, json, quiet
 }
 
-/// Human-readable byte sizes (decimal units, as docker prints them).
-public enum ByteCount {
-    public static func format(_ n: Int64) -> String {
-        let units = ["B", "kB", "MB", "GB", "TB"]
-        var v = Double(n)
-        var i = 0
-        while v >= 1000, i < units.count - 1 { v /= 1000; i += 1 }
-        return i == 0 ? "\(n) B" : String(format: v >= 100 ? "%.0f %@" : "%.1f %@", v, units[i])
-    }
-}

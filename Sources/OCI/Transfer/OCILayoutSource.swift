@@ -1,0 +1,91 @@
+import Foundation
+import System
+
+/// An OCI image layout directory (`oci-layout`, `index.json`, `blobs/sha256/…`) as an
+/// `ImageSource`: what `buildx --output type=oci` or `skopeo copy … oci:DIR` write, read by
+/// `--build-context NAME=oci-layout://DIR[:TAG|@DIGEST]`. The one reader of that format.
+public struct OCILayoutSource: ImageSource {
+    public let directory: String
+    let index: ImageIndex
+
+    /// Reads `directory/index.json`; an error names the directory when it is not a layout.
+    public init(directory: String) throws {
+        self.directory = directory
+        let indexPath = directory + "/index.json"
+        guard FileSystem.exists(indexPath) else {
+            throw StoreError.invalid("\(directory) is not an OCI image layout (no index.json)")
+        }
+        index = try ImageIndex.decode(try StoreFS.readAll(indexPath), source: indexPath)
+    }
+
+    public var description: String { "OCI layout \(directory)" }
+
+    func blobPath(_ digest: Digest) -> String { directory + "/blobs/" + digest.algorithm + "/" + digest.encoded }
+
+    /// `reference`: a digest (any manifest or index in the layout), a tag (the index entry whose
+    /// `org.opencontainers.image.ref.name` or `io.containerd.image.name` names it), or
+    /// `latest` for a layout of one image. A layout of several untagged images is itself an
+    /// index: the copy picks the platform.
+    public func manifest(_ reference: String) async throws -> SourceManifest {
+        if let digest = try? Digest(parsing: reference) {
+            let entry = index.manifests.first { $0.digest == digest }
+            return try read(digest, mediaType: entry?.mediaType)
+        }
+        let tagged = index.manifests.filter { d in
+            let names = [d.annotations?[AnnotationKey.refName], d.annotations?[AnnotationKey.containerdImageName]].compactMap { $0 }
+            return names.contains { $0 == reference || $0.hasSuffix(":" + reference) }
+        }
+        if let entry = tagged.first { return try read(entry.digest, mediaType: entry.mediaType) }
+        if reference == ImageReference.defaultTag {
+            if index.manifests.count == 1, let only = index.manifests.first { return try read(only.digest, mediaType: only.mediaType) }
+            if !index.manifests.isEmpty {
+                let bytes = try StoreFS.readAll(directory + "/index.json")
+                return SourceManifest(bytes: bytes, mediaType: index.mediaType ?? MediaType.ociIndex, digest: Digest.sha256(Data(bytes)))
+            }
+        }
+        let known = index.manifests.compactMap { $0.annotations?[AnnotationKey.refName] }
+        throw StoreError.invalid("\(description) has no image '\(reference)'"
+                                 + (known.isEmpty ? "" : " (its tags: \(known.joined(separator: ", ")))"))
+    }
+
+    private func read(_ digest: Digest, mediaType: String?) throws -> SourceManifest {
+        let path = blobPath(digest)
+        guard FileSystem.exists(path) else { throw StoreError.invalid("\(description): blob \(digest) is missing") }
+        let bytes = try StoreFS.readAll(path)
+        let actual = Digest.sha256(Data(bytes))
+        guard actual == digest else {
+            throw StoreError.digestMismatch(expected: digest, actual: actual, what: "\(description): manifest \(digest)")
+        }
+        var type = mediaType
+        if type == nil, let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] {
+            type = object["mediaType"] as? String
+        }
+        return SourceManifest(bytes: bytes, mediaType: type ?? MediaType.ociManifest, digest: digest)
+    }
+
+    public func fetchBlob(_ descriptor: Descriptor, into receiver: any BlobReceiver,
+                          progress: (@Sendable (Int64) -> Void)?) async throws -> Int64 {
+        let path = blobPath(descriptor.digest)
+        let what = "\(description): blob \(descriptor.digest)"
+        return try await runOffPool {
+            guard FileSystem.exists(path) else { throw StoreError.invalid("\(what) is missing") }
+            var moved: Int64 = 0
+            try StoreFS.forEachChunk(ofFile: path) { chunk in
+                try receiver.append(chunk)
+                moved += Int64(chunk.count)
+                progress?(moved)
+            }
+            let actual = try receiver.finalize(expected: descriptor.digest, size: descriptor.size, what: what)
+            guard actual == descriptor.digest else {
+                receiver.abort()
+                throw StoreError.digestMismatch(expected: descriptor.digest, actual: actual, what: what)
+            }
+            return moved
+        }
+    }
+
+    public func localFile(of descriptor: Descriptor) -> String? {
+        let path = blobPath(descriptor.digest)
+        return FileSystem.exists(path) ? path : nil
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import System
+
+/// The local store as a destination (`pull`, `--build-context oci-layout://`): blobs land
+/// through `StoreBlobReceiver` (temp file, digest checked, renamed into `blobs/`), and are
+/// leased at once, so a concurrent GC cannot take them before the manifest names them. The
+/// manifest is published last, with each layer's diff_id and uncompressed size measured from
+/// the blob itself: a config that lies about its layers never reaches the store.
+public struct StoreImageDestination: ImageDestination {
+    public let store: ImageStore
+
+    public init(store: ImageStore) { self.store = store }
+
+    public var description: String { "the local store \(store.root)" }
+
+    public func hasBlob(_ descriptor: Descriptor) async throws -> Bool {
+        store.hasBlob(descriptor.digest) && (try? store.lease(descriptor.digest)) == true
+    }
+
+    public func putBlob(_ descriptor: Descriptor, from source: any ImageSource,
+                        progress: (@Sendable (Int64) -> Void)?) async throws -> BlobPut {
+        let receiver = try StoreBlobReceiver(store: store)
+        do {
+            let n = try await source.fetchBlob(descriptor, into: receiver, progress: progress)
+            _ = try store.lease(descriptor.digest)
+            return .copied(n)
+        } catch {
+            receiver.abort()
+            throw error
+        }
+    }
+
+    public func readBack(_ descriptor: Descriptor) throws -> [UInt8]? {
+        try store.readBlob(descriptor.digest)
+    }
+
+    public func putManifest(_ manifest: SourceManifest, parsed: ImageManifest, config: ImageConfig,
+                            names: [ImageReference], reference: String) async throws -> Digest {
+        let expected = try ImageCopy.expectedDiffIDs(manifest: parsed, config: config, what: reference)
+        // Measured four at a time: each is a decompression on a thread of its own.
+        var seen = Set<Digest>()
+        let layers = parsed.layers.filter { seen.insert($0.digest).inserted }
+        var records: [LayerRecord] = []
+        try await withThrowingTaskGroup(of: LayerRecord?.self) { group in
+            var next = 0
+            func add() {
+                let layer = layers[next]
+                next += 1
+                group.addTask { try await verifiedRecord(layer, diffID: expected[layer.digest], what: reference) }
+            }
+            while next < layers.count && next < 4 { add() }
+            while let record = try await group.next() {
+                if let record { records.append(record) }
+                if next < layers.count { add() }
+            }
+        }
+        let image = try store.putImage(manifest: manifest.bytes, tags: names, layers: records)
+        return image.manifestDigest
+    }
+
+    /// The store's facts for a copied layer: decompresses and hashes the blob (off the
+    /// cooperative pool: it is CPU-bound) to learn its diff_id and uncompressed size, and
+    /// refuses a diff_id the config does not list, so `images` and `history` show docker's
+    /// uncompressed sizes. A layer the store already measured is not decompressed again; a
+    /// media type that is not a known layer compression is left to the store's defaults.
+    private func verifiedRecord(_ layer: Descriptor, diffID want: Digest?, what: String) async throws -> LayerRecord? {
+        guard let want, MediaType.layerCompression(layer.mediaType) != nil else { return nil }
+        if let known = try store.layerRecord(digest: layer.digest), known.diffID == want, let size = known.uncompressedSize {
+            return LayerRecord(digest: layer.digest, diffID: want, size: layer.size, uncompressedSize: size, mediaType: layer.mediaType)
+        }
+        let store = self.store
+        let measured = try await runOffPool { try store.measureLayer(layer.digest, mediaType: layer.mediaType) }
+        guard measured.diffID == want else {
+            throw StoreError.digestMismatch(expected: want, actual: measured.diffID,
+                                            what: "\(what): uncompressed layer \(layer.digest) (diff_id from the image config)")
+        }
+        return LayerRecord(digest: layer.digest, diffID: want, size: layer.size, uncompressedSize: measured.size,
+                           mediaType: layer.mediaType)
+    }
+}
