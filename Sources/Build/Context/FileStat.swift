@@ -91,31 +91,20 @@ public struct FileSystemError: Error, CustomStringConvertible, Sendable, Equatab
         self.errno = errno
     }
 
+    /// `System`'s error in this rendering.
+    public init(_ error: SystemError) {
+        self.init(operation: error.operation, path: error.path, errno: error.errno)
+    }
+
     public var description: String {
         let reason = SystemError.describe(errno: errno, path: path)
         return "\(operation) \(path): \(reason.prefix(1).lowercased() + reason.dropFirst())"
     }
 }
 
-/// Small POSIX helpers shared by the context walk, hashing and copying.
+/// The context walk's, hashing's and copying's own POSIX calls (readlink, xattrs, path joins);
+/// listing and the write loop are `System`'s.
 enum POSIX {
-    /// The names in a directory, sorted bytewise, without `.` and `..`.
-    static func listDirectory(_ path: String) throws(FileSystemError) -> [String] {
-        guard let dir = opendir(path) else {
-            throw FileSystemError(operation: "opendir", path: path, errno: errno)
-        }
-        defer { closedir(dir) }
-        var names: [String] = []
-        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
-        while let ent = readdir(dir) {
-            let name = String(cString: UnsafeRawPointer(ent).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self))
-            if name == "." || name == ".." { continue }
-            names.append(name)
-        }
-        names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        return names
-    }
-
     static func readlink(_ path: String) throws(FileSystemError) -> String {
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = Glibc.readlink(path, &buf, buf.count - 1)

@@ -149,7 +149,7 @@ final class TreeWriter {
                 pending.append((src, st, dst, false))
             }
             let names: [String]
-            do { names = try POSIX.listDirectory(src) } catch { throw spec.error(.io(error.description)) }
+            do { names = try FileSystem.entries(src) } catch { throw spec.error(.io(FileSystemError(error).description)) }
             for name in names {
                 let childSrc = POSIX.join(src, name)
                 // Never copy the target into itself (a context that contains the step's root).
