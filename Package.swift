@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "DifferentialTests", dependencies: ["Inspect", "OCI", "TestSupport"],
                     exclude: ["Cases", "Examples", "IntendedDifferences.json", "Support/dockerd-session.sh"]),
         // Shared by the test targets above: the article's Dockerfiles, waiting off the cooperative pool.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["System"], path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -98,7 +98,7 @@ public final class ImageStore: Sendable {
             if chmod(path, 0o700) != 0 {
                 let e = errno
                 throw StoreError.invalid("the store directory \(path) is open to other users (mode \(String(st.st_mode & 0o7777, radix: 8))) "
-                                         + "and cannot be made private: \(String(cString: strerror(e))); run `chmod 700 \(path)` as its owner")
+                                         + "and cannot be made private: \(SystemError.describe(errno: e, path: path)); run `chmod 700 \(path)` as its owner")
             }
         }
     }
