@@ -33,11 +33,20 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "Pull base images from their registry even when the store has them.")
     var pull = false
 
-    @Option(help: "Progress output: auto, tty, plain, json or quiet.")
-    var progress: String = "auto"
+    @Option(help: "Progress output: auto, tty, plain, json or quiet (default: $BUILDKIT_PROGRESS, else auto).")
+    var progress: String = ProcessInfo.processInfo.environment["BUILDKIT_PROGRESS"].flatMap { $0.isEmpty ? nil : $0 } ?? "auto"
 
-    @Option(help: ArgumentHelp("Write the image ID to this file.", valueName: "file"))
+    @Flag(name: [.short, .customLong("quiet")], help: "Print only the image ID (on success).")
+    var quiet = false
+
+    @Flag(help: "Push every tag (-t, -o name=) to its registry after the build (as -o type=image,push=true).")
+    var push = false
+
+    @Option(help: ArgumentHelp("Write the image ID to this file (removed when the build starts, written only when it succeeds).", valueName: "file"))
     var iidfile: String?
+
+    @Option(name: .customLong("metadata-file"), help: ArgumentHelp("Write the build result as JSON (buildx's keys: containerimage.digest, containerimage.config.digest, image.name, …, plus Slipway's steps).", valueName: "file"))
+    var metadataFile: String?
 
     @Option(name: .customLong("label"), help: ArgumentHelp("Set a label on the image (repeatable).", valueName: "key=value"))
     var labels: [String] = []
@@ -93,10 +102,18 @@ struct BuildCommand: AsyncParsableCommand {
         let args = try BuildFlags.buildArgs(buildArgs)
         let labelValues = try BuildFlags.labels(labels)
         let out = try output.map { try BuildFlags.output($0) } ?? OutputSpec(type: .image, dest: nil)
+        let tags = self.tags + out.names
+        let pushing = push || out.push
+        if pushing && tags.isEmpty {
+            throw ValidationError("--push needs a name to push to: -t REGISTRY/REPO:TAG or -o type=image,name=REGISTRY/REPO:TAG,push=true")
+        }
+        // A stale ID must not outlive a failed build (a CI step would push the old image).
+        if let iidfile { BuildOutputs.removeStale(iidfile) }
+        if let metadataFile { BuildOutputs.removeStale(metadataFile) }
         if out.dest == "-" && isatty(1) == 1 {
             throw ValidationError("refusing to write the \(out.type.rawValue) output to a terminal: redirect standard output (> FILE) or give dest=FILE")
         }
-        guard let mode = ProgressMode(rawValue: progress) else {
+        guard let mode = quiet ? .quiet : ProgressMode(rawValue: progress) else {
             throw ValidationError("invalid --progress \"\(progress)\": use auto, tty, plain, json or quiet")
         }
         guard let net = NetworkMode(rawValue: network) else {
@@ -198,8 +215,24 @@ struct BuildCommand: AsyncParsableCommand {
                 try await exporter.exportArchive(manifestDigest: w.manifestDigest, tags: tags, to: out.dest ?? "-", docker: out.type == .docker)
             }
         }
+        if pushing, let w = result.written {
+            // After the build, as buildx's push=true: every tag, each to its own registry.
+            let transfer = ImageTransfer(access: access, progress: { line in Task { await reporter.emit(.note(line)) } })
+            for tag in tags {
+                await reporter.emit(.note("pushing \(tag)"))
+                let pushed = try await transfer.push(w.manifestDigest.description, to: try ImageReference(parsing: tag), from: imageStore)
+                await reporter.emit(.note("pushed \(pushed.reference.familiar)@\(pushed.manifestDigest)"))
+            }
+        }
         if let iidfile, let w = result.written {
             try OutputFile.write(Array(w.id.description.utf8), to: iidfile, what: "the image ID")
+        }
+        if let metadataFile {
+            let stored = try result.written.flatMap { try imageStore.image(manifestDigest: $0.manifestDigest) }
+            let bytes = try BuildOutputs.metadata(written: result.written, manifestMediaType: stored?.manifestMediaType,
+                                                  manifestSize: stored?.manifestSize, tags: tags,
+                                                  steps: await reporter.stepSummaries(), buildID: UUID().uuidString.lowercased())
+            try OutputFile.write(bytes, to: metadataFile, what: "the build metadata")
         }
         await reporter.close()
         if explain { _ = writeStandardError(BuildExplainTable.render(await reporter.stepSummaries())) }

@@ -37,24 +37,41 @@ public enum BuildFlags {
     }
 
     /// `--output type=image|oci|docker|local|tar[,dest=PATH]` (also the `-o PATH` shorthand for local).
+    /// `--output`/`-o` in buildx's forms. Every key it accepts does what buildx does with it
+    /// (`name=` tags the image, `push=true` and `type=registry` push it); a key or value it
+    /// cannot honour is refused, never ignored.
     public static func output(_ raw: String) throws(FlagError) -> OutputSpec {
         if !raw.contains("=") {
             return raw == "-" ? OutputSpec(type: .tar, dest: "-") : OutputSpec(type: .local, dest: raw)
         }
         var type: OutputSpec.Kind?
         var dest: String?
+        var names: [String] = []
+        var push: Bool?
         for part in raw.split(separator: ",") {
             let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
-            guard kv.count == 2 else { throw .invalid("--output", raw, "use type=TYPE,dest=PATH") }
+            guard kv.count == 2 else {
+                // `name=a,b` (buildx's several names): a bare part after a name is another name.
+                if kv.count == 1, !names.isEmpty, !kv[0].isEmpty { names.append(kv[0]); continue }
+                throw .invalid("--output", raw, "use type=TYPE,dest=PATH")
+            }
             switch kv[0] {
             case "type":
-                guard let t = OutputSpec.Kind(rawValue: kv[1]) else {
-                    throw .invalid("--output", raw, "type must be one of image, oci, docker, local, tar")
+                guard let t = OutputSpec.Kind(rawValue: kv[1] == "registry" ? "image" : kv[1]) else {
+                    throw .invalid("--output", raw, "type must be one of image, registry, oci, docker, local, tar")
                 }
+                if kv[1] == "registry" { push = push ?? true }
                 type = t
             case "dest": dest = kv[1]
-            case "name", "push", "compression": break
-            default: throw .invalid("--output", raw, "unknown key \"\(kv[0])\"")
+            case "name": names.append(kv[1])
+            case "push":
+                guard let b = Self.bool(kv[1]) else { throw .invalid("--output", raw, "push must be true or false") }
+                push = b
+            case "compression":
+                guard kv[1] == "gzip" else {
+                    throw .invalid("--output", raw, "compression=\(kv[1]) is not supported: Slipway writes gzip layers (compression=gzip)")
+                }
+            default: throw .invalid("--output", raw, "unknown key \"\(kv[0])\" (known: type, dest, name, push, compression)")
             }
         }
         guard let t = type else { throw .invalid("--output", raw, "missing type=") }
@@ -63,7 +80,18 @@ public enum BuildFlags {
             throw .invalid("--output", raw, "type=local writes a directory, and dest=- is standard output; use type=tar,dest=- (or -o -) for a tar on stdout")
         }
         if dest?.isEmpty == true { throw .invalid("--output", raw, "dest= is empty") }
-        return OutputSpec(type: t, dest: dest)
+        if t != .image && (push == true || !names.isEmpty) {
+            throw .invalid("--output", raw, "name= and push= go with type=image or type=registry")
+        }
+        return OutputSpec(type: t, dest: dest, names: names, push: push ?? false)
+    }
+
+    static func bool(_ s: String) -> Bool? {
+        switch s.lowercased() {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: return nil
+        }
     }
 }
 
@@ -71,9 +99,15 @@ public struct OutputSpec: Sendable, Equatable {
     public enum Kind: String, Sendable { case image, oci, docker, local, tar }
     public var type: Kind
     public var dest: String?
-    public init(type: Kind, dest: String?) {
+    /// `name=`: more tags for the image.
+    public var names: [String]
+    /// `push=true` or `type=registry`: push every tag after the build.
+    public var push: Bool
+    public init(type: Kind, dest: String?, names: [String] = [], push: Bool = false) {
         self.type = type
         self.dest = dest
+        self.names = names
+        self.push = push
     }
 }
 

@@ -98,49 +98,19 @@ public enum ImageLoader {
         return try body(try storedImage(first.image, in: store, name: name))
     }
 
-    /// An OCI image layout directory (`oci-layout`, `index.json`, `blobs/`).
+    /// An OCI image layout directory (`oci-layout`, `index.json`, `blobs/`), read by the one
+    /// layout reader (`OCILayoutSource`); an index gives the linux/amd64 image, else the first.
     static func layoutImage(directory: String, name: String) throws -> BlobImage {
-        func blob(_ digest: Digest) -> String { directory + "/blobs/\(digest.algorithm)/\(digest.encoded)" }
-        func read(_ path: String) throws -> [UInt8] {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ImageLoadError.invalid(path: path, reason: "missing or unreadable")
-            }
-            return [UInt8](data)
+        let layout: OCILayoutSource
+        let image: (manifest: ImageManifest, config: ImageConfig)
+        do {
+            layout = try OCILayoutSource(directory: directory)
+            image = try layout.image(platform: Platform(os: "linux", architecture: "amd64"))
+        } catch let error as StoreError {
+            throw ImageLoadError.invalid(path: directory, reason: error.description)
         }
-        struct Index: Decodable {
-            var mediaType: String?
-            var manifests: [Descriptor]
-        }
-        var descriptor: Descriptor?
-        var indexPath = directory + "/index.json"
-        guard FileManager.default.fileExists(atPath: indexPath) else {
-            throw ImageLoadError.invalid(path: directory, reason: "not an OCI image layout (no index.json)")
-        }
-        for _ in 0..<4 {
-            let index: Index
-            do {
-                index = try JSONDecoder().decode(Index.self, from: Data(try read(indexPath)))
-            } catch let error as ImageLoadError {
-                throw error
-            } catch {
-                throw ImageLoadError.invalid(path: indexPath, reason: "not an OCI index: \(error)")
-            }
-            let linux = index.manifests.first { $0.platform?.os == "linux" && $0.platform?.architecture == "amd64" }
-            guard let chosen = linux ?? index.manifests.first else {
-                throw ImageLoadError.invalid(path: indexPath, reason: "the index lists no manifest")
-            }
-            if chosen.mediaType.contains("index") || chosen.mediaType.contains("manifest.list") {
-                indexPath = blob(chosen.digest)
-                continue
-            }
-            descriptor = chosen
-            break
-        }
-        guard let descriptor else { throw ImageLoadError.invalid(path: directory, reason: "nested indexes too deep") }
-        let manifestPath = blob(descriptor.digest)
-        let manifest = try ImageManifest.decode(try read(manifestPath), source: manifestPath)
-        let config = try ImageConfig.decode(try read(blob(manifest.config.digest)), source: blob(manifest.config.digest))
-        return BlobImage(name: name, config: config, layers: manifest.layers.map { (blob($0.digest), $0) })
+        return BlobImage(name: name, config: image.config,
+                         layers: image.manifest.layers.map { (layout.blobPath($0.digest), $0) })
     }
 
     /// Reads every layer's entries, hashing file content to tell modified from unchanged files.

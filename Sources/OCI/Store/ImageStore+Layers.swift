@@ -59,6 +59,28 @@ extension ImageStore {
         }
     }
 
+    /// The record of a stored layer blob that a foreign manifest lists with diff ID `want`
+    /// (pull, load, an OCI layout context): decompresses and hashes the blob to learn its real
+    /// diff ID and uncompressed size, and refuses a diff ID the config does not list, so a
+    /// config that lies about its layers never reaches the index and `images`/`history` show
+    /// docker's uncompressed sizes. A layer already measured (in `known`, or in the store) is not
+    /// decompressed again. nil for a media type that is not a known layer compression (the
+    /// store's defaults apply). The one owner of that check, whatever the image came from.
+    public func verifiedLayerRecord(_ layer: Descriptor, diffID want: Digest, what: String,
+                                    known: LayerRecord? = nil) throws -> LayerRecord? {
+        guard MediaType.layerCompression(layer.mediaType) != nil else { return nil }
+        if let r = try known ?? layerRecord(digest: layer.digest), r.diffID == want, let size = r.uncompressedSize {
+            return LayerRecord(digest: layer.digest, diffID: want, size: layer.size, uncompressedSize: size, mediaType: layer.mediaType)
+        }
+        let measured = try measureLayer(layer.digest, mediaType: layer.mediaType)
+        guard measured.diffID == want else {
+            throw StoreError.digestMismatch(expected: want, actual: measured.diffID,
+                                            what: "\(what): uncompressed layer \(layer.digest) (diff_id from the image config)")
+        }
+        return LayerRecord(digest: layer.digest, diffID: want, size: layer.size, uncompressedSize: measured.size,
+                           mediaType: layer.mediaType)
+    }
+
     /// Streams a layer blob's uncompressed tar, checking it parses as tar, and returns its diff
     /// ID and uncompressed size. Verifies what a foreign manifest claims before it is recorded.
     public func measureLayer(_ digest: Digest, mediaType: String) throws -> (diffID: Digest, size: Int64) {

@@ -261,16 +261,9 @@ extension ImageStore {
                 throw StoreError.sizeMismatch(expected: layer.size, actual: size, what: "\(source): layer \(layer.digest)")
             }
             let want = config.rootfs.diffIDs[i]
-            let known = try verified[layer.digest] ?? layerRecord(digest: layer.digest)
-            if let r = known, r.diffID == want, r.uncompressedSize != nil {
-                records.append(r)
-                continue
+            guard let r = try verifiedLayerRecord(layer, diffID: want, what: source, known: verified[layer.digest]) else {
+                throw ModelError.unknownMediaType(what: "\(source): layer \(layer.digest)", mediaType: layer.mediaType)
             }
-            let (diffID, uncompressed) = try measureLayer(layer.digest, mediaType: layer.mediaType)
-            guard diffID == want else {
-                throw StoreError.digestMismatch(expected: want, actual: diffID, what: "\(source): layer \(layer.digest) (diff_id from the config)")
-            }
-            let r = LayerRecord(digest: layer.digest, diffID: diffID, size: size, uncompressedSize: uncompressed, mediaType: layer.mediaType)
             verified[layer.digest] = r
             records.append(r)
         }

@@ -13,20 +13,23 @@ public struct OCILayoutSource: ImageSource {
         self.directory = directory
         let indexPath = directory + "/index.json"
         guard FileSystem.exists(indexPath) else {
-            throw StoreError.invalid("\(directory) is not an OCI image layout (no index.json)")
+            throw StoreError.invalid("\(directory): not an OCI image layout (no index.json)")
         }
         index = try ImageIndex.decode(try StoreFS.readAll(indexPath), source: indexPath)
     }
 
     public var description: String { "OCI layout \(directory)" }
 
-    func blobPath(_ digest: Digest) -> String { directory + "/blobs/" + digest.algorithm + "/" + digest.encoded }
+    public func blobPath(_ digest: Digest) -> String { directory + "/blobs/" + digest.algorithm + "/" + digest.encoded }
 
     /// `reference`: a digest (any manifest or index in the layout), a tag (the index entry whose
     /// `org.opencontainers.image.ref.name` or `io.containerd.image.name` names it), or
     /// `latest` for a layout of one image. A layout of several untagged images is itself an
     /// index: the copy picks the platform.
-    public func manifest(_ reference: String) async throws -> SourceManifest {
+    public func manifest(_ reference: String) async throws -> SourceManifest { try resolve(reference) }
+
+    /// `manifest(_:)` without suspending, for synchronous readers (`analyze` of a layout).
+    public func resolve(_ reference: String) throws -> SourceManifest {
         if let digest = try? Digest(parsing: reference) {
             let entry = index.manifests.first { $0.digest == digest }
             return try read(digest, mediaType: entry?.mediaType)
@@ -46,6 +49,24 @@ public struct OCILayoutSource: ImageSource {
         let known = index.manifests.compactMap { $0.annotations?[AnnotationKey.refName] }
         throw StoreError.invalid("\(description) has no image '\(reference)'"
                                  + (known.isEmpty ? "" : " (its tags: \(known.joined(separator: ", ")))"))
+    }
+
+    /// The single-platform image `reference` names, an index resolved to `platform` (nested
+    /// indexes followed a few levels): its manifest and config, read and verified.
+    public func image(_ reference: String = ImageReference.defaultTag, platform: Platform = .host) throws -> (manifest: ImageManifest, config: ImageConfig) {
+        var fetched = try resolve(reference)
+        for _ in 0..<4 where fetched.isIndex {
+            let nested = try ImageIndex.decode(fetched.bytes, source: "\(description): index \(fetched.digest)")
+            guard let chosen = nested.bestManifest(for: platform) ?? nested.manifests.first else {
+                throw StoreError.invalid("\(description): index \(fetched.digest) lists no manifest")
+            }
+            fetched = try read(chosen.digest, mediaType: chosen.mediaType)
+        }
+        guard !fetched.isIndex else { throw StoreError.invalid("\(description): nested indexes too deep") }
+        let manifest = try ImageManifest.decode(fetched.bytes, source: "\(description): manifest \(fetched.digest)")
+        let config = try ImageConfig.decode(try read(manifest.config.digest, mediaType: manifest.config.mediaType).bytes,
+                                            source: "\(description): config \(manifest.config.digest)")
+        return (manifest, config)
     }
 
     private func read(_ digest: Digest, mediaType: String?) throws -> SourceManifest {

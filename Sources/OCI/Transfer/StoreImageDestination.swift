@@ -58,23 +58,10 @@ public struct StoreImageDestination: ImageDestination {
         return image.manifestDigest
     }
 
-    /// The store's facts for a copied layer: decompresses and hashes the blob (off the
-    /// cooperative pool: it is CPU-bound) to learn its diff_id and uncompressed size, and
-    /// refuses a diff_id the config does not list, so `images` and `history` show docker's
-    /// uncompressed sizes. A layer the store already measured is not decompressed again; a
-    /// media type that is not a known layer compression is left to the store's defaults.
     private func verifiedRecord(_ layer: Descriptor, diffID want: Digest?, what: String) async throws -> LayerRecord? {
-        guard let want, MediaType.layerCompression(layer.mediaType) != nil else { return nil }
-        if let known = try store.layerRecord(digest: layer.digest), known.diffID == want, let size = known.uncompressedSize {
-            return LayerRecord(digest: layer.digest, diffID: want, size: layer.size, uncompressedSize: size, mediaType: layer.mediaType)
-        }
+        guard let want else { return nil }
         let store = self.store
-        let measured = try await runOffPool { try store.measureLayer(layer.digest, mediaType: layer.mediaType) }
-        guard measured.diffID == want else {
-            throw StoreError.digestMismatch(expected: want, actual: measured.diffID,
-                                            what: "\(what): uncompressed layer \(layer.digest) (diff_id from the image config)")
-        }
-        return LayerRecord(digest: layer.digest, diffID: want, size: layer.size, uncompressedSize: measured.size,
-                           mediaType: layer.mediaType)
+        // Decompressing is CPU-bound: off the cooperative pool.
+        return try await runOffPool { try store.verifiedLayerRecord(layer, diffID: want, what: what) }
     }
 }
