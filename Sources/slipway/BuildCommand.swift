@@ -2,6 +2,7 @@ import ArgumentParser
 import Build
 import Dockerfile
 import Foundation
+import Inspect
 import OCI
 import Registry
 
@@ -81,6 +82,12 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "After the build, print a table of every step: cached or ran, its time, and why it missed the cache.")
     var explain = false
 
+    @Flag(help: "Run the build checks (as slipway lint) and exit without building (buildx's --call=check).")
+    var check = false
+
+    @Option(help: ArgumentHelp("What to do: build (default) or check (run the build checks only).", valueName: "method"))
+    var call: String = "build"
+
     @Argument(help: "The build context directory.")
     var context: String
 
@@ -146,7 +153,22 @@ struct BuildCommand: AsyncParsableCommand {
             fileName = (path as NSString).lastPathComponent
             dockerfilePath = path
         }
-        let graph = try StageGraph.resolve(text, fileName: fileName, options: BuildOptions(target: target, buildArgs: args))
+        // One parse for the checks and the build (BuildKit lints the parse it builds).
+        let parsed = try Dockerfile.parse(text, fileName: fileName)
+        let checks = DockerfileChecks.run(parsed, dockerfilePath: dockerfilePath, contextDirectory: contextDir, target: target)
+        guard call == "build" || call == "check" else {
+            throw ValidationError("invalid --call \"\(call)\": use build or check (for the stage outline: slipway outline)")
+        }
+        if check || call == "check" {
+            print(checks.renderText(), terminator: "")
+            print(checks.findings.isEmpty ? "Check complete, no warnings found." : "Check complete, \(checks.findings.count) warning\(checks.findings.count == 1 ? " has" : "s have") been found!")
+            if !checks.findings.isEmpty { throw ExitCode.failure }
+            return
+        }
+        if let failing = DockerfileChecks.failsBuild(checks, parsed: parsed) {
+            throw ValidationError("\(failing.file):\(failing.line): \(failing.rule): \(failing.message) (the Dockerfile sets check=error=true: fix it, or skip the rule with # check=skip=\(failing.rule))")
+        }
+        let graph = try StageGraph(model: DockerfileModel(parsed), options: BuildOptions(target: target, buildArgs: args))
         let plan = BuildPlan(graph: graph)
         trace.mark("parse")
 
@@ -201,6 +223,7 @@ struct BuildCommand: AsyncParsableCommand {
             }
         } catch {
             await reporter.close()
+            if let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
             throw error
         }
 
@@ -235,6 +258,7 @@ struct BuildCommand: AsyncParsableCommand {
             try OutputFile.write(bytes, to: metadataFile, what: "the build metadata")
         }
         await reporter.close()
+        if mode != .quiet, let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
         if explain { _ = writeStandardError(BuildExplainTable.render(await reporter.stepSummaries())) }
         trace.mark("export")
         let id = result.written?.id.description ?? "(not stored)"

@@ -14,7 +14,7 @@ struct LintCommand: ParsableCommand {
             or above --fail-on (default: error).
             """)
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("The Dockerfile (default: CONTEXT/Dockerfile).", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("The Dockerfile (default: CONTEXT/Dockerfile; - reads standard input).", valueName: "file"))
     var file: String?
 
     @Argument(help: "The build context, where .dockerignore is looked for (default: the Dockerfile's directory).")
@@ -34,23 +34,23 @@ struct LintCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            // `-f -` reads the Dockerfile from standard input (as build does).
             let dockerfile = file ?? ((context ?? ".") as NSString).appendingPathComponent("Dockerfile")
-            guard let data = FileManager.default.contents(atPath: dockerfile) else {
-                throw ValidationError("cannot read \(dockerfile): no such file (use -f to name the Dockerfile)")
-            }
-            let contextDir = context ?? (dockerfile as NSString).deletingLastPathComponent
-            var ignore: String?
-            for candidate in [dockerfile + ".dockerignore",
-                              ((contextDir.isEmpty ? "." : contextDir) as NSString).appendingPathComponent(".dockerignore")] {
-                if let content = FileManager.default.contents(atPath: candidate) {
-                    ignore = String(decoding: content, as: UTF8.self)
-                    break
+            let data: Data
+            if dockerfile == "-" {
+                data = FileHandle.standardInput.readDataToEndOfFile()
+            } else {
+                guard let read = FileManager.default.contents(atPath: dockerfile) else {
+                    throw ValidationError("cannot read \(dockerfile): no such file (use -f to name the Dockerfile, or -f - for stdin)")
                 }
+                data = read
             }
+            let contextDir = context ?? (dockerfile == "-" ? "." : (dockerfile as NSString).deletingLastPathComponent)
             let result: LintResult
             do {
-                result = try Linter.lint(Dockerfile.parse(bytes: [UInt8](data), fileName: dockerfile),
-                                         options: LintOptions(dockerignore: ignore, target: target))
+                let parsed = try Dockerfile.parse(bytes: [UInt8](data), fileName: dockerfile == "-" ? "Dockerfile" : dockerfile)
+                result = DockerfileChecks.run(parsed, dockerfilePath: dockerfile == "-" ? nil : dockerfile,
+                                              contextDirectory: contextDir, target: target)
             } catch {
                 throw ValidationError("\(error)")
             }

@@ -79,6 +79,21 @@ extension LintRule {
     public static let aptListsNotCleaned = LintRule("AptGetListsNotCleaned", "apt-get lists should be removed in the same RUN (rm -rf /var/lib/apt/lists/*)", buildKit: false)
     public static let buildToolsInFinalStage = LintRule("BuildToolsInFinalImage", "A single-stage build ships its compilers and build dependencies; build in a builder stage and copy the artifacts", buildKit: false)
 
+    // Slipway: hadolint's common rules (its DL numbers in docs/lint.md), and ShellCheck on RUN.
+    // Version pinning is opt-in (`# check=experimental=AptGetVersionPinned,...`): most images,
+    // the article's among them, rely on their base's release for repeatability.
+    public static let aptVersionPinned = LintRule("AptGetVersionPinned", "Pin versions in apt-get install (hadolint DL3008)", level: .info, buildKit: false, experimental: true)
+    public static let apkVersionPinned = LintRule("ApkVersionPinned", "Pin versions in apk add (hadolint DL3018)", level: .info, buildKit: false, experimental: true)
+    public static let apkNoCache = LintRule("ApkNoCache", "Use apk add --no-cache instead of caching the index in the layer (hadolint DL3019)", buildKit: false)
+    public static let pipVersionPinned = LintRule("PipVersionPinned", "Pin versions in pip install (hadolint DL3013)", level: .info, buildKit: false, experimental: true)
+    public static let npmVersionPinned = LintRule("NpmVersionPinned", "Pin versions in npm install (hadolint DL3016)", level: .info, buildKit: false, experimental: true)
+    public static let cdInRun = LintRule("UseWorkdir", "Use WORKDIR to switch directories instead of cd in RUN (hadolint DL3003)", buildKit: false)
+    public static let sudoInRun = LintRule("NoSudo", "Do not use sudo in RUN: it is not needed as root and breaks as another user (hadolint DL3004)", level: .error, buildKit: false)
+    public static let addForLocalFiles = LintRule("CopyInsteadOfAdd", "Use COPY for local files and directories; ADD is for archives and URLs (hadolint DL3020)", buildKit: false)
+    public static let pipefail = LintRule("PipefailInRun", "Set -o pipefail before a RUN with a pipe, or a failure before the last command is hidden (hadolint DL4006)", buildKit: false)
+    public static let shellCheck = LintRule("ShellCheck", "ShellCheck finding in a RUN script (hadolint runs ShellCheck too)", buildKit: false)
+    public static let copyFromOwnStage = LintRule("CopyFromOwnStage", "COPY --from cannot name the stage it is in: the build fails", level: .error, buildKit: false)
+
     public static let all: [LintRule] = [
         .stageNameCasing, .fromAsCasing, .noEmptyContinuation, .consistentInstructionCasing, .duplicateStageName,
         .reservedStageName, .jsonArgsRecommended, .maintainerDeprecated, .undefinedArgInFrom, .workdirRelativePath,
@@ -87,6 +102,8 @@ extension LintRule {
         .exposeProtoCasing, .exposeInvalidFormat,
         .invalidInstruction, .copyBeforeDependencyInstall, .latestBaseImage, .finalStageRunsAsRoot, .copyAllWithoutDockerignore,
         .aptNoInstallRecommends, .aptListsNotCleaned, .buildToolsInFinalStage,
+        .aptVersionPinned, .apkVersionPinned, .apkNoCache, .pipVersionPinned, .npmVersionPinned, .cdInRun, .sudoInRun,
+        .addForLocalFiles, .pipefail, .shellCheck, .copyFromOwnStage,
     ]
 }
 

@@ -126,6 +126,7 @@ struct LintContext {
             checkInstructions(in: index)
         }
         checkArticleMistakes()
+        checkHadolintRules()
     }
 
     // MARK: structure
