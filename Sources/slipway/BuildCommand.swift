@@ -208,6 +208,9 @@ struct BuildCommand: AsyncParsableCommand {
         request.hostCABundle = addCABundle
         let caches = try cacheOptions.validated()
         let buildStart = Date(timeIntervalSinceNow: -1)
+        let started = Date()
+        let buildID = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let dockerfileName = dockerfilePath ?? "Dockerfile (stdin)"
         trace.mark("setup")
         let result: BuildResult
         do {
@@ -224,6 +227,8 @@ struct BuildCommand: AsyncParsableCommand {
         } catch {
             await reporter.close()
             if let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
+            BuildOutputs.record(in: imageStore, id: buildID, started: started, succeeded: false, tags: tags, target: target,
+                                dockerfile: dockerfileName, image: nil, steps: await reporter.stepSummaries())
             throw error
         }
 
@@ -254,9 +259,11 @@ struct BuildCommand: AsyncParsableCommand {
             let stored = try result.written.flatMap { try imageStore.image(manifestDigest: $0.manifestDigest) }
             let bytes = try BuildOutputs.metadata(written: result.written, manifestMediaType: stored?.manifestMediaType,
                                                   manifestSize: stored?.manifestSize, tags: tags,
-                                                  steps: await reporter.stepSummaries(), buildID: UUID().uuidString.lowercased())
+                                                  steps: await reporter.stepSummaries(), buildID: buildID)
             try OutputFile.write(bytes, to: metadataFile, what: "the build metadata")
         }
+        BuildOutputs.record(in: imageStore, id: buildID, started: started, succeeded: true, tags: tags, target: target,
+                            dockerfile: dockerfileName, image: result.written?.id, steps: await reporter.stepSummaries())
         await reporter.close()
         if mode != .quiet, let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
         if explain { _ = writeStandardError(BuildExplainTable.render(await reporter.stepSummaries())) }

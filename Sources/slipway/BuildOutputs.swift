@@ -37,4 +37,16 @@ enum BuildOutputs {
         data.append(0x0A)
         return Array(data)
     }
+
+    /// Keeps the build in the store's history (`slipway history --builds`). A failure to record
+    /// never fails the build: the image is what matters.
+    static func record(in store: ImageStore, id: String, started: Date, succeeded: Bool, tags: [String], target: String?,
+                       dockerfile: String, image: Digest?, steps: [ProgressReporter.StepSummary]) {
+        let record = BuildRecord(
+            id: id, started: started, seconds: Date().timeIntervalSince(started), succeeded: succeeded,
+            tags: tags.compactMap { (try? ImageReference(parsing: $0))?.description }, target: target,
+            dockerfile: dockerfile, image: image?.description,
+            steps: steps.map { .init(step: $0.step, name: $0.name, status: $0.status.rawValue, reason: $0.reason, seconds: $0.seconds) })
+        try? store.putBuildRecord(record)
+    }
 }

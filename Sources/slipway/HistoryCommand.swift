@@ -3,7 +3,8 @@ import Foundation
 import OCI
 
 /// `slipway history IMAGE`: one row per history entry, newest first, with the size that entry's
-/// layer adds — like `docker history`.
+/// layer adds — like `docker history`. `--builds [TAG]`: the last builds (of that tag) with each
+/// step's status, time and why it ran; `--compare A B`: two builds step by step.
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
@@ -11,8 +12,17 @@ struct HistoryCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Argument(help: "An image name, ID or digest.")
-    var image: String
+    @Argument(help: "An image name, ID or digest (with --builds: a tag, optional).")
+    var image: String?
+
+    @Flag(help: "List the last builds (of IMAGE's tag when given): per step, cached or ran, its time and why it ran.")
+    var builds = false
+
+    @Option(help: "With --builds: how many builds.")
+    var last: Int = 5
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Compare two builds step by step (ids from --builds).", valueName: "build"))
+    var compare: [String] = []
 
     @Flag(name: .customLong("no-trunc"), help: "Do not truncate CREATED BY and IDs.")
     var noTrunc = false
@@ -38,6 +48,25 @@ struct HistoryCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let s = try store.open()
+            if !compare.isEmpty {
+                guard compare.count == 2 else { throw ValidationError("--compare takes two build ids (slipway history --builds lists them)") }
+                print(HistoryBuilds.compare(try s.buildRecord(id: compare[0]), try s.buildRecord(id: compare[1])), terminator: "")
+                return
+            }
+            if builds {
+                guard last >= 1 else { throw ValidationError("--last must be at least 1") }
+                let records = try s.buildRecords(tag: image, limit: last)
+                if records.isEmpty {
+                    print(image.map { "no builds of \($0) recorded" } ?? "no builds recorded")
+                    return
+                }
+                switch format {
+                case .json: for r in records { print(String(decoding: try CanonicalJSON.encode(r), as: UTF8.self)) }
+                case .table: print(HistoryBuilds.render(records), terminator: "")
+                }
+                return
+            }
+            guard let image else { throw ValidationError("history needs an image (or --builds)") }
             let img = try s.resolve(image)
             let config = try s.config(of: img)
             let layers = try s.layerRecords(of: img)

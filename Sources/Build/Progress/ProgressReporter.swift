@@ -44,6 +44,14 @@ public actor ProgressReporter {
         public var reason: String?
         /// Wall time of a step that ran, in seconds.
         public var seconds: Double?
+
+        public init(step: Int, name: String, status: Status, reason: String? = nil, seconds: Double? = nil) {
+            self.step = step
+            self.name = name
+            self.status = status
+            self.reason = reason
+            self.seconds = seconds
+        }
     }
 
     /// The steps of the build so far, in the order they started or were found cached.

@@ -185,6 +185,16 @@ public final class ImageStore: Sendable {
                     created_at REAL NOT NULL);
                 """)
         }
+        m.registerMigration("v3-builds") { db in
+            try db.execute(sql: """
+                CREATE TABLE builds (
+                    id TEXT PRIMARY KEY,
+                    started_at REAL NOT NULL,
+                    tags TEXT NOT NULL,
+                    record TEXT NOT NULL);
+                CREATE INDEX builds_started ON builds(started_at);
+                """)
+        }
         return m
     }
 
