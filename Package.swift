@@ -22,24 +22,26 @@ let package = Package(
         // libcurl through dlopen on first use (compiled against libcurl4-openssl-dev, not linked).
         .target(name: "CCurl"),
 
+        // The one system layer: POSIX file helpers, SystemError, child processes, runOffPool.
+        .target(name: "System"),
         // Pure Dockerfile frontend: lexer, parser, expansion, instructions, stage graph, ignore rules.
         .target(name: "Dockerfile"),
         // Image model, content store, layer archives.
         .target(name: "OCI", dependencies: [
-            "CZlib", "CZstd", "CCrypto", "CLinux", "CSQLiteConfig",
+            "System", "CZlib", "CZstd", "CCrypto", "CLinux", "CSQLiteConfig",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         // HTTP over libcurl: requests, streamed bodies, TLS trust, timeouts (registry API, ADD <url>).
-        .target(name: "HTTP", dependencies: ["OCI", "CCurl"]),
+        .target(name: "HTTP", dependencies: ["System", "OCI", "CCurl"]),
         // OCI distribution client.
-        .target(name: "Registry", dependencies: ["OCI", "HTTP"]),
+        .target(name: "Registry", dependencies: ["System", "OCI", "HTTP"]),
         // Build engine: context, cache keys, snapshots, RUN executor, scheduler.
-        .target(name: "Build", dependencies: ["Dockerfile", "OCI", "HTTP", "CLinux"]),
+        .target(name: "Build", dependencies: ["System", "Dockerfile", "OCI", "HTTP", "CLinux"]),
         // History, analysis, compare, lint.
         .target(name: "Inspect", dependencies: ["Dockerfile", "OCI"]),
         // The command-line tool.
         .executableTarget(name: "slipway", dependencies: [
-            "Dockerfile", "OCI", "HTTP", "Registry", "Build", "Inspect",
+            "System", "Dockerfile", "OCI", "HTTP", "Registry", "Build", "Inspect",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [
             // Release binaries start in a few milliseconds instead of ~10: the Swift runtime and
@@ -55,10 +57,11 @@ let package = Package(
         // Parser benchmark (scripts/bench-parser.sh builds it in release mode).
         .executableTarget(name: "parser-bench", dependencies: ["Dockerfile"], path: "Benchmarks/ParserBench"),
 
+        .testTarget(name: "SystemTests", dependencies: ["System", "TestSupport"]),
         .testTarget(name: "DockerfileTests", dependencies: ["Dockerfile", "TestSupport"]),
-        .testTarget(name: "OCITests", dependencies: ["OCI", "TestSupport"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "System", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP", "OCI", "TestSupport"]),
-        .testTarget(name: "BuildTests", dependencies: ["Build", "Dockerfile", "OCI", "TestSupport"]),
+        .testTarget(name: "BuildTests", dependencies: ["Build", "System", "Dockerfile", "OCI", "TestSupport"]),
         .testTarget(name: "InspectTests", dependencies: ["Inspect", "Dockerfile", "OCI", "TestSupport"]),
         // Drive the built `slipway` binary end to end (needs root, runc, a registry).
         .testTarget(name: "IntegrationTests", dependencies: ["OCI", "TestSupport"]),
@@ -67,7 +70,7 @@ let package = Package(
         .testTarget(name: "DifferentialTests", dependencies: ["Inspect", "OCI", "TestSupport"],
                     exclude: ["Cases", "Examples", "IntendedDifferences.json", "Support/dockerd-session.sh"]),
         // Shared by the test targets above: the article's Dockerfiles, waiting off the cooperative pool.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["System"], path: "Tests/TestSupport"),
     ],
     swiftLanguageModes: [.v6]
 )

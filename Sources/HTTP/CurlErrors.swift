@@ -3,6 +3,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 /// libcurl result codes as the errors users read: short, naming what happened and what to do.
 enum CurlErrors {
@@ -12,7 +13,7 @@ enum CurlErrors {
         switch code {
         case CURLE_COULDNT_CONNECT:
             if osErrno == ECONNREFUSED { return .transport("connection refused", url: url) }
-            return .transport("cannot connect (\(osErrno != 0 ? String(cString: strerror(osErrno)) : said))", url: url)
+            return .transport("cannot connect (\(osErrno != 0 ? SystemError.describe(errno: osErrno, path: "") : said))", url: url)
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
             return .transport("unknown host", url: url)
         case CURLE_OPERATION_TIMEDOUT:

@@ -3,6 +3,7 @@ import OCI
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 /// Writes a 2xx body to a new private file (ADD <url> downloads); error bodies are collected.
 final class DownloadSink: ResponseSink, @unchecked Sendable {
@@ -12,21 +13,21 @@ final class DownloadSink: ResponseSink, @unchecked Sendable {
     init(path: String) throws {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw HTTPError.io("cannot create \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw HTTPError.io("cannot create \(path): \(SystemError.describe(errno: errno, path: path))") }
     }
 
     deinit { close(fd) }
 
     func begin(status: Int, headers: [String: String]) throws -> Bool {
         guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
-            throw HTTPError.io("truncating \(path): \(String(cString: strerror(errno)))")
+            throw HTTPError.io("truncating \(path): \(SystemError.describe(errno: errno, path: path))")
         }
         return (200..<300).contains(status)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        let e = Posix.writeFully(fd, bytes)
-        if e != 0 { throw HTTPError.io("writing \(path): \(String(cString: strerror(e)))") }
+        let e = FileIO.writeFully(fd, bytes)
+        if e != 0 { throw HTTPError.io("writing \(path): \(SystemError.describe(errno: e, path: path))") }
     }
 
     /// Removes the partial file after a failure.

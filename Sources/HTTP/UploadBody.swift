@@ -3,6 +3,7 @@ import OCI
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 /// The bytes of a request body, handed to libcurl's read callback chunk by chunk. A file is read
 /// from its descriptor (never loaded whole); both kinds can rewind when libcurl has to resend.
@@ -36,10 +37,10 @@ final class UploadBody {
             data = nil
             path = url.path
             fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw HTTPError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw HTTPError.io("cannot open \(path): \(SystemError.describe(errno: errno, path: path))") }
             var st = stat()
             guard fstat(fd, &st) == 0 else {
-                let message = String(cString: strerror(errno))
+                let message = SystemError.describe(errno: errno, path: path)
                 Glibc.close(fd)
                 throw HTTPError.io("cannot stat \(path): \(message)")
             }
@@ -69,7 +70,7 @@ final class UploadBody {
             let n = pread(fd, buffer, capacity, off_t(offset))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw HTTPError.io("reading \(path): \(String(cString: strerror(errno)))")
+                throw HTTPError.io("reading \(path): \(SystemError.describe(errno: errno, path: path))")
             }
             if hasher != nil && offset == hashed {
                 hasher?.update(UnsafeRawBufferPointer(start: buffer, count: n))

@@ -4,6 +4,7 @@ import HTTP
 import Glibc
 #endif
 import OCI
+import System
 
 /// Hands a blob body to a `BlobReceiver` (which hashes it as it arrives, so the digest is known
 /// the moment the last byte lands), and keeps its state across attempts so a retry can resume
@@ -81,21 +82,21 @@ final class FileBlobTarget: BlobReceiver, @unchecked Sendable {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw RegistryError.io("cannot create \(path): \(String(cString: strerror(errno)))")
+            throw RegistryError.io("cannot create \(path): \(SystemError.describe(errno: errno, path: path))")
         }
     }
 
     deinit { close(fd) }
 
     func append(_ bytes: UnsafeRawBufferPointer) throws {
-        let e = Posix.writeFully(fd, bytes)
-        if e != 0 { throw RegistryError.io("writing \(path): \(String(cString: strerror(e)))") }
+        let e = FileIO.writeFully(fd, bytes)
+        if e != 0 { throw RegistryError.io("writing \(path): \(SystemError.describe(errno: e, path: path))") }
         hasher?.update(bytes)
     }
 
     func restart() throws {
         guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
-            throw RegistryError.io("truncating \(path): \(String(cString: strerror(errno)))")
+            throw RegistryError.io("truncating \(path): \(SystemError.describe(errno: errno, path: path))")
         }
         hasher = SHA256Hasher()
     }
@@ -104,7 +105,7 @@ final class FileBlobTarget: BlobReceiver, @unchecked Sendable {
         guard let h = hasher.take() else { throw RegistryError.io("\(what): finalized twice") }
         let actual = h.finalize()
         if actual == expected {
-            guard fsync(fd) == 0 else { throw RegistryError.io("fsync \(path): \(String(cString: strerror(errno)))") }
+            guard fsync(fd) == 0 else { throw RegistryError.io("fsync \(path): \(SystemError.describe(errno: errno, path: path))") }
         }
         return actual
     }

@@ -1,4 +1,5 @@
 import Foundation
+import System
 
 /// A username and password (or token as password) for one registry.
 public struct RegistryCredentials: Equatable, Sendable {
@@ -115,7 +116,7 @@ public struct DockerConfigFile: Sendable {
             let fd = open(tmp.path, O_RDONLY)
             if fd >= 0 { fsync(fd); close(fd) }
             if rename(tmp.path, path) != 0 {
-                let message = String(cString: strerror(errno))
+                let message = SystemError.describe(errno: errno, path: path)
                 unlink(tmp.path)
                 throw RegistryError.credentialsFile(path: path, detail: "cannot replace: \(message)")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import System
 
 /// `type=local`: the same cache manifest, config and layers as an OCI image layout directory
 /// (`oci-layout`, `index.json`, `blobs/sha256/`), for caches kept on disk or in CI artifacts.
@@ -19,7 +20,7 @@ extension RegistryCache {
                 try? FileManager.default.removeItem(atPath: tmp)
                 try FileManager.default.copyItem(atPath: store.blobPath(layer.digest), toPath: tmp)
                 guard rename(tmp, blobs + "/" + layer.digest.encoded) == 0 else {
-                    throw RegistryError.io("cannot write \(blobs)/\(layer.digest.encoded): \(String(cString: strerror(errno)))")
+                    throw RegistryError.io("cannot write \(blobs)/\(layer.digest.encoded): \(SystemError.describe(errno: errno, path: blobs))")
                 }
             }
             let manifestBytes = Data(try Self.manifest(configBytes: configBytes, layers: layers))
@@ -83,7 +84,7 @@ extension RegistryCache {
         }
         guard rename(tmp, path) == 0 else {
             unlink(tmp)
-            throw RegistryError.io("cannot replace \(path): \(String(cString: strerror(errno)))")
+            throw RegistryError.io("cannot replace \(path): \(SystemError.describe(errno: errno, path: path))")
         }
     }
 }

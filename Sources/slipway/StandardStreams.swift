@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import System
 
 /// Unbuffered writes of the CLI's own lines to stdout and stderr. Not `FileHandle.write(_:)`:
 /// that traps when the write fails, and with SIGPIPE caught (`CleanupRegistry.installHandlers`)
@@ -8,12 +9,12 @@ import OCI
 @discardableResult
 func writeStandardOutput(_ text: String) -> Int32 {
     var text = text
-    return text.withUTF8 { Posix.writeFully(STDOUT_FILENO, UnsafeRawBufferPointer($0)) }
+    return text.withUTF8 { FileIO.writeFully(STDOUT_FILENO, UnsafeRawBufferPointer($0)) }
 }
 
 /// `writeStandardOutput` for stderr.
 @discardableResult
 func writeStandardError(_ text: String) -> Int32 {
     var text = text
-    return text.withUTF8 { Posix.writeFully(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
+    return text.withUTF8 { FileIO.writeFully(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
 }

@@ -2,6 +2,7 @@ import Foundation
 import OCI
 import Testing
 @testable import Build
+import System
 
 /// The `--from` selection digests live in the store's cache records: read without a write,
 /// marked used at the end of the build (so `--cache-to` exports them), never taken for a step.
@@ -9,7 +10,7 @@ import Testing
 struct EngineSelectionMemoTests {
     @Test func selectionDigestsRoundTripThroughCacheRecords() async throws {
         let base = try FileTree.makeTemporaryDirectory(in: "/var/tmp/slipway-tests", prefix: "selmemo-")
-        defer { FileTree.removeAll(base) }
+        defer { try? FileSystem.removeTree(base) }
         let store = try ImageStore(root: base + "/store")
         let engineStore = StoreEngineStore(store: store)
         let key = SelectionDigest.memoKey(layers: [Digest.sha256("layer")], copy: .selection(["/out"]))

@@ -5,6 +5,7 @@ import Foundation
 import OCI
 import Testing
 @testable import Build
+import System
 
 /// A layer is unpacked into `snapshots/<diffID>`, shared by every later image with that diffID:
 /// a blob whose content does not hash to the diffID its image records must be refused, not kept.
@@ -33,7 +34,7 @@ struct EngineStoreDiffIDTests {
     @Test func mismatchedDiffIDIsRefusedAndNeverBecomesASnapshot() async throws {
         let wrong = try Digest(parsing: "sha256:" + String(repeating: "ab", count: 32))
         let (base, store, blob) = try Self.makeStore(recording: wrong)
-        defer { FileTree.removeAll(base) }
+        defer { try? FileSystem.removeTree(base) }
         let engineStore = StoreEngineStore(store: store)
 
         let bad = try #require(try await engineStore.resolveImage("img:1"))
@@ -59,7 +60,7 @@ struct EngineStoreDiffIDTests {
 
     @Test func matchingDiffIDUnpacksIntoItsSnapshot() async throws {
         let (base, store, blob) = try Self.makeStore(recording: nil)
-        defer { FileTree.removeAll(base) }
+        defer { try? FileSystem.removeTree(base) }
         let engineStore = StoreEngineStore(store: store)
         let image = try #require(try await engineStore.resolveImage("img:1"))
         let dir = try await engineStore.layerDirectory(try #require(image.layers.first), below: [])

@@ -5,13 +5,14 @@ import Foundation
 import Testing
 @testable import Build
 import TestSupport
+import System
 
 @Suite("RuntimeExecutor", .serialized, .requires(RuntimeFixture.prerequisites))
 struct RuntimeExecutorTests {
     @Test func echoHiRunsInBusyboxOverOverlay() async throws {
         let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         let lines = RuntimeFixture.Lines()
         let step = try await RuntimeFixture.executor(scratch: scratch)
             .runStep(RunSpec(args: RunSpec.shellForm("echo hi; echo err >&2; stat -c %Y /etc")), lowerDirs: [rootfs], output: lines.append)
@@ -24,14 +25,14 @@ struct RuntimeExecutorTests {
         #expect(lines.all.contains(OutputLine(stream: .stderr, text: "err")))
         // The runtime's mount points (/etc/hosts, /etc/resolv.conf are missing in busybox) must
         // not leak into the layer: nothing changed.
-        #expect(!step.hasChanges, "upper: \(FileTree.entries(step.upperDir) ?? [])")
+        #expect(!step.hasChanges, "upper: \((try? FileSystem.entries(step.upperDir)) ?? [])")
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
     }
 
     @Test func exitCodeAndTailArePropagated() async throws {
         let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         let executor = try RuntimeFixture.executor(scratch: scratch)
         let script = "for i in $(seq 1 30); do echo line$i; done; exit 3"
         do {
@@ -48,14 +49,14 @@ struct RuntimeExecutorTests {
         }
         // After the failure: no mount, no snapshot directory, no runtime state.
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
-        #expect((FileTree.entries(scratch) ?? ["?"]).isEmpty)
+        #expect(((try? FileSystem.entries(scratch)) ?? ["?"]).isEmpty)
         #expect(!executor.runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
     }
 
     @Test func writesAndDeletionsLandInUpperDir() async throws {
         let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         let step = try await RuntimeFixture.executor(scratch: scratch).runStep(
             RunSpec(args: RunSpec.shellForm("echo data > /new && rm /etc/group && rm -r /home && mkdir /home && touch /home/x")),
             lowerDirs: [rootfs])
@@ -74,11 +75,11 @@ struct RuntimeExecutorTests {
     @Test func bindMountsServeCachesAndSecretsWithoutReachingTheLayer() async throws {
         let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         let cache = scratch + "-cache", secrets = scratch + "-secret"
-        try FileTree.makeDirectories(cache)
+        try FileSystem.makeDirectories(cache)
         try FileTree.write("s3cr3t", to: secrets, mode: 0o400)
-        defer { FileTree.removeAll(cache); FileTree.removeAll(secrets) }
+        defer { try? FileSystem.removeTree(cache); try? FileSystem.removeTree(secrets) }
         let executor = try RuntimeFixture.executor(scratch: scratch)
         let mounts = [BindMount(source: cache, destination: "/root/.cache/tool", readOnly: false),
                       BindMount(source: secrets, destination: "/run/secrets/token")]
@@ -94,16 +95,16 @@ struct RuntimeExecutorTests {
         // file target's new parents (/run, /run/secrets) — never the file target itself.
         var st = stat()
         #expect(lstat(step.upperDir + "/root/.cache/tool", &st) == 0 && (st.st_mode & 0o7777) == 0o755)
-        #expect(FileTree.entries(step.upperDir + "/root/.cache/tool") == [])
+        #expect((try? FileSystem.entries(step.upperDir + "/root/.cache/tool")) == [])
         #expect(lstat(step.upperDir + "/root", &st) == 0 && (st.st_mode & 0o7777) == 0o700, "copied up with the image's mode")
-        #expect(FileTree.entries(step.upperDir + "/run/secrets") == [], "no secret file in the layer")
-        #expect(Set(FileTree.entries(step.upperDir) ?? []) == ["root", "run"])
+        #expect((try? FileSystem.entries(step.upperDir + "/run/secrets")) == [], "no secret file in the layer")
+        #expect(Set((try? FileSystem.entries(step.upperDir)) ?? []) == ["root", "run"])
     }
 
     @Test func networkNoneHasOnlyLoopback() async throws {
         let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         let lines = RuntimeFixture.Lines()
         let step = try await RuntimeFixture.executor(scratch: scratch).runStep(
             RunSpec(args: ["/bin/sh", "-c", "ls /sys/class/net"], network: .none), lowerDirs: [rootfs], output: lines.append)
@@ -114,12 +115,12 @@ struct RuntimeExecutorTests {
     @Test func hostNetworkSeesHostInterfaces() async throws {
         let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         let lines = RuntimeFixture.Lines()
         let step = try await RuntimeFixture.executor(scratch: scratch).runStep(
             RunSpec(args: ["/bin/ls", "-1", "/sys/class/net"]), lowerDirs: [rootfs], output: lines.append)
         step.remove()
-        let host = Set(FileTree.entries("/sys/class/net") ?? [])
+        let host = Set((try? FileSystem.entries("/sys/class/net")) ?? [])
         #expect(host.count > 1)
         #expect(Set(lines.texts) == host)
     }
@@ -127,7 +128,7 @@ struct RuntimeExecutorTests {
     @Test func envUserAndWorkdirAreApplied() async throws {
         let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         let executor = try RuntimeFixture.executor(scratch: scratch)
         let lines = RuntimeFixture.Lines()
         let spec = RunSpec(args: RunSpec.shellForm("id -u; id -g; id -G; pwd; echo $FOO; echo $HOME; echo $PATH; hostname"),
@@ -155,7 +156,7 @@ struct RuntimeExecutorTests {
     func cancellationKillsContainerAndCleansUp(kind: ContainerRuntime.Kind) async throws {
         let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         let executor = try RuntimeFixture.executor(kind, scratch: scratch)
         let lines = RuntimeFixture.Lines()
         let started = Date()
@@ -172,14 +173,14 @@ struct RuntimeExecutorTests {
         #expect(Date().timeIntervalSince(started) < 20)
         #expect(throws: CancellationError.self) { try outcome.get() }
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
-        #expect((FileTree.entries(scratch) ?? ["?"]).isEmpty)
+        #expect(((try? FileSystem.entries(scratch)) ?? ["?"]).isEmpty)
         #expect(!executor.runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
     }
 
     @Test func cancellationRightAfterStartIsNotLost() async throws {
         let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         let executor = try RuntimeFixture.executor(scratch: scratch)
         for delay in [0, 5, 15] as [UInt64] {
             let started = Date()
@@ -191,7 +192,7 @@ struct RuntimeExecutorTests {
             #expect(Date().timeIntervalSince(started) < 15, "cancel after \(delay) ms took too long")
         }
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
-        #expect((FileTree.entries(scratch) ?? ["?"]).isEmpty)
+        #expect(((try? FileSystem.entries(scratch)) ?? ["?"]).isEmpty)
         #expect(!executor.runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
     }
 
@@ -199,7 +200,7 @@ struct RuntimeExecutorTests {
     func crunWorksWithCgroupWorkaround() async throws {
         let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         let executor = try RuntimeFixture.executor(.crun, scratch: scratch)
         let lines = RuntimeFixture.Lines()
         let step = try await executor.runStep(RunSpec(args: RunSpec.shellForm("echo via-crun > /tmp/out; cat /tmp/out; id -u"), user: "app"),

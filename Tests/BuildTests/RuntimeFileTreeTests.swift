@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import Testing
 @testable import Build
+import System
 
 @Suite("RuntimeFileTree")
 struct RuntimeFileTreeTests {
@@ -11,12 +12,12 @@ struct RuntimeFileTreeTests {
     /// recurse (a 256 KiB thread stack is enough) and must never follow a symlink out.
     @Test func removesAVeryDeepTreeWithoutRecursingOrFollowingLinks() async throws {
         let base = try FileTree.makeTemporaryDirectory(in: "/var/tmp/slipway-tests", prefix: "deep-")
-        defer { FileTree.removeAll(base) }
+        defer { try? FileSystem.removeTree(base) }
         let outside = base + "/outside"
         let tree = base + "/tree"
-        try FileTree.makeDirectory(outside)
+        try FileSystem.makeDirectory(outside)
         try FileTree.write("keep", to: outside + "/keep")
-        try FileTree.makeDirectory(tree)
+        try FileSystem.makeDirectory(tree)
         // 5000 levels, each with a file and a symlink to the outside directory.
         var fd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         #expect(fd >= 0)
@@ -33,7 +34,7 @@ struct RuntimeFileTreeTests {
 
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let thread = Thread {
-                FileTree.removeAll(tree)
+                try? FileSystem.removeTree(tree)
                 done.resume()
             }
             thread.stackSize = 256 << 10

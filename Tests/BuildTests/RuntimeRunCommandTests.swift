@@ -6,6 +6,7 @@ import OCI
 import Testing
 @testable import Build
 import TestSupport
+import System
 
 /// `slipway run IMAGE` end to end: the built binary, a store holding a busybox image with a
 /// config (entrypoint-less cmd, env, workdir, user), and the runtime.
@@ -43,7 +44,7 @@ struct RuntimeRunCommandTests {
 
     @Test func runsImageConfigAndOverrides() async throws {
         let setup = try Self.setUp()
-        defer { FileTree.removeAll(String(setup.storeRoot.dropLast("/store".count))) }
+        defer { try? FileSystem.removeTree(String(setup.storeRoot.dropLast("/store".count))) }
 
         #expect(try await Self.run(setup, ["bb:app"]) == (0, ["hello from /srv/app as 1000:1000"]))
         #expect(try await Self.run(setup, ["-e", "GREETING=hi", "--user", "root", "--workdir", "/tmp", "bb:app"])
@@ -59,6 +60,6 @@ struct RuntimeRunCommandTests {
         #expect(noCommand.code == 125)
 
         #expect(RuntimeFixture.overlayMounts(under: setup.scratch).isEmpty)
-        #expect((FileTree.entries(setup.scratch) ?? []).isEmpty, "left: \(FileTree.entries(setup.scratch) ?? [])")
+        #expect(((try? FileSystem.entries(setup.scratch)) ?? []).isEmpty, "left: \((try? FileSystem.entries(setup.scratch)) ?? [])")
     }
 }

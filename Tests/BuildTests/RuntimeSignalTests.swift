@@ -6,6 +6,7 @@ import Testing
 @testable import Build
 import OCI
 import TestSupport
+import System
 
 /// SIGINT/SIGTERM during a run: the process cleans up (container, mount, snapshot dir) and exits
 /// 130/143. Drives the built `slipway run --rootfs` so the real signal handlers are exercised.
@@ -17,7 +18,7 @@ struct RuntimeSignalTests {
     func signalCleansUpAndExits(signal: Int32, expected: Int32) async throws {
         let rootfs = try RuntimeFixture.busyboxRootfs()
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         let child = try ChildProcess.spawn(["/usr/bin/env", "SLIPWAY_SCRATCH=" + scratch, Self.binary, "run", "--rootfs", rootfs,
                                             "sh", "-c", "echo started; sleep 300"])
         let started = Date()
@@ -39,7 +40,7 @@ struct RuntimeSignalTests {
         // The container sleeps 300 s: returning well before that proves the signal ended it.
         #expect(Date().timeIntervalSince(killed) < 120)
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
-        #expect((FileTree.entries(scratch) ?? ["?"]).isEmpty, "snapshot dirs left: \(FileTree.entries(scratch) ?? [])")
+        #expect(((try? FileSystem.entries(scratch)) ?? ["?"]).isEmpty, "snapshot dirs left: \((try? FileSystem.entries(scratch)) ?? [])")
         #expect(!runtime.listContainers().contains { $0.bundle.hasPrefix(scratch) })
     }
 }

@@ -6,17 +6,18 @@ import Testing
 @testable import Build
 import CLinux
 import TestSupport
+import System
 
 @Suite("RuntimeSnapshot", .requires(.root))
 struct RuntimeSnapshotTests {
     @Test func scratchHasNoLowerAndRecordsWrites() throws {
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         let snapshot = try OverlaySnapshot(lowerDirs: [], in: scratch)
         try snapshot.mount()
         #expect(snapshot.isMounted)
         #expect(RuntimeFixture.overlayMounts(under: scratch) == [snapshot.mergedDir])
-        #expect(FileTree.entries(snapshot.mergedDir) == [])
+        #expect((try? FileSystem.entries(snapshot.mergedDir)) == [])
         #expect(!snapshot.hasChanges())
         try FileTree.write("x", to: snapshot.mergedDir + "/file")
         try snapshot.unmount()
@@ -30,9 +31,9 @@ struct RuntimeSnapshotTests {
 
     @Test func mountOptionsDisableRedirectMetacopyIndex() throws {
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         let lower = scratch + "/lower"
-        try FileTree.makeDirectories(lower + "/dir/sub")
+        try FileSystem.makeDirectories(lower + "/dir/sub")
         try FileTree.write("a", to: lower + "/dir/sub/f")
         let snapshot = try OverlaySnapshot(lowerDirs: [lower], in: scratch)
         defer { snapshot.remove() }
@@ -55,13 +56,13 @@ struct RuntimeSnapshotTests {
 
     @Test func manyLayersWithLongPathsMount() throws {
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         // 120 layers whose paths are ~100 bytes each: 12 KB of lowerdir, three times a page.
         let long = scratch + "/" + String(repeating: "d", count: 60)
         var lowers: [String] = []
         for i in 0..<120 {
             let dir = long + "/layer-\(String(format: "%04d", i))-" + String(repeating: "x", count: 20)
-            try FileTree.makeDirectories(dir)
+            try FileSystem.makeDirectories(dir)
             try FileTree.write("\(i)", to: dir + "/file-\(i)")
             try FileTree.write("\(i)", to: dir + "/shadowed")
             lowers.insert(dir, at: 0)   // topmost first: the last one written is on top
@@ -79,14 +80,14 @@ struct RuntimeSnapshotTests {
 
     @Test func lowerStackLookupHonoursWhiteoutsAndOpaqueDirs() throws {
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         let bottom = scratch + "/bottom", top = scratch + "/top"
-        try FileTree.makeDirectories(bottom + "/etc/sub")
-        try FileTree.makeDirectories(bottom + "/opt/keep")
+        try FileSystem.makeDirectories(bottom + "/etc/sub")
+        try FileSystem.makeDirectories(bottom + "/opt/keep")
         try FileTree.write("", to: bottom + "/etc/hosts")
         try FileTree.write("", to: bottom + "/etc/sub/f")
-        try FileTree.makeDirectories(top + "/etc")
-        try FileTree.makeDirectories(top + "/opt")
+        try FileSystem.makeDirectories(top + "/etc")
+        try FileSystem.makeDirectories(top + "/opt")
         mknod(top + "/etc/hosts", S_IFCHR, 0)   // whiteout
         setxattr(top + "/opt", "trusted.overlay.opaque", "y", 1, 0)
         let stack = [top, bottom]
@@ -148,12 +149,12 @@ struct RuntimeStaleTests {
     @Test(.requires(.root, .runc))
     func leftoversOfDeadProcessesAreRemoved() throws {
         let scratch = try RuntimeFixture.scratch()
-        defer { FileTree.removeAll(scratch) }
+        defer { try? FileSystem.removeTree(scratch) }
         // A pid that no longer runs: a child that has exited and been reaped.
         let child = try ChildProcess.spawn(["/bin/true"], output: .null)
         _ = child.wait()
         let dead = scratch + "/snap-\(child.pid)-abcdef"
-        for dir in ["", "/upper", "/work", "/merged", "/lower"] { try FileTree.makeDirectories(dead + dir) }
+        for dir in ["", "/upper", "/work", "/merged", "/lower"] { try FileSystem.makeDirectories(dead + dir) }
         try FileTree.write("x", to: dead + "/lower/f")
         #expect(mount("overlay", dead + "/merged", "overlay", 0,
                       "lowerdir=\(dead)/lower,upperdir=\(dead)/upper,workdir=\(dead)/work,index=off") == 0)

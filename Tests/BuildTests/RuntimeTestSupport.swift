@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 @testable import Build
 import TestSupport
+import System
 
 /// Shared helpers for the runtime tests: root check, the busybox fixture, scratch dirs, mounts.
 enum RuntimeFixture {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import OCI
+import System
 
 @Suite struct ImageStoreTests {
     @Test func blobsAreVerifiedAndAtomic() throws {
@@ -156,9 +157,9 @@ import Testing
             fd = sub
         }
         close(fd)
-        try StoreFS.removeTree(tree)
-        #expect(!StoreFS.exists(tree))
+        try FileSystem.removeTree(tree)
+        #expect(!FileSystem.exists(tree))
         #expect(FileManager.default.contents(atPath: outside + "/keep") == Data("keep".utf8))
-        try StoreFS.removeTree(tree)   // absent: nothing to do
+        try FileSystem.removeTree(tree)   // absent: nothing to do
     }
 }

@@ -1,17 +1,15 @@
 import Foundation
+import System
 
 /// Runs blocking work (a child process to completion) on a thread of its own and delivers its
-/// result. The whole suite shares one cooperative pool with as many threads as cores (two here):
-/// a test blocked in waitpid on a pool thread stalls every other test's tasks while the child runs.
+/// result: `System.runOffPool`, under the name the tests use. The whole suite shares one
+/// cooperative pool with as many threads as cores (two here): a test blocked in waitpid on a
+/// pool thread stalls every other test's tasks while the child runs.
 public func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread {
-            continuation.resume(with: Result { try body() })
-        }.start()
-    }
+    try await runOffPool(body)
 }
 
-/// `offPool` for work that cannot fail.
+/// `offPool` for work that cannot fail (no `try` at the call site, which `runOffPool` needs).
 public func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
         Thread {

@@ -1,6 +1,7 @@
 import Foundation
 import OCI
 import Synchronization
+import System
 
 /// A source tree COPY/ADD reads from: the build context (a directory on disk, filtered by
 /// .dockerignore, symlinks confined to it) or another stage's root filesystem (`--from`,
@@ -67,7 +68,7 @@ public final class BuildContext: Sendable {
     public func walk(under relative: String, hostPath: String,
                      _ visit: (_ relative: String, _ hostPath: String, _ stat: FileStat, _ visible: Bool) throws -> Bool) throws {
         let names: [String]
-        do { names = try POSIX.listDirectory(hostPath) } catch { throw ContextError.io(error) }
+        do { names = try FileSystem.entries(hostPath) } catch { throw ContextError.io(FileSystemError(error)) }
         guard !names.isEmpty else { return }
         let fd = open(hostPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw ContextError.io(FileSystemError(operation: "open", path: hostPath, errno: errno)) }

@@ -1,6 +1,7 @@
 import Foundation
 import OCI
 import Synchronization
+import System
 
 /// Memo of file content digests, reused while the file's identity (device, inode), size, mtime
 /// and ctime are unchanged — any write or chmod moves ctime, so an edited file is read again.
@@ -68,7 +69,7 @@ final class ContentMemo: Sendable {
         let tmp = file + ".tmp-\(getpid())"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ContextError.io(FileSystemError(operation: "open", path: tmp, errno: errno)) }
-        let e = Array(out.utf8).withUnsafeBytes { POSIX.writeAll(fd, $0) }
+        let e = Array(out.utf8).withUnsafeBytes { FileIO.writeFully(fd, $0) }
         let synced = e == 0 ? fsync(fd) : 0
         let syncErrno = errno
         close(fd)

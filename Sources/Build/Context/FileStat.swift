@@ -1,6 +1,7 @@
 import CLinux
 import Foundation
 import OCI
+import System
 
 /// The parts of `struct stat` the build needs, taken without following a final symlink.
 public struct FileStat: Sendable, Hashable {
@@ -76,7 +77,9 @@ public struct FileStat: Sendable, Hashable {
     }
 }
 
-/// A failed system call on a path, with the C error text (`stat X: no such file or directory`).
+/// A failed system call on a path, in the Go style BuildKit's messages use (`stat X: no such
+/// file or directory`): `SystemError`'s text (with its full-disk explanation), lower-cased first
+/// letter. Kept apart from `SystemError` only for that rendering, which tests and users match.
 public struct FileSystemError: Error, CustomStringConvertible, Sendable, Equatable {
     public let operation: String
     public let path: String
@@ -88,30 +91,20 @@ public struct FileSystemError: Error, CustomStringConvertible, Sendable, Equatab
         self.errno = errno
     }
 
+    /// `System`'s error in this rendering.
+    public init(_ error: SystemError) {
+        self.init(operation: error.operation, path: error.path, errno: error.errno)
+    }
+
     public var description: String {
-        "\(operation) \(path): \(String(cString: strerror(errno)).lowercased())"
+        let reason = SystemError.describe(errno: errno, path: path)
+        return "\(operation) \(path): \(reason.prefix(1).lowercased() + reason.dropFirst())"
     }
 }
 
-/// Small POSIX helpers shared by the context walk, hashing and copying.
+/// The context walk's, hashing's and copying's own POSIX calls (readlink, xattrs, path joins);
+/// listing and the write loop are `System`'s.
 enum POSIX {
-    /// The names in a directory, sorted bytewise, without `.` and `..`.
-    static func listDirectory(_ path: String) throws(FileSystemError) -> [String] {
-        guard let dir = opendir(path) else {
-            throw FileSystemError(operation: "opendir", path: path, errno: errno)
-        }
-        defer { closedir(dir) }
-        var names: [String] = []
-        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
-        while let ent = readdir(dir) {
-            let name = String(cString: UnsafeRawPointer(ent).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self))
-            if name == "." || name == ".." { continue }
-            names.append(name)
-        }
-        names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        return names
-    }
-
     static func readlink(_ path: String) throws(FileSystemError) -> String {
         var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = Glibc.readlink(path, &buf, buf.count - 1)
@@ -143,10 +136,6 @@ enum POSIX {
     }
 
     static func hex(_ bytes: [UInt8]) -> String { SHA256Hasher.hex(bytes) }
-
-    /// Writes all of `bytes` to `fd`, retrying short writes and EINTR (the OCI module's loop).
-    /// Returns 0, or the errno of the failed write (each caller throws its own error type).
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 { Posix.writeFully(fd, bytes) }
 
     /// Joins a relative `/`-path onto a base without doubling slashes.
     static func join(_ base: String, _ rel: String) -> String {

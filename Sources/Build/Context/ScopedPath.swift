@@ -1,4 +1,5 @@
 import Foundation
+import System
 
 /// How symlinks met while resolving a path under a root are treated.
 public enum SymlinkScope: Sendable, Hashable {
@@ -104,7 +105,8 @@ public struct ScopedPath: Sendable, Hashable {
     /// `realpath(3)` of a directory that must exist.
     public static func canonicalDirectory(_ path: String) throws -> String {
         guard let r = realpath(path, nil) else {
-            throw ContextError.notADirectory(path: path, reason: String(cString: strerror(errno)).lowercased())
+            let reason = SystemError.describe(errno: errno, path: path)
+            throw ContextError.notADirectory(path: path, reason: reason.prefix(1).lowercased() + reason.dropFirst())
         }
         defer { free(r) }
         let s = String(cString: r)

@@ -1,4 +1,5 @@
 import Foundation
+import System
 
 extension BuildContext {
     /// Expands one COPY source as BuildKit does: the components before the first wildcard are
@@ -27,7 +28,7 @@ extension BuildContext {
         func descend(_ rel: String, _ host: String, _ depth: Int) throws {
             if depth == globs.count { return }
             let names: [String]
-            do { names = try POSIX.listDirectory(host) } catch { throw ContextError.io(error) }
+            do { names = try FileSystem.entries(host) } catch { throw ContextError.io(FileSystemError(error)) }
             guard let glob = globs[depth] else {
                 if depth == globs.count - 1 {
                     // A trailing `**` takes everything here (directories are copied whole).

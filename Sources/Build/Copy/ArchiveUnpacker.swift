@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import System
 
 /// ADD's automatic extraction of local tar archives (plain, gzip, bzip2, xz, zstd), decided by
 /// content as BuildKit does: a file is an archive when it decompresses to a valid tar header.
@@ -55,16 +56,9 @@ enum ArchiveUnpacker {
         let c = compression(ofPrefix: prefix)
         guard let tool = c.decompressor else { return isTarHeader(prefix) }
         // Decompress only the first block.
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "\(tool) -dc < \"$0\" 2>/dev/null | head -c 512", path]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return false }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return isTarHeader([UInt8](data))
+        let script = "\(tool) -dc < \"$0\" 2>/dev/null | head -c 512"
+        guard let result = try? ChildProcess.run(["/bin/sh", "-c", script, path], newProcessGroup: false) else { return false }
+        return isTarHeader(result.stdout)
     }
 
     /// The decompressor a child process runs for `compression` (bzip2 and xz only: plain,
@@ -108,13 +102,14 @@ enum ArchiveUnpacker {
         guard mkdir(tmp, 0o700) == 0 else {
             throw spec.error(.io(FileSystemError(operation: "mkdir", path: tmp, errno: errno).description))
         }
-        defer { FileTree.removeAll(tmp) }
+        defer { try? FileSystem.removeTree(tmp) }
         let c = compression(ofPrefix: readPrefix(archive, 8))
         let budget = sizeBudget(scratch: tmp)
         let applier = LayerApplier(mode: .flatten, sizeLimit: budget)
         do {
             if let tool = decompressor(c) {
-                let child = try ChildProcess.spawn([tool, "-dc", archive], output: .pipe)
+                let child: ChildProcess
+                do { child = try ChildProcess.spawn([tool, "-dc", archive], output: .pipe) } catch { throw RuntimeError(error) }
                 guard let out = child.stdoutFD else { throw spec.error(.io("unpacking \(name): no pipe from \(tool)")) }
                 var applyError: Error?
                 do {

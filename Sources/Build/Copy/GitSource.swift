@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import System
 
 /// A git source of `ADD` (`https://host/repo.git#ref:subdir`, `git@host:repo#ref`,
 /// `git://…`, `ssh://…`), cloned with the system `git`.
@@ -53,7 +54,7 @@ struct GitCheckout: Sendable {
     let root: String
     let commit: String
 
-    func discard() { try? FileManager.default.removeItem(atPath: directory) }
+    func discard() { try? FileSystem.removeTree(directory) }
 }
 
 enum GitSource {
@@ -93,7 +94,7 @@ enum GitSource {
             try normalise(root)
             return GitCheckout(directory: dir, root: root, commit: commit)
         } catch {
-            try? FileManager.default.removeItem(atPath: dir)
+            try? FileSystem.removeTree(dir)
             if let e = error as? CopyError { throw e }
             throw spec.error(.download(url: shown, message: "\(error)"))
         }
@@ -114,43 +115,19 @@ enum GitSource {
 
     @discardableResult
     private static func git(_ args: [String], spec: CopySpec, remote: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        p.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["GIT_TERMINAL_PROMPT"] = "0"
         env["GIT_ASKPASS"] = "/bin/true"
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        do { try p.run() } catch { throw spec.error(.download(url: remote, message: "cannot run git: \(error)")) }
-        // Drain stderr on another thread while stdout is read here, so a chatty git can fill
-        // neither pipe and block.
-        let errBox = DataBox()
-        let done = DispatchSemaphore(value: 0)
-        let errHandle = err.fileHandleForReading
-        DispatchQueue.global().async {
-            errBox.set(errHandle.readDataToEndOfFile())
-            done.signal()
+        // Both pipes are drained together (`ChildProcess.run`), so a chatty git fills neither.
+        let result: ChildOutput
+        do { result = try ChildProcess.run(["/usr/bin/git"] + args, environment: env, newProcessGroup: false) } catch {
+            throw spec.error(.download(url: remote, message: "cannot run git: \(error)"))
         }
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        done.wait()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            let message = String(decoding: errBox.get(), as: UTF8.self)
-                .split(separator: "\n").last.map(String.init) ?? "git exited with \(p.terminationStatus)"
+        guard result.code == 0 else {
+            let message = result.stderrText
+                .split(separator: "\n").last.map(String.init) ?? "git exited with \(result.code)"
             throw spec.error(.download(url: remote, message: message))
         }
-        return String(decoding: output, as: UTF8.self)
+        return result.stdoutText
     }
-}
-
-/// A lock-protected byte buffer handed between threads.
-private final class DataBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
-    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
 }

@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import OCI
 import Synchronization
+import System
 
 /// A file ADD downloaded from a URL, waiting in a private temporary file.
 public struct DownloadedFile: Sendable {

@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import System
 
 /// Writes copied entries under a target root. Only the destination path given by the user is
 /// resolved through symlinks (chrooted at the root); below it every existing entry is checked
@@ -148,7 +149,7 @@ final class TreeWriter {
                 pending.append((src, st, dst, false))
             }
             let names: [String]
-            do { names = try POSIX.listDirectory(src) } catch { throw spec.error(.io(error.description)) }
+            do { names = try FileSystem.entries(src) } catch { throw spec.error(.io(FileSystemError(error).description)) }
             for name in names {
                 let childSrc = POSIX.join(src, name)
                 // Never copy the target into itself (a context that contains the step's root).
@@ -252,7 +253,7 @@ final class TreeWriter {
                 throw spec.error(.io(FileSystemError(operation: "read", path: src, errno: errno).description))
             }
             if n == 0 { break }
-            let e = POSIX.writeAll(o, UnsafeRawBufferPointer(rebasing: buf[0..<n]))
+            let e = FileIO.writeFully(o, UnsafeRawBufferPointer(rebasing: buf[0..<n]))
             if e != 0 { throw fail("write", dst, e) }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import System
 
 /// Writes a built image somewhere other than (or besides) the store: `--output`.
 public struct BuildExporter: Sendable {

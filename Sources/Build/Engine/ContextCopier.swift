@@ -1,6 +1,7 @@
 import Foundation
 import OCI
 import Synchronization
+import System
 
 /// COPY/ADD through the copy module: the build context and every named local context
 /// (`--build-context NAME=DIR`) are opened once per build (their file digests are memoised

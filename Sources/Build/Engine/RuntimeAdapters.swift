@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import System
 
 /// `RootSnapshot` over the runtime module's `OverlaySnapshot`.
 struct OverlayRootSnapshot: RootSnapshot {

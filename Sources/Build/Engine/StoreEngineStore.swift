@@ -1,6 +1,7 @@
 import Foundation
 import OCI
 import Synchronization
+import System
 
 /// The engine's store operations over the OCI `ImageStore`: images and cache records from its
 /// SQLite index, layer blobs written with `LayerWriter`, unpacked layers kept as

@@ -5,6 +5,7 @@ import CLinux
 import Dockerfile
 import Foundation
 import OCI
+import System
 
 /// Persistent `RUN --mount=type=cache` directories: `<root>/<sha256 of key>/` holding `id` (the
 /// cache id, for listing and export), `lock` (flock'd while a step uses it) and `data/` (what
@@ -43,14 +44,14 @@ public struct CacheMountStore: Sendable {
     func acquire(id: String, seed: String?, sharing: Mount.Sharing, mode: mode_t, uid: uid_t, gid: gid_t,
                  populate: ((String) throws -> Void)?) async throws -> Lease {
         let base = Self.key(id: id, seed: seed)
-        try FileTree.makeDirectories(root)
+        try FileSystem.makeDirectories(root)
         var instance = 0
         while true {
             let name = instance == 0 ? base : base + "-\(instance)"
             let dir = root + "/" + name
-            try FileTree.makeDirectories(dir, mode: 0o700)
+            try FileSystem.makeDirectories(dir, mode: 0o700)
             let fd = open(dir + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw MountUseError("cache mount \(id): cannot open \(dir)/lock: \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw MountUseError("cache mount \(id): cannot open \(dir)/lock: \(SystemError.describe(errno: errno, path: dir + "/lock"))") }
             switch sharing {
             case .shared:
                 try await Self.flockBlocking(fd, LOCK_SH)
@@ -82,16 +83,16 @@ public struct CacheMountStore: Sendable {
         var st = stat()
         if lstat(data, &st) == 0 { return }
         let tmp = dir + "/data.tmp-" + FileTree.randomHex(4)
-        guard mkdir(tmp, 0o700) == 0 else { throw MountUseError("cache mount \(id): cannot create \(tmp): \(String(cString: strerror(errno)))") }
+        guard mkdir(tmp, 0o700) == 0 else { throw MountUseError("cache mount \(id): cannot create \(tmp): \(SystemError.describe(errno: errno, path: tmp))") }
         do {
             try populate?(tmp)
             guard chown(tmp, uid, gid) == 0, chmod(tmp, mode) == 0 else {
-                throw MountUseError("cache mount \(id): cannot set owner/mode: \(String(cString: strerror(errno)))")
+                throw MountUseError("cache mount \(id): cannot set owner/mode: \(SystemError.describe(errno: errno, path: tmp))")
             }
             try FileTree.write(id, to: dir + "/id", mode: 0o600)
-            guard rename(tmp, data) == 0 else { throw MountUseError("cache mount \(id): rename failed: \(String(cString: strerror(errno)))") }
+            guard rename(tmp, data) == 0 else { throw MountUseError("cache mount \(id): rename failed: \(SystemError.describe(errno: errno, path: data))") }
         } catch {
-            FileTree.removeAll(tmp)
+            try? FileSystem.removeTree(tmp)
             throw error
         }
     }
@@ -99,10 +100,9 @@ public struct CacheMountStore: Sendable {
     /// flock that may block, off the cooperative thread pool.
     static func flockBlocking(_ fd: Int32, _ op: Int32) async throws {
         if flock(fd, op | LOCK_NB) == 0 { return }
-        let ok: Bool = await withCheckedContinuation { c in
-            Thread { c.resume(returning: flock(fd, op) == 0) }.start()
-        }
-        if !ok { throw MountUseError("cannot lock cache mount: \(String(cString: strerror(errno)))") }
+        // errno is read on the thread that called flock (it is per thread).
+        let failed: Int32 = try await runOffPool { flock(fd, op) == 0 ? 0 : errno }
+        if failed != 0 { throw MountUseError("cannot lock cache mount: \(SystemError.describe(errno: failed, path: "cache mount lock"))") }
     }
 
     // MARK: - listing, prune, export, import
@@ -114,7 +114,7 @@ public struct CacheMountStore: Sendable {
     }
 
     public func entries() -> [Entry] {
-        (FileTree.entries(root) ?? []).sorted().compactMap { name in
+        ((try? FileSystem.entries(root)) ?? []).sorted().compactMap { name in
             guard let id = FileTree.readRegularFile(root + "/" + name + "/id", limit: Self.maxIDBytes) else { return nil }
             return Entry(name: name, id: id)
         }
@@ -123,7 +123,7 @@ public struct CacheMountStore: Sendable {
     /// Removes every cache not in use (a step holding one keeps it). Returns the ids removed.
     public func prune() -> [String] {
         var removed: [String] = []
-        for name in (FileTree.entries(root) ?? []).sorted() {
+        for name in ((try? FileSystem.entries(root)) ?? []).sorted() {
             let dir = root + "/" + name
             let fd = open(dir + "/lock", O_RDWR | O_CLOEXEC)
             if fd >= 0 {
@@ -134,7 +134,7 @@ public struct CacheMountStore: Sendable {
             // Rename first so a concurrent step never sees a half-removed cache.
             let doomed = root + "/.removing-" + name
             guard rename(dir, doomed) == 0 else { continue }
-            FileTree.removeAll(doomed)
+            try? FileSystem.removeTree(doomed)
             removed.append(id)
         }
         return removed
@@ -151,12 +151,12 @@ public struct CacheMountStore: Sendable {
             }
         }
         var excluded: Set<String> = []
-        for name in FileTree.entries(root) ?? [] where !chosen.contains(where: { $0.name == name }) { excluded.insert(name) }
+        for name in (try? FileSystem.entries(root)) ?? [] where !chosen.contains(where: { $0.name == name }) { excluded.insert(name) }
         for e in chosen {
             excluded.insert(e.name + "/lock")
-            for f in FileTree.entries(root + "/" + e.name) ?? [] where f.hasPrefix("data.tmp-") { excluded.insert(e.name + "/" + f) }
+            for f in (try? FileSystem.entries(root + "/" + e.name)) ?? [] where f.hasPrefix("data.tmp-") { excluded.insert(e.name + "/" + f) }
         }
-        try FileTree.makeDirectories(root)
+        try FileSystem.makeDirectories(root)
         let writer = LayerWriter(options: .init(compression: .none, source: .rootfs, excludedPaths: excluded))
         // By the output rule: `-` is stdout, devices and symlinks are written through, a regular
         // file is replaced atomically.
@@ -230,9 +230,9 @@ public struct CacheMountStore: Sendable {
     /// extraction never writes outside the cache root (the layer applier's checks).
     public func importArchive(_ file: String, temporaryDirectory: String) throws -> [String] {
         let ids = try Self.readIDs(ofArchive: file)
-        try FileTree.makeDirectories(root)
+        try FileSystem.makeDirectories(root)
         let staging = try FileTree.makeTemporaryDirectory(in: temporaryDirectory, prefix: "cache-import-")
-        defer { FileTree.removeAll(staging) }
+        defer { try? FileSystem.removeTree(staging) }
         do {
             _ = try LayerApplier(mode: .flatten).apply(blob: file, to: staging)
         } catch {
@@ -244,7 +244,7 @@ public struct CacheMountStore: Sendable {
         for (name, id) in ids {
             let dir = staging + "/" + name
             var st = stat()
-            let children = Set(FileTree.entries(dir) ?? [])
+            let children = Set((try? FileSystem.entries(dir)) ?? [])
             guard lstat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, children.isSubset(of: ["id", "data"]),
                   lstat(dir + "/data", &st) != 0 || (st.st_mode & S_IFMT) == S_IFDIR,
                   FileTree.readRegularFile(dir + "/id", limit: Self.maxIDBytes) == id else {
@@ -257,9 +257,9 @@ public struct CacheMountStore: Sendable {
             guard let id = ids[name] else { continue }
             let dest = root + "/" + name
             let old = root + "/.removing-" + name
-            if rename(dest, old) == 0 { FileTree.removeAll(old) }
+            if rename(dest, old) == 0 { try? FileSystem.removeTree(old) }
             guard rename(staging + "/" + name, dest) == 0 else {
-                throw MountUseError("cannot move cache \(DisplayText.escaped(id)) into \(dest): \(String(cString: strerror(errno)))")
+                throw MountUseError("cannot move cache \(DisplayText.escaped(id)) into \(dest): \(SystemError.describe(errno: errno, path: dest))")
             }
             imported.append(id)
         }

@@ -4,6 +4,7 @@ import Glibc
 import Dockerfile
 import Foundation
 import OCI
+import System
 
 /// A RUN step's `--mount`s and `--security`, expanded and validated, nothing mounted yet.
 struct ResolvedRunMounts: Sendable {
@@ -278,7 +279,7 @@ extension StageRun {
                     try? await snap.unmount()
                     await snap.discard()
                 }
-                for h in hidden { FileTree.removeAll(snap.root + "/" + h) }
+                for h in hidden { try? FileSystem.removeTree(snap.root + "/" + h) }
                 path = snap.root
             } else {
                 let s = try StepScratch(fallback: request.extensions.scratchDirectory)
@@ -296,7 +297,7 @@ extension StageRun {
     static func ignoredPaths(under dir: String, relative: String, filter: any PathFilter) -> [String] {
         var out: [String] = []
         func walk(_ sub: String) {
-            for name in (FileTree.entries(sub.isEmpty ? dir : dir + "/" + sub) ?? []).sorted() {
+            for name in ((try? FileSystem.entries(sub.isEmpty ? dir : dir + "/" + sub)) ?? []).sorted() {
                 let inDir = sub.isEmpty ? name : sub + "/" + name
                 let inContext = relative.isEmpty ? inDir : relative + "/" + inDir
                 var st = stat()

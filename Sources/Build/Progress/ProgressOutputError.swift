@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 /// A write of build progress (stderr) or of the result line (stdout) failed. Usually the reader
 /// of a pipe went away (`slipway build . 2>&1 | head`, quitting `less`): SIGPIPE is caught, so the
@@ -17,7 +18,7 @@ public struct ProgressOutputError: Error, CustomStringConvertible, Equatable {
     }
 
     public var description: String {
-        let reason = String(cString: strerror(errno))
+        let reason = SystemError.describe(errno: errno, path: "")
         let hint = errno == EPIPE ? " (the program reading the build's output exited)" : ""
         return "cannot write the build's output to \(stream): \(reason)\(hint); the build was stopped"
     }

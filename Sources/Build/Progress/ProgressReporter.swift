@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import System
 
 /// Receives progress events from concurrently running stages and renders them. An actor, so
 /// output from parallel stages never interleaves mid-line.
@@ -177,7 +178,7 @@ public actor ProgressReporter {
     /// the watched work.
     private func write(_ data: Data, to handle: FileHandle) {
         guard outputFailure == nil else { return }
-        let failed = data.withUnsafeBytes { Posix.writeFully(handle.fileDescriptor, $0) }
+        let failed = data.withUnsafeBytes { FileIO.writeFully(handle.fileDescriptor, $0) }
         guard failed != 0 else { return }
         outputFailure = ProgressOutputError(stream: handle === out ? "stdout" : "stderr", errno: failed)
         ticker?.cancel()

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import Synchronization
+import System
 
 /// Process-wide record of every mount, scratch directory and container this process created and
 /// has not yet released. Whatever way the process ends — a normal exit, a thrown error that
@@ -87,7 +88,7 @@ public final class CleanupRegistry: Sendable {
         state.withLock { state in
             state.items.removeAll { if case .directory(path) = $0.1 { return true }; return false }
         }
-        FileTree.removeAll(path)
+        try? FileSystem.removeTree(path)
     }
 
     /// Number of live resources (for tests and diagnostics).
@@ -132,7 +133,7 @@ public final class CleanupRegistry: Sendable {
         case let .mount(path):
             if umount2(path, 0) != 0 && errno == EBUSY { umount2(path, Int32(MNT_DETACH)) }
         case let .directory(path):
-            FileTree.removeAll(path)
+            try? FileSystem.removeTree(path)
         }
     }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import System
 
 /// An OCI runtime binary and how to call it on this host.
 ///

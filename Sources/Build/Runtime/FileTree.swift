@@ -1,105 +1,18 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
-/// Small POSIX file helpers for snapshots and bundles (no FileManager: it is slow and follows
-/// symlinks in places we must not).
+/// The build runtime's own file helpers for snapshots and bundles: small text files, temp and
+/// cleanup-registered scratch directories (no FileManager: it is slow and follows symlinks in
+/// places we must not). Removal, listing and `mkdir -p` are `System.FileSystem`'s.
 enum FileTree {
-    /// Removes `path` and everything below it without following symlinks. A directory that is a
-    /// mount point (another device) is detached first rather than emptied.
-    static func removeAll(_ path: String) {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            if fd >= 0 { removeContents(fd: fd, device: st.st_dev, path: path) }
-            if rmdir(path) != 0 && errno == EBUSY {
-                umount2(path, Int32(MNT_DETACH))
-                rmdir(path)
-            }
-        } else {
-            unlink(path)
-        }
-    }
-
-    /// Empties the directory open at `fd` (which it takes over and closes). Iterative, holding
-    /// one descriptor at a time and climbing back with "..", which a real directory cannot
-    /// redirect: a RUN step can leave a tree thousands of levels deep, and recursion would run
-    /// out of descriptors or overflow a small thread stack before it was gone.
-    private static func removeContents(fd start: Int32, device: dev_t, path: String) {
-        struct Frame { let name: String; var pending: [String] }
-        var fd = start
-        var stack = [Frame(name: "", pending: entries(fd: fd))]
-        func here() -> String { path + stack.dropFirst().map { "/" + $0.name }.joined() }
-        while !stack.isEmpty {
-            if let name = stack[stack.count - 1].pending.popLast() {
-                var st = stat()
-                guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-                guard (st.st_mode & S_IFMT) == S_IFDIR else {
-                    unlinkat(fd, name, 0)
-                    continue
-                }
-                if st.st_dev != device {
-                    // A mount point inside the tree: detach it rather than empty what it shows.
-                    umount2(here() + "/" + name, Int32(MNT_DETACH))
-                    if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 { continue }
-                }
-                let sub = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                guard sub >= 0 else {
-                    unlinkat(fd, name, AT_REMOVEDIR)
-                    continue
-                }
-                close(fd)
-                fd = sub
-                stack.append(Frame(name: name, pending: entries(fd: fd)))
-                continue
-            }
-            let done = stack.removeLast()
-            if stack.isEmpty { break }
-            let up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            close(fd)
-            guard up >= 0 else { return }
-            fd = up
-            unlinkat(fd, done.name, AT_REMOVEDIR)
-        }
-        close(fd)
-    }
-
-    /// Names in the directory open at `fd` (without "." and ".."). Does not close `fd`.
-    static func entries(fd: Int32) -> [String] {
-        let dup = dup(fd)
-        guard dup >= 0, let dir = fdopendir(dup) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name) ?? 19
-        while let ent = readdir(dir) {
-            let name = String(cString: UnsafeRawPointer(ent).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self))
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
-
-    /// Names in directory `path`, or nil if it cannot be opened.
-    static func entries(_ path: String) -> [String]? {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        return entries(fd: fd)
-    }
-
-    /// Creates a directory; an existing one is fine.
-    static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws {
-        if mkdir(path, mode) != 0 && errno != EEXIST {
-            throw RuntimeError.system(operation: "mkdir", path: path, errno: errno)
-        }
-    }
-
     /// Writes `contents` to `path` (created or truncated) with `mode`.
     static func write(_ contents: String, to path: String, mode: mode_t = 0o644) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else { throw RuntimeError.system(operation: "create", path: path, errno: errno) }
         defer { close(fd) }
-        let e = Array(contents.utf8).withUnsafeBytes { POSIX.writeAll(fd, $0) }
+        let e = Array(contents.utf8).withUnsafeBytes { FileIO.writeFully(fd, $0) }
         if e != 0 { throw RuntimeError.system(operation: "write", path: path, errno: e) }
         fchmod(fd, mode)
     }
@@ -143,7 +56,7 @@ enum FileTree {
 
     /// A fresh directory `base/prefixXXXXXX`.
     static func makeTemporaryDirectory(in base: String, prefix: String) throws -> String {
-        try makeDirectories(base, mode: 0o700)
+        try FileSystem.makeDirectories(base, mode: 0o700)
         var template = Array((base + "/" + prefix + "XXXXXX").utf8CString)
         let ok = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) != nil }
         guard ok else { throw RuntimeError.system(operation: "mkdtemp", path: base, errno: errno) }
@@ -155,7 +68,7 @@ enum FileTree {
     /// process remove what a killed one (SIGKILL, power loss) left: `RunExecutor.removeStale`.
     static func makeRegisteredDirectory(in base: String, prefix: String) throws -> (CleanupRegistry.Token, String) {
         // Scratch bases hold mounted container roots: private when this creates them.
-        try makeDirectories(base, mode: 0o700)
+        try FileSystem.makeDirectories(base, mode: 0o700)
         for _ in 0..<16 {
             let path = base + "/" + prefix + "\(getpid())-" + randomHex(6)
             do {
@@ -176,16 +89,5 @@ enum FileTree {
             let b = UInt8.random(in: 0...255, using: &rng)
             return String(b >> 4, radix: 16) + String(b & 15, radix: 16)
         }.joined()
-    }
-
-    /// `mkdir -p` for host paths we own.
-    static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
-        var current = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            if mkdir(current, mode) != 0 && errno != EEXIST {
-                throw RuntimeError.system(operation: "mkdir", path: current, errno: errno)
-            }
-        }
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Synchronization
 import Foundation
+import System
 
 /// A writable overlayfs view of a stack of read-only layer directories, for one RUN step.
 ///
@@ -44,7 +45,7 @@ public final class OverlaySnapshot: Sendable {
         self.lowerDirs = lowerDirs
         self.state = Mutex(State(mountToken: nil, directoryToken: dirToken))
         do {
-            for dir in [upperDir, workDir, mergedDir] { try FileTree.makeDirectory(dir) }
+            for dir in [upperDir, workDir, mergedDir] { try FileSystem.makeDirectory(dir) }
         } catch {
             remove()
             throw error
@@ -72,7 +73,7 @@ public final class OverlaySnapshot: Sendable {
             var lowers = extraTopLowers + lowerDirs
             if lowers.isEmpty {
                 let empty = directory + "/empty"
-                try FileTree.makeDirectory(empty)
+                try FileSystem.makeDirectory(empty)
                 lowers = [empty]
             }
             let merged = mergedDir
@@ -124,7 +125,7 @@ public final class OverlaySnapshot: Sendable {
     /// at mount time and keeps no reference to the names afterwards.
     private func shortLinks(_ lowers: [String]) throws -> [String] {
         let links = directory + "/l"
-        try FileTree.makeDirectory(links)
+        try FileSystem.makeDirectory(links)
         return try lowers.enumerated().map { index, lower in
             let name = String(index, radix: 36)
             let link = links + "/" + name
@@ -154,7 +155,7 @@ public final class OverlaySnapshot: Sendable {
     /// mount points are kept out of it by the executor's stub layer, so an empty upper really
     /// means "no changes" and the step needs no layer.)
     public func hasChanges() -> Bool {
-        !(FileTree.entries(upperDir) ?? []).isEmpty
+        !((try? FileSystem.entries(upperDir)) ?? []).isEmpty
     }
 
     /// Unmounts if needed and deletes the snapshot directory. Never throws; safe to call twice.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import Synchronization
+import System
 
 /// Runs build steps in an OCI runtime (runc by default, crun with its cgroup workaround) over
 /// overlayfs snapshots.
@@ -88,7 +89,7 @@ public struct RunExecutor: Sendable {
     public func run(_ spec: RunSpec, rootfs: String, bundleDir: String,
                     output: @escaping @Sendable (OutputLine) -> Void = { _ in }) async throws -> ProcessResult {
         try Task.checkCancellation()
-        try FileTree.makeDirectory(bundleDir, mode: 0o700)
+        try FileSystem.makeDirectory(bundleDir, mode: 0o700)
         let config = try makeConfig(spec, rootfs: rootfs, bundleDir: bundleDir)
         try FileTree.write(String(decoding: try config.encoded(), as: UTF8.self), to: bundleDir + "/config.json", mode: 0o600)
 
@@ -103,26 +104,23 @@ public struct RunExecutor: Sendable {
                                            newProcessGroup: !spec.interactive)
         } catch {
             CleanupRegistry.shared.release(token)
-            throw error
+            throw RuntimeError(error)
         }
         pid.value.store(child.pid, ordering: .releasing)
 
         let tail = tailLines
         let runtime = self.runtime
-        let result: ProcessResult = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let thread = Thread {
-                    var lines: [String] = []
-                    child.pumpLines { line in
-                        lines.append(line.text)
-                        if lines.count > tail { lines.removeFirst(lines.count - tail) }
-                        output(line)
-                    }
-                    let code = child.wait()
-                    pid.value.store(0, ordering: .releasing)
-                    continuation.resume(returning: ProcessResult(exitCode: code, lastLines: lines))
+        let result: ProcessResult = try await withTaskCancellationHandler {
+            try await runOffPool {
+                var lines: [String] = []
+                child.pumpLines { line in
+                    lines.append(line.text)
+                    if lines.count > tail { lines.removeFirst(lines.count - tail) }
+                    output(line)
                 }
-                thread.start()
+                let code = child.wait()
+                pid.value.store(0, ordering: .releasing)
+                return ProcessResult(exitCode: code, lastLines: lines)
             }
         } onCancel: {
             // Killing the container ends `runtime run`, which ends the wait above.
@@ -297,7 +295,7 @@ public struct RunExecutor: Sendable {
                 }
                 for dir in copyUps { try copyUp(dir, in: snapshot) }
                 copyUps = []
-                try FileTree.makeDirectory(host)
+                try FileSystem.makeDirectory(host)
                 chmod(host, 0o755)
             }
         }
@@ -306,7 +304,7 @@ public struct RunExecutor: Sendable {
     /// An image directory made in the upper dir with the topmost lower's mode, owner and times.
     func copyUp(_ path: String, in snapshot: OverlaySnapshot) throws {
         let host = snapshot.upperDir + path
-        try FileTree.makeDirectory(host)
+        try FileSystem.makeDirectory(host)
         guard let source = snapshot.lowerDirs.lazy.map({ $0 + path }).first(where: { var s = stat(); return lstat($0, &s) == 0 }) else { return }
         var s = stat()
         guard lstat(source, &s) == 0 else { return }
@@ -323,7 +321,7 @@ public struct RunExecutor: Sendable {
         let missing = mountPoints(for: spec).filter { LowerStack.lookup(lowers, $0.path) == nil }
         guard !missing.isEmpty else { return nil }
         let root = snapshot.directory + "/init"
-        try FileTree.makeDirectory(root)
+        try FileSystem.makeDirectory(root)
         var copyMetadata: [(source: String, host: String)] = []
         for point in missing {
             let components = point.path.split(separator: "/").map(String.init)
@@ -338,7 +336,7 @@ public struct RunExecutor: Sendable {
                 }
                 var st = stat()
                 if lstat(host, &st) == 0 { continue }
-                try FileTree.makeDirectory(host)
+                try FileSystem.makeDirectory(host)
                 if !last, let source = lowers.lazy.map({ $0 + prefix }).first(where: { var s = stat(); return lstat($0, &s) == 0 }) {
                     copyMetadata.append((source, host))
                 }

@@ -1,11 +1,13 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 /// Errors from snapshots, bundles and the container runtime. Each names what failed and, where the
 /// user can act, what to do.
 public enum RuntimeError: Error, CustomStringConvertible, Sendable {
-    /// A system call failed: `operation` says what we tried, `path` on what.
+    /// A system call failed: `operation` says what we tried, `path` on what (worded as
+    /// `SystemError`, which explains a full disk).
     case system(operation: String, path: String, errno: Int32)
     /// A RUN process exited non-zero. `lastLines` is the tail of its combined output.
     case processFailed(command: [String], exitCode: Int32, lastLines: [String])
@@ -27,7 +29,7 @@ public enum RuntimeError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case let .system(operation, path, err):
-            return "\(operation) \(path): \(String(cString: strerror(err)))"
+            return SystemError(operation: operation, path: path, errno: err).description
         case let .processFailed(command, exitCode, lastLines):
             var text = "process \(Self.quote(command)) did not complete successfully: exit code: \(exitCode)"
             if !lastLines.isEmpty {
@@ -48,6 +50,15 @@ public enum RuntimeError: Error, CustomStringConvertible, Sendable {
             return "cancelled"
         case let .invalidPath(path, reason):
             return "invalid path \(path): \(reason)"
+        }
+    }
+
+    /// A `SystemError` from `System`'s helpers (a spawn of a missing runtime binary says so).
+    public init(_ error: SystemError) {
+        if error.operation == "spawn" && error.errno == ENOENT {
+            self = .runtimeNotFound(error.path)
+        } else {
+            self = .system(operation: error.operation, path: error.path, errno: error.errno)
         }
     }
 

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Foundation
 import OCI
+import System
 
 /// What processes killed with SIGKILL (or crashed) left behind: overlay mounts and snapshot
 /// directories in a scratch directory, step scratch on tmpfs (secret files, heredoc scripts,
@@ -44,7 +45,7 @@ public enum StaleWork {
         if let shm = StepScratch.tmpfsBase() { bases.append(shm) }
         var stale: [String] = []
         for base in Set(bases) {
-            for name in FileTree.entries(base) ?? [] {
+            for name in (try? FileSystem.entries(base)) ?? [] {
                 guard let pid = ownerPID(name), !OwnerProcess.isRunning(pid) else { continue }
                 stale.append(base + "/" + name)
             }
@@ -67,7 +68,7 @@ public enum StaleWork {
             if umount2(point, Int32(MNT_DETACH)) == 0 { report.mounts.append(point) }
         }
         for dir in stale {
-            FileTree.removeAll(dir)
+            try? FileSystem.removeTree(dir)
             report.directories.append(dir)
         }
         return report

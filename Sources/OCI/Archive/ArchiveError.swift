@@ -1,4 +1,5 @@
 import Foundation
+import System
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,12 +32,17 @@ public enum ArchiveError: Error, CustomStringConvertible, LocalizedError, Equata
 
     /// One line; entry names and paths come from archives, so control characters in them are
     /// shown escaped (`DisplayText`).
+    /// A failed system call from `System`'s helpers, as this module reports one.
+    public init(_ error: SystemError) {
+        self = .io(operation: error.operation, path: error.path, errno: error.errno)
+    }
+
     public var description: String { DisplayText.escaped(rawDescription) }
 
     var rawDescription: String {
         switch self {
         case .io(let op, let path, let e):
-            return "\(op) '\(path)': \(Posix.describe(errno: e, path: path))"
+            return "\(op) '\(path)': \(SystemError.describe(errno: e, path: path))"
         case .codec(let format, let message):
             return "\(format) data is corrupt: \(message)"
         case .truncatedCompressedStream(let format):

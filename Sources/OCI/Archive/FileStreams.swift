@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 /// Writes to a file descriptor through a 1 MiB buffer.
 public final class FileSink: ByteSink {
@@ -55,7 +56,7 @@ public final class FileSink: ByteSink {
     }
 
     private func writeFully(_ bytes: UnsafeRawBufferPointer) throws {
-        let e = Posix.writeFully(fd, bytes)
+        let e = FileIO.writeFully(fd, bytes)
         if e != 0 { throw ArchiveError.io(operation: "write", path: path, errno: e) }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 /// Streams a layer (any compression) onto a directory.
 ///
@@ -378,7 +379,7 @@ private struct ApplyState {
             if fd < 0 { throw ArchiveError.io(operation: "create", path: full, errno: errno) }
             defer { Glibc.close(fd) }
             try reader.forEachChunk { chunk in
-                let e = Posix.writeFully(fd, chunk)
+                let e = FileIO.writeFully(fd, chunk)
                 if e != 0 { throw ArchiveError.io(operation: "write", path: full, errno: e) }
             }
             try restore(fd: fd, entry, xattrs: xattrs, path: full, times: true)
@@ -510,7 +511,7 @@ private struct ApplyState {
     }
 
     func removeAll(_ dirfd: Int32, _ name: String, path: String) throws {
-        try Posix.removeAll(dirfd, name, path: path)
+        do { try FileSystem.removeAll(at: dirfd, name, path: path) } catch { throw ArchiveError(error) }
     }
 
     // MARK: - metadata

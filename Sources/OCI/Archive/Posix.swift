@@ -1,58 +1,21 @@
 import CLinux
 import Foundation
+import System
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Thin POSIX helpers shared by the layer writer and applier. Everything works relative to
-/// directory descriptors so that no path is re-resolved through symlinks.
+/// The layer writer's and applier's own POSIX calls (stat, readlink, xattrs, whiteout devices,
+/// UTF-8 entry names), throwing `ArchiveError`; the generic file helpers are `System`'s.
+/// Everything works relative to directory descriptors so that no path is re-resolved through
+/// symlinks.
 public enum Posix {
-    /// The text of a failed system call's errno, the one wording errors of the store, archives
-    /// and outputs share. A full disk says which filesystem is full and how much is left, so
-    /// the user knows what to free (or where to move the store with `--root`).
-    public static func describe(errno e: Int32, path: String) -> String {
-        let text = String(cString: strerror(e))
-        guard e == ENOSPC || e == EDQUOT else { return text }
-        var dir = path
-        var fs = statvfs()
-        while !dir.isEmpty {
-            if statvfs(dir, &fs) == 0 {
-                let free = Int64(fs.f_bavail) * Int64(fs.f_frsize)
-                return text + " (the filesystem holding '\(dir)' is full: \(free) bytes free; free space there, or move the store with --root or $SLIPWAY_ROOT)"
-            }
-            guard let slash = dir.lastIndex(of: "/") else { break }
-            dir = slash == dir.startIndex ? (dir == "/" ? "" : "/") : String(dir[..<slash])
-        }
-        return text + " (the disk is full)"
-    }
-
-    /// The names in an open directory (without "." and ".."), in byte order. Takes ownership
-    /// of nothing: `fd` stays open.
+    /// The names in an open directory (without "." and ".."), in byte order (`FileSystem`'s
+    /// listing). Tar entry names must be text: a name that is not UTF-8 is refused, naming it.
+    /// Takes ownership of nothing: `fd` stays open.
     static func entries(ofDirectory fd: Int32, path: String) throws -> [String] {
-        let dupfd = dup(fd)
-        if dupfd < 0 { throw ArchiveError.io(operation: "dup", path: path, errno: errno) }
-        guard let dir = fdopendir(dupfd) else {
-            let e = errno
-            close(dupfd)
-            throw ArchiveError.io(operation: "opendir", path: path, errno: e)
-        }
-        defer { closedir(dir) }
-        rewinddir(dir)
-        var names: [[UInt8]] = []
-        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
-        while true {
-            errno = 0
-            guard let ent = readdir(dir) else {
-                if errno != 0 { throw ArchiveError.io(operation: "readdir", path: path, errno: errno) }
-                break
-            }
-            let cname = UnsafeRawPointer(ent).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self)
-            let len = strlen(cname)
-            let bytes = Array(UnsafeRawBufferPointer(start: cname, count: len))
-            if bytes == [0x2e] || bytes == [0x2e, 0x2e] { continue }
-            names.append(bytes)
-        }
-        names.sort { $0.lexicographicallyPrecedes($1) }
+        let names: [[UInt8]]
+        do { names = try FileSystem.entryNames(ofDirectory: fd, path: path) } catch { throw ArchiveError(error) }
         var out: [String] = []
         out.reserveCapacity(names.count)
         for n in names {
@@ -134,88 +97,6 @@ public enum Posix {
 }
 
 extension Posix {
-    /// `rm -rf` of one name in a directory, never following symlinks. Iterative and holding one
-    /// descriptor at a time (it climbs back with "..", which a real directory cannot redirect),
-    /// so neither a deep tree nor the descriptor limit can stop it.
-    static func removeAll(_ dirfd: Int32, _ name: String, path: String) throws {
-        if unlinkat(dirfd, name, 0) == 0 { return }
-        let e = errno
-        if e == ENOENT { return }
-        guard e == EISDIR || e == EPERM else { throw ArchiveError.io(operation: "remove", path: path, errno: e) }
-        var fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 { throw ArchiveError.io(operation: "open", path: path, errno: errno) }
-        defer { Glibc.close(fd) }
-        makeWritable(fd)
-        struct Frame { let name: String; var pending: [String] }
-        var stack = [Frame(name: name, pending: try entries(ofDirectory: fd, path: path))]
-        func here() -> String { path + stack.dropFirst().map { "/" + $0.name }.joined() }
-        while !stack.isEmpty {
-            if let child = stack[stack.count - 1].pending.popLast() {
-                if unlinkat(fd, child, 0) == 0 || errno == ENOENT { continue }
-                let e = errno
-                guard e == EISDIR || e == EPERM else { throw ArchiveError.io(operation: "remove", path: here() + "/" + child, errno: e) }
-                let sub = openat(fd, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                if sub < 0 { throw ArchiveError.io(operation: "open", path: here() + "/" + child, errno: errno) }
-                Glibc.close(fd)
-                fd = sub
-                makeWritable(fd)
-                stack.append(Frame(name: child, pending: []))
-                stack[stack.count - 1].pending = try entries(ofDirectory: fd, path: here())
-                continue
-            }
-            let done = stack.removeLast()
-            if stack.isEmpty { break }
-            let up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if up < 0 { throw ArchiveError.io(operation: "open", path: here(), errno: errno) }
-            Glibc.close(fd)
-            fd = up
-            if unlinkat(fd, done.name, AT_REMOVEDIR) != 0 && errno != ENOENT {
-                throw ArchiveError.io(operation: "remove directory", path: here() + "/" + done.name, errno: errno)
-            }
-        }
-        if unlinkat(dirfd, name, AT_REMOVEDIR) != 0 && errno != ENOENT {
-            throw ArchiveError.io(operation: "remove directory", path: path, errno: errno)
-        }
-    }
-
-    /// A read-only directory (0555 from a layer) cannot be emptied without root; give the
-    /// owner write permission first. Harmless for root, which ignores the bit.
-    private static func makeWritable(_ fd: Int32) {
-        var st = stat()
-        if fstat(fd, &st) == 0 && st.st_mode & S_IWUSR == 0 { _ = fchmod(fd, (st.st_mode & 0o7777) | S_IRWXU) }
-    }
-
-    /// Writes all of `bytes` to `fd`, retrying short writes and EINTR. Returns 0, or the errno
-    /// of the failed write so that each caller can throw its own error type.
-    public static func writeFully(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
-        guard let base = bytes.baseAddress else { return 0 }
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(fd, base + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            offset += n
-        }
-        return 0
-    }
-
-    /// Reads `fd` to its end through `buffer`, handing each chunk to `body`. Returns 0, or the
-    /// errno of the failed read.
-    static func readChunks(_ fd: Int32, buffer: UnsafeMutableRawBufferPointer,
-                           _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows -> Int32 {
-        while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            if n == 0 { return 0 }
-            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        }
-    }
-
     /// Sets an extended attribute on a path without following a final symlink.
     static func setXattr(path: String, name: String, value: [UInt8]) throws {
         let rc = value.withUnsafeBytes { lsetxattr(path, name, $0.baseAddress, value.count, 0) }

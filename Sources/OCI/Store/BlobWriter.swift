@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 /// Streams one blob into the store: bytes go to a temp file in `tmp/` while being hashed;
 /// `commit` checks digest and size, fsyncs, and renames the file to `blobs/sha256/<hex>`.
@@ -15,7 +16,7 @@ public final class BlobWriter {
 
     init(store: ImageStore) throws {
         self.store = store
-        tempPath = StoreFS.tempPath(in: store.tmpDirectory)
+        tempPath = TempName.path(in: store.tmpDirectory)
         fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         try StoreFS.check(fd, "create", tempPath)
     }

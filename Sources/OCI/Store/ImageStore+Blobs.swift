@@ -3,13 +3,14 @@ import GRDB
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 extension ImageStore {
     /// Where a blob lives (whether or not it is present).
     public func blobPath(_ digest: Digest) -> String { blobsDirectory + "/" + digest.encoded }
 
     public func hasBlob(_ digest: Digest) -> Bool {
-        digest.algorithm == "sha256" && StoreFS.exists(blobPath(digest))
+        digest.algorithm == "sha256" && FileSystem.exists(blobPath(digest))
     }
 
     /// Starts a streaming blob write (layers, large files).
@@ -35,7 +36,7 @@ extension ImageStore {
     public func readBlob(_ digest: Digest, limit: Int = 64 << 20) throws -> [UInt8] {
         guard digest.algorithm == "sha256" else { throw StoreError.blobMissing(digest) }
         let path = blobPath(digest)
-        guard StoreFS.exists(path) else { throw StoreError.blobMissing(digest) }
+        guard FileSystem.exists(path) else { throw StoreError.blobMissing(digest) }
         let bytes = try StoreFS.readAll(path, limit: limit)
         let actual = Digest.sha256(Data(bytes))
         guard actual == digest else {
@@ -99,12 +100,12 @@ extension ImageStore {
     func publish(tempPath: String, digest: Digest) throws {
         try locked { db in try addLease(db, digest) }
         let dest = blobPath(digest)
-        if StoreFS.exists(dest) {
+        if FileSystem.exists(dest) {
             unlink(tempPath)
             return
         }
         chmod(tempPath, 0o444)
         try StoreFS.check(rename(tempPath, dest), "rename to \(dest)", tempPath)
-        try StoreFS.fsyncDirectory(blobsDirectory)
+        try FileSystem.fsyncDirectory(blobsDirectory)
     }
 }

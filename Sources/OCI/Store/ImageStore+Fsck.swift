@@ -3,6 +3,7 @@ import GRDB
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 /// The findings of `fsck`. `problems` break the store's promises (a referenced blob missing or
 /// corrupt, an unreadable image, a damaged index); `garbage` is only reclaimable space (blobs
@@ -51,7 +52,7 @@ extension ImageStore {
             // 1. Every blob hashes to its name.
             var present = Set<String>()
             var corrupt = Set<String>()
-            for name in StoreFS.list(blobsDirectory) {
+            for name in ((try? FileSystem.entries(blobsDirectory)) ?? []) {
                 let path = blobsDirectory + "/" + name
                 report.checkedBlobs += 1
                 guard name.utf8.count == 64, name.utf8.allSatisfy(ImageReference.isLowerHex) else {
@@ -124,8 +125,8 @@ extension ImageStore {
                 if repair { removals.append((blobsDirectory + "/" + name, false, "\(removed) unreferenced blob sha256:\(name)")) }
             }
             for dir in [tmpDirectory, snapshotsDirectory] {
-                for name in StoreFS.list(dir) {
-                    guard let pid = StoreFS.ownerPID(ofTempName: name), !StoreFS.processIsAlive(pid) else { continue }
+                for name in ((try? FileSystem.entries(dir)) ?? []) {
+                    guard let pid = TempName.ownerPID(of: name), !OwnerProcess.isRunning(pid) else { continue }
                     report.garbage.append("leftover \(dir)/\(name) of a stopped process")
                     if repair { removals.append((dir + "/" + name, true, "\(removed) \(dir)/\(name)")) }
                 }
@@ -134,7 +135,7 @@ extension ImageStore {
             if dryRun { throw FsckDryRun() }
         }, afterCommit: { _ in
             for r in removals {
-                let ok = r.tree ? (try? StoreFS.removeTree(r.path)) != nil : unlink(r.path) == 0
+                let ok = r.tree ? (try? FileSystem.removeTree(r.path)) != nil : unlink(r.path) == 0
                 if ok { report.repairs.append(r.done) }
             }
             let n = removeSnapshots(staleSnapshotNames)
@@ -151,7 +152,7 @@ extension ImageStore {
     private func repairVerb(dryRun: Bool, _ done: String) -> String { dryRun ? "would drop" : done }
 
     private func dropDeadLeasesCounting(_ db: Database, report: inout FsckReport, repair: Bool, dryRun: Bool) throws {
-        for pid in try Int64.fetchAll(db, sql: "SELECT DISTINCT pid FROM leases") where !StoreFS.processIsAlive(Int32(pid)) {
+        for pid in try Int64.fetchAll(db, sql: "SELECT DISTINCT pid FROM leases") where !OwnerProcess.isRunning(Int32(pid)) {
             report.garbage.append("stale leases of stopped process \(pid)")
             if repair {
                 try db.execute(sql: "DELETE FROM leases WHERE pid = ?", arguments: [pid])

@@ -3,6 +3,7 @@ import GRDB
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 /// What a garbage collection removed.
 public struct GarbageReport: Sendable, Equatable {
@@ -47,7 +48,7 @@ extension ImageStore {
                   AND digest NOT IN (SELECT digest FROM leases)
                 """)
             let needed = try neededBlobs(db)
-            return (StoreFS.list(blobsDirectory).filter { !needed.contains($0) }, try staleSnapshots(db), images, records)
+            return (((try? FileSystem.entries(blobsDirectory)) ?? []).filter { !needed.contains($0) }, try staleSnapshots(db), images, records)
         }, afterCommit: { doomed in
             report.removedImages = doomed.images
             report.removedCacheRecords = doomed.records
@@ -71,7 +72,7 @@ extension ImageStore {
     }
 
     func dropDeadLeases(_ db: Database) throws {
-        for pid in try Int64.fetchAll(db, sql: "SELECT DISTINCT pid FROM leases") where !StoreFS.processIsAlive(Int32(pid)) {
+        for pid in try Int64.fetchAll(db, sql: "SELECT DISTINCT pid FROM leases") where !OwnerProcess.isRunning(Int32(pid)) {
             try db.execute(sql: "DELETE FROM leases WHERE pid = ?", arguments: [pid])
         }
     }
@@ -93,9 +94,9 @@ extension ImageStore {
     func removeDeadTempFiles() -> Int {
         var n = 0
         for dir in [tmpDirectory, snapshotsDirectory] {
-            for name in StoreFS.list(dir) {
-                guard let pid = StoreFS.ownerPID(ofTempName: name), !StoreFS.processIsAlive(pid) else { continue }
-                if (try? StoreFS.removeTree(dir + "/" + name)) != nil { n += 1 }
+            for name in ((try? FileSystem.entries(dir)) ?? []) {
+                guard let pid = TempName.ownerPID(of: name), !OwnerProcess.isRunning(pid) else { continue }
+                if (try? FileSystem.removeTree(dir + "/" + name)) != nil { n += 1 }
             }
         }
         return n
@@ -104,7 +105,7 @@ extension ImageStore {
     /// Names of snapshot directories whose layer is no longer recorded.
     func staleSnapshots(_ db: Database) throws -> [String] {
         let live = Set(try String.fetchAll(db, sql: "SELECT diff_id FROM layers").compactMap { try? Digest(parsing: $0).encoded })
-        return StoreFS.list(snapshotsDirectory).filter { $0.utf8.count == 64 && !live.contains($0) }
+        return ((try? FileSystem.entries(snapshotsDirectory)) ?? []).filter { $0.utf8.count == 64 && !live.contains($0) }
     }
 
     /// Removes snapshot directories (call after the commit that dropped their layers). Each is
@@ -114,9 +115,9 @@ extension ImageStore {
     func removeSnapshots(_ names: [String]) -> Int {
         var n = 0
         for name in names {
-            let doomed = StoreFS.tempPath(in: snapshotsDirectory, suffix: ".d")
+            let doomed = TempName.path(in: snapshotsDirectory, suffix: ".d")
             guard rename(snapshotsDirectory + "/" + name, doomed) == 0 else { continue }
-            if (try? StoreFS.removeTree(doomed)) != nil { n += 1 }
+            if (try? FileSystem.removeTree(doomed)) != nil { n += 1 }
         }
         return n
     }

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 extension ImageStore {
     /// `slipway import`: makes a one-layer image from a root filesystem tarball (plain, gzip or
@@ -14,7 +15,7 @@ extension ImageStore {
         if path == "-" {
             file = FileSource(descriptor: 0, path: "<stdin>", ownsDescriptor: false)
         } else {
-            guard StoreFS.exists(path) else {
+            guard FileSystem.exists(path) else {
                 throw StoreError.io(path: path, operation: "open", errno: ENOENT)
             }
             file = try FileSource(path: path)

@@ -3,20 +3,21 @@ import GRDB
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 extension ImageStore {
     /// A new private directory under `tmp/` (on the store's filesystem, so files made there can
     /// be renamed into `blobs/`). Its name carries this process's pid: if the process dies, the
     /// next `prune`/`fsck --repair` removes it. The caller removes it when done.
     public func makeTemporaryDirectory() throws -> String {
-        let path = StoreFS.tempPath(in: tmpDirectory, suffix: ".d")
+        let path = TempName.path(in: tmpDirectory, suffix: ".d")
         try StoreFS.check(mkdir(path, 0o700), "mkdir", path)
         return path
     }
 
     /// Removes a directory made by `makeTemporaryDirectory` (errors ignored: GC retries).
     public func removeTemporaryDirectory(_ path: String) {
-        try? StoreFS.removeTree(path)
+        try? FileSystem.removeTree(path)
     }
 
     /// Publishes a layer written by `LayerWriter` (whose digests were computed while it was

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 /// An image `load` recorded, with the names the archive gave it.
 public struct LoadedImage: Sendable {
@@ -37,7 +38,7 @@ extension ImageStore {
         if path == "-" {
             file = FileSource(descriptor: 0, path: "<stdin>", ownsDescriptor: false)
         } else {
-            guard StoreFS.exists(path) else { throw StoreError.io(path: path, operation: "open", errno: ENOENT) }
+            guard FileSystem.exists(path) else { throw StoreError.io(path: path, operation: "open", errno: ENOENT) }
             file = try FileSource(path: path)
         }
         let reader = TarReader(source: try AutoDecompressor(from: file))

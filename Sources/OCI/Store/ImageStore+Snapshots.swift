@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 extension ImageStore {
     /// A directory holding the layer with this diff ID extracted on its own in overlayfs-lower
@@ -23,8 +24,8 @@ extension ImageStore {
         guard let layer = try layerRecord(diffID: diffID), try lease(layer.digest) else {
             throw StoreError.invalid("no layer with diff ID \(diffID) is in the store")
         }
-        if StoreFS.isDirectory(path) { return path }
-        let tmp = StoreFS.tempPath(in: snapshotsDirectory, suffix: ".d")
+        if FileSystem.isDirectory(path) { return path }
+        let tmp = TempName.path(in: snapshotsDirectory, suffix: ".d")
         try StoreFS.check(mkdir(tmp, 0o755), "mkdir", tmp)
         do {
             let result = try LayerApplier(mode: .overlayLower, lowerDirectories: below).apply(blob: blobPath(layer.digest), to: tmp)
@@ -39,14 +40,14 @@ extension ImageStore {
             if rename(tmp, path) != 0 {
                 let e = errno
                 // Another process unpacked the same layer first: use theirs.
-                guard (e == EEXIST || e == ENOTEMPTY), StoreFS.isDirectory(path) else {
+                guard (e == EEXIST || e == ENOTEMPTY), FileSystem.isDirectory(path) else {
                     throw StoreError.io(path: path, operation: "rename snapshot to", errno: e)
                 }
-                try? StoreFS.removeTree(tmp)
+                try? FileSystem.removeTree(tmp)
             }
-            try StoreFS.fsyncDirectory(snapshotsDirectory)
+            try FileSystem.fsyncDirectory(snapshotsDirectory)
         } catch {
-            try? StoreFS.removeTree(tmp)
+            try? FileSystem.removeTree(tmp)
             throw StoreError.readingBlob(error, layer.digest, what: "unpacking the layer with diff ID \(diffID)")
         }
         return path

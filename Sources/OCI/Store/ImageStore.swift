@@ -4,6 +4,7 @@ import CSQLiteConfig
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 /// The local image store: one directory holding an OCI image layout's `blobs/sha256/<hex>`, an
 /// SQLite index (`index.db`) of images, tags, layer facts, build-cache records and last-use
@@ -33,7 +34,7 @@ public final class ImageStore: Sendable {
         self.root = r
         try Self.makePrivate(root: r)
         let layoutPath = r + "/oci-layout"
-        if !StoreFS.exists(layoutPath) {
+        if !FileSystem.exists(layoutPath) {
             try StoreFS.writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutPath, tmpDir: r + "/tmp")
         }
         var config = Configuration()
@@ -89,15 +90,15 @@ public final class ImageStore: Sendable {
     /// umask) left open to group or others. The root's own mode is what protects the rest, so
     /// a root that cannot be tightened is an error, not a warning.
     static func makePrivate(root r: String) throws {
-        try StoreFS.mkdirs(r, mode: 0o700)
-        for name in ["blobs/sha256", "tmp", "snapshots"] { try StoreFS.mkdirs(r + "/" + name, mode: 0o700) }
+        try FileSystem.makeDirectories(r, mode: 0o700)
+        for name in ["blobs/sha256", "tmp", "snapshots"] { try FileSystem.makeDirectories(r + "/" + name, mode: 0o700) }
         for path in [r] + privateDirectories.map({ r + "/" + $0 }) {
             var st = stat()
             guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_mode & 0o077 != 0 else { continue }
             if chmod(path, 0o700) != 0 {
                 let e = errno
                 throw StoreError.invalid("the store directory \(path) is open to other users (mode \(String(st.st_mode & 0o7777, radix: 8))) "
-                                         + "and cannot be made private: \(String(cString: strerror(e))); run `chmod 700 \(path)` as its owner")
+                                         + "and cannot be made private: \(SystemError.describe(errno: e, path: path)); run `chmod 700 \(path)` as its owner")
             }
         }
     }
@@ -105,7 +106,7 @@ public final class ImageStore: Sendable {
     /// `<root>/<name>` (one of `privateDirectories`), created 0700 when missing.
     public func privateDirectory(_ name: String) throws -> String {
         let path = root + "/" + name
-        try StoreFS.mkdirs(path, mode: 0o700)
+        try FileSystem.makeDirectories(path, mode: 0o700)
         return path
     }
 

@@ -1,3 +1,4 @@
+import System
 /// Errors of the local image store. Each names the path, digest or reference concerned.
 public enum StoreError: Error, CustomStringConvertible, Equatable {
     case io(path: String, operation: String, errno: Int32)
@@ -16,7 +17,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .io(let path, let op, let e):
-            return "\(op) \(path): \(Posix.describe(errno: e, path: path))"
+            return "\(op) \(path): \(SystemError.describe(errno: e, path: path))"
         case .digestMismatch(let expected, let actual, let what):
             return "\(what): content digest is \(actual) but \(expected) was expected (corrupt or tampered content)"
         case .sizeMismatch(let expected, let actual, let what):

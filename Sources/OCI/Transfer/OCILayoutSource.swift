@@ -1,4 +1,5 @@
 import Foundation
+import System
 
 /// An OCI image layout directory (`oci-layout`, `index.json`, `blobs/sha256/…`) as an
 /// `ImageSource`: what `buildx --output type=oci` or `skopeo copy … oci:DIR` write, read by
@@ -11,7 +12,7 @@ public struct OCILayoutSource: ImageSource {
     public init(directory: String) throws {
         self.directory = directory
         let indexPath = directory + "/index.json"
-        guard StoreFS.exists(indexPath) else {
+        guard FileSystem.exists(indexPath) else {
             throw StoreError.invalid("\(directory): not an OCI image layout (no index.json)")
         }
         index = try ImageIndex.decode(try StoreFS.readAll(indexPath), source: indexPath)
@@ -70,7 +71,7 @@ public struct OCILayoutSource: ImageSource {
 
     private func read(_ digest: Digest, mediaType: String?) throws -> SourceManifest {
         let path = blobPath(digest)
-        guard StoreFS.exists(path) else { throw StoreError.invalid("\(description): blob \(digest) is missing") }
+        guard FileSystem.exists(path) else { throw StoreError.invalid("\(description): blob \(digest) is missing") }
         let bytes = try StoreFS.readAll(path)
         let actual = Digest.sha256(Data(bytes))
         guard actual == digest else {
@@ -88,7 +89,7 @@ public struct OCILayoutSource: ImageSource {
         let path = blobPath(descriptor.digest)
         let what = "\(description): blob \(descriptor.digest)"
         return try await runOffPool {
-            guard StoreFS.exists(path) else { throw StoreError.invalid("\(what) is missing") }
+            guard FileSystem.exists(path) else { throw StoreError.invalid("\(what) is missing") }
             var moved: Int64 = 0
             try StoreFS.forEachChunk(ofFile: path) { chunk in
                 try receiver.append(chunk)
@@ -106,6 +107,6 @@ public struct OCILayoutSource: ImageSource {
 
     public func localFile(of descriptor: Descriptor) -> String? {
         let path = blobPath(descriptor.digest)
-        return StoreFS.exists(path) ? path : nil
+        return FileSystem.exists(path) ? path : nil
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import System
 
 /// The local store as a destination (`pull`, `--build-context oci-layout://`): blobs land
 /// through `StoreBlobReceiver` (temp file, digest checked, renamed into `blobs/`), and are

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import System
 
 /// The local store as a source (`push`): manifests by digest, or by any name the store
 /// resolves (tag, ID, digest), and blobs straight from `blobs/sha256/`, checked against their

@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import TestSupport
 #endif
+import System
 
 /// A scratch directory under /tmp removed when the value is dropped.
 final class ScratchDir {
@@ -23,7 +24,7 @@ final class ScratchDir {
                 return f.count > 1 && f[1].hasPrefix(path + "/") ? String(f[1]) : nil
             }
         for m in mounts.reversed() { _ = umount2(m, Int32(MNT_DETACH)) }
-        try? StoreFS.removeTree(path)
+        try? FileSystem.removeTree(path)
     }
     func sub(_ name: String) -> String {
         let p = path + "/" + name

@@ -15,27 +15,31 @@ public struct OutputLine: Sendable, Equatable {
     }
 }
 
-/// A child process started with posix_spawn. We spawn ourselves (rather than through
-/// Foundation.Process) to control the signal state the child inherits (we ignore SIGINT/SIGTERM
-/// for our DispatchSource handlers; the child must not), its process group, and its stdio.
-struct ChildProcess {
-    enum Stdin { case null, inherit }
-    enum Output { case pipe, inherit, null }
+/// A child process started with posix_spawn: the one way every module runs a program (runc,
+/// mount, tar's decompressors, git). We spawn ourselves (rather than through Foundation.Process)
+/// to control the signal state the child inherits (we catch SIGINT/SIGTERM/SIGPIPE for our
+/// handlers; the child must get the defaults), its process group, and its stdio.
+public struct ChildProcess: Sendable {
+    public enum Stdin: Sendable { case null, inherit }
+    public enum Output: Sendable { case pipe, inherit, null }
 
-    let pid: pid_t
+    public let pid: pid_t
 
     /// Glibc here does not expose pipe2(O_CLOEXEC), so a pipe is created and then marked
     /// close-on-exec under this lock, and spawns take it too: no child of ours can inherit the
     /// other end of another child's pipe (which would keep that pipe open past its writer's exit).
     static let spawnLock = Mutex(())
-    /// Read ends of the stdout/stderr pipes, if piped.
-    let stdoutFD: Int32?
-    let stderrFD: Int32?
+    /// Read ends of the stdout/stderr pipes, if piped; the caller closes them (`pumpLines` and
+    /// `collectOutput` do).
+    public let stdoutFD: Int32?
+    public let stderrFD: Int32?
 
-    /// Starts `argv` (argv[0] must be an absolute path). `newProcessGroup` keeps terminal signals
-    /// (Ctrl-C) away from the child, so that we decide how it is stopped.
-    static func spawn(_ argv: [String], stdin: Stdin = .null, output: Output = .pipe,
-                      newProcessGroup: Bool = true) throws -> ChildProcess {
+    /// Starts `argv` (argv[0] must be an absolute path; a missing one throws a `SystemError`
+    /// with ENOENT). `newProcessGroup` keeps terminal signals (Ctrl-C) away from the child, so
+    /// that we decide how it is stopped. `environment` replaces ours when given.
+    public static func spawn(_ argv: [String], stdin: Stdin = .null, output: Output = .pipe,
+                             newProcessGroup: Bool = true,
+                             environment: [String: String]? = nil) throws(SystemError) -> ChildProcess {
         precondition(!argv.isEmpty)
         var fileActions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fileActions)
@@ -81,7 +85,7 @@ struct ChildProcess {
                 }) else {
                     let err = errno
                     if let fd = outRead { close(fd) }
-                    throw RuntimeError.system(operation: "pipe", path: argv[0], errno: err)
+                    throw SystemError(operation: "pipe", path: argv[0], errno: err)
                 }
                 posix_spawn_file_actions_adddup2(&fileActions, fds[1], target)
                 toClose.append(fds[1])
@@ -91,19 +95,26 @@ struct ChildProcess {
 
         var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }
+        // Empty: the child inherits our environment.
+        var cEnv: [UnsafeMutablePointer<CChar>?] = environment.map { env in
+            env.sorted { $0.key < $1.key }.map { strdup($0.key + "=" + $0.value) } + [nil]
+        } ?? []
+        defer { for p in cEnv { free(p) } }
         var pid: pid_t = 0
-        let rc = Self.spawnLock.withLock { _ in posix_spawn(&pid, argv[0], &fileActions, &attr, &cArgs, environ) }
+        let rc = Self.spawnLock.withLock { _ -> Int32 in
+            if cEnv.isEmpty { return posix_spawn(&pid, argv[0], &fileActions, &attr, &cArgs, environ) }
+            return posix_spawn(&pid, argv[0], &fileActions, &attr, &cArgs, &cEnv)
+        }
         guard rc == 0 else {
             if let fd = outRead { close(fd) }
             if let fd = errRead { close(fd) }
-            if rc == ENOENT { throw RuntimeError.runtimeNotFound(argv[0]) }
-            throw RuntimeError.system(operation: "spawn", path: argv[0], errno: rc)
+            throw SystemError(operation: "spawn", path: argv[0], errno: rc)
         }
         return ChildProcess(pid: pid, stdoutFD: outRead, stderrFD: errRead)
     }
 
     /// Waits for the child and returns its exit code (128+signal when killed, as shells report it).
-    func wait() -> Int32 {
+    public func wait() -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { return -1 }
@@ -111,7 +122,7 @@ struct ChildProcess {
         return Self.exitCode(status)
     }
 
-    static func exitCode(_ status: Int32) -> Int32 {
+    public static func exitCode(_ status: Int32) -> Int32 {
         let sig = status & 0x7f
         if sig == 0 { return (status >> 8) & 0xff }
         return 128 + sig
@@ -119,7 +130,7 @@ struct ChildProcess {
 
     /// Reads stdout and stderr until both close, calling `onLine` for each complete line
     /// (and a last unterminated one). Blocks the calling thread; run it off the cooperative pool.
-    func pumpLines(_ onLine: (OutputLine) -> Void) {
+    public func pumpLines(_ onLine: (OutputLine) -> Void) {
         var fds: [(fd: Int32, stream: OutputLine.Stream, pending: [UInt8])] = []
         if let fd = stdoutFD { fds.append((fd, .stdout, [])) }
         if let fd = stderrFD { fds.append((fd, .stderr, [])) }
@@ -169,13 +180,13 @@ struct ChildProcess {
     /// Runs `argv` to completion, discarding output, and returns its exit code. For short helper
     /// commands (runc kill/delete) that must work from signal-handling and exit paths.
     @discardableResult
-    static func runQuietly(_ argv: [String]) -> Int32 {
+    public static func runQuietly(_ argv: [String]) -> Int32 {
         guard let child = try? spawn(argv, output: .null) else { return -1 }
         return child.wait()
     }
 
     /// Runs `argv` to completion and returns its exit code and combined output.
-    static func runCapturing(_ argv: [String], stdoutOnly: Bool = false) throws -> (code: Int32, output: String) {
+    public static func runCapturing(_ argv: [String], stdoutOnly: Bool = false) throws(SystemError) -> (code: Int32, output: String) {
         let child = try spawn(argv)
         var text = ""
         child.pumpLines { if !stdoutOnly || $0.stream == .stdout { text += $0.text + "\n" } }
@@ -183,7 +194,7 @@ struct ChildProcess {
     }
 
     /// Looks `name` up in PATH (plus the sbin directories, which root's PATH may lack).
-    static func which(_ name: String) -> String? {
+    public static func which(_ name: String) -> String? {
         if name.hasPrefix("/") { return access(name, X_OK) == 0 ? name : nil }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         let dirs = path.split(separator: ":").map(String.init) + ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
