@@ -38,7 +38,7 @@ let package = Package(
         // Build engine: context, cache keys, snapshots, RUN executor, scheduler.
         .target(name: "Build", dependencies: ["System", "Dockerfile", "OCI", "HTTP", "CLinux"]),
         // History, analysis, compare, lint.
-        .target(name: "Inspect", dependencies: ["Dockerfile", "OCI"]),
+        .target(name: "Inspect", dependencies: ["System", "Dockerfile", "OCI"]),
         // The command-line tool.
         .executableTarget(name: "slipway", dependencies: [
             "System", "Dockerfile", "OCI", "HTTP", "Registry", "Build", "Inspect",

@@ -158,11 +158,13 @@ struct BuildCommand: AsyncParsableCommand {
         }
         // One parse for the checks and the build (BuildKit lints the parse it builds).
         let parsed = try Dockerfile.parse(text, fileName: fileName)
-        let checks = DockerfileChecks.run(parsed, dockerfilePath: dockerfilePath, contextDirectory: contextDir, target: target)
         guard call == "build" || call == "check" else {
             throw ValidationError("invalid --call \"\(call)\": use build or check (for the stage outline: slipway outline)")
         }
-        if check || call == "check" {
+        let checkOnly = check || call == "check"
+        let checks = DockerfileChecks.run(parsed, dockerfilePath: dockerfilePath, contextDirectory: contextDir, target: target,
+                                          shellCheck: checkOnly)
+        if checkOnly {
             print(checks.renderText(), terminator: "")
             print(checks.findings.isEmpty ? "Check complete, no warnings found." : "Check complete, \(checks.findings.count) warning\(checks.findings.count == 1 ? " has" : "s have") been found!")
             if !checks.findings.isEmpty { throw ExitCode.failure }

@@ -18,9 +18,10 @@ enum DockerfileChecks {
         return nil
     }
 
-    static func run(_ parsed: ParsedDockerfile, dockerfilePath: String?, contextDirectory: String, target: String?) -> LintResult {
+    static func run(_ parsed: ParsedDockerfile, dockerfilePath: String?, contextDirectory: String, target: String?,
+                    shellCheck: Bool = false) -> LintResult {
         Linter.lint(parsed, options: LintOptions(dockerignore: dockerignore(dockerfilePath: dockerfilePath, contextDirectory: contextDirectory),
-                                                  target: target))
+                                                  target: target, shellCheck: shellCheck))
     }
 
     /// BuildKit's summary after a build's checks: ` 2 warnings found:` then one line per

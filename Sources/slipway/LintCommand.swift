@@ -29,6 +29,9 @@ struct LintCommand: ParsableCommand {
     @Option(name: .customLong("fail-on"), help: "Lowest level that makes the exit code non-zero: error, warning, info or none.")
     var failOn: FailOn = .error
 
+    @Flag(name: .customLong("no-shellcheck"), help: "Do not run ShellCheck on RUN scripts (it runs when the shellcheck binary is installed).")
+    var noShellcheck = false
+
     enum Format: String, ExpressibleByArgument { case text, json, sarif }
     enum FailOn: String, ExpressibleByArgument { case error, warning, info, none }
 
@@ -50,7 +53,7 @@ struct LintCommand: ParsableCommand {
             do {
                 let parsed = try Dockerfile.parse(bytes: [UInt8](data), fileName: dockerfile == "-" ? "Dockerfile" : dockerfile)
                 result = DockerfileChecks.run(parsed, dockerfilePath: dockerfile == "-" ? nil : dockerfile,
-                                              contextDirectory: contextDir, target: target)
+                                              contextDirectory: contextDir, target: target, shellCheck: !noShellcheck)
             } catch {
                 throw ValidationError("\(error)")
             }

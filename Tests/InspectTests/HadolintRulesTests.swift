@@ -63,3 +63,22 @@ import Testing
         }
     }
 }
+
+/// ShellCheck on RUN scripts through Debian's binary, mapped to Dockerfile lines.
+@Suite(.requires(.shellcheck)) struct ShellCheckLintTests {
+    private func findings(_ text: String, shellCheck: Bool = true) throws -> [LintFinding] {
+        try Linter.lint(text: text, options: LintOptions(shellCheck: shellCheck)).findings.filter { $0.rule == "ShellCheck" }
+    }
+
+    @Test func sc2086OnTheRunLineAndHeredocLines() throws {
+        let text = "FROM debian:12.5\nRUN cp $SRC /dst\nRUN <<EOF\nset -e\nfor f in $(ls /etc); do echo \"$f\"; done\nEOF\nUSER nobody\n"
+        let found = try findings(text)
+        #expect(found.contains { $0.line == 2 && $0.message.hasPrefix("SC2086:") }, "\(found)")
+        #expect(found.contains { $0.line == 5 && $0.message.hasPrefix("SC2045:") }, "\(found)")
+        #expect(found.filter { $0.line == 2 }.count == 1, "one finding per code and line: \(found)")
+        #expect(try findings(text, shellCheck: false).isEmpty)
+        #expect(try findings("# check=skip=ShellCheck\n" + text).isEmpty)
+        // A clean script and an exec-form RUN give nothing.
+        #expect(try findings("FROM debian:12.5\nRUN cp \"$SRC\" /dst\nRUN [\"sh\", \"-c\", \"echo $1\"]\nUSER nobody\n").isEmpty)
+    }
+}

@@ -41,6 +41,7 @@ public struct Prerequisite: Sendable {
     public static let crun = tool("crun")
     public static let busybox = tool("busybox", package: "busybox-static")
     public static let skopeo = tool("skopeo")
+    public static let shellcheck = tool("shellcheck")
     public static let umoci = tool("umoci")
     /// Debian base-image fixtures (scripts/fixtures.sh debian*).
     public static let mmdebstrap = tool("mmdebstrap")

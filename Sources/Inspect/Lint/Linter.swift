@@ -7,10 +7,14 @@ public struct LintOptions: Sendable {
     public var dockerignore: String?
     /// The stage that is built (`--target`); the last stage when nil.
     public var target: String?
+    /// Run ShellCheck on RUN scripts (when the `shellcheck` binary is installed): `lint` and
+    /// `build --check` do; a plain build does not (a process per RUN on every build).
+    public var shellCheck: Bool
 
-    public init(dockerignore: String? = nil, target: String? = nil) {
+    public init(dockerignore: String? = nil, target: String? = nil, shellCheck: Bool = false) {
         self.dockerignore = dockerignore
         self.target = target
+        self.shellCheck = shellCheck
     }
 }
 
@@ -127,6 +131,7 @@ struct LintContext {
         }
         checkArticleMistakes()
         checkHadolintRules()
+        checkShellScripts()
     }
 
     // MARK: structure
