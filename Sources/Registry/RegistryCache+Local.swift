@@ -18,7 +18,7 @@ extension RegistryCache {
             for layer in layers where !FileManager.default.fileExists(atPath: blobs + "/" + layer.digest.encoded) {
                 let tmp = blobs + "/.tmp-" + layer.digest.encoded
                 try? FileManager.default.removeItem(atPath: tmp)
-                try FileManager.default.copyItem(atPath: store.blobPath(layer.digest), toPath: tmp)
+                try FileManager.default.copyItem(atPath: store.content.blobPath(layer.digest), toPath: tmp)
                 guard rename(tmp, blobs + "/" + layer.digest.encoded) == 0 else {
                     throw RegistryError.io("cannot write \(blobs)/\(layer.digest.encoded): \(SystemError.describe(errno: errno, path: blobs))")
                 }
@@ -66,13 +66,13 @@ extension RegistryCache {
         }
         let config = try Self.decodeConfig(Data(try read(manifest.config.digest, what: "cache config")), source: directory)
         for layer in config.layers {
-            if !store.hasBlob(layer.digest) {
-                try store.putBlob(copying: blob(layer.digest), expected: layer.digest, expectedSize: layer.size)
+            if !store.content.hasBlob(layer.digest) {
+                try store.content.putBlob(copying: blob(layer.digest), expected: layer.digest, expectedSize: layer.size)
             }
             try store.recordLayer(layer)
         }
         for record in config.records {
-            try store.putCacheRecord(CacheRecord(key: record.key, layer: record.layer, result: record.result))
+            try store.buildCache.putCacheRecord(CacheRecord(key: record.key, layer: record.layer, result: record.result))
         }
         return config.records.count
     }

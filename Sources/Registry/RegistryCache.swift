@@ -49,7 +49,7 @@ public struct RegistryCache: Sendable {
                 next += 1
                 group.addTask {
                     try await client.pushBlob(repository: repo, digest: layer.digest, size: layer.size,
-                                              from: URL(fileURLWithPath: store.blobPath(layer.digest)))
+                                              from: URL(fileURLWithPath: store.content.blobPath(layer.digest)))
                     transfer.progress?("\(layer.digest.short): cache layer exported")
                 }
             }
@@ -108,7 +108,7 @@ public struct RegistryCache: Sendable {
             while try await group.next() != nil { add() }
         }
         for record in config.records {
-            try store.putCacheRecord(CacheRecord(key: record.key, layer: record.layer, result: record.result))
+            try store.buildCache.putCacheRecord(CacheRecord(key: record.key, layer: record.layer, result: record.result))
         }
         return config.records.count
     }
@@ -121,7 +121,7 @@ public struct RegistryCache: Sendable {
         var seen = Set<Digest>()
         for record in records {
             guard let digest = record.layer, seen.insert(digest).inserted else { continue }
-            guard store.hasBlob(digest), let facts = try store.layerRecord(digest: digest) else {
+            guard store.content.hasBlob(digest), let facts = try store.layerRecord(digest: digest) else {
                 throw RegistryError.io("cache record \(record.key) names layer \(digest), which is not in the local store")
             }
             layers.append(facts)

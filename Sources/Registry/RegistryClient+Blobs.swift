@@ -45,7 +45,7 @@ extension RegistryClient {
     @discardableResult
     public func fetchBlob(repository: String, digest: Digest, size: Int64?, into store: ImageStore,
                           progress: (@Sendable (Int64) -> Void)? = nil) async throws -> Int64 {
-        if store.hasBlob(digest), (try? store.lease(digest)) == true { return 0 }
+        if store.content.hasBlob(digest), (try? store.content.lease(digest)) == true { return 0 }
         let target = try StoreBlobReceiver(store: store)
         do {
             return try await fetchBlob(repository: repository, digest: digest, size: size, into: target, progress: progress)

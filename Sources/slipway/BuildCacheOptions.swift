@@ -96,7 +96,7 @@ struct BuildCacheOptions: ParsableArguments {
     func exportCaches(_ specs: [Spec], from store: ImageStore, since start: Date, finalLayers: Set<Digest>,
                       access: RegistryAccess, note: @escaping @Sendable (String) -> Void) async throws {
         guard !specs.isEmpty else { return }
-        let touched = try store.cacheRecords(usedSince: start)
+        let touched = try store.buildCache.cacheRecords(usedSince: start)
         let cache = RegistryCache(transfer: ImageTransfer(access: access))
         for spec in specs {
             let records = spec.maxMode ? touched : touched.filter { $0.layer.map(finalLayers.contains) ?? true }

@@ -47,6 +47,6 @@ enum BuildOutputs {
             tags: tags.compactMap { (try? ImageReference(parsing: $0))?.description }, target: target,
             dockerfile: dockerfile, image: image?.description,
             steps: steps.map { .init(step: $0.step, name: $0.name, status: $0.status.rawValue, reason: $0.reason, seconds: $0.seconds) })
-        try? store.putBuildRecord(record)
+        try? store.buildCache.putBuildRecord(record)
     }
 }

@@ -50,12 +50,12 @@ struct HistoryCommand: ParsableCommand {
             let s = try store.open()
             if !compare.isEmpty {
                 guard compare.count == 2 else { throw ValidationError("--compare takes two build ids (slipway history --builds lists them)") }
-                print(HistoryBuilds.compare(try s.buildRecord(id: compare[0]), try s.buildRecord(id: compare[1])), terminator: "")
+                print(HistoryBuilds.compare(try s.buildCache.buildRecord(id: compare[0]), try s.buildCache.buildRecord(id: compare[1])), terminator: "")
                 return
             }
             if builds {
                 guard last >= 1 else { throw ValidationError("--last must be at least 1") }
-                let records = try s.buildRecords(tag: image, limit: last)
+                let records = try s.buildCache.buildRecords(tag: image, limit: last)
                 if records.isEmpty {
                     print(image.map { "no builds of \($0) recorded" } ?? "no builds recorded")
                     return

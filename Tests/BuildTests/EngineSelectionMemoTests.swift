@@ -26,6 +26,6 @@ struct EngineSelectionMemoTests {
         let next = StoreEngineStore(store: store)
         #expect(try await next.selectionDigest(key) == content)
         try await next.finishBuild(succeeded: true)
-        #expect(try store.cacheRecords(usedSince: before).map(\.key).contains(key.digest))
+        #expect(try store.buildCache.cacheRecords(usedSince: before).map(\.key).contains(key.digest))
     }
 }

@@ -21,7 +21,7 @@ struct EngineStoreDiffIDTests {
         let store = try ImageStore(root: base + "/store")
         let blob = try LayerWriter(options: .init(compression: .gzip)).write(directory: tree, into: base)
         defer { unlink(blob.file) }
-        _ = try store.putBlob(copying: blob.file, expected: blob.digest, expectedSize: blob.compressedSize)
+        _ = try store.content.putBlob(copying: blob.file, expected: blob.digest, expectedSize: blob.compressedSize)
         let diffID = recorded ?? blob.diffID
         let record = LayerRecord(digest: blob.digest, diffID: diffID, size: blob.compressedSize,
                                  uncompressedSize: blob.uncompressedSize, mediaType: blob.mediaType)

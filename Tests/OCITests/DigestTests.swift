@@ -41,9 +41,9 @@ import Testing
     @Test func storeNeverResolvesNonSHA256DigestsToFiles() throws {
         let t = try TempStore()
         let evil = Digest(algorithm: "sha512", encoded: "../../../../../../etc/hostname")
-        #expect(t.store.blobSize(evil) == nil)
-        #expect(throws: StoreError.self) { _ = try t.store.openBlob(evil) }
-        #expect(throws: StoreError.self) { _ = try t.store.readBlob(evil) }
+        #expect(t.store.content.blobSize(evil) == nil)
+        #expect(throws: StoreError.self) { _ = try t.store.content.openBlob(evil) }
+        #expect(throws: StoreError.self) { _ = try t.store.content.readBlob(evil) }
     }
 
     @Test func parsesAndRoundTripsJSON() throws {

@@ -194,7 +194,7 @@ import TestSupport
         for (img, platform) in [(foreign, other), (host, Platform.host)] {
             children.append(Descriptor(mediaType: MediaType.ociManifest, digest: img.manifestDigest, size: img.manifestSize, platform: platform))
             for d in [img.manifestDigest, img.configDigest] + img.layers where seen.insert(d).inserted {
-                files.append(("blobs/sha256/" + d.encoded, try a.store.readBlob(d)))
+                files.append(("blobs/sha256/" + d.encoded, try a.store.content.readBlob(d)))
             }
         }
         let (nestedBytes, nested) = try CanonicalJSON.blob(ImageIndex(manifests: children), mediaType: MediaType.ociIndex)

@@ -6,15 +6,15 @@ import System
 @Suite struct ImageStoreTests {
     @Test func blobsAreVerifiedAndAtomic() throws {
         let t = try TempStore()
-        let d = try t.store.putBlob(Array("hello".utf8))
+        let d = try t.store.content.putBlob(Array("hello".utf8))
         #expect(d == Digest.sha256("hello"))
-        #expect(try t.store.readBlob(d) == Array("hello".utf8))
+        #expect(try t.store.content.readBlob(d) == Array("hello".utf8))
         #expect(FileManager.default.fileExists(atPath: t.dir + "/blobs/sha256/" + d.encoded))
         // A wrong expected digest leaves nothing behind, not even a temp file.
-        #expect(throws: StoreError.self) { try t.store.putBlob(Array("x".utf8), expected: Digest.sha256("y")) }
-        #expect(!t.store.hasBlob(Digest.sha256("x")))
+        #expect(throws: StoreError.self) { try t.store.content.putBlob(Array("x".utf8), expected: Digest.sha256("y")) }
+        #expect(!t.store.content.hasBlob(Digest.sha256("x")))
         #expect(try FileManager.default.contentsOfDirectory(atPath: t.dir + "/tmp").isEmpty)
-        let w = try t.store.blobWriter()
+        let w = try t.store.content.blobWriter()
         try w.write(Array("abc".utf8))
         #expect(throws: StoreError.sizeMismatch(expected: 4, actual: 3, what: "blob")) { try w.commit(expectedSize: 4) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: t.dir + "/tmp").isEmpty)
@@ -62,7 +62,7 @@ import System
         let report = try t.store.collectGarbage(danglingImages: true)
         #expect(report.removedImages == [a.manifestDigest])
         #expect(Set(report.removedBlobs) == Set([a.manifestDigest, a.configDigest, Digest.sha256("a-only")]))
-        #expect(t.store.hasBlob(Digest.sha256("shared")))
+        #expect(t.store.content.hasBlob(Digest.sha256("shared")))
         #expect(try t.store.resolve("app:1") == b)
         #expect(try t.store.fsck().isValid)
     }
@@ -71,34 +71,34 @@ import System
         let t = try TempStore()
         let img = try t.makeImage(layers: ["base", "step"], tags: ["c:1"])
         let step = img.layers[1]
-        try t.store.putCacheRecord(CacheRecord(key: .sha256("k1"), layer: step, result: #"{"env":["A=1"]}"#))
-        try t.store.putCacheRecord(CacheRecord(key: .sha256("k2"), layer: nil, result: #"{"env":["B=2"]}"#))
+        try t.store.buildCache.putCacheRecord(CacheRecord(key: .sha256("k1"), layer: step, result: #"{"env":["A=1"]}"#))
+        try t.store.buildCache.putCacheRecord(CacheRecord(key: .sha256("k2"), layer: nil, result: #"{"env":["B=2"]}"#))
         #expect(throws: StoreError.self) {
-            try t.store.putCacheRecord(CacheRecord(key: .sha256("k3"), layer: Digest.sha256("nope"), result: "{}"))
+            try t.store.buildCache.putCacheRecord(CacheRecord(key: .sha256("k3"), layer: Digest.sha256("nope"), result: "{}"))
         }
         try t.store.removeImage(img.manifestDigest)
         try t.store.collectGarbage()
-        #expect(t.store.hasBlob(step))
-        #expect(!t.store.hasBlob(img.layers[0]))
-        let r = try #require(try t.store.cacheRecord(key: .sha256("k1")))
+        #expect(t.store.content.hasBlob(step))
+        #expect(!t.store.content.hasBlob(img.layers[0]))
+        let r = try #require(try t.store.buildCache.cacheRecord(key: .sha256("k1")))
         #expect(r.layer == step && r.result == #"{"env":["A=1"]}"#)
-        #expect(try t.store.cacheRecord(key: .sha256("k2"))?.layer == nil)
-        #expect(try t.store.cacheRecord(key: .sha256("missing")) == nil)
-        #expect(try t.store.removeCacheRecords() == 2)
+        #expect(try t.store.buildCache.cacheRecord(key: .sha256("k2"))?.layer == nil)
+        #expect(try t.store.buildCache.cacheRecord(key: .sha256("missing")) == nil)
+        #expect(try t.store.buildCache.removeCacheRecords() == 2)
         try t.store.collectGarbage()
-        #expect(!t.store.hasBlob(step))
+        #expect(!t.store.content.hasBlob(step))
         #expect(try FileManager.default.contentsOfDirectory(atPath: t.dir + "/blobs/sha256").isEmpty)
     }
 
     @Test func leasedBlobsSurviveCollectionUntilStoreCloses() throws {
         let t = try TempStore()
-        let d = try t.store.putBlob(Array("pending".utf8))
+        let d = try t.store.content.putBlob(Array("pending".utf8))
         try t.store.collectGarbage()
-        #expect(t.store.hasBlob(d))
+        #expect(t.store.content.hasBlob(d))
         // Another handle (as another process would) sees the lease of a live pid and keeps the blob.
         let other = try ImageStore(root: t.dir)
         try other.collectGarbage()
-        #expect(t.store.hasBlob(d))
+        #expect(t.store.content.hasBlob(d))
     }
 
     @Test func fsckFindsCorruptionAndRepairs() throws {
@@ -107,7 +107,7 @@ import System
         let keep = try t.makeImage(layers: ["fine"], tags: ["g:1"])
         #expect(try t.store.fsck().isValid)
         // Corrupt a layer and leave garbage behind.
-        let path = t.store.blobPath(img.layers[1])
+        let path = t.store.content.blobPath(img.layers[1])
         chmod(path, 0o644)
         try Data("BAD".utf8).write(to: URL(fileURLWithPath: path))
         try Data("junk".utf8).write(to: URL(fileURLWithPath: t.dir + "/tmp/999999-1-x.tmp"))

@@ -19,7 +19,7 @@ final class TempStore {
     func makeImage(layers contents: [String], tags: [String], format: ManifestFormat = .oci, cmd: String = "sh") throws -> StoredImage {
         var records: [LayerRecord] = []
         for c in contents {
-            let d = try store.putBlob(Array(c.utf8))
+            let d = try store.content.putBlob(Array(c.utf8))
             records.append(LayerRecord(digest: d, diffID: d, size: Int64(c.utf8.count), uncompressedSize: Int64(c.utf8.count),
                                        mediaType: MediaType.ociLayer))
         }

@@ -64,7 +64,7 @@ import Testing
             let armManifest = makeManifest(config: Digest.sha256(config), configSize: config.count, layers: [])
             let armDigest = try await client.putManifest(repository: "multi/app", reference: Digest.sha256(armManifest).description,
                                                          data: armManifest, mediaType: MediaType.ociManifest)
-            let amdSize = try a.store.readBlob(amd.manifestDigest).count
+            let amdSize = try a.store.content.readBlob(amd.manifestDigest).count
             let index = Data("""
             {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[\
             {"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\(amd.manifestDigest)","size":\(amdSize),"platform":{"os":"linux","architecture":"amd64"}},\
@@ -107,7 +107,7 @@ import Testing
                 } catch let error as RegistryError {
                     guard case .digestMismatch = error else { Issue.record("wrong error \(error)"); return }
                 }
-                #expect(!b.store.hasBlob(layer))
+                #expect(!b.store.content.hasBlob(layer))
                 #expect(throws: (any Error).self) { try b.store.resolve(viaProxy.description) }
 
                 // A truncated transfer and a 500 are recovered from.
@@ -117,7 +117,7 @@ import Testing
                 ])
                 let pulled = try await transfer.pull(viaProxy, into: b.store)
                 #expect(pulled.manifestDigest == image.manifestDigest)
-                #expect(b.store.hasBlob(layer))
+                #expect(b.store.content.hasBlob(layer))
                 #expect(try b.store.fsck().isValid)
             }
         }

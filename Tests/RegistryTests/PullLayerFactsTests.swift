@@ -21,12 +21,12 @@ import TestSupport
             #expect(records.count == image.layers.count)
             for record in records {
                 // The uncompressed tar, measured independently of Slipway.
-                let (status, out) = try await runCommand("/bin/sh", ["-c", "gzip -dc < '\(b.store.blobPath(record.digest))' | wc -c"])
+                let (status, out) = try await runCommand("/bin/sh", ["-c", "gzip -dc < '\(b.store.content.blobPath(record.digest))' | wc -c"])
                 #expect(status == 0)
                 let tarSize = try #require(Int64(out.trimmingCharacters(in: .whitespacesAndNewlines)))
                 #expect(record.uncompressedSize == tarSize)
                 #expect(record.uncompressedSize != record.size)
-                let (sumStatus, sum) = try await runCommand("/bin/sh", ["-c", "gzip -dc < '\(b.store.blobPath(record.digest))' | sha256sum"])
+                let (sumStatus, sum) = try await runCommand("/bin/sh", ["-c", "gzip -dc < '\(b.store.content.blobPath(record.digest))' | sha256sum"])
                 #expect(sumStatus == 0)
                 #expect(sum.hasPrefix(record.diffID.encoded))
             }

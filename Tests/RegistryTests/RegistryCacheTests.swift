@@ -15,19 +15,19 @@ import Testing
                 CacheRecord(key: try Digest(parsing: "sha256:" + String(repeating: "1", count: 64)), layer: layer, result: #"{"step":"RUN make"}"#),
                 CacheRecord(key: try Digest(parsing: "sha256:" + String(repeating: "2", count: 64)), layer: nil, result: #"{"step":"ENV A=1"}"#),
             ]
-            for r in records { try a.store.putCacheRecord(r) }
+            for r in records { try a.store.buildCache.putCacheRecord(r) }
             let cacheRef = try ImageReference(parsing: "\(registry.host)/app/cache:main")
             let cache = RegistryCache()
             try await cache.export(records, from: a.store, to: cacheRef)
 
-            #expect(try b.store.cacheRecord(key: records[0].key) == nil)
+            #expect(try b.store.buildCache.cacheRecord(key: records[0].key) == nil)
             let imported = try await cache.importCache(from: cacheRef, into: b.store)
             #expect(imported == 2)
             for r in records {
-                let got = try #require(try b.store.cacheRecord(key: r.key))
+                let got = try #require(try b.store.buildCache.cacheRecord(key: r.key))
                 #expect(got.layer == r.layer && got.result == r.result)
             }
-            #expect(b.store.hasBlob(layer))
+            #expect(b.store.content.hasBlob(layer))
             #expect(try b.store.layerRecord(digest: layer)?.diffID == (try a.store.layerRecord(digest: layer)?.diffID))
             #expect(try b.store.fsck().isValid)
 
@@ -50,15 +50,15 @@ import Testing
         let image = try await a.importImage(tag: "local/base:1", files: 1)
         let layer = try #require(image.layers.first)
         let record = CacheRecord(key: try Digest(parsing: "sha256:" + String(repeating: "3", count: 64)), layer: layer, result: #"{"x":1}"#)
-        try a.store.putCacheRecord(record)
+        try a.store.buildCache.putCacheRecord(record)
         let cache = RegistryCache()
         let path = dir.path + "/cache"
         #expect(try await cache.importLocal(from: path, into: b.store) == 0)
         try await cache.exportLocal([record], from: a.store, to: path)
         #expect(FileManager.default.fileExists(atPath: path + "/index.json"))
         #expect(try await cache.importLocal(from: path, into: b.store) == 1)
-        #expect(try b.store.cacheRecord(key: record.key)?.layer == layer)
-        #expect(b.store.hasBlob(layer))
+        #expect(try b.store.buildCache.cacheRecord(key: record.key)?.layer == layer)
+        #expect(b.store.content.hasBlob(layer))
 
         // A tampered layer file is refused and never reaches the store.
         let blob = path + "/blobs/sha256/" + layer.encoded
@@ -66,7 +66,7 @@ import Testing
         bytes[bytes.count / 2] ^= 0xFF
         try bytes.write(to: URL(fileURLWithPath: blob))
         await #expect(throws: (any Error).self) { try await cache.importLocal(from: path, into: c.store) }
-        #expect(!c.store.hasBlob(layer))
-        #expect(try c.store.cacheRecord(key: record.key) == nil)
+        #expect(!c.store.content.hasBlob(layer))
+        #expect(try c.store.buildCache.cacheRecord(key: record.key) == nil)
     }
 }

@@ -81,20 +81,18 @@ public struct FileStat: Sendable, Hashable {
 /// file or directory`): `SystemError`'s text (with its full-disk explanation), lower-cased first
 /// letter. Kept apart from `SystemError` only for that rendering, which tests and users match.
 public struct FileSystemError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let operation: String
-    public let path: String
-    public let errno: Int32
+    /// The failed call itself: this type only renders it.
+    public let cause: SystemError
+    public var operation: String { cause.operation }
+    public var path: String { cause.path }
+    public var errno: Int32 { cause.errno }
 
     public init(operation: String, path: String, errno: Int32) {
-        self.operation = operation
-        self.path = path
-        self.errno = errno
+        cause = SystemError(operation: operation, path: path, errno: errno)
     }
 
     /// `System`'s error in this rendering.
-    public init(_ error: SystemError) {
-        self.init(operation: error.operation, path: error.path, errno: error.errno)
-    }
+    public init(_ error: SystemError) { cause = error }
 
     public var description: String {
         let reason = SystemError.describe(errno: errno, path: path)

@@ -60,7 +60,7 @@ public struct StoreEngineStore: EngineStore {
         let records = try store.layerRecords(of: stored)
         // Leased for the rest of the build before anything is read: an `rmi` or `prune` at the
         // same time then removes the name, never the blobs this build uses.
-        let missing = try store.lease([stored.manifestDigest, stored.configDigest] + records.map(\.digest))
+        let missing = try store.content.lease([stored.manifestDigest, stored.configDigest] + records.map(\.digest))
         if !missing.isEmpty {
             throw EngineStoreError.io("image \(reference) names blobs the store lacks (\(missing.map(\.description).joined(separator: ", "))): "
                                       + "run `slipway fsck`, then pull or import \(reference) again")
@@ -94,7 +94,7 @@ public struct StoreEngineStore: EngineStore {
         defer { CleanupRegistry.shared.release(token) }
         do {
             // Decompressing and writing a whole layer blocks: keep it off the cooperative pool.
-            let (unpack, blob, mediaType) = (self.unpack, store.blobPath(layer.digest), layer.mediaType)
+            let (unpack, blob, mediaType) = (self.unpack, store.content.blobPath(layer.digest), layer.mediaType)
             let unpacked = try await runOffPool { try unpack(blob, mediaType, tmp, below) }
             // `snapshots/<diffID>` is shared by every later image with that diffID: a blob whose
             // content does not match the diffID its config records must never be kept under it.
@@ -118,12 +118,12 @@ public struct StoreEngineStore: EngineStore {
     public func cachedStep(_ key: CacheKey) async throws -> CachedStep? {
         // A read (no store lock, no write transaction): the last-use mark is batched in finishBuild.
         let key = key.digest
-        guard let rec = try store.cacheRecord(key: key) else { return nil }
+        guard let rec = try store.buildCache.cacheRecord(key: key) else { return nil }
         guard let step = try? JSONDecoder().decode(CachedStep.self, from: Data(rec.result.utf8)) else { return nil }
         if let l = step.layer {
             // Leased under the store lock only if the blob is there: a concurrent prune either
             // sees the lease or has already removed the blob (then a miss: the step runs again).
-            guard try store.lease([l.digest]).isEmpty else { return nil }
+            guard try store.content.lease([l.digest]).isEmpty else { return nil }
         }
         usedCacheKeys.keys.withLock { $0.append(key) }
         return step
@@ -139,13 +139,13 @@ public struct StoreEngineStore: EngineStore {
             return list
         }
         // Explanatory only: a failure to keep them never fails the build.
-        if !inputs.isEmpty { try? store.putStepInputs(inputs) }
+        if !inputs.isEmpty { try? store.buildCache.putStepInputs(inputs) }
         if keys.isEmpty { return }
-        try store.touchCacheRecords(keys: keys)
+        try store.buildCache.touchCacheRecords(keys: keys)
     }
 
     public func previousStepInputs(scopes: [Digest]) async throws -> StepInputs? {
-        guard let text = try store.stepInputs(scopes: scopes) else { return nil }
+        guard let text = try store.buildCache.stepInputs(scopes: scopes) else { return nil }
         return try? JSONDecoder().decode(StepInputs.self, from: Data(text.utf8))
     }
 
@@ -159,7 +159,7 @@ public struct StoreEngineStore: EngineStore {
     /// so they are marked used, exported with `--cache-to` and pruned like step records.
     public func selectionDigest(_ key: CacheKey) async throws -> Digest? {
         let key = key.digest
-        guard let rec = try store.cacheRecord(key: key),
+        guard let rec = try store.buildCache.cacheRecord(key: key),
               let memo = try? JSONDecoder().decode(SelectionMemo.self, from: Data(rec.result.utf8)) else { return nil }
         usedCacheKeys.keys.withLock { $0.append(key) }
         return memo.contentDigest
@@ -167,12 +167,12 @@ public struct StoreEngineStore: EngineStore {
 
     public func recordSelectionDigest(_ key: CacheKey, _ digest: Digest) async throws {
         let json = String(decoding: try JSONEncoder().encode(SelectionMemo(contentDigest: digest)), as: UTF8.self)
-        try store.putCacheRecord(CacheRecord(key: key.digest, layer: nil, result: json))
+        try store.buildCache.putCacheRecord(CacheRecord(key: key.digest, layer: nil, result: json))
     }
 
     public func recordStep(_ key: CacheKey, _ step: CachedStep) async throws {
         let json = String(decoding: try JSONEncoder().encode(step), as: UTF8.self)
-        try store.putCacheRecord(CacheRecord(key: key.digest, layer: step.layer?.digest, result: json))
+        try store.buildCache.putCacheRecord(CacheRecord(key: key.digest, layer: step.layer?.digest, result: json))
     }
 
     public func commitLayer(upperDirectory: String) async throws -> LayerRef? {
@@ -186,7 +186,7 @@ public struct StoreEngineStore: EngineStore {
         let writer = LayerWriter(options: .init(compression: compression, source: .overlayUpper, sourceDateEpoch: sourceDateEpoch))
         let blob = try writer.write(directory: upperDirectory, into: store.tmpDirectory)
         defer { unlink(blob.file) }
-        _ = try store.putBlob(copying: blob.file, expected: blob.digest, expectedSize: blob.compressedSize)
+        _ = try store.content.putBlob(copying: blob.file, expected: blob.digest, expectedSize: blob.compressedSize)
         try store.recordLayer(LayerRecord(digest: blob.digest, diffID: blob.diffID, size: blob.compressedSize,
                                           uncompressedSize: blob.uncompressedSize, mediaType: blob.mediaType))
         let layer = LayerRef(digest: blob.digest, diffID: blob.diffID, size: blob.compressedSize, mediaType: blob.mediaType)

@@ -75,7 +75,7 @@ public enum ImageLoader {
         let manifest = try store.manifest(of: image)
         let config = try store.config(of: image)
         return BlobImage(name: name, config: config,
-                         layers: manifest.layers.map { (store.blobPath($0.digest), $0) })
+                         layers: manifest.layers.map { (store.content.blobPath($0.digest), $0) })
     }
 
     /// Loads an archive into a throw-away store, or `store` when given (verifying every blob),

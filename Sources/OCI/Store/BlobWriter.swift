@@ -7,16 +7,16 @@ import System
 /// `commit` checks digest and size, fsyncs, and renames the file to `blobs/sha256/<hex>`.
 /// Dropping a writer without committing removes its temp file.
 public final class BlobWriter {
-    let store: ImageStore
+    let content: ContentStore
     let tempPath: String
     private var fd: Int32
     private var hasher: SHA256Hasher? = SHA256Hasher()
     public private(set) var bytesWritten: Int64 = 0
     private var finished = false
 
-    init(store: ImageStore) throws {
-        self.store = store
-        tempPath = TempName.path(in: store.tmpDirectory)
+    init(content: ContentStore) throws {
+        self.content = content
+        tempPath = TempName.path(in: content.tmpDirectory)
         fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         try StoreFS.check(fd, "create", tempPath)
     }
@@ -52,7 +52,7 @@ public final class BlobWriter {
             try StoreFS.check(fsync(fd), "fsync", tempPath)
             close(fd)
             fd = -1
-            try store.publish(tempPath: tempPath, digest: digest)
+            try content.publish(tempPath: tempPath, digest: digest)
         } catch {
             unlink(tempPath)
             throw error

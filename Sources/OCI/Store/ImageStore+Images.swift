@@ -11,7 +11,7 @@ extension ImageStore {
         let manifest = try ImageManifest.decode(bytes)
         let configBytes: [UInt8]
         do {
-            configBytes = try readBlob(manifest.config.digest)
+            configBytes = try content.readBlob(manifest.config.digest)
         } catch StoreError.blobMissing {
             throw StoreError.invalid("image config \(manifest.config.digest) is not in the store; store config and layers before the manifest")
         }
@@ -25,7 +25,7 @@ extension ImageStore {
         let known = Dictionary(facts.map { ($0.digest, $0) }, uniquingKeysWith: { a, _ in a })
         var records: [LayerRecord] = []
         for (i, layer) in manifest.layers.enumerated() {
-            guard let size = blobSize(layer.digest) else {
+            guard let size = content.blobSize(layer.digest) else {
                 throw StoreError.invalid("layer \(layer.digest) is not in the store; store layers before the manifest")
             }
             guard size == layer.size else {
@@ -41,7 +41,7 @@ extension ImageStore {
             r.mediaType = layer.mediaType
             records.append(r)
         }
-        let manifestDigest = try putBlob(bytes, what: "manifest")
+        let manifestDigest = try content.putBlob(bytes, what: "manifest")
         let now = Date().timeIntervalSince1970
         let size = records.reduce(Int64(0)) { $0 + ($1.uncompressedSize ?? $1.size) }
         let stored = Int64(bytes.count) + manifest.config.size + records.reduce(Int64(0)) { $0 + $1.size }
@@ -81,7 +81,7 @@ extension ImageStore {
                          tags: [ImageReference] = [], annotations: [String: String]? = nil) throws -> StoredImage {
         let configType = format == .oci ? MediaType.ociConfig : MediaType.dockerConfig
         let (configBytes, configDescriptor) = try CanonicalJSON.blob(config, mediaType: configType)
-        try putBlob(configBytes, expected: configDescriptor.digest, what: "image config")
+        try content.putBlob(configBytes, expected: configDescriptor.digest, what: "image config")
         let manifest = ImageManifest(format: format, config: configDescriptor, layers: layers.map {
             var d = $0.descriptor
             d.mediaType = MediaType.convert(d.mediaType, to: format)
@@ -92,7 +92,7 @@ extension ImageStore {
 
     /// Records (or updates) the facts of a layer blob already in the store.
     public func recordLayer(_ record: LayerRecord) throws {
-        guard hasBlob(record.digest) else { throw StoreError.blobMissing(record.digest) }
+        guard content.hasBlob(record.digest) else { throw StoreError.blobMissing(record.digest) }
         try locked { db in try upsertLayer(db, record, now: Date().timeIntervalSince1970) }
     }
 
@@ -200,11 +200,11 @@ extension ImageStore {
     }
 
     public func manifest(of image: StoredImage) throws -> ImageManifest {
-        try ImageManifest.decode(try readBlob(image.manifestDigest), source: "manifest \(image.manifestDigest)")
+        try ImageManifest.decode(try content.readBlob(image.manifestDigest), source: "manifest \(image.manifestDigest)")
     }
 
     public func config(of image: StoredImage) throws -> ImageConfig {
-        try ImageConfig.decode(try readBlob(image.configDigest), source: "image config \(image.configDigest)")
+        try ImageConfig.decode(try content.readBlob(image.configDigest), source: "image config \(image.configDigest)")
     }
 
     public func layerRecords(of image: StoredImage) throws -> [LayerRecord] {

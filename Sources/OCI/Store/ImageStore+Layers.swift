@@ -25,9 +25,9 @@ extension ImageStore {
     @discardableResult
     public func adoptLayer(_ blob: LayerBlob) throws -> LayerRecord {
         do {
-            try publish(tempPath: blob.file, digest: blob.digest)
+            try content.publish(tempPath: blob.file, digest: blob.digest)
         } catch StoreError.io(_, _, EXDEV) {
-            try putBlob(copying: blob.file, expected: blob.digest, expectedSize: blob.compressedSize)
+            try content.putBlob(copying: blob.file, expected: blob.digest, expectedSize: blob.compressedSize)
             unlink(blob.file)
         }
         let record = LayerRecord(digest: blob.digest, diffID: blob.diffID, size: blob.compressedSize,
@@ -54,7 +54,7 @@ extension ImageStore {
             }
             let needed = try neededBlobs(db)
             for d in digests where !needed.contains(d.encoded) {
-                unlink(blobPath(d))
+                unlink(content.blobPath(d))
             }
         }
     }
@@ -87,8 +87,8 @@ extension ImageStore {
         guard let compression = MediaType.layerCompression(mediaType) else {
             throw ModelError.unknownMediaType(what: "layer \(digest)", mediaType: mediaType)
         }
-        let fd = try openBlob(digest)
-        let file = FileSource(descriptor: fd, path: blobPath(digest), ownsDescriptor: true)
+        let fd = try content.openBlob(digest)
+        let file = FileSource(descriptor: fd, path: content.blobPath(digest), ownsDescriptor: true)
         let hashing = HashingSource(try compression.decompressor(from: file))
         let reader = TarReader(source: hashing)
         do {

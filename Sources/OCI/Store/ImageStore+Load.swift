@@ -70,11 +70,11 @@ extension ImageStore {
                     }
                     expected = d
                 }
-                if let d = expected, hasBlob(d), blobSize(d) == entry.size, try lease(d) {
+                if let d = expected, content.hasBlob(d), content.blobSize(d) == entry.size, try content.lease(d) {
                     files[name] = d      // already stored and verified: skip the bytes
                     continue
                 }
-                let w = try blobWriter()
+                let w = try content.blobWriter()
                 try reader.forEachChunk { try w.write($0) }
                 let (digest, _) = try w.commit(expected: expected, expectedSize: entry.size, what: "archive entry '\(name)'")
                 written.insert(digest)
@@ -139,7 +139,7 @@ extension ImageStore {
                 throw StoreError.digestMismatch(expected: try Digest(parsing: "sha256:" + base.dropLast(5)), actual: configDigest,
                                                 what: "\(source): config \(item.Config)")
             }
-            let configBytes = try readBlob(configDigest)
+            let configBytes = try content.readBlob(configDigest)
             let config = try ImageConfig.decode(configBytes, source: "\(source): config \(item.Config)")
             guard config.rootfs.diffIDs.count == item.Layers.count else {
                 throw StoreError.invalid("\(source): manifest.json lists \(item.Layers.count) layers but config \(item.Config) has \(config.rootfs.diffIDs.count) diff_ids")
@@ -147,7 +147,7 @@ extension ImageStore {
             var records: [LayerRecord] = []
             for (i, layerPath) in item.Layers.enumerated() {
                 let want = config.rootfs.diffIDs[i]
-                if let known = try layerRecord(diffID: want), known.uncompressedSize != nil, try lease(known.digest) {
+                if let known = try layerRecord(diffID: want), known.uncompressedSize != nil, try content.lease(known.digest) {
                     records.append(known)
                     continue
                 }
@@ -158,7 +158,7 @@ extension ImageStore {
                 defer { removeTemporaryDirectory(tmp) }
                 let layer: LayerBlob
                 do {
-                    let src = try AutoDecompressor(from: FileSource(descriptor: try openBlob(raw), path: layerPath, ownsDescriptor: true))
+                    let src = try AutoDecompressor(from: FileSource(descriptor: try content.openBlob(raw), path: layerPath, ownsDescriptor: true))
                     layer = try LayerWriter(options: LayerWriter.Options(compression: .gzip)).write(tarStream: src, into: tmp)
                 } catch {
                     throw StoreError.invalid("\(source): layer \(layerPath) is not a valid layer tar: \(error)")
@@ -231,7 +231,7 @@ extension ImageStore {
 
     private func verifiedBlob(_ d: Descriptor, source: String) throws -> [UInt8] {
         let bytes: [UInt8]
-        do { bytes = try readBlob(d.digest) } catch StoreError.blobMissing {
+        do { bytes = try content.readBlob(d.digest) } catch StoreError.blobMissing {
             throw StoreError.invalid("\(source): the archive lacks blob \(d.digest) (\(d.mediaType))")
         }
         guard Int64(bytes.count) == d.size else {
@@ -254,7 +254,7 @@ extension ImageStore {
         }
         var records: [LayerRecord] = []
         for (i, layer) in manifest.layers.enumerated() {
-            guard let size = blobSize(layer.digest) else {
+            guard let size = content.blobSize(layer.digest) else {
                 throw StoreError.invalid("\(source): the archive lacks layer blob \(layer.digest)")
             }
             guard size == layer.size else {

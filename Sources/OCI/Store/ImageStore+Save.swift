@@ -68,12 +68,12 @@ extension ImageStore {
     /// Streams a stored blob into the archive, checking its size and digest on the way:
     /// `role` ("layer 2 of 3 of image app:1") names it when the store's copy is corrupt.
     private func addBlob(_ tar: TarWriter, _ digest: Digest, role: String) throws {
-        guard let size = blobSize(digest) else { throw StoreError.blobMissing(digest) }
-        let fd = try openBlob(digest)
+        guard let size = content.blobSize(digest) else { throw StoreError.blobMissing(digest) }
+        let fd = try content.openBlob(digest)
         defer { close(fd) }
         try tar.add(TarEntry(path: "blobs/sha256/" + digest.encoded, kind: .regular, mode: 0o644, size: size))
         var hasher = SHA256Hasher()
-        try tar.writeData(fromDescriptor: fd, path: blobPath(digest)) { hasher.update($0) }
+        try tar.writeData(fromDescriptor: fd, path: content.blobPath(digest)) { hasher.update($0) }
         let actual = hasher.finalize()
         guard actual == digest else {
             throw StoreError.corruptBlob(digest, what: role, cause: "its content hashes to \(actual)")
@@ -133,7 +133,7 @@ extension ImageStore {
                 sized.append(l)
                 if seen.insert(l.diffID).inserted { layers.append((l, Self.blobRole(l.digest, in: r.image))) }
             }
-            let configSize = blobSize(r.image.configDigest) ?? 0
+            let configSize = content.blobSize(r.image.configDigest) ?? 0
             let manifest = ImageManifest(
                 format: .docker,
                 config: Descriptor(mediaType: MediaType.dockerConfig, digest: r.image.configDigest, size: configSize),
@@ -162,7 +162,7 @@ extension ImageStore {
             throw ModelError.unknownMediaType(what: "layer \(l.digest)", mediaType: l.mediaType)
         }
         // Both digests are checked: the blob's (what was read) and the diff ID (what was written).
-        let file = HashingSource(FileSource(descriptor: try openBlob(l.digest), path: blobPath(l.digest), ownsDescriptor: true))
+        let file = HashingSource(FileSource(descriptor: try content.openBlob(l.digest), path: content.blobPath(l.digest), ownsDescriptor: true))
         let source = HashingSource(try compression.decompressor(from: file))
         try tar.add(TarEntry(path: "blobs/sha256/" + l.diffID.encoded, kind: .regular, mode: 0o644, size: size))
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)

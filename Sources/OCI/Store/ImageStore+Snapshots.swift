@@ -21,14 +21,14 @@ extension ImageStore {
         let path = snapshotsDirectory + "/" + diffID.encoded
         // The lease keeps the layer record, and so its snapshot, from a concurrent collection
         // for as long as this process runs.
-        guard let layer = try layerRecord(diffID: diffID), try lease(layer.digest) else {
+        guard let layer = try layerRecord(diffID: diffID), try content.lease(layer.digest) else {
             throw StoreError.invalid("no layer with diff ID \(diffID) is in the store")
         }
         if FileSystem.isDirectory(path) { return path }
         let tmp = TempName.path(in: snapshotsDirectory, suffix: ".d")
         try StoreFS.check(mkdir(tmp, 0o755), "mkdir", tmp)
         do {
-            let result = try LayerApplier(mode: .overlayLower, lowerDirectories: below).apply(blob: blobPath(layer.digest), to: tmp)
+            let result = try LayerApplier(mode: .overlayLower, lowerDirectories: below).apply(blob: content.blobPath(layer.digest), to: tmp)
             guard result.diffID == diffID else {
                 throw StoreError.digestMismatch(expected: diffID, actual: result.diffID, what: "layer \(layer.digest) while unpacking")
             }

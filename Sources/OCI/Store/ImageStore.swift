@@ -19,6 +19,12 @@ import System
 public final class ImageStore: Sendable {
     public let root: String
     let db: DatabaseQueue
+    /// The SQLite index and its lock, shared by the store's three parts.
+    let index: StoreIndex
+    /// Blobs by digest, leases: the content part (`ContentStore`).
+    public let content: ContentStore
+    /// Build cache records, step inputs, build records: the cache part (`BuildCacheIndex`).
+    public let buildCache: BuildCacheIndex
 
     public var blobsDirectory: String { root + "/blobs/sha256" }
     public var tmpDirectory: String { root + "/tmp" }
@@ -57,10 +63,14 @@ public final class ImageStore: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 32")
         }
         do {
-            db = try DatabaseQueue(path: r + "/index.db", configuration: config)
+            let queue = try DatabaseQueue(path: r + "/index.db", configuration: config)
             try StoreFileLock.withLock(r + "/lock") {
-                try Self.migrator.migrate(db)
+                try Self.migrator.migrate(queue)
             }
+            db = queue
+            index = StoreIndex(db: queue, lockPath: r + "/lock")
+            content = ContentStore(blobsDirectory: r + "/blobs/sha256", tmpDirectory: r + "/tmp", index: index)
+            buildCache = BuildCacheIndex(index: index, content: content)
         } catch let e as StoreError {
             throw e
         } catch {
@@ -196,49 +206,5 @@ public final class ImageStore: Sendable {
                 """)
         }
         return m
-    }
-
-    /// Runs an index change under the store lock, in one SQLite transaction.
-    func locked<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try StoreFileLock.withLock(lockPath) {
-                try db.write { try body($0) }
-            }
-        } catch let e as StoreError {
-            throw e
-        } catch let e as DatabaseError {
-            throw StoreError.database(e.description)
-        }
-    }
-
-    /// Runs an index change under the store lock, in one SQLite transaction, then — after the
-    /// commit, still under the lock — `afterCommit` with the change's result. File removals go
-    /// there: a blob or snapshot may only be unlinked once no committed row can name it, so a
-    /// process killed at any moment leaves garbage (unreferenced files), never a row whose file
-    /// is gone.
-    @discardableResult
-    func locked<T>(_ body: (Database) throws -> T, afterCommit: (T) throws -> Void) throws -> T {
-        do {
-            return try StoreFileLock.withLock(lockPath) {
-                let value = try db.write { try body($0) }
-                try afterCommit(value)
-                return value
-            }
-        } catch let e as StoreError {
-            throw e
-        } catch let e as DatabaseError {
-            throw StoreError.database(e.description)
-        }
-    }
-
-    /// Reads the index (no file lock: SQLite gives a consistent snapshot).
-    func reading<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try db.read { try body($0) }
-        } catch let e as StoreError {
-            throw e
-        } catch let e as DatabaseError {
-            throw StoreError.database(e.description)
-        }
     }
 }

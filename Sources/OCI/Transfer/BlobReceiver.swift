@@ -27,14 +27,14 @@ public final class StoreBlobReceiver: BlobReceiver, @unchecked Sendable {
 
     public init(store: ImageStore) throws {
         self.store = store
-        writer = try store.blobWriter()
+        writer = try store.content.blobWriter()
     }
 
     public func append(_ bytes: UnsafeRawBufferPointer) throws { try writer.write(bytes) }
 
     public func restart() throws {
         writer.abort()
-        writer = try store.blobWriter()
+        writer = try store.content.blobWriter()
     }
 
     /// `BlobWriter.commit` hashes, compares, fsyncs and renames into `blobs/` in one step.
@@ -75,4 +75,25 @@ public final class MemoryBlobReceiver: BlobReceiver, @unchecked Sendable {
     }
 
     public func abort() { bytes = [] }
+}
+
+extension BlobReceiver {
+    /// Streams the file at `path` into this receiver and finalizes it against `descriptor`
+    /// (digest and size): the one loop of the file-backed sources (`StoreImageSource`,
+    /// `OCILayoutSource`). A mismatch aborts the receiver and throws `mismatch(actual)`.
+    func receive(file path: String, as descriptor: Descriptor, what: String,
+                 progress: (@Sendable (Int64) -> Void)?, mismatch: (Digest) -> any Error) throws -> Int64 {
+        var moved: Int64 = 0
+        try StoreFS.forEachChunk(ofFile: path) { chunk in
+            try append(chunk)
+            moved += Int64(chunk.count)
+            progress?(moved)
+        }
+        let actual = try finalize(expected: descriptor.digest, size: descriptor.size, what: what)
+        guard actual == descriptor.digest else {
+            abort()
+            throw mismatch(actual)
+        }
+        return moved
+    }
 }

@@ -90,18 +90,9 @@ public struct OCILayoutSource: ImageSource {
         let what = "\(description): blob \(descriptor.digest)"
         return try await runOffPool {
             guard FileSystem.exists(path) else { throw StoreError.invalid("\(what) is missing") }
-            var moved: Int64 = 0
-            try StoreFS.forEachChunk(ofFile: path) { chunk in
-                try receiver.append(chunk)
-                moved += Int64(chunk.count)
-                progress?(moved)
+            return try receiver.receive(file: path, as: descriptor, what: what, progress: progress) { actual in
+                StoreError.digestMismatch(expected: descriptor.digest, actual: actual, what: what)
             }
-            let actual = try receiver.finalize(expected: descriptor.digest, size: descriptor.size, what: what)
-            guard actual == descriptor.digest else {
-                receiver.abort()
-                throw StoreError.digestMismatch(expected: descriptor.digest, actual: actual, what: what)
-            }
-            return moved
         }
     }
 

@@ -14,7 +14,7 @@ public struct StoreImageDestination: ImageDestination {
     public var description: String { "the local store \(store.root)" }
 
     public func hasBlob(_ descriptor: Descriptor) async throws -> Bool {
-        store.hasBlob(descriptor.digest) && (try? store.lease(descriptor.digest)) == true
+        store.content.hasBlob(descriptor.digest) && (try? store.content.lease(descriptor.digest)) == true
     }
 
     public func putBlob(_ descriptor: Descriptor, from source: any ImageSource,
@@ -22,7 +22,7 @@ public struct StoreImageDestination: ImageDestination {
         let receiver = try StoreBlobReceiver(store: store)
         do {
             let n = try await source.fetchBlob(descriptor, into: receiver, progress: progress)
-            _ = try store.lease(descriptor.digest)
+            _ = try store.content.lease(descriptor.digest)
             return .copied(n)
         } catch {
             receiver.abort()
@@ -31,7 +31,7 @@ public struct StoreImageDestination: ImageDestination {
     }
 
     public func readBack(_ descriptor: Descriptor) throws -> [UInt8]? {
-        try store.readBlob(descriptor.digest)
+        try store.content.readBlob(descriptor.digest)
     }
 
     public func putManifest(_ manifest: SourceManifest, parsed: ImageManifest, config: ImageConfig,

@@ -22,7 +22,7 @@ public struct StoreImageSource: ImageSource {
 
     /// The image's own manifest, whatever the reference (the copy is of this one image).
     public func manifest(_ reference: String) async throws -> SourceManifest {
-        SourceManifest(bytes: try store.readBlob(image.manifestDigest), mediaType: image.manifestMediaType,
+        SourceManifest(bytes: try store.content.readBlob(image.manifestDigest), mediaType: image.manifestMediaType,
                        digest: image.manifestDigest)
     }
 
@@ -31,25 +31,16 @@ public struct StoreImageSource: ImageSource {
         let (store, image) = (self.store, self.image)
         return try await runOffPool {
             let role = ImageStore.blobRole(descriptor.digest, in: image)
-            guard store.hasBlob(descriptor.digest) else {
+            guard store.content.hasBlob(descriptor.digest) else {
                 throw StoreError.invalid("\(role): blob \(descriptor.digest) is not in the local store; pull or rebuild the image")
             }
-            var moved: Int64 = 0
-            try StoreFS.forEachChunk(ofFile: store.blobPath(descriptor.digest)) { chunk in
-                try receiver.append(chunk)
-                moved += Int64(chunk.count)
-                progress?(moved)
+            return try receiver.receive(file: store.content.blobPath(descriptor.digest), as: descriptor, what: role, progress: progress) { actual in
+                StoreError.corruptBlob(descriptor.digest, what: role, cause: "its content hashes to \(actual)")
             }
-            let actual = try receiver.finalize(expected: descriptor.digest, size: descriptor.size, what: role)
-            guard actual == descriptor.digest else {
-                receiver.abort()
-                throw StoreError.corruptBlob(descriptor.digest, what: role, cause: "its content hashes to \(actual)")
-            }
-            return moved
         }
     }
 
     public func localFile(of descriptor: Descriptor) -> String? {
-        store.hasBlob(descriptor.digest) ? store.blobPath(descriptor.digest) : nil
+        store.content.hasBlob(descriptor.digest) ? store.content.blobPath(descriptor.digest) : nil
     }
 }

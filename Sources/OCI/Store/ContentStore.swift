@@ -5,7 +5,22 @@ import Glibc
 #endif
 import System
 
-extension ImageStore {
+/// The store's content: blobs by digest under `blobs/sha256/`, written only through
+/// `BlobWriter` (hashed, verified, fsynced, renamed), and the leases that keep a blob from a
+/// concurrent GC until an image or cache record names it. Images and cache records name blobs;
+/// this part knows nothing of them.
+public struct ContentStore: Sendable {
+    public let blobsDirectory: String
+    /// Where blob writes stage their temp files (same filesystem: a rename publishes).
+    public let tmpDirectory: String
+    let index: StoreIndex
+
+    init(blobsDirectory: String, tmpDirectory: String, index: StoreIndex) {
+        self.blobsDirectory = blobsDirectory
+        self.tmpDirectory = tmpDirectory
+        self.index = index
+    }
+
     /// Where a blob lives (whether or not it is present).
     public func blobPath(_ digest: Digest) -> String { blobsDirectory + "/" + digest.encoded }
 
@@ -14,7 +29,7 @@ extension ImageStore {
     }
 
     /// Starts a streaming blob write (layers, large files).
-    public func blobWriter() throws -> BlobWriter { try BlobWriter(store: self) }
+    public func blobWriter() throws -> BlobWriter { try BlobWriter(content: self) }
 
     /// Stores in-memory bytes (manifests, configs), verified against `expected` when given.
     @discardableResult
@@ -68,7 +83,7 @@ extension ImageStore {
     /// Protects a blob that is already present from garbage collection until an image or cache
     /// record names it (or this process ends). Returns false when the blob is absent.
     public func lease(_ digest: Digest) throws -> Bool {
-        try locked { db in
+        try index.locked { db in
             guard hasBlob(digest) else { return false }
             try addLease(db, digest)
             return true
@@ -81,7 +96,7 @@ extension ImageStore {
     /// running at the same time cannot delete them under it.
     public func lease(_ digests: [Digest]) throws -> [Digest] {
         if digests.isEmpty { return [] }
-        return try locked { db in
+        return try index.locked { db in
             var missing: [Digest] = []
             for d in digests {
                 if hasBlob(d) { try addLease(db, d) } else { missing.append(d) }
@@ -98,7 +113,7 @@ extension ImageStore {
     /// Moves a verified temp file into `blobs/`: lease first (so a concurrent collection keeps
     /// it), then rename, then fsync of the directory.
     func publish(tempPath: String, digest: Digest) throws {
-        try locked { db in try addLease(db, digest) }
+        try index.locked { db in try addLease(db, digest) }
         let dest = blobPath(digest)
         if FileSystem.exists(dest) {
             unlink(tempPath)

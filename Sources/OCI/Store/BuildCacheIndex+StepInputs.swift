@@ -1,10 +1,10 @@
 import Foundation
 import GRDB
 
-extension ImageStore {
+extension BuildCacheIndex {
     /// The inputs last recorded under the first of `scopes` that has any (a read; no lock).
     public func stepInputs(scopes: [Digest]) throws -> String? {
-        try reading { db in
+        try index.reading { db in
             for scope in scopes {
                 if let text = try String.fetchOne(db, sql: "SELECT inputs FROM step_inputs WHERE scope = ?", arguments: [scope.description]) {
                     return text
@@ -19,7 +19,7 @@ extension ImageStore {
     /// a whole build's steps.
     public func putStepInputs(_ records: [(scopes: [Digest], key: Digest, inputs: String)], at date: Date = Date()) throws {
         if records.isEmpty { return }
-        try locked { db in
+        try index.locked { db in
             let statement = try db.makeStatement(sql: """
                 INSERT INTO step_inputs(scope, key, inputs, created_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT(scope) DO UPDATE SET key = excluded.key, inputs = excluded.inputs, created_at = excluded.created_at

@@ -47,7 +47,7 @@ public struct BuildRecord: Codable, Sendable, Equatable {
     }
 }
 
-extension ImageStore {
+extension BuildCacheIndex {
     /// How many build records the store keeps (oldest dropped first): enough to compare a week
     /// of CI builds, small enough to never matter for the index's size.
     public static let keptBuildRecords = 500
@@ -55,7 +55,7 @@ extension ImageStore {
     /// Records a build (one transaction; the oldest records beyond `keptBuildRecords` go).
     public func putBuildRecord(_ record: BuildRecord) throws {
         let json = String(decoding: try CanonicalJSON.encode(record), as: UTF8.self)
-        try locked { db in
+        try index.locked { db in
             try db.execute(sql: """
                 INSERT OR REPLACE INTO builds(id, started_at, tags, record) VALUES (?, ?, ?, ?)
                 """, arguments: [record.id, record.started.timeIntervalSince1970,
@@ -70,7 +70,7 @@ extension ImageStore {
     /// (normalised as `ImageReference` does).
     public func buildRecords(tag: String? = nil, limit: Int = 10) throws -> [BuildRecord] {
         let normalised = try tag.map { try ImageReference(parsing: $0).description }
-        let rows: [String] = try reading { db in
+        let rows: [String] = try index.reading { db in
             if let normalised {
                 return try String.fetchAll(db, sql: "SELECT record FROM builds WHERE instr(tags, ?) > 0 ORDER BY started_at DESC LIMIT ?",
                                            arguments: ["|" + normalised + "|", limit])
@@ -83,7 +83,7 @@ extension ImageStore {
     /// The build whose id starts with `prefix` (at least 4 characters, unambiguous).
     public func buildRecord(id prefix: String) throws -> BuildRecord {
         guard prefix.count >= 4 else { throw StoreError.invalid("build id '\(prefix)' is too short: give at least 4 characters") }
-        let rows: [String] = try reading { db in
+        let rows: [String] = try index.reading { db in
             try String.fetchAll(db, sql: "SELECT record FROM builds WHERE id LIKE ? LIMIT 2", arguments: [prefix.lowercased() + "%"])
         }
         guard let first = rows.first else { throw StoreError.invalid("no build with id '\(prefix)' (slipway history --builds lists them)") }

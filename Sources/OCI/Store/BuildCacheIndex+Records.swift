@@ -1,18 +1,18 @@
 import Foundation
 import GRDB
 
-extension ImageStore {
+extension BuildCacheIndex {
     /// Looks up a build-cache record. A read only (no store lock, no write transaction): a
     /// build looks up every step, so it marks the records it used afterwards in one write
     /// (`touchCacheRecords`). A record whose layer blob is gone (fsck --repair, manual
     /// deletion) is useless and reads as missing; the step that re-runs replaces it.
     public func cacheRecord(key: Digest) throws -> CacheRecord? {
-        try reading { db in
+        try index.reading { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cache_records WHERE key = ?", arguments: [key.description]) else {
                 return nil
             }
             let layer: String? = row["layer_digest"]
-            if let l = layer, !hasBlob(try Digest(parsing: l)) { return nil }
+            if let l = layer, !content.hasBlob(try Digest(parsing: l)) { return nil }
             return CacheRecord(key: key, layer: try layer.map { try Digest(parsing: $0) }, result: row["result"],
                                createdAt: Date(timeIntervalSince1970: row["created_at"]),
                                lastUsed: Date(timeIntervalSince1970: row["last_used"]))
@@ -23,7 +23,7 @@ extension ImageStore {
     /// are ignored).
     public func touchCacheRecords(keys: [Digest], at date: Date = Date()) throws {
         if keys.isEmpty { return }
-        try locked { db in
+        try index.locked { db in
             let statement = try db.makeStatement(sql: "UPDATE cache_records SET last_used = ? WHERE key = ?")
             for key in Set(keys) {
                 try statement.execute(arguments: [date.timeIntervalSince1970, key.description])
@@ -38,7 +38,7 @@ extension ImageStore {
     /// replaced. A layer it names must have been recorded with `recordLayer` (or belong to an
     /// image); the record then keeps that layer from collection.
     public func putCacheRecord(_ record: CacheRecord) throws {
-        try locked { db in
+        try index.locked { db in
             if let l = record.layer {
                 guard try Bool.fetchOne(db, sql: "SELECT 1 FROM layers WHERE digest = ?", arguments: [l.description]) == true else {
                     throw StoreError.invalid("cache record '\(record.key)': layer \(l) is not recorded in the store")
@@ -47,7 +47,7 @@ extension ImageStore {
             let key = record.key.description
             if let existing = try Row.fetchOne(db, sql: "SELECT layer_digest FROM cache_records WHERE key = ?", arguments: [key]) {
                 let layer: String? = existing["layer_digest"]
-                let usable = try layer.map { hasBlob(try Digest(parsing: $0)) } ?? true
+                let usable = try layer.map { content.hasBlob(try Digest(parsing: $0)) } ?? true
                 if usable {
                     try db.execute(sql: "UPDATE cache_records SET last_used = ? WHERE key = ?",
                                    arguments: [record.lastUsed.timeIntervalSince1970, key])
@@ -68,7 +68,7 @@ extension ImageStore {
     /// Deletes cache records last used before `date` (all of them when nil); returns how many.
     @discardableResult
     public func removeCacheRecords(lastUsedBefore date: Date? = nil) throws -> Int {
-        try locked { db in
+        try index.locked { db in
             if let d = date {
                 try db.execute(sql: "DELETE FROM cache_records WHERE last_used < ?", arguments: [d.timeIntervalSince1970])
             } else {
@@ -79,7 +79,7 @@ extension ImageStore {
     }
 
     public func cacheRecordCount() throws -> Int {
-        try reading { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cache_records") ?? 0 }
+        try index.reading { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cache_records") ?? 0 }
     }
 }
 

@@ -1,11 +1,11 @@
 import Foundation
 import GRDB
 
-extension ImageStore {
+extension BuildCacheIndex {
     /// Build-cache records looked up or written at or after `date`: what one build touched (each
     /// lookup marks a record used). `--cache-to` exports these.
     public func cacheRecords(usedSince date: Date) throws -> [CacheRecord] {
-        try reading { db in
+        try index.reading { db in
             try Row.fetchAll(db, sql: "SELECT * FROM cache_records WHERE last_used >= ? ORDER BY key",
                              arguments: [date.timeIntervalSince1970]).map { row in
                 let layer: String? = row["layer_digest"]
