@@ -34,7 +34,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "Pull base images from their registry even when the store has them.")
     var pull = false
 
-    @Option(help: "Progress output: auto, tty, plain, json or quiet (default: $BUILDKIT_PROGRESS, else auto).")
+    @Option(help: "Progress output: auto, tty, plain, json, rawjson (BuildKit's SolveStatus lines) or quiet (default: $BUILDKIT_PROGRESS, else auto).")
     var progress: String = ProcessInfo.processInfo.environment["BUILDKIT_PROGRESS"].flatMap { $0.isEmpty ? nil : $0 } ?? "auto"
 
     @Flag(name: [.short, .customLong("quiet")], help: "Print only the image ID (on success).")
@@ -124,7 +124,7 @@ struct BuildCommand: AsyncParsableCommand {
             throw ValidationError("refusing to write the \(out.type.rawValue) output to a terminal: redirect standard output (> FILE) or give dest=FILE")
         }
         guard let mode = quiet ? .quiet : ProgressMode(rawValue: progress) else {
-            throw ValidationError("invalid --progress \"\(progress)\": use auto, tty, plain, json or quiet")
+            throw ValidationError("invalid --progress \"\(progress)\": use auto, tty, plain, json, rawjson or quiet")
         }
         guard let net = NetworkMode(rawValue: network) else {
             throw ValidationError("invalid --network \"\(network)\": use host or none")

@@ -37,5 +37,36 @@ struct BuildProgressTTYTests {
         #expect(piped.status == 0)
         #expect(!piped.combined.contains("[+] Building") && !piped.combined.contains("\u{1B}["), "\(piped.combined)")
         #expect(piped.combined.contains("CACHED"))
+
+        // NO_COLOR: the same live view without colours (cursor movement only).
+        // (An empty NO_COLOR means colours, as no-color.org says; the test's own environment may set it.)
+        let colored = try await BuildHarness.run(["/usr/bin/script", "-q", "-e", "-c", command, typescript],
+                                                 env: ["TERM": "xterm", "COLUMNS": "120", "NO_COLOR": ""])
+        #expect(colored.status == 0)
+        let coloredScreen = try String(contentsOfFile: typescript, encoding: .utf8)
+        #expect(coloredScreen.contains("\u{1B}[34m => CACHED"), "a cache hit is blue by default: \(coloredScreen.suffix(800))")
+        let plainTTY = try await BuildHarness.run(["/usr/bin/script", "-q", "-e", "-c", command, typescript],
+                                                  env: ["TERM": "xterm", "COLUMNS": "120", "NO_COLOR": "1"])
+        #expect(plainTTY.status == 0)
+        let noColor = try String(contentsOfFile: typescript, encoding: .utf8)
+        #expect(noColor.contains(" => CACHED") && noColor.range(of: "\u{1B}\\[[0-9;]*m", options: .regularExpression) == nil,
+                "no SGR colour codes with NO_COLOR: \(noColor.suffix(600))")
+    }
+
+    @Test("--progress rawjson prints BuildKit's SolveStatus: vertexes with times, logs in base64")
+    func rawJSON() async throws {
+        let s = try BuildSandbox()
+        try await s.importFixture("busybox", as: "busybox:latest")
+        try s.write("Dockerfile", "FROM busybox\nRUN echo hello-raw\n")
+        let r = try await s.slipway(["build", "--progress", "rawjson", s.context])
+        #expect(r.status == 0, "\(r.combined)")
+        let objects = r.stderr.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(!objects.isEmpty && objects.allSatisfy { $0["vertexes"] is [Any] && $0["logs"] is [Any] }, "\(r.stderr.prefix(600))")
+        let vertexes = objects.flatMap { ($0["vertexes"] as? [[String: Any]]) ?? [] }
+        #expect(vertexes.contains { ($0["name"] as? String)?.contains("RUN echo hello-raw") == true && $0["completed"] is String
+                                    && ($0["digest"] as? String)?.hasPrefix("sha256:") == true })
+        let logs = objects.flatMap { ($0["logs"] as? [[String: Any]]) ?? [] }
+        let text = logs.compactMap { ($0["data"] as? String).flatMap { Data(base64Encoded: $0) } }.map { String(decoding: $0, as: UTF8.self) }
+        #expect(text.contains("hello-raw\n"), "\(logs)")
     }
 }

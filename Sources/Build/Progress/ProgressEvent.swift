@@ -37,6 +37,7 @@ extension ProgressEvent {
 }
 
 public enum ProgressMode: String, Sendable, CaseIterable {
-    case auto, tty, plain, json, quiet
+    /// `rawjson`: BuildKit's SolveStatus objects (vertexes, logs), one per line, for tools that read them.
+    case auto, tty, plain, json, quiet, rawjson
 }
 

@@ -14,7 +14,12 @@ public actor ProgressReporter {
     private let err: FileHandle
     private let out: FileHandle
     private let clock = ContinuousClock()
+    /// tty colours, unless `NO_COLOR` is set to anything (no-color.org); the cursor movement
+    /// of the live view stays.
+    private let color = (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
     private let start: ContinuousClock.Instant
+    /// The wall-clock time of `start`, for the timestamps of `rawjson`.
+    private let startDate = Date()
 
     private struct Step {
         var name: String
@@ -95,6 +100,7 @@ public actor ProgressReporter {
     public func emit(_ event: ProgressEvent) {
         switch mode {
         case .json: emitJSON(event)   // JSON escapes control characters itself
+        case .rawjson: emitRawJSON(event)
         case .plain: emitPlain(event.forTerminal)
         case .tty: emitTTY(event.forTerminal)
         case .quiet, .auto:
@@ -232,6 +238,47 @@ public actor ProgressReporter {
         }
     }
 
+    // MARK: - rawjson
+
+    /// BuildKit's `SolveStatus` as `buildx --progress=rawjson` prints it: each step is a vertex
+    /// (a digest derived from its number, its name, started/completed times, cached, error);
+    /// each output line a log entry (base64 data, stream 1) of its vertex.
+    private func emitRawJSON(_ event: ProgressEvent) {
+        track(event)
+        func vertexDigest(_ id: Int) -> String { Digest.sha256("slipway-step-\(id)").description }
+        func time(_ instant: ContinuousClock.Instant) -> String {
+            let d = instant - start
+            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            // RFC 3339 with nanoseconds, as Go's time.Time marshals.
+            let date = startDate.addingTimeInterval(seconds)
+            let t = date.timeIntervalSince1970
+            return String(Timestamp.format(date).dropLast()) + String(format: ".%09dZ", Int((t - t.rounded(.down)) * 1e9))
+        }
+        var vertex: [String: Any] = [:]
+        var logs: [[String: Any]] = []
+        switch event {
+        case .started(let id, let name):
+            vertex = ["digest": vertexDigest(id), "name": name, "started": time(clock.now)]
+        case .cached(let id, let name):
+            let now = time(clock.now)
+            vertex = ["digest": vertexDigest(id), "name": name, "started": now, "completed": now, "cached": true]
+        case .finished(let id), .failed(let id, _):
+            guard let s = steps[id] else { return }
+            vertex = ["digest": vertexDigest(id), "name": s.name, "started": time(s.started), "completed": time(clock.now)]
+            if case .failed(_, let message) = event { vertex["error"] = message }
+        case .output(let id, let line):
+            logs = [["vertex": vertexDigest(id), "stream": 1, "data": Data((line + "\n").utf8).base64EncodedString(),
+                     "timestamp": time(clock.now)]]
+        case .miss, .note, .result:
+            return
+        }
+        let status: [String: Any] = ["vertexes": vertex.isEmpty ? [] : [vertex], "statuses": [], "logs": logs, "warnings": []]
+        if var data = try? JSONSerialization.data(withJSONObject: status, options: [.sortedKeys, .withoutEscapingSlashes]) {
+            data.append(0x0A)
+            write(data, to: err)
+        }
+    }
+
     // MARK: - tty
 
     private func emitTTY(_ event: ProgressEvent) {
@@ -249,22 +296,27 @@ public actor ProgressReporter {
             }
         case .output:
             break
-        case .cached(_, let name): write("\u{1B}[34m => CACHED \(name)\u{1B}[0m\n")
+        case .cached(_, let name): write(paint("34", " => CACHED \(name)") + "\n")
         case .miss(let id, let reason):
-            if let s = steps[id] { write("\u{1B}[33m => MISS \(Self.instruction(s.name)) — \(reason)\u{1B}[0m\n") }
+            if let s = steps[id] { write(paint("33", " => MISS \(Self.instruction(s.name)) — \(reason)") + "\n") }
         case .finished(let id):
             if let s = steps[id] { write(String(format: " => %@ %.1fs\n", s.name, elapsed(id))) }
         case .failed(let id, let msg):
             if let s = steps[id] {
-                write("\u{1B}[31m => ERROR \(s.name)\u{1B}[0m\n")
+                write(paint("31", " => ERROR \(s.name)") + "\n")
                 for l in tail(of: id, count: 10) { write("    \(l)\n") }
-                write("\u{1B}[31m    \(msg)\u{1B}[0m\n")
+                write(paint("31", "    \(msg)") + "\n")
             }
         case .note(let s): write(" => \(s)\n")
         case .result(let id, let tags, let size):
             write(Self.resultLine(id, tags, size) + "\n", to: out)
         }
         drawLive()
+    }
+
+    /// `text` in SGR colour `code` (`34` blue, `2` dim, …), or plain with `NO_COLOR`.
+    private func paint(_ code: String, _ text: String) -> String {
+        color ? "\u{1B}[\(code)m" + text + "\u{1B}[0m" : text
     }
 
     private func clearLive() {
@@ -281,12 +333,12 @@ public actor ProgressReporter {
         for id in running {
             guard let s = steps[id] else { continue }
             lines.append(String(format: " => %@ %.1fs", s.name, elapsed(id)))
-            for t in s.tail.suffix(5) { lines.append("    \u{1B}[2m" + t + "\u{1B}[0m") }
+            for t in s.tail.suffix(5) { lines.append("    " + paint("2", t)) }
         }
         for l in lines {
             // Keep each entry to one terminal row so the cursor arithmetic stays right.
             let visible = l.count > width ? String(l.prefix(width - 1)) : l
-            write(visible + "\u{1B}[0m\n")
+            write(visible + (color ? "\u{1B}[0m\n" : "\n"))
         }
         liveLines = lines.count
     }
