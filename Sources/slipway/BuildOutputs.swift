@@ -31,6 +31,7 @@ enum BuildOutputs {
             var row: [String: Any] = ["step": s.step, "name": s.name, "status": s.status.rawValue]
             if let reason = s.reason { row["reason"] = reason }
             if let seconds = s.seconds { row["seconds"] = (seconds * 1000).rounded() / 1000 }
+            if let bytes = s.layerBytes { row["layerBytes"] = bytes }
             return row
         }
         var data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
@@ -46,7 +47,8 @@ enum BuildOutputs {
             id: id, started: started, seconds: Date().timeIntervalSince(started), succeeded: succeeded,
             tags: tags.compactMap { (try? ImageReference(parsing: $0))?.description }, target: target,
             dockerfile: dockerfile, image: image?.description,
-            steps: steps.map { .init(step: $0.step, name: $0.name, status: $0.status.rawValue, reason: $0.reason, seconds: $0.seconds) })
+            steps: steps.map { .init(step: $0.step, name: $0.name, status: $0.status.rawValue, reason: $0.reason, seconds: $0.seconds,
+                                       layerBytes: $0.layerBytes) })
         try? store.buildCache.putBuildRecord(record)
     }
 }

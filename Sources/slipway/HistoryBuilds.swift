@@ -5,7 +5,12 @@ import OCI
 /// `slipway history --builds` and `--compare`: the store's build records as text.
 enum HistoryBuilds {
     static func steps(_ r: BuildRecord) -> [ProgressReporter.StepSummary] {
-        r.steps.map { .init(step: $0.step, name: $0.name, status: .init(rawValue: $0.status) ?? .ran, reason: $0.reason, seconds: $0.seconds) }
+        r.steps.map { step in
+            var s = ProgressReporter.StepSummary(step: step.step, name: step.name, status: .init(rawValue: step.status) ?? .ran,
+                                                 reason: step.reason, seconds: step.seconds)
+            s.layerBytes = step.layerBytes
+            return s
+        }
     }
 
     static func header(_ r: BuildRecord) -> String {

@@ -73,6 +73,9 @@ struct BuildMissExplanationTests {
         #expect(rows.map { $0[1] } == ["RAN", "RAN", "RAN"], "\(rows)")
         #expect(lines[header + 2].contains("COPY a.txt /a.txt") && lines[header + 2].hasSuffix("a.txt changed (1 file in the selection, 1 changed: 2 → 3 bytes)"), "\(lines[header + 2])")
         #expect(lines[header + 3].hasSuffix("parent step #2 missed"), "\(lines[header + 3])")
+        // The LAYER column: each filesystem step's compressed layer size; FROM has none.
+        #expect(lines[header].contains("LAYER"))
+        #expect(rows[0][3] == "-" && rows[1][3...4].joined(separator: " ").hasSuffix(" B"), "\(rows)")
         let again = try await s.build(["-t", "explain:1", "--explain"])
         #expect(again.stderr.contains("#3    CACHED"), "\(again.stderr)")
     }

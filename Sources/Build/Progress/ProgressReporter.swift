@@ -51,6 +51,8 @@ public actor ProgressReporter {
         public var seconds: Double?
         /// When it started (or was found cached), in seconds since the build started: the timeline.
         public var start: Double?
+        /// The compressed size of the layer it made or took from the cache (nil: no layer).
+        public var layerBytes: Int64?
 
         public init(step: Int, name: String, status: Status, reason: String? = nil, seconds: Double? = nil, start: Double? = nil) {
             self.step = step
@@ -153,6 +155,8 @@ public actor ProgressReporter {
             if (fullTail[id]?.count ?? 0) > 200 { fullTail[id]?.removeFirst(100) }
         case .cached(let id, let name):
             summaries.append(StepSummary(step: id, name: name, status: .cached, start: sinceStart()))
+        case .layer(let id, let bytes):
+            if let i = summaries.lastIndex(where: { $0.step == id }) { summaries[i].layerBytes = bytes }
         case .note, .result:
             break
         case .finished(let id), .failed(let id, _):
@@ -206,6 +210,7 @@ public actor ProgressReporter {
         case .finished(let id): write(String(format: "#%d DONE %.1fs\n\n", id, elapsed(id)))
         case .failed(let id, let msg): write("#\(id) ERROR: \(DisplayText.abbreviated(msg))\n\n")
         case .note(let s): write(s + "\n")
+        case .layer: break
         case .result(let id, let tags, let size): write(Self.resultLine(id, tags, size) + "\n", to: out)
         }
     }
@@ -228,6 +233,7 @@ public actor ProgressReporter {
         case .finished(let id): obj["event"] = "finished"; obj["step"] = id; obj["duration"] = (elapsed(id) * 1000).rounded() / 1000
         case .failed(let id, let msg): obj["event"] = "failed"; obj["step"] = id; obj["error"] = msg
         case .note(let s): obj["event"] = "note"; obj["message"] = s
+        case .layer(let id, let bytes): obj["event"] = "layer"; obj["step"] = id; obj["bytes"] = bytes
         case .result(let id, let tags, let size):
             obj["event"] = "result"; obj["image"] = id; obj["tags"] = tags; obj["size"] = size
         }
@@ -269,7 +275,7 @@ public actor ProgressReporter {
         case .output(let id, let line):
             logs = [["vertex": vertexDigest(id), "stream": 1, "data": Data((line + "\n").utf8).base64EncodedString(),
                      "timestamp": time(clock.now)]]
-        case .miss, .note, .result:
+        case .miss, .note, .result, .layer:
             return
         }
         let status: [String: Any] = ["vertexes": vertex.isEmpty ? [] : [vertex], "statuses": [], "logs": logs, "warnings": []]
@@ -308,6 +314,7 @@ public actor ProgressReporter {
                 write(paint("31", "    \(msg)") + "\n")
             }
         case .note(let s): write(" => \(s)\n")
+        case .layer: break
         case .result(let id, let tags, let size):
             write(Self.resultLine(id, tags, size) + "\n", to: out)
         }

@@ -11,13 +11,16 @@ public struct BuildRecord: Codable, Sendable, Equatable {
         public var status: String
         public var reason: String?
         public var seconds: Double?
+        /// Compressed size of the step's layer.
+        public var layerBytes: Int64?
 
-        public init(step: Int, name: String, status: String, reason: String?, seconds: Double?) {
+        public init(step: Int, name: String, status: String, reason: String?, seconds: Double?, layerBytes: Int64? = nil) {
             self.step = step
             self.name = name
             self.status = status
             self.reason = reason
             self.seconds = seconds
+            self.layerBytes = layerBytes
         }
     }
 
