@@ -31,7 +31,7 @@ enum DockerfileChecks {
         guard !shown.isEmpty else { return nil }
         var text = " \(shown.count) warning\(shown.count == 1 ? "" : "s") found (see `slipway lint` for details):\n"
         for f in shown {
-            text += " - \(f.rule): \(DisplayText.escaped(f.message)) (\(f.file):\(f.line))\n"
+            text += " - \(f.rule): \(DisplayText.abbreviated(DisplayText.escaped(f.message))) (\(f.file):\(f.line))\n"
         }
         return text
     }
