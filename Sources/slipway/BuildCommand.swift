@@ -231,7 +231,7 @@ struct BuildCommand: AsyncParsableCommand {
             }
         } catch {
             await reporter.close()
-            if let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
+            if mode == .tty || mode == .plain || mode == .auto, let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
             BuildOutputs.record(in: imageStore, id: buildID, started: started, succeeded: false, tags: tags, target: target,
                                 dockerfile: dockerfileName, image: nil, steps: await reporter.stepSummaries())
             throw error
@@ -270,13 +270,15 @@ struct BuildCommand: AsyncParsableCommand {
         BuildOutputs.record(in: imageStore, id: buildID, started: started, succeeded: true, tags: tags, target: target,
                             dockerfile: dockerfileName, image: result.written?.id, steps: await reporter.stepSummaries())
         await reporter.close()
-        if mode != .quiet, let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
+        // Text lines for people: never in quiet mode, nor among the JSON lines of json/rawjson.
+        let textProgress = mode == .tty || mode == .plain || mode == .auto
+        if textProgress, let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
         let timeline = BuildTimeline(steps: await reporter.stepSummaries(), totalSeconds: Date().timeIntervalSince(started),
                                      finalStage: plan.displayName(plan.target),
                                      dependencies: Dictionary(uniqueKeysWithValues: plan.neededStages().map { i in
                                          (plan.displayName(i), plan.dependencies(of: i).map { plan.displayName($0) })
                                      }))
-        if mode != .quiet && mode != .json && plan.neededStages().count > 1 { _ = writeStandardError(timeline.summary + "\n") }
+        if textProgress && plan.neededStages().count > 1 { _ = writeStandardError(timeline.summary + "\n") }
         if let report {
             try OutputFile.write(Array(timeline.renderHTML(title: "slipway build \(tags.first ?? contextDir)").utf8), to: report, what: "the build report")
         }
