@@ -122,6 +122,19 @@ public struct ChildProcess: Sendable {
         return Self.exitCode(status)
     }
 
+    /// Waits for the child like `wait()`, and returns the CPU time (user + system) it and every
+    /// descendant it reaped used: for `runc run`, which reaps the container's processes, the
+    /// CPU time of the whole step.
+    public func waitWithUsage() -> (code: Int32, cpuSeconds: Double) {
+        var status: Int32 = 0
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 {
+            if errno != EINTR { return (-1, 0) }
+        }
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return (Self.exitCode(status), seconds(usage.ru_utime) + seconds(usage.ru_stime))
+    }
+
     public static func exitCode(_ status: Int32) -> Int32 {
         let sig = status & 0x7f
         if sig == 0 { return (status >> 8) & 0xff }

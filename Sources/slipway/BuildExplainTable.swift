@@ -5,17 +5,18 @@ import OCI
 /// the instruction and, for a step that ran, why it missed the cache (`MissExplainer`).
 enum BuildExplainTable {
     static func render(_ steps: [ProgressReporter.StepSummary]) -> String {
-        var rows = [["STEP", "STATUS", "TIME", "LAYER", "INSTRUCTION", "WHY IT RAN"]]
+        var rows = [["STEP", "STATUS", "TIME", "CPU", "LAYER", "INSTRUCTION", "WHY IT RAN"]]
         for s in steps {
             let time = s.seconds.map { String(format: "%.1fs", $0) } ?? "-"
             let instruction = ProgressReporter.instruction(s.name)
             let why = s.reason ?? (instruction.hasPrefix("FROM ") ? "(the base: resolved, never cached)" : "")
-            rows.append(["#\(s.step)", s.status.rawValue, time, s.layerBytes.map { ByteCount.format($0) } ?? "-", shorten(instruction, 48), why])
+            let cpu = s.cpuSeconds.map { String(format: "%.1fs", $0) } ?? "-"
+            rows.append(["#\(s.step)", s.status.rawValue, time, cpu, s.layerBytes.map { ByteCount.format($0) } ?? "-", shorten(instruction, 48), why])
         }
-        let widths = (0..<5).map { c in rows.map { $0[c].count }.max() ?? 0 }
+        let widths = (0..<6).map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.map { row in
-            (0..<5).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                + "  " + row[5]
+            (0..<6).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                + "  " + row[6]
         }.map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }.joined(separator: "\n") + "\n"
     }
 

@@ -32,6 +32,7 @@ enum BuildOutputs {
             if let reason = s.reason { row["reason"] = reason }
             if let seconds = s.seconds { row["seconds"] = (seconds * 1000).rounded() / 1000 }
             if let bytes = s.layerBytes { row["layerBytes"] = bytes }
+            if let cpu = s.cpuSeconds { row["cpuSeconds"] = (cpu * 1000).rounded() / 1000 }
             return row
         }
         var data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
@@ -48,7 +49,7 @@ enum BuildOutputs {
             tags: tags.compactMap { (try? ImageReference(parsing: $0))?.description }, target: target,
             dockerfile: dockerfile, image: image?.description,
             steps: steps.map { .init(step: $0.step, name: $0.name, status: $0.status.rawValue, reason: $0.reason, seconds: $0.seconds,
-                                       layerBytes: $0.layerBytes) })
+                                       layerBytes: $0.layerBytes, cpuSeconds: $0.cpuSeconds) })
         try? store.buildCache.putBuildRecord(record)
     }
 }

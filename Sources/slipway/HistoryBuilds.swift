@@ -9,6 +9,7 @@ enum HistoryBuilds {
             var s = ProgressReporter.StepSummary(step: step.step, name: step.name, status: .init(rawValue: step.status) ?? .ran,
                                                  reason: step.reason, seconds: step.seconds)
             s.layerBytes = step.layerBytes
+            s.cpuSeconds = step.cpuSeconds
             return s
         }
     }

@@ -75,8 +75,27 @@ struct BuildMissExplanationTests {
         #expect(lines[header + 3].hasSuffix("parent step #2 missed"), "\(lines[header + 3])")
         // The LAYER column: each filesystem step's compressed layer size; FROM has none.
         #expect(lines[header].contains("LAYER"))
-        #expect(rows[0][3] == "-" && rows[1][3...4].joined(separator: " ").hasSuffix(" B"), "\(rows)")
+        #expect(lines[header].contains("CPU"))
+        #expect(rows[0][4] == "-" && rows[1][4...5].joined(separator: " ").hasSuffix(" B"), "\(rows)")
+        #expect(rows[1][3] == "-" && rows[2][3].hasSuffix("s"), "CPU time only for the RUN: \(rows)")
         let again = try await s.build(["-t", "explain:1", "--explain"])
         #expect(again.stderr.contains("#3    CACHED"), "\(again.stderr)")
+    }
+
+    /// The CPU time of a RUN's processes (runc reaps them: `wait4` on runc counts them all).
+    @Test func cpuTimeOfARunStep() async throws {
+        let s = try BuildSandbox()
+        try await s.importFixture("busybox", as: "busybox")
+        try s.write("Dockerfile", "FROM busybox\nRUN i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; echo $i > /n\n")
+        let meta = s.root + "/meta.json"
+        let r = try await s.build(["--metadata-file", meta])
+        try #require(r.status == 0, "\(r.combined)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: meta))) as? [String: Any])
+        let steps = try #require(object["slipway.steps"] as? [[String: Any]])
+        let run = try #require(steps.first { ($0["name"] as? String)?.contains("RUN i=0") == true })
+        let cpu = try #require(run["cpuSeconds"] as? Double, "\(run)")
+        let wall = try #require(run["seconds"] as? Double)
+        #expect(cpu > 0.1 && cpu <= wall * Double(ProcessInfo.processInfo.activeProcessorCount) + 0.1, "cpu \(cpu) s, wall \(wall) s")
+        #expect(steps.first { ($0["name"] as? String)?.contains("FROM") == true }?["cpuSeconds"] == nil)
     }
 }

@@ -120,6 +120,12 @@ public protocol RootSnapshot: Sendable {
     func unmount() async throws
     /// Removes every directory of the snapshot (upper/work/mountpoint).
     func discard() async
+    /// CPU time of the process that made the changes (a RUN), when one ran.
+    var cpuSeconds: Double? { get }
+}
+
+extension RootSnapshot {
+    public var cpuSeconds: Double? { nil }
 }
 
 public protocol Snapshotter: Sendable {

@@ -6,6 +6,7 @@ import System
 struct OverlayRootSnapshot: RootSnapshot {
     let snapshot: OverlaySnapshot
     let writable: Bool
+    var cpuSeconds: Double? = nil
 
     var root: String { snapshot.mergedDir }
     var upper: String? { writable ? snapshot.upperDir : nil }
@@ -71,7 +72,7 @@ public struct RuntimeStepExecutor: StepExecutor {
         spec.bundleDirectory = process.bundleDirectory
         do {
             let result = try await executor.runStep(spec, lowerDirs: lowers) { line in output(line.text) }
-            return OverlayRootSnapshot(snapshot: result.snapshot, writable: true)
+            return OverlayRootSnapshot(snapshot: result.snapshot, writable: true, cpuSeconds: result.cpuSeconds)
         } catch RuntimeError.processFailed(_, let code, let lines) {
             throw StepExitError(status: code, tail: lines, note: ScratchSpace.lowSpaceNote(executor.scratchDirectory))
         }

@@ -200,6 +200,7 @@ struct StageRun {
             let now = Date(timeIntervalSince1970: epoch.map(Double.init) ?? Date().timeIntervalSince1970.rounded(.down))
             try await engine.store.recordStep(key, CachedStep(layer: layer, created: now))
             if let layer { await progress.emit(.layer(step: id, bytes: layer.size)) }
+            if let cpu = snap.cpuSeconds { await progress.emit(.cpu(step: id, seconds: cpu)) }
             await progress.emit(.finished(step: id))
             return StepOutcome(layer: layer, ran: true, created: now, id: id)
         } catch {

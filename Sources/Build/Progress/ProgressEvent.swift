@@ -15,6 +15,8 @@ public enum ProgressEvent: Sendable {
     case failed(step: Int, message: String)
     /// The layer a step produced or took from the cache: its compressed size in bytes.
     case layer(step: Int, bytes: Int64)
+    /// The CPU time (user + system) a RUN step's processes used.
+    case cpu(step: Int, seconds: Double)
     /// A note that belongs to no step (e.g. "writing image").
     case note(String)
     /// The final result: the last line of every build.
@@ -33,7 +35,7 @@ extension ProgressEvent {
         case .failed(let id, let message): return .failed(step: id, message: DisplayText.escaped(message, keepLineBreaks: true))
         case .note(let s): return .note(DisplayText.escaped(s))
         case .result(let id, let tags, let size): return .result(imageID: id, tags: tags.map { DisplayText.escaped($0) }, size: size)
-        case .output, .finished, .layer: return self
+        case .output, .finished, .layer, .cpu: return self
         }
     }
 }

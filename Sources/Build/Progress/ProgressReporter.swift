@@ -53,6 +53,8 @@ public actor ProgressReporter {
         public var start: Double?
         /// The compressed size of the layer it made or took from the cache (nil: no layer).
         public var layerBytes: Int64?
+        /// CPU time of a RUN that ran (nil for other steps).
+        public var cpuSeconds: Double?
 
         public init(step: Int, name: String, status: Status, reason: String? = nil, seconds: Double? = nil, start: Double? = nil) {
             self.step = step
@@ -157,6 +159,8 @@ public actor ProgressReporter {
             summaries.append(StepSummary(step: id, name: name, status: .cached, start: sinceStart()))
         case .layer(let id, let bytes):
             if let i = summaries.lastIndex(where: { $0.step == id }) { summaries[i].layerBytes = bytes }
+        case .cpu(let id, let seconds):
+            if let i = summaries.lastIndex(where: { $0.step == id }) { summaries[i].cpuSeconds = seconds }
         case .note, .result:
             break
         case .finished(let id), .failed(let id, _):
@@ -210,7 +214,7 @@ public actor ProgressReporter {
         case .finished(let id): write(String(format: "#%d DONE %.1fs\n\n", id, elapsed(id)))
         case .failed(let id, let msg): write("#\(id) ERROR: \(DisplayText.abbreviated(msg))\n\n")
         case .note(let s): write(s + "\n")
-        case .layer: break
+        case .layer, .cpu: break
         case .result(let id, let tags, let size): write(Self.resultLine(id, tags, size) + "\n", to: out)
         }
     }
@@ -234,6 +238,7 @@ public actor ProgressReporter {
         case .failed(let id, let msg): obj["event"] = "failed"; obj["step"] = id; obj["error"] = msg
         case .note(let s): obj["event"] = "note"; obj["message"] = s
         case .layer(let id, let bytes): obj["event"] = "layer"; obj["step"] = id; obj["bytes"] = bytes
+        case .cpu(let id, let seconds): obj["event"] = "cpu"; obj["step"] = id; obj["seconds"] = (seconds * 1000).rounded() / 1000
         case .result(let id, let tags, let size):
             obj["event"] = "result"; obj["image"] = id; obj["tags"] = tags; obj["size"] = size
         }
@@ -275,7 +280,7 @@ public actor ProgressReporter {
         case .output(let id, let line):
             logs = [["vertex": vertexDigest(id), "stream": 1, "data": Data((line + "\n").utf8).base64EncodedString(),
                      "timestamp": time(clock.now)]]
-        case .miss, .note, .result, .layer:
+        case .miss, .note, .result, .layer, .cpu:
             return
         }
         let status: [String: Any] = ["vertexes": vertex.isEmpty ? [] : [vertex], "statuses": [], "logs": logs, "warnings": []]
@@ -314,7 +319,7 @@ public actor ProgressReporter {
                 write(paint("31", "    \(msg)") + "\n")
             }
         case .note(let s): write(" => \(s)\n")
-        case .layer: break
+        case .layer, .cpu: break
         case .result(let id, let tags, let size):
             write(Self.resultLine(id, tags, size) + "\n", to: out)
         }

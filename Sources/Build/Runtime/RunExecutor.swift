@@ -47,7 +47,7 @@ public struct RunExecutor: Sendable {
                 throw RuntimeError.processFailed(command: spec.args, exitCode: code.exitCode, lastLines: code.lastLines)
             }
             try keepMountDirectories(for: spec, in: snapshot)
-            return StepResult(snapshot: snapshot, lastLines: code.lastLines)
+            return StepResult(snapshot: snapshot, lastLines: code.lastLines, cpuSeconds: code.cpuSeconds)
         } catch {
             snapshot.remove()
             throw error
@@ -81,6 +81,8 @@ public struct RunExecutor: Sendable {
         public var exitCode: Int32
         /// The last `tailLines` lines of combined stdout/stderr (empty when interactive).
         public var lastLines: [String]
+        /// CPU time (user + system) of the runtime and the container's processes.
+        public var cpuSeconds: Double = 0
     }
 
     /// Runs `spec` with `rootfs` (a directory or mounted snapshot) as the container's root and
@@ -118,9 +120,9 @@ public struct RunExecutor: Sendable {
                     if lines.count > tail { lines.removeFirst(lines.count - tail) }
                     output(line)
                 }
-                let code = child.wait()
+                let (code, cpu) = child.waitWithUsage()
                 pid.value.store(0, ordering: .releasing)
-                return ProcessResult(exitCode: code, lastLines: lines)
+                return ProcessResult(exitCode: code, lastLines: lines, cpuSeconds: cpu)
             }
         } onCancel: {
             // Killing the container ends `runtime run`, which ends the wait above.
@@ -360,6 +362,8 @@ public struct StepResult: Sendable {
     public let snapshot: OverlaySnapshot
     /// The tail of the step's output.
     public let lastLines: [String]
+    /// CPU time the step's processes used (`ChildProcess.waitWithUsage`).
+    public var cpuSeconds: Double = 0
 
     /// The step's changes, in overlayfs form (whiteouts are char 0:0, opaque dirs carry
     /// trusted.overlay.opaque=y): the input of the layer writer.

@@ -13,14 +13,18 @@ public struct BuildRecord: Codable, Sendable, Equatable {
         public var seconds: Double?
         /// Compressed size of the step's layer.
         public var layerBytes: Int64?
+        /// CPU time of a RUN's processes.
+        public var cpuSeconds: Double?
 
-        public init(step: Int, name: String, status: String, reason: String?, seconds: Double?, layerBytes: Int64? = nil) {
+        public init(step: Int, name: String, status: String, reason: String?, seconds: Double?, layerBytes: Int64? = nil,
+                    cpuSeconds: Double? = nil) {
             self.step = step
             self.name = name
             self.status = status
             self.reason = reason
             self.seconds = seconds
             self.layerBytes = layerBytes
+            self.cpuSeconds = cpuSeconds
         }
     }
 
