@@ -45,7 +45,7 @@ import Testing
             let out = dir.file("b")
             let again = Date()
             try await client.fetchBlob(repository: "t/x", digest: blob.digest, size: Int64(blob.data.count), to: out)
-            #expect(Date().timeIntervalSince(again) < 24)
+            #expect(Date().timeIntervalSince(again) < 29, "under the 30 s stall")
             #expect(try Data(contentsOf: out) == blob.data)
             let gets = try await proxy.requests().filter { $0.method == "GET" && $0.path.contains("/blobs/") }
             #expect(gets.suffix(2).map(\.fault) == ["stall", nil])
@@ -65,7 +65,8 @@ import Testing
                 let start = Date()
                 #expect(try await client.pushBlob(repository: "t/up", digest: blob.digest, size: Int64(blob.data.count),
                                                   from: blob.url) == .uploaded)
-                #expect(Date().timeIntervalSince(start) < 24, "well under the 30 s stall")
+                // Beating the 30 s stall is the point; a loaded CI machine needs most of the margin.
+                #expect(Date().timeIntervalSince(start) < 29, "under the 30 s stall")
                 let puts = try await proxy.requests().filter { $0.method == "PUT" }
                 #expect(puts.map(\.fault) == ["stall", nil])
                 #expect(puts.allSatisfy { $0.expect == nil }, "no Expect: 100-continue")
