@@ -35,9 +35,9 @@ import Testing
                 guard case .transport(let detail, _) = error else { Issue.record("wrong error: \(error)"); return }
                 #expect(detail.contains("timed out") && detail.contains("no data moved for 2 s"), "\(detail)")
             }
-            // Well under the 30 s stall; generous, because under the full parallel suite on two
-            // cores the test's own continuations (and the retry backoff's sleep) resume late.
-            #expect(Date().timeIntervalSince(start) < 24)
+            // Under the 30 s stall; generous, because under the full parallel suite on a small
+            // machine the test's own continuations (and the retry backoff's sleep) resume late.
+            #expect(Date().timeIntervalSince(start) < 29, "under the 30 s stall")
 
             // With retries: the second request asks for the rest.
             try await proxy.setRules([.init(method: "GET", path: "/blobs/", action: .stall, seconds: 30)])
