@@ -115,7 +115,4 @@ public struct ImageTransfer: Sendable {
         return PushResult(reference: target, manifestDigest: result.manifestDigest, uploadedBlobs: result.copiedBlobs,
                           mountedBlobs: result.mountedBlobs, skippedBlobs: result.skippedBlobs, uploadedBytes: result.bytes)
     }
-
-    /// `12.3 MB`: decimal units, as docker prints sizes (`ByteCount`, the one formatter).
-    public static func format(_ bytes: Int64) -> String { ByteCount.format(bytes) }
 }

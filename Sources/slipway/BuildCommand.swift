@@ -126,6 +126,8 @@ struct BuildCommand: AsyncParsableCommand {
         guard let mode = quiet ? .quiet : ProgressMode(rawValue: progress) else {
             throw ValidationError("invalid --progress \"\(progress)\": use auto, tty, plain, json, rawjson or quiet")
         }
+        // Text lines for people: never in quiet mode, nor among the JSON lines of json/rawjson.
+        let textProgress = mode == .tty || mode == .plain || mode == .auto
         guard let net = NetworkMode(rawValue: network) else {
             throw ValidationError("invalid --network \"\(network)\": use host or none")
         }
@@ -231,7 +233,7 @@ struct BuildCommand: AsyncParsableCommand {
             }
         } catch {
             await reporter.close()
-            if mode == .tty || mode == .plain || mode == .auto, let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
+            if textProgress, let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
             BuildOutputs.record(in: imageStore, id: buildID, started: started, succeeded: false, tags: tags, target: target,
                                 dockerfile: dockerfileName, image: nil, steps: await reporter.stepSummaries())
             throw error
@@ -270,8 +272,6 @@ struct BuildCommand: AsyncParsableCommand {
         BuildOutputs.record(in: imageStore, id: buildID, started: started, succeeded: true, tags: tags, target: target,
                             dockerfile: dockerfileName, image: result.written?.id, steps: await reporter.stepSummaries())
         await reporter.close()
-        // Text lines for people: never in quiet mode, nor among the JSON lines of json/rawjson.
-        let textProgress = mode == .tty || mode == .plain || mode == .auto
         if textProgress, let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
         let timeline = BuildTimeline(steps: await reporter.stepSummaries(), totalSeconds: Date().timeIntervalSince(started),
                                      finalStage: plan.displayName(plan.target),

@@ -35,7 +35,7 @@ struct PullCommand: AsyncParsableCommand {
                 printLine("Digest: \(result.manifestDigest)")
                 printLine(result.fetchedBlobs == 0
                           ? "Status: Image is up to date for \(reference.familiar)"
-                          : "Status: Downloaded newer image for \(reference.familiar) (\(ImageTransfer.format(result.downloadedBytes)))")
+                          : "Status: Downloaded newer image for \(reference.familiar) (\(ByteCount.format(result.downloadedBytes)))")
             }
             printLine(reference.description)
         }

@@ -26,7 +26,7 @@ public final class ImageStore: Sendable {
     /// Build cache records, step inputs, build records: the cache part (`BuildCacheIndex`).
     public let buildCache: BuildCacheIndex
 
-    public var blobsDirectory: String { root + "/blobs/sha256" }
+    public var blobsDirectory: String { content.blobsDirectory }
     public var tmpDirectory: String { root + "/tmp" }
     public var snapshotsDirectory: String { root + "/snapshots" }
     var lockPath: String { root + "/lock" }
