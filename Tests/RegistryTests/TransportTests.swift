@@ -24,8 +24,8 @@ import Testing
 
     @Test func stalledDownloadFailsInSecondsThenResumesWithRange() async throws {
         try await withProxiedBlob { proxy, blob, dir in
-            // Without retries: the stall itself is the error, after ~2 s, not the 30 s silence.
-            try await proxy.setRules([.init(method: "GET", path: "/blobs/", action: .stall, seconds: 30)])
+            // Without retries: the stall itself is the error, after ~2 s, not the 120 s silence.
+            try await proxy.setRules([.init(method: "GET", path: "/blobs/", action: .stall, seconds: 120)])
             let once = try makeClient(proxy.host, retry: .none, timeout: 2)
             let start = Date()
             do {
@@ -35,17 +35,18 @@ import Testing
                 guard case .transport(let detail, _) = error else { Issue.record("wrong error: \(error)"); return }
                 #expect(detail.contains("timed out") && detail.contains("no data moved for 2 s"), "\(detail)")
             }
-            // Under the 30 s stall; generous, because under the full parallel suite on a small
-            // machine the test's own continuations (and the retry backoff's sleep) resume late.
-            #expect(Date().timeIntervalSince(start) < 29, "under the 30 s stall")
+            // Far under the 120 s stall: a client that waited the stall out takes 120 s or more,
+            // while one that timed out takes seconds (tens under the full parallel suite on a
+            // small machine, where the test's own continuations resume late).
+            #expect(Date().timeIntervalSince(start) < 90, "under the 120 s stall")
 
             // With retries: the second request asks for the rest.
-            try await proxy.setRules([.init(method: "GET", path: "/blobs/", action: .stall, seconds: 30)])
+            try await proxy.setRules([.init(method: "GET", path: "/blobs/", action: .stall, seconds: 120)])
             let client = try makeClient(proxy.host, timeout: 2)
             let out = dir.file("b")
             let again = Date()
             try await client.fetchBlob(repository: "t/x", digest: blob.digest, size: Int64(blob.data.count), to: out)
-            #expect(Date().timeIntervalSince(again) < 29, "under the 30 s stall")
+            #expect(Date().timeIntervalSince(again) < 90, "under the 120 s stall")
             #expect(try Data(contentsOf: out) == blob.data)
             let gets = try await proxy.requests().filter { $0.method == "GET" && $0.path.contains("/blobs/") }
             #expect(gets.suffix(2).map(\.fault) == ["stall", nil])
@@ -60,13 +61,14 @@ import Testing
                 let dir = try TempDir("upstall")
                 defer { dir.remove() }
                 let blob = try TestBlob(size: 4 << 20, in: dir)
-                try await proxy.setRules([.init(method: "PUT", path: "/blobs/uploads/", action: .stall, seconds: 30)])
+                try await proxy.setRules([.init(method: "PUT", path: "/blobs/uploads/", action: .stall, seconds: 120)])
                 let client = try makeClient(proxy.host, timeout: 2)
                 let start = Date()
                 #expect(try await client.pushBlob(repository: "t/up", digest: blob.digest, size: Int64(blob.data.count),
                                                   from: blob.url) == .uploaded)
-                // Beating the 30 s stall is the point; a loaded CI machine needs most of the margin.
-                #expect(Date().timeIntervalSince(start) < 29, "under the 30 s stall")
+                // Beating the 120 s stall is the point: waiting it out takes 120 s or more, timing
+                // out takes seconds (a loaded CI machine has taken 35).
+                #expect(Date().timeIntervalSince(start) < 90, "under the 120 s stall")
                 let puts = try await proxy.requests().filter { $0.method == "PUT" }
                 #expect(puts.map(\.fault) == ["stall", nil])
                 #expect(puts.allSatisfy { $0.expect == nil }, "no Expect: 100-continue")
@@ -79,8 +81,8 @@ import Testing
 
     @Test func cancellingATaskStopsItsTransfer() async throws {
         try await withProxiedBlob { proxy, blob, dir in
-            try await proxy.setRules([.init(method: "GET", path: "/blobs/", action: .stall, seconds: 30)])
-            let client = try makeClient(proxy.host, timeout: 25)
+            try await proxy.setRules([.init(method: "GET", path: "/blobs/", action: .stall, seconds: 120)])
+            let client = try makeClient(proxy.host, timeout: 100)
             let out = dir.file("c")
             let task = Task {
                 try await client.fetchBlob(repository: "t/x", digest: blob.digest, size: Int64(blob.data.count), to: out)
@@ -89,7 +91,7 @@ import Testing
             let start = Date()
             task.cancel()
             let result = await task.result
-            #expect(Date().timeIntervalSince(start) < 20, "well under the 25 s stall timeout")
+            #expect(Date().timeIntervalSince(start) < 60, "well under the 100 s stall timeout")
             guard case .failure(let error) = result else { Issue.record("a cancelled download succeeded"); return }
             #expect(error is CancellationError, "\(error)")
             #expect(!FileManager.default.fileExists(atPath: out.path))
