@@ -20,7 +20,7 @@ extension RegistryCache {
                 try? FileManager.default.removeItem(atPath: tmp)
                 try FileManager.default.copyItem(atPath: store.content.blobPath(layer.digest), toPath: tmp)
                 guard rename(tmp, blobs + "/" + layer.digest.encoded) == 0 else {
-                    throw RegistryError.io("cannot write \(blobs)/\(layer.digest.encoded): \(SystemError.describe(errno: errno, path: blobs))")
+                    throw RegistryError.system(.last("rename to \(blobs)/\(layer.digest.encoded)", path: tmp))
                 }
             }
             let manifestBytes = Data(try Self.manifest(configBytes: configBytes, layers: layers))
@@ -84,7 +84,7 @@ extension RegistryCache {
         }
         guard rename(tmp, path) == 0 else {
             unlink(tmp)
-            throw RegistryError.io("cannot replace \(path): \(SystemError.describe(errno: errno, path: path))")
+            throw RegistryError.system(.last("rename to \(path)", path: tmp))
         }
     }
 }

@@ -103,10 +103,9 @@ public struct StoreEngineStore: EngineStore {
             }
             if rename(tmp, dir) != 0 {
                 // Another build unpacked it first: use theirs.
+                let failure = SystemError.last("rename to \(dir)", path: tmp)
                 try? FileManager.default.removeItem(atPath: tmp)
-                guard FileManager.default.fileExists(atPath: dir) else {
-                    throw EngineStoreError.io("cannot move unpacked layer into \(dir): errno \(errno)")
-                }
+                guard FileManager.default.fileExists(atPath: dir) else { throw EngineStoreError.system(failure) }
             }
         } catch {
             try? FileManager.default.removeItem(atPath: tmp)
@@ -224,11 +223,14 @@ public struct StoreEngineStore: EngineStore {
 
 public enum EngineStoreError: Error, CustomStringConvertible {
     case io(String)
+    /// A failed system call (unpacking a layer into its snapshot).
+    case system(SystemError)
     /// A layer blob's uncompressed content does not hash to the diffID its image config records.
     case diffIDMismatch(layer: Digest, expected: Digest, actual: Digest)
     public var description: String {
         switch self {
         case .io(let m): return m
+        case .system(let e): return e.description
         case .diffIDMismatch(let layer, let expected, let actual):
             return "layer \(layer) unpacks to diffID \(actual), but the image config records \(expected): "
                 + "the image is corrupt or was written wrongly; re-pull or re-import it"
