@@ -9,7 +9,9 @@ enum HistoryBuilds {
             var s = ProgressReporter.StepSummary(step: step.step, name: step.name, status: .init(rawValue: step.status) ?? .ran,
                                                  reason: step.reason, seconds: step.seconds)
             s.layerBytes = step.layerBytes
+            s.uncompressedBytes = step.uncompressedBytes
             s.cpuSeconds = step.cpuSeconds
+            s.importedFrom = step.importedFrom
             return s
         }
     }
@@ -44,7 +46,9 @@ enum HistoryBuilds {
             let before = i.map { unmatched.remove(at: $0) }
             func cell(_ x: BuildRecord.Step?) -> String {
                 guard let x else { return "-" }
-                return x.status + (x.seconds.map { String(format: " %.1fs", $0) } ?? "")
+                let source = x.status == "CACHED" ? (x.cache == "imported" ? " imported" : x.cache == "local" ? " local" : "") : ""
+                let written = x.uncompressedBytes.map { " wrote " + ByteCount.format($0) } ?? ""
+                return x.status + source + (x.seconds.map { String(format: " %.1fs", $0) } ?? "") + written
             }
             rows.append([BuildExplainTable.shorten(name, 48), cell(before), cell(s), s.status == "RAN" ? (s.reason ?? "") : ""])
         }

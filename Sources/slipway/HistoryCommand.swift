@@ -24,6 +24,11 @@ struct HistoryCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Compare two builds step by step (ids from --builds).", valueName: "build"))
     var compare: [String] = []
 
+    @Flag(name: .customLong("unused-exports"), help: ArgumentHelp(
+        "List the cache records --cache-to exported that no build of this store hit after their latest export there (per destination).",
+        discussion: "A record counts as used when a later build in this store took a step (or a COPY --from selection) from it. Builds on other machines that import the cache are not seen."))
+    var unusedExports = false
+
     @Flag(name: .customLong("no-trunc"), help: "Do not truncate CREATED BY and IDs.")
     var noTrunc = false
 
@@ -51,6 +56,20 @@ struct HistoryCommand: ParsableCommand {
             if !compare.isEmpty {
                 guard compare.count == 2 else { throw ValidationError("--compare takes two build ids (slipway history --builds lists them)") }
                 print(HistoryBuilds.compare(try s.buildCache.buildRecord(id: compare[0]), try s.buildCache.buildRecord(id: compare[1])), terminator: "")
+                return
+            }
+            if unusedExports {
+                let entries = try s.buildCache.cacheExports(unusedOnly: true)
+                switch format {
+                case .json: for e in entries { print(String(decoding: try CanonicalJSON.encode(e), as: UTF8.self)) }
+                case .table:
+                    if entries.isEmpty { print("no unused exported cache records"); return }
+                    print(StoreFormatting.table(["DESTINATION", "EXPORTED", "BUILD", "RECORD", "LAYER", "LAST HIT"], entries.map { e in
+                        [DisplayText.escaped(e.destination), StoreFormatting.since(e.exportedAt), String((e.buildID ?? "-").prefix(12)),
+                         noTrunc ? e.key.description : e.key.short, e.layer.map { noTrunc ? $0.description : $0.short } ?? "-",
+                         e.lastHit.map { StoreFormatting.since($0) } ?? "never"]
+                    }))
+                }
                 return
             }
             if builds {

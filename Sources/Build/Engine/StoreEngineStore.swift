@@ -66,7 +66,8 @@ public struct StoreEngineStore: EngineStore {
                                       + "run `slipway fsck`, then pull or import \(reference) again")
         }
         let config = try store.config(of: stored)
-        let layers = records.map { LayerRef(digest: $0.digest, diffID: $0.diffID, size: $0.size, mediaType: $0.mediaType) }
+        let layers = records.map { LayerRef(digest: $0.digest, diffID: $0.diffID, size: $0.size, mediaType: $0.mediaType,
+                                            uncompressedSize: $0.uncompressedSize) }
         return ResolvedImage(id: stored.configDigest, image: StageImage(config), layers: layers,
                              onBuild: config.config?.onBuild ?? [])
     }
@@ -119,12 +120,15 @@ public struct StoreEngineStore: EngineStore {
         // A read (no store lock, no write transaction): the last-use mark is batched in finishBuild.
         let key = key.digest
         guard let rec = try store.buildCache.cacheRecord(key: key) else { return nil }
-        guard let step = try? JSONDecoder().decode(CachedStep.self, from: Data(rec.result.utf8)) else { return nil }
+        guard var step = try? JSONDecoder().decode(CachedStep.self, from: Data(rec.result.utf8)) else { return nil }
         if let l = step.layer {
             // Leased under the store lock only if the blob is there: a concurrent prune either
             // sees the lease or has already removed the blob (then a miss: the step runs again).
             guard try store.content.lease([l.digest]).isEmpty else { return nil }
+            // Records written before the size was kept (and imported ones) name it in the layer row.
+            if l.uncompressedSize == nil { step.layer?.uncompressedSize = try store.layerRecord(digest: l.digest)?.uncompressedSize }
         }
+        step.importedFrom = rec.origin
         usedCacheKeys.keys.withLock { $0.append(key) }
         return step
     }
@@ -189,7 +193,8 @@ public struct StoreEngineStore: EngineStore {
         _ = try store.content.putBlob(copying: blob.file, expected: blob.digest, expectedSize: blob.compressedSize)
         try store.recordLayer(LayerRecord(digest: blob.digest, diffID: blob.diffID, size: blob.compressedSize,
                                           uncompressedSize: blob.uncompressedSize, mediaType: blob.mediaType))
-        let layer = LayerRef(digest: blob.digest, diffID: blob.diffID, size: blob.compressedSize, mediaType: blob.mediaType)
+        let layer = LayerRef(digest: blob.digest, diffID: blob.diffID, size: blob.compressedSize, mediaType: blob.mediaType,
+                             uncompressedSize: blob.uncompressedSize)
         let dest = snapshotPath(layer)
         if !FileManager.default.fileExists(atPath: dest) {
             // Same filesystem (snapshots live under the store root): a rename, no copy. A scratch
