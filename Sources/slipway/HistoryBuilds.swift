@@ -21,10 +21,11 @@ enum HistoryBuilds {
         let counted = r.steps.filter { !ProgressReporter.instruction($0.name).hasPrefix("FROM ") }
         let ran = counted.filter { $0.status == "RAN" }.count
         let cached = counted.filter { $0.status == "CACHED" }.count
+        let imported = counted.filter { $0.cache == "imported" }.count
         let result = r.succeeded ? (r.image.map { "image " + String($0.dropFirst(7).prefix(12)) } ?? "ok") : "FAILED"
         let tags = r.tags.isEmpty ? "" : "  " + r.tags.map { (try? ImageReference(parsing: $0))?.familiar ?? $0 }.joined(separator: ", ")
         return "build \(r.id.prefix(12))  \(StoreFormatting.since(r.started))  \(String(format: "%.1fs", r.seconds))  "
-            + "\(result)  \(ran) ran, \(cached) cached\(tags)"
+            + "\(result)  \(ran) ran, \(cached) cached\(imported > 0 ? " (\(imported) imported)" : "")\(tags)"
     }
 
     /// Newest first: a header line per build, then its steps as `build --explain` shows them.
