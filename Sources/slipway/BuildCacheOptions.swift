@@ -67,7 +67,9 @@ struct BuildCacheOptions: ParsableArguments {
             guard let dir = fields[key], !dir.isEmpty else {
                 throw ValidationError("cache spec '\(text)' needs \(key)=DIRECTORY")
             }
-            return Spec(location: .local(dir), maxMode: mode == "max")
+            // Absolute, so that the name a record's origin and an export are kept under does not
+            // depend on the directory the build ran in.
+            return Spec(location: .local(URL(fileURLWithPath: dir).standardizedFileURL.path), maxMode: mode == "max")
         default:
             throw ValidationError("cache type '\(type)' is not supported; use type=registry,ref=REF or type=local,\(export ? "dest" : "src")=DIR")
         }

@@ -82,7 +82,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(name: .customLong("add-ca-bundle"), help: "Mount this machine's CA bundle (/etc/ssl/certs/ca-certificates.crt) over the image's in every RUN step (off by default, as in BuildKit; part of each RUN's cache key).")
     var addCABundle = false
 
-    @Flag(help: "After the build, print a table of every step: cached or ran, its time, and why it missed the cache.")
+    @Flag(help: "After the build, print a table of every step: cached (from the local cache or an imported one) or ran, its time, CPU time, layer size, bytes written, and why it missed the cache.")
     var explain = false
 
     @Option(help: ArgumentHelp("Write an HTML timeline of the build (stages and steps, the critical path marked).", valueName: "file.html"))

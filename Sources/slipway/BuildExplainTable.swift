@@ -14,7 +14,7 @@ enum BuildExplainTable {
             let why = s.reason ?? s.importedFrom.map { "(imported from \($0))" }
                 ?? (instruction.hasPrefix("FROM ") ? "(the base: resolved, never cached)" : "")
             let cpu = s.cpuSeconds.map { String(format: "%.1fs", $0) } ?? "-"
-            let cache = instruction.hasPrefix("FROM ") ? "-" : s.cacheSource
+            let cache = s.cacheSource ?? "-"
             rows.append(["#\(s.step)", s.status.rawValue, cache, time, cpu, s.layerBytes.map { ByteCount.format($0) } ?? "-",
                          s.uncompressedBytes.map { ByteCount.format($0) } ?? "-", shorten(instruction, 48), why])
         }

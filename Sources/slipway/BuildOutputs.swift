@@ -35,7 +35,7 @@ enum BuildOutputs {
             if let bytes = s.layerBytes { row["layerBytes"] = bytes }
             if let bytes = s.uncompressedBytes { row["uncompressedBytes"] = bytes }
             if let cpu = s.cpuSeconds { row["cpuSeconds"] = (cpu * 1000).rounded() / 1000 }
-            row["cache"] = s.cacheSource
+            if let source = s.cacheSource { row["cache"] = source }
             if let from = s.importedFrom { row["importedFrom"] = from }
             return row
         }

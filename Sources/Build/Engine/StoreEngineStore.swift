@@ -212,7 +212,7 @@ public struct StoreEngineStore: EngineStore {
         for t in tags { refs.append(try ImageReference(parsing: t)) }
         let records = try layers.map { l in
             try store.layerRecord(digest: l.digest)
-                ?? LayerRecord(digest: l.digest, diffID: l.diffID, size: l.size, uncompressedSize: nil, mediaType: l.mediaType)
+                ?? LayerRecord(digest: l.digest, diffID: l.diffID, size: l.size, uncompressedSize: l.uncompressedSize, mediaType: l.mediaType)
         }
         let config = image.imageConfig(diffIDs: layers.map(\.diffID))
         // A no-change rebuild produces the same config: when that image exists and already

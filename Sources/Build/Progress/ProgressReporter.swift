@@ -65,8 +65,9 @@ public actor ProgressReporter {
         public var importedFrom: String?
 
         /// Where the step's result came from: `local` (this store's cache), `imported` (a record
-        /// `--cache-from` brought in) or `ran`.
-        public var cacheSource: String {
+        /// `--cache-from` brought in) or `ran`; nil for FROM (a base is resolved, never cached).
+        public var cacheSource: String? {
+            if ProgressReporter.instruction(name).hasPrefix("FROM ") { return nil }
             guard status == .cached else { return "ran" }
             return importedFrom == nil ? "local" : "imported"
         }

@@ -75,7 +75,10 @@ extension BuildCacheIndex {
             } else {
                 try db.execute(sql: "DELETE FROM cache_records")
             }
-            return db.changesCount
+            let removed = db.changesCount
+            // What was exported of them is no longer anything to report on.
+            try db.execute(sql: "DELETE FROM cache_exports WHERE key NOT IN (SELECT key FROM cache_records)")
+            return removed
         }
     }
 
