@@ -84,11 +84,20 @@ extension ImageStore {
     /// Streams a layer blob's uncompressed tar, checking it parses as tar, and returns its diff
     /// ID and uncompressed size. Verifies what a foreign manifest claims before it is recorded.
     public func measureLayer(_ digest: Digest, mediaType: String) throws -> (diffID: Digest, size: Int64) {
+        let fd = try content.openBlob(digest)
+        return try Self.measureLayer(FileSource(descriptor: fd, path: content.blobPath(digest), ownsDescriptor: true),
+                                     digest: digest, mediaType: mediaType)
+    }
+
+    /// `measureLayer` of a layer blob in any file (a blob an archive is written from).
+    public static func measureLayer(file path: String, digest: Digest, mediaType: String) throws -> (diffID: Digest, size: Int64) {
+        try measureLayer(try FileSource(path: path), digest: digest, mediaType: mediaType)
+    }
+
+    private static func measureLayer(_ file: FileSource, digest: Digest, mediaType: String) throws -> (diffID: Digest, size: Int64) {
         guard let compression = MediaType.layerCompression(mediaType) else {
             throw ModelError.unknownMediaType(what: "layer \(digest)", mediaType: mediaType)
         }
-        let fd = try content.openBlob(digest)
-        let file = FileSource(descriptor: fd, path: content.blobPath(digest), ownsDescriptor: true)
         let hashing = HashingSource(try compression.decompressor(from: file))
         let reader = TarReader(source: hashing)
         do {
