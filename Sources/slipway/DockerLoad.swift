@@ -4,16 +4,16 @@ import OCI
 import System
 
 /// `build --load`: the built image goes to a Docker daemon as `docker load` reads it — the
-/// docker-archive `slipway save --format docker` writes (`BuildExporter.exportArchive`, the
-/// store's one archive writer), piped into the `docker` CLI on PATH (which talks to whatever
+/// docker-archive `slipway save` writes (`BuildExporter.exportArchive` → `ImageArchive.save`,
+/// the one archive writer), piped into the `docker` CLI on PATH (which talks to whatever
 /// daemon `DOCKER_HOST`/its context names).
 enum DockerLoad {
     /// What to say when no `docker` is on PATH.
     static let noDockerMessage = """
-        --load needs the docker CLI, and there is no `docker` on PATH. Slipway does not need it: \
-        the image is built into Slipway's store without --load (see slipway images). To hand it \
-        to Docker, run `slipway save IMAGE | docker load` where docker is installed, or write a \
-        docker archive with `-o type=docker,dest=FILE` and `docker load -i FILE`.
+        --load needs the docker CLI, and there is no `docker` on PATH (nothing was built). Without \
+        --load the image is built into Slipway's store (slipway images); from there run \
+        `slipway save --format docker IMAGE | docker load` where docker is installed, or build with \
+        `-o type=docker,dest=FILE` and run `docker load -i FILE`.
         """
 
     /// The `docker` CLI on PATH (only PATH: it is the user's tool), or a clear error.
@@ -45,7 +45,7 @@ enum DockerLoad {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         guard result.code == 0 else {
             throw DockerLoadError(description: "docker load failed (exit code \(result.code)): \(said.isEmpty ? "no message" : said)"
-                                  + "; the image is in Slipway's store: once docker works, run `slipway save IMAGE | docker load`")
+                                  + "; the image is in Slipway's store: once docker works, run `slipway save --format docker IMAGE | docker load`")
         }
         if let writeError { throw writeError }
         return said

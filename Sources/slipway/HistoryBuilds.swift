@@ -12,6 +12,7 @@ enum HistoryBuilds {
             s.uncompressedBytes = step.uncompressedBytes
             s.cpuSeconds = step.cpuSeconds
             s.importedFrom = step.importedFrom
+            s.cacheSourceKnown = step.cache != nil
             return s
         }
     }

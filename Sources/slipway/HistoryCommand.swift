@@ -4,7 +4,8 @@ import OCI
 
 /// `slipway history IMAGE`: one row per history entry, newest first, with the size that entry's
 /// layer adds — like `docker history`. `--builds [TAG]`: the last builds (of that tag) with each
-/// step's status, time and why it ran; `--compare A B`: two builds step by step.
+/// step's status, cache source, time, bytes and why it ran; `--compare A B`: two builds step by
+/// step; `--unused-exports`: what `--cache-to` exported that no build of this store hit since.
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",

@@ -174,7 +174,7 @@ struct BuildLoadTests {
         let r = try await run(s, ["--load", "-t", "load:1"], path: empty)
         #expect(r.status == 1, "\(r.combined)")
         #expect(r.stderr.contains("error: --load needs the docker CLI, and there is no `docker` on PATH"), "\(r.stderr)")
-        #expect(r.stderr.contains("slipway save IMAGE | docker load") && r.stderr.contains("-o type=docker,dest=FILE"), "\(r.stderr)")
+        #expect(r.stderr.contains("slipway save --format docker IMAGE | docker load") && r.stderr.contains("-o type=docker,dest=FILE"), "\(r.stderr)")
         #expect(!r.stderr.contains("RUN echo hi"), "nothing is built: \(r.stderr)")
     }
 
@@ -209,6 +209,6 @@ struct BuildLoadTests {
                                                 cwd: s.context, env: ["PATH": bin + ":/usr/bin:/bin", "FAIL": "1"])
         #expect(failed.status == 1, "\(failed.combined)")
         #expect(failed.stderr.contains("docker load failed (exit code 1): Cannot connect to the Docker daemon"), "\(failed.stderr)")
-        #expect(failed.stderr.contains("slipway save IMAGE | docker load"), "\(failed.stderr)")
+        #expect(failed.stderr.contains("slipway save --format docker IMAGE | docker load"), "\(failed.stderr)")
     }
 }

@@ -63,11 +63,14 @@ public actor ProgressReporter {
         /// For a cached step, the `--cache-from` cache its record was imported from; nil for a
         /// local hit (a record a build in this store wrote) and for steps that ran.
         public var importedFrom: String?
+        /// False for a step read back from a build record written before the cache source was
+        /// kept: `cacheSource` is then unknown (nil), not guessed.
+        public var cacheSourceKnown = true
 
         /// Where the step's result came from: `local` (this store's cache), `imported` (a record
         /// `--cache-from` brought in) or `ran`; nil for FROM (a base is resolved, never cached).
         public var cacheSource: String? {
-            if ProgressReporter.instruction(name).hasPrefix("FROM ") { return nil }
+            if !cacheSourceKnown || ProgressReporter.instruction(name).hasPrefix("FROM ") { return nil }
             guard status == .cached else { return "ran" }
             return importedFrom == nil ? "local" : "imported"
         }
