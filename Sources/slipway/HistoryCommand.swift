@@ -39,6 +39,16 @@ struct HistoryCommand: ParsableCommand {
     @Option(help: "Output format: table or json (one object per line).")
     var format: ListFormat = .table
 
+    /// A line of `--unused-exports --format json`.
+    struct UnusedExport: Encodable {
+        var key: String
+        var destination: String
+        var exportedAt: String
+        var buildID: String?
+        var layer: String?
+        var lastHit: String?
+    }
+
     struct Row: Encodable {
         var ID: String
         var CreatedAt: String
@@ -62,7 +72,13 @@ struct HistoryCommand: ParsableCommand {
             if unusedExports {
                 let entries = try s.buildCache.cacheExports(unusedOnly: true)
                 switch format {
-                case .json: for e in entries { print(String(decoding: try CanonicalJSON.encode(e), as: UTF8.self)) }
+                case .json:
+                    // Times as RFC 3339 (UTC, whole seconds), as image configs write them.
+                    for e in entries {
+                        print(try StoreFormatting.jsonLine(UnusedExport(
+                            key: e.key.description, destination: e.destination, exportedAt: Timestamp.format(e.exportedAt),
+                            buildID: e.buildID, layer: e.layer?.description, lastHit: e.lastHit.map(Timestamp.format))))
+                    }
                 case .table:
                     if entries.isEmpty { print("no unused exported cache records"); return }
                     print(StoreFormatting.table(["DESTINATION", "EXPORTED", "BUILD", "RECORD", "LAYER", "LAST HIT"], entries.map { e in

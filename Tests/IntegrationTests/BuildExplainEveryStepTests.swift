@@ -140,6 +140,9 @@ struct BuildExplainEveryStepTests {
         }
         let exported = Set(events.compactMap { $0["key"] as? String })
         #expect(exported.isSubset(of: keys(unused)), "\(unused.stdout)")
+        let line = try #require(try JSONSerialization.jsonObject(with: Data((unused.stdout.split(separator: "\n").first ?? "").utf8)) as? [String: Any])
+        #expect((line["exportedAt"] as? String)?.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$"#, options: .regularExpression) != nil
+                && line["destination"] as? String == dir && line["layer"] is String, "\(line)")
         // A later build that shares the first RUN: that record is used, the second is not.
         let other = try await s.slipway(["build", "--progress", "json", "-f", s.context + "/Other.Dockerfile", s.context])
         try #require(other.status == 0, "\(other.combined)")

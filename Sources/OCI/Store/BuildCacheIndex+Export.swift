@@ -18,7 +18,7 @@ extension BuildCacheIndex {
 }
 
 /// A cache record that `--cache-to` exported, with when a build of this store last hit it.
-public struct CacheExportEntry: Codable, Sendable, Equatable {
+public struct CacheExportEntry: Sendable, Equatable {
     /// The record's `CacheKey` digest.
     public var key: Digest
     /// Where it went: the cache's name as `--cache-to` gave it (`127.0.0.1:5000/cache:1`, a directory).
