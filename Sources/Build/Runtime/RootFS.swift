@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import System
 import Glibc
 #endif
 import CLinux
@@ -77,7 +78,7 @@ enum RootFS {
         let host = resolve(root: root, path)
         var st = stat()
         guard lstat(host, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return FileTree.read(host)
+        return FileIO.readText(host)
     }
 }
 

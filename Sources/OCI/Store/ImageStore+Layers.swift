@@ -26,7 +26,7 @@ extension ImageStore {
     public func adoptLayer(_ blob: LayerBlob) throws -> LayerRecord {
         do {
             try content.publish(tempPath: blob.file, digest: blob.digest)
-        } catch StoreError.io(_, _, EXDEV) {
+        } catch StoreError.system(let e) where e.errno == EXDEV {
             try content.putBlob(copying: blob.file, expected: blob.digest, expectedSize: blob.compressedSize)
             unlink(blob.file)
         }
