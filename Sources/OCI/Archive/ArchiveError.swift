@@ -37,6 +37,12 @@ public enum ArchiveError: Error, CustomStringConvertible, LocalizedError, Equata
         self = .system(error)
     }
 
+    /// Runs `body` (calls into `System`'s file helpers), reporting a failed call as this module's
+    /// error (`.system`); other errors pass through.
+    static func wrapping<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as SystemError { throw ArchiveError.system(e) }
+    }
+
     /// A failed call on `path`.
     public static func io(operation: String, path: String, errno: Int32) -> ArchiveError {
         .system(SystemError(operation: operation, path: path, errno: errno))

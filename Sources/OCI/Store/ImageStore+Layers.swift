@@ -11,7 +11,7 @@ extension ImageStore {
     /// next `prune`/`fsck --repair` removes it. The caller removes it when done.
     public func makeTemporaryDirectory() throws -> String {
         let path = TempName.path(in: tmpDirectory, suffix: ".d")
-        try StoreFS.check(mkdir(path, 0o700), "mkdir", path)
+        try StoreError.wrapping { try FileIO.check(mkdir(path, 0o700), "mkdir", path) }
         return path
     }
 

@@ -47,6 +47,12 @@ extension StoreError {
         .system(SystemError(operation: operation, path: path, errno: errno))
     }
 
+    /// Runs `body` (calls into `System`'s file helpers), reporting a failed call as the store's
+    /// error (`.system`); other errors (a callback's) pass through.
+    static func wrapping<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as SystemError { throw StoreError.system(e) }
+    }
+
     /// `error` as met reading the stored blob `digest` (unpacking, decompressing): content
     /// damage (a corrupt or truncated stream, a bad tar header) becomes `corruptBlob` naming
     /// `what` and the fsck hint; anything else (a full disk while writing, a cancelled build) is
