@@ -66,7 +66,8 @@ public struct StoreEngineStore: EngineStore {
                                       + "run `slipway fsck`, then pull or import \(reference) again")
         }
         let config = try store.config(of: stored)
-        let layers = records.map { LayerRef(digest: $0.digest, diffID: $0.diffID, size: $0.size, mediaType: $0.mediaType) }
+        let layers = records.map { LayerRef(digest: $0.digest, diffID: $0.diffID, size: $0.size, mediaType: $0.mediaType,
+                                            uncompressedSize: $0.uncompressedSize) }
         return ResolvedImage(id: stored.configDigest, image: StageImage(config), layers: layers,
                              onBuild: config.config?.onBuild ?? [])
     }
@@ -118,12 +119,15 @@ public struct StoreEngineStore: EngineStore {
         // A read (no store lock, no write transaction): the last-use mark is batched in finishBuild.
         let key = key.digest
         guard let rec = try store.buildCache.cacheRecord(key: key) else { return nil }
-        guard let step = try? JSONDecoder().decode(CachedStep.self, from: Data(rec.result.utf8)) else { return nil }
+        guard var step = try? JSONDecoder().decode(CachedStep.self, from: Data(rec.result.utf8)) else { return nil }
         if let l = step.layer {
             // Leased under the store lock only if the blob is there: a concurrent prune either
             // sees the lease or has already removed the blob (then a miss: the step runs again).
             guard try store.content.lease([l.digest]).isEmpty else { return nil }
+            // Records written before the size was kept (and imported ones) name it in the layer row.
+            if l.uncompressedSize == nil { step.layer?.uncompressedSize = try store.layerRecord(digest: l.digest)?.uncompressedSize }
         }
+        step.importedFrom = rec.origin
         usedCacheKeys.keys.withLock { $0.append(key) }
         return step
     }
@@ -188,7 +192,8 @@ public struct StoreEngineStore: EngineStore {
         _ = try store.content.putBlob(copying: blob.file, expected: blob.digest, expectedSize: blob.compressedSize)
         try store.recordLayer(LayerRecord(digest: blob.digest, diffID: blob.diffID, size: blob.compressedSize,
                                           uncompressedSize: blob.uncompressedSize, mediaType: blob.mediaType))
-        let layer = LayerRef(digest: blob.digest, diffID: blob.diffID, size: blob.compressedSize, mediaType: blob.mediaType)
+        let layer = LayerRef(digest: blob.digest, diffID: blob.diffID, size: blob.compressedSize, mediaType: blob.mediaType,
+                             uncompressedSize: blob.uncompressedSize)
         let dest = snapshotPath(layer)
         if !FileManager.default.fileExists(atPath: dest) {
             // Same filesystem (snapshots live under the store root): a rename, no copy. A scratch
@@ -206,7 +211,7 @@ public struct StoreEngineStore: EngineStore {
         for t in tags { refs.append(try ImageReference(parsing: t)) }
         let records = try layers.map { l in
             try store.layerRecord(digest: l.digest)
-                ?? LayerRecord(digest: l.digest, diffID: l.diffID, size: l.size, uncompressedSize: nil, mediaType: l.mediaType)
+                ?? LayerRecord(digest: l.digest, diffID: l.diffID, size: l.size, uncompressedSize: l.uncompressedSize, mediaType: l.mediaType)
         }
         let config = image.imageConfig(diffIDs: layers.map(\.diffID))
         // A no-change rebuild produces the same config: when that image exists and already
