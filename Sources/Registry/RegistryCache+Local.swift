@@ -13,34 +13,25 @@ extension RegistryCache {
         let started = ContinuousClock.now
         let (configBytes, layers) = try Self.encodeConfig(records, store: store)
         var costs: [Digest: ExportReport.LayerCost] = [:]
-        let blobs = directory + "/blobs/sha256"
         do {
-            try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
-            try Self.writeAtomically(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: directory + "/oci-layout")
-            try Self.writeAtomically(configBytes, to: blobs + "/" + Digest.sha256(configBytes).encoded)
+            let layout = try OCILayoutDestination(directory: directory)
+            _ = try layout.putBlob(Array(configBytes))
             for layer in layers {
                 let start = ContinuousClock.now
-                if FileManager.default.fileExists(atPath: blobs + "/" + layer.digest.encoded) {
-                    costs[layer.digest] = .init(size: layer.size, state: .present, seconds: ExportReport.seconds(since: start))
-                    continue
+                let present = try await layout.hasBlob(layer.descriptor)
+                if !present {
+                    try layout.putBlob(copying: store.content.blobPath(layer.digest), as: layer.descriptor,
+                                       what: "cache layer \(layer.digest) in the local store")
                 }
-                let tmp = blobs + "/.tmp-" + layer.digest.encoded
-                try? FileManager.default.removeItem(atPath: tmp)
-                try FileManager.default.copyItem(atPath: store.content.blobPath(layer.digest), toPath: tmp)
-                guard rename(tmp, blobs + "/" + layer.digest.encoded) == 0 else {
-                    throw RegistryError.system(.last("rename to \(blobs)/\(layer.digest.encoded)", path: tmp))
-                }
-                costs[layer.digest] = .init(size: layer.size, state: .written, seconds: ExportReport.seconds(since: start))
+                costs[layer.digest] = .init(size: layer.size, state: present ? .present : .written, seconds: ExportReport.seconds(since: start))
             }
-            let manifestBytes = Data(try Self.manifest(configBytes: configBytes, layers: layers))
-            let manifestDigest = Digest.sha256(manifestBytes)
-            try Self.writeAtomically(manifestBytes, to: blobs + "/" + manifestDigest.encoded)
-            let index = ImageIndex(format: .oci, manifests: [
-                Descriptor(mediaType: MediaType.ociManifest, digest: manifestDigest, size: Int64(manifestBytes.count)),
-            ])
-            let indexBytes = Data(try CanonicalJSON.encode(index))
-            try Self.writeAtomically(indexBytes, to: directory + "/index.json")
-            return ExportReport(records: records, layers: costs, manifestDigest: manifestDigest,
+            let manifestBytes = try Self.manifest(configBytes: configBytes, layers: layers)
+            let manifest = try layout.putBlob(manifestBytes)
+            let entry = Descriptor(mediaType: MediaType.ociManifest, digest: manifest.digest, size: manifest.size)
+            layout.setOnlyEntry(entry)
+            try layout.finish()
+            let indexBytes = try CanonicalJSON.encode(ImageIndex(format: .oci, manifests: [entry]))
+            return ExportReport(records: records, layers: costs, manifestDigest: manifest.digest,
                                 metadataBytes: Int64(configBytes.count + manifestBytes.count + indexBytes.count),
                                 seconds: ExportReport.seconds(since: started))
         } catch let error as RegistryError {
@@ -59,24 +50,27 @@ extension RegistryCache {
             transfer.progress?("\(directory): no cache yet")
             return 0
         }
-        func blob(_ d: Digest) -> String { directory + "/blobs/sha256/" + d.encoded }
-        func read(_ d: Digest, what: String) throws -> [UInt8] {
-            guard let data = FileManager.default.contents(atPath: blob(d)) else {
-                throw RegistryError.io("\(what) \(d) is missing from \(directory)")
-            }
-            guard Digest.sha256(data) == d else {
-                throw RegistryError.digestMismatch(expected: d, actual: Digest.sha256(data), what: "\(what) in \(directory)")
-            }
-            return Array(data)
+        // Through the one layout reader: every manifest and config is checked against its digest.
+        let layout: OCILayoutSource
+        let manifest: ImageManifest
+        do {
+            layout = try OCILayoutSource(directory: directory)
+            guard let entry = layout.entries.first else { return 0 }
+            manifest = try ImageManifest.decode(try layout.resolve(entry.digest.description).bytes, source: "cache manifest in \(directory)")
+        } catch let error as StoreError {
+            throw RegistryError.protocolViolation("\(directory): \(error)")
         }
-        let index = try ImageIndex.decode(Array(try Data(contentsOf: URL(fileURLWithPath: indexPath))), source: indexPath)
-        guard let entry = index.manifests.first else { return 0 }
-        let manifest = try ImageManifest.decode(try read(entry.digest, what: "cache manifest"), source: "cache manifest in \(directory)")
         if Self.staleConfigMediaTypes.contains(manifest.config.mediaType) { return 0 }
         guard manifest.config.mediaType == Self.configMediaType else {
             throw RegistryError.protocolViolation("\(directory) does not hold a Slipway build cache")
         }
-        let config = try Self.decodeConfig(Data(try read(manifest.config.digest, what: "cache config")), source: directory)
+        func read(_ d: Descriptor, what: String) async throws -> [UInt8] {
+            do { return try await layout.readBlob(d) } catch StoreError.digestMismatch(let expected, let actual, _) {
+                throw RegistryError.digestMismatch(expected: expected, actual: actual, what: "\(what) in \(directory)")
+            }
+        }
+        func blob(_ d: Digest) -> String { layout.blobPath(d) }
+        let config = try Self.decodeConfig(Data(try await read(manifest.config, what: "cache config")), source: directory)
         for layer in config.layers {
             if !store.content.hasBlob(layer.digest) {
                 try store.content.putBlob(copying: blob(layer.digest), expected: layer.digest, expectedSize: layer.size)
@@ -88,16 +82,5 @@ extension RegistryCache {
                                                             origin: directory))
         }
         return config.records.count
-    }
-
-    private static func writeAtomically(_ data: Data, to path: String) throws {
-        let tmp = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: tmp, contents: data) else {
-            throw RegistryError.io("cannot write \(tmp)")
-        }
-        guard rename(tmp, path) == 0 else {
-            unlink(tmp)
-            throw RegistryError.system(.last("rename to \(path)", path: tmp))
-        }
     }
 }

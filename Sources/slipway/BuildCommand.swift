@@ -255,7 +255,11 @@ struct BuildCommand: AsyncParsableCommand {
             try await exporter.exportRootfs(layers: result.target.layers, to: out.dest ?? ".", asTar: out.type == .tar)
         case .oci, .docker:
             if let w = result.written {
-                try await exporter.exportArchive(manifestDigest: w.manifestDigest, tags: tags, to: out.dest ?? "-", docker: out.type == .docker)
+                if out.tar {
+                    try await exporter.exportArchive(manifestDigest: w.manifestDigest, tags: tags, to: out.dest ?? "-", docker: out.type == .docker)
+                } else {
+                    try await exporter.exportLayout(manifestDigest: w.manifestDigest, tags: tags, to: out.dest ?? ".")
+                }
             }
         }
         if pushing, let w = result.written {

@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 import Testing
 import TestSupport
 
@@ -211,7 +212,7 @@ struct BuildBusyboxTests {
         #expect(!containers.stdout.contains(s.store), "\(containers.stdout)")
     }
 
-    @Test("--output type=oci|docker|tar write archives other tools read; --network none isolates RUN")
+    @Test("--output type=oci|docker|tar (and oci,tar=false: a layout directory) write what other tools read; --network none isolates RUN")
     func outputsAndNetwork() async throws {
         let s = try await sandbox()
         let oci = s.root + "/image-oci.tar"
@@ -228,6 +229,30 @@ struct BuildBusyboxTests {
         #expect(listing.stdout.contains("manifest.json") && listing.stdout.contains("index.json"), "\(listing.stdout)")
         let load = try await BuildHarness.run(["/usr/bin/skopeo", "inspect", "--config", "docker-archive:\(docker)"])
         #expect(load.status == 0, "\(load.combined)")
+
+        // tar=false: an OCI layout directory; a second build adds its tag, and the layout is
+        // what skopeo and an oci-layout:// context read.
+        let layout = s.root + "/layout"
+        let l1 = try await s.build(["--output", "type=oci,tar=false,dest=\(layout)", "-t", "demo:one"])
+        #expect(l1.status == 0, "\(l1.combined)")
+        try s.write("extra.txt", "two\n")
+        try s.write("Dockerfile.two", "FROM busybox\nCOPY extra.txt /extra.txt\n")
+        let l2 = try await s.build(["-f", s.context + "/Dockerfile.two", "--output", "type=oci,tar=false,dest=\(layout)", "-t", "demo:two"])
+        #expect(l2.status == 0, "\(l2.combined)")
+        let index = try ImageIndex.decode(Array(try Data(contentsOf: URL(fileURLWithPath: layout + "/index.json"))))
+        let refs = index.manifests.compactMap { $0.annotations?[AnnotationKey.refName] }
+        #expect(refs.sorted() == ["one", "two"], "\(index.manifests)")
+        for tag in ["one", "two"] {
+            let seen = try await BuildHarness.run(["/usr/bin/skopeo", "inspect", "--config", "oci:\(layout):\(tag)"])
+            #expect(seen.status == 0, "\(seen.combined)")
+        }
+        try s.write("Dockerfile.ctx", "FROM layout\nRUN cat /extra.txt > /seen\n")
+        let fromLayout = try await s.build(["-f", s.context + "/Dockerfile.ctx", "--build-context", "layout=oci-layout://\(layout):two",
+                                            "--output", "type=local,dest=\(s.root)/ctx-out"])
+        #expect(fromLayout.status == 0, "\(fromLayout.combined)")
+        #expect((try? String(contentsOfFile: s.root + "/ctx-out/seen", encoding: .utf8)) == "two\n")
+        let refused = try await s.build(["--output", "type=docker,tar=false,dest=\(layout)"])
+        #expect(refused.status != 0 && refused.combined.contains("tar=false goes with type=oci"), "\(refused.combined)")
 
         let rootTar = s.root + "/rootfs.tar"
         let r3 = try await s.build(["--output", "type=tar,dest=\(rootTar)"])

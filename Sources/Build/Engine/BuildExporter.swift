@@ -52,8 +52,16 @@ public struct BuildExporter: Sendable {
     /// `dest` follows the output rule (`OutputFile`), and every blob's digest is checked on the
     /// way out.
     public func exportArchive(manifestDigest: Digest, tags: [String], to dest: String, docker: Bool) async throws {
+        try await ImageArchive.save([try request(manifestDigest, tags)], from: store, format: docker ? .docker : .oci, to: dest)
+    }
+
+    /// `type=oci,tar=false`: the image into an OCI layout directory at `dest`.
+    public func exportLayout(manifestDigest: Digest, tags: [String], to dest: String) async throws {
+        try await ImageArchive.saveLayout([try request(manifestDigest, tags)], from: store, to: dest)
+    }
+
+    private func request(_ manifestDigest: Digest, _ tags: [String]) throws -> SaveRequest {
         guard let image = try store.image(manifestDigest: manifestDigest) else { throw StoreError.imageNotFound(manifestDigest.description) }
-        let names = try tags.map { try ImageReference(parsing: $0) }
-        try await ImageArchive.save([SaveRequest(image: image, names: names)], from: store, format: docker ? .docker : .oci, to: dest)
+        return SaveRequest(image: image, names: try tags.map { try ImageReference(parsing: $0) })
     }
 }

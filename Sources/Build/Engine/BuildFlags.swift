@@ -48,6 +48,7 @@ public enum BuildFlags {
         var dest: String?
         var names: [String] = []
         var push: Bool?
+        var tar: Bool?
         for part in raw.split(separator: ",") {
             let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
             guard kv.count == 2 else {
@@ -67,11 +68,14 @@ public enum BuildFlags {
             case "push":
                 guard let b = Self.bool(kv[1]) else { throw .invalid("--output", raw, "push must be true or false") }
                 push = b
+            case "tar":
+                guard let b = Self.bool(kv[1]) else { throw .invalid("--output", raw, "tar must be true or false") }
+                tar = b
             case "compression":
                 guard kv[1] == "gzip" else {
                     throw .invalid("--output", raw, "compression=\(kv[1]) is not supported: Slipway writes gzip layers (compression=gzip)")
                 }
-            default: throw .invalid("--output", raw, "unknown key \"\(kv[0])\" (known: type, dest, name, push, compression)")
+            default: throw .invalid("--output", raw, "unknown key \"\(kv[0])\" (known: type, dest, name, push, tar, compression)")
             }
         }
         guard let t = type else { throw .invalid("--output", raw, "missing type=") }
@@ -83,7 +87,11 @@ public enum BuildFlags {
         if t != .image && (push == true || !names.isEmpty) {
             throw .invalid("--output", raw, "name= and push= go with type=image or type=registry")
         }
-        return OutputSpec(type: t, dest: dest, names: names, push: push ?? false)
+        if tar == false {
+            guard t == .oci else { throw .invalid("--output", raw, "tar=false goes with type=oci (an OCI layout directory)") }
+            if dest == "-" { throw .invalid("--output", raw, "tar=false writes a directory, and dest=- is standard output") }
+        }
+        return OutputSpec(type: t, dest: dest, names: names, push: push ?? false, tar: tar ?? true)
     }
 
     static func bool(_ s: String) -> Bool? {
@@ -103,11 +111,14 @@ public struct OutputSpec: Sendable, Equatable {
     public var names: [String]
     /// `push=true` or `type=registry`: push every tag after the build.
     public var push: Bool
-    public init(type: Kind, dest: String?, names: [String] = [], push: Bool = false) {
+    /// `tar=false` (type=oci): an OCI layout directory at `dest` instead of a tar of one.
+    public var tar: Bool
+    public init(type: Kind, dest: String?, names: [String] = [], push: Bool = false, tar: Bool = true) {
         self.type = type
         self.dest = dest
         self.names = names
         self.push = push
+        self.tar = tar
     }
 }
 

@@ -44,6 +44,19 @@ public enum ImageArchive {
         }
     }
 
+    /// `build -o type=oci,tar=false,dest=DIR`: the images into an OCI image layout directory
+    /// (created if needed; blobs already there are kept, `index.json` replaced atomically with
+    /// these images' entries added).
+    public static func saveLayout(_ requests: [SaveRequest], from store: ImageStore, to directory: String) async throws {
+        guard !requests.isEmpty else { throw StoreError.invalid("nothing to save") }
+        let layout = try OCILayoutDestination(directory: directory)
+        for r in requests {
+            _ = try await ImageCopy(from: StoreImageSource(store: store, image: r.image), to: layout)
+                .copy(r.image.manifestDigest.description, names: r.names)
+        }
+        try layout.finish()
+    }
+
     /// `slipway load`: reads an OCI image layout archive or a docker-archive (`-`: standard
     /// input) and records its images. Every blob is verified as it streams in, every layer
     /// against its config's diff_id; the images are recorded only once all of them verified,

@@ -20,6 +20,9 @@ public struct OCILayoutSource: ImageSource {
 
     public var description: String { "OCI layout \(directory)" }
 
+    /// What `index.json` lists.
+    public var entries: [Descriptor] { index.manifests }
+
     public func blobPath(_ digest: Digest) -> String { directory + "/blobs/" + digest.algorithm + "/" + digest.encoded }
 
     /// `reference`: a digest (any manifest or index in the layout), a tag (the index entry whose
