@@ -25,6 +25,9 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(help: "Stage to build (default: the last one).")
     var target: String?
 
+    @Option(help: ArgumentHelp("Platform to build for, os/arch[/variant] (default: this machine's). Bases are resolved for it, the platform ARGs (TARGETPLATFORM, TARGETARCH, …) follow it, and RUN steps of another CPU run through QEMU registered in binfmt_misc.", valueName: "platform"))
+    var platform: String?
+
     @Option(name: .customLong("build-arg"), help: ArgumentHelp("Build-time variable NAME=VALUE (NAME alone takes it from the environment).", valueName: "name=value"))
     var buildArgs: [String] = []
 
@@ -110,6 +113,7 @@ struct BuildCommand: AsyncParsableCommand {
         defer { trace.report() }
         // Validate every flag before touching anything.
         let args = try BuildFlags.buildArgs(buildArgs)
+        let targetPlatform = try platform.map { try BuildFlags.platform($0) }
         let labelValues = try BuildFlags.labels(labels)
         let out = try output.map { try BuildFlags.output($0) } ?? OutputSpec(type: .image, dest: nil)
         let tags = self.tags + out.names
@@ -175,7 +179,9 @@ struct BuildCommand: AsyncParsableCommand {
         if let failing = DockerfileChecks.failsBuild(checks, parsed: parsed) {
             throw ValidationError("\(failing.file):\(failing.line): \(failing.rule): \(failing.message) (the Dockerfile sets check=error=true: fix it, or skip the rule with # check=skip=\(failing.rule))")
         }
-        let graph = try StageGraph(model: DockerfileModel(parsed), options: BuildOptions(target: target, buildArgs: args))
+        let graph = try StageGraph(model: DockerfileModel(parsed),
+                                   options: BuildOptions(target: target, buildArgs: args, buildPlatform: FrontendPlatform(OCI.Platform.host),
+                                                         targetPlatform: targetPlatform.map(FrontendPlatform.init)))
         let plan = BuildPlan(graph: graph)
         trace.mark("parse")
 
@@ -197,10 +203,10 @@ struct BuildCommand: AsyncParsableCommand {
         let reporter = out.dest == "-" ? ProgressReporter(mode: mode, stdout: .standardError) : ProgressReporter(mode: mode)
         let access = registry.access
         engineStore.alwaysPull = pull
-        engineStore.pull = { ref in
-            await reporter.emit(.note("pulling \(ref)"))
+        engineStore.pull = { ref, platform in
+            await reporter.emit(.note("pulling \(ref)" + (platform.map { " for \($0)" } ?? "")))
             let reference = try ImageReference(parsing: ref)
-            let result = try await ImageTransfer(access: access).pull(reference, into: imageStore)
+            let result = try await ImageTransfer(access: access).pull(reference, into: imageStore, platform: platform)
             await reporter.emit(.note("pulled \(ref) (\(result.manifestDigest))"))
         }
         let engine = BuildEngine(store: engineStore, snapshotter: snapshotter,
@@ -213,6 +219,7 @@ struct BuildCommand: AsyncParsableCommand {
                                    network: net, jobs: jobs, labels: labelValues, tags: tags, writeToStore: writeToStore)
         request.extensions = extensions
         request.hostCABundle = addCABundle
+        request.platformRequested = targetPlatform != nil
         let caches = try cacheOptions.validated()
         let buildStart = Date(timeIntervalSinceNow: -1)
         let started = Date()

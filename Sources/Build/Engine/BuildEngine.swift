@@ -21,6 +21,10 @@ public struct BuildRequest: Sendable {
     /// `--add-ca-bundle`: mount the host's CA bundle over the image's in every RUN (off by
     /// default, as in BuildKit; part of every RUN's cache key).
     public var hostCABundle = false
+    /// `build --platform` was given (its value is the plan's `targetPlatform`): every base
+    /// image must then be of the stage's platform. Without it a base of another CPU is only
+    /// BuildKit's InvalidBaseImagePlatform warning.
+    public var platformRequested = false
 
     public init(plan: BuildPlan, contextDirectory: String, noCache: Bool = false,
                 network: NetworkMode = .host, jobs: Int = 2, labels: [String: String] = [:], tags: [String] = [],
