@@ -220,6 +220,18 @@ struct BuildCommand: AsyncParsableCommand {
         request.extensions = extensions
         request.hostCABundle = addCABundle
         request.platformRequested = targetPlatform != nil
+        // Checks the build makes (InvalidBaseImagePlatform) under the Dockerfile's # check= rules,
+        // counted in the summary with the others.
+        let buildChecks = BuildCheckFindings()
+        request.onCheck = { [parsed] warning in
+            guard let rule = LintRule.all.first(where: { $0.name == warning.rule }),
+                  let finding = Linter.buildFinding(rule, in: parsed, line: warning.line, message: warning.message) else { return }
+            await reporter.emit(.note("WARN: \(finding.rule): \(finding.message) (\(finding.file):\(finding.line))"))
+            await buildChecks.add(finding)
+            if finding.level == .error {
+                throw ValidationError("\(finding.file):\(finding.line): \(finding.rule): \(finding.message) (the Dockerfile sets check=error=true: fix it, or skip the rule with # check=skip=\(finding.rule))")
+            }
+        }
         let caches = try cacheOptions.validated()
         let buildStart = Date(timeIntervalSinceNow: -1)
         let started = Date()
@@ -240,7 +252,7 @@ struct BuildCommand: AsyncParsableCommand {
             }
         } catch {
             await reporter.close()
-            if textProgress, let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
+            if textProgress, let summary = DockerfileChecks.summary(await buildChecks.adding(to: checks)) { _ = writeStandardError(summary) }
             BuildOutputs.record(in: imageStore, id: buildID, started: started, succeeded: false, tags: tags, target: target,
                                 dockerfile: dockerfileName, image: nil, steps: await reporter.stepSummaries())
             throw error
@@ -279,7 +291,7 @@ struct BuildCommand: AsyncParsableCommand {
         BuildOutputs.record(in: imageStore, id: buildID, started: started, succeeded: true, tags: tags, target: target,
                             dockerfile: dockerfileName, image: result.written?.id, steps: await reporter.stepSummaries())
         await reporter.close()
-        if textProgress, let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
+        if textProgress, let summary = DockerfileChecks.summary(await buildChecks.adding(to: checks)) { _ = writeStandardError(summary) }
         let timeline = BuildTimeline(steps: await reporter.stepSummaries(), totalSeconds: Date().timeIntervalSince(started),
                                      finalStage: plan.displayName(plan.target),
                                      dependencies: Dictionary(uniqueKeysWithValues: plan.neededStages().map { i in
@@ -296,6 +308,18 @@ struct BuildCommand: AsyncParsableCommand {
         await reporter.emit(.result(imageID: id, tags: tags, size: size))
         // The image is stored, but a script reading the result (`| head -1`) did not get it.
         if let failure = await reporter.outputFailure { throw failure }
+    }
+}
+
+/// The build checks a build found while it ran (after the parse's).
+actor BuildCheckFindings {
+    private var findings: [LintFinding] = []
+    func add(_ finding: LintFinding) { findings.append(finding) }
+    /// `checks` with these appended, in line order.
+    func adding(to checks: LintResult) -> LintResult {
+        var all = checks
+        all.findings = (checks.findings + findings).sorted { ($0.line, $0.rule) < ($1.line, $1.rule) }
+        return all
     }
 }
 

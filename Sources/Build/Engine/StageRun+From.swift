@@ -72,8 +72,16 @@ extension StageRun {
             if asked == nil, !actual.sameOSAndArchitecture(target) {
                 // BuildKit's InvalidBaseImagePlatform build check: a warning, and the stage
                 // goes on with the base's platform (its RUN steps emulated).
-                await engine.progress.emit(.note("WARN: InvalidBaseImagePlatform: Base image \(ref) was pulled with platform \"\(actual)\", "
-                                                 + "expected \"\(target)\" for current build (\(file):\(stage.line))"))
+                let warning = BuildCheckWarning(rule: "InvalidBaseImagePlatform", line: stage.line,
+                                                message: "Base image \(ref) was pulled with platform \"\(actual)\", expected \"\(target)\" for current build")
+                if let onCheck = request.onCheck {
+                    do { try await onCheck(warning) } catch {
+                        await engine.progress.emit(.failed(step: step, message: "\(warning.rule)"))
+                        throw error
+                    }
+                } else {
+                    await engine.progress.emit(.note("WARN: \(warning.rule): \(warning.message) (\(file):\(warning.line))"))
+                }
             }
             await engine.progress.emit(.finished(step: step))
             base = resolved.image
