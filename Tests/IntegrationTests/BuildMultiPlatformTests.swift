@@ -30,6 +30,10 @@ struct BuildMultiPlatformTests {
         let inspect = try await s.slipway(["inspect", "app:arm64"])
         #expect(inspect.stdout.contains("\"Architecture\" : \"arm64\""), "\(inspect.stdout)")
         #expect(!inspect.stdout.contains("\"Variant\""), "arm64's v8 is implied: \(inspect.stdout)")
+        // run --platform checks the image's platform (the store holds one per name).
+        #expect(try await s.slipway(["run", "--rm", "--platform", "linux/arm64", "app:arm64", "uname", "-m"]).stdout == "aarch64\n")
+        let wrong = try await s.slipway(["run", "--rm", "--platform", "linux/amd64", "app:arm64", "true"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("app:arm64 is linux/arm64, not linux/amd64"), "\(wrong.combined)")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
     }
 

@@ -39,24 +39,27 @@ public enum Emulation {
     /// The registered interpreter that runs `platform`'s programs, as `qemu-<name>` (for
     /// messages); throws `EmulationError` saying what is missing and how to install or
     /// register it. Reads binfmt_misc, never writes it.
-    public static func interpreter(for platform: Platform, directory: String = Emulation.binfmtDirectory) throws -> String {
-        let p = platform.normalized
-        guard p.os == "linux" else { throw EmulationError.notLinux(platform: p.description) }
+    /// `subject` names what has the platform in the message ("this stage's platform").
+    public static func interpreter(for platform: Platform, subject: String = "this stage's platform",
+                                   directory: String = Emulation.binfmtDirectory) throws -> String {
+        let p = Platform(os: platform.os, architecture: platform.architecture, variant: platform.variant).normalized
+        let s = subject
+        guard p.os == "linux" else { throw EmulationError.notLinux(subject: s, platform: p.description) }
         let name = "qemu-" + qemuName(architecture: p.architecture)
         guard FileSystem.exists(directory + "/register") else {
-            throw EmulationError.notMounted(platform: p.description, interpreter: name, directory: directory)
+            throw EmulationError.notMounted(subject: s, platform: p.description, interpreter: name, directory: directory)
         }
         guard let (entry, text) = findEntry(name, in: directory) else {
-            throw EmulationError.notRegistered(platform: p.description, interpreter: name, directory: directory)
+            throw EmulationError.notRegistered(subject: s, platform: p.description, interpreter: name, directory: directory)
         }
         let lines = text.split(separator: "\n").map(String.init)
         if lines.first != "enabled" {
-            throw EmulationError.disabled(platform: p.description, interpreter: name, entry: directory + "/" + entry)
+            throw EmulationError.disabled(subject: s, platform: p.description, interpreter: name, entry: directory + "/" + entry)
         }
         let flags = lines.first { $0.hasPrefix("flags:") }.map { String($0.dropFirst("flags:".count)).trimmingCharacters(in: .whitespaces) } ?? ""
         guard flags.contains("F") else {
             let interpreter = lines.first { $0.hasPrefix("interpreter ") }.map { String($0.dropFirst("interpreter ".count)) } ?? name
-            throw EmulationError.noFixBinaryFlag(platform: p.description, interpreter: interpreter, entry: directory + "/" + entry, flags: flags)
+            throw EmulationError.noFixBinaryFlag(subject: s, platform: p.description, interpreter: interpreter, entry: directory + "/" + entry, flags: flags)
         }
         return name
     }
@@ -86,11 +89,11 @@ public enum Emulation {
 
 /// Why a foreign platform's RUN cannot be emulated here.
 public enum EmulationError: Error, CustomStringConvertible, Equatable {
-    case notLinux(platform: String)
-    case notMounted(platform: String, interpreter: String, directory: String)
-    case notRegistered(platform: String, interpreter: String, directory: String)
-    case disabled(platform: String, interpreter: String, entry: String)
-    case noFixBinaryFlag(platform: String, interpreter: String, entry: String, flags: String)
+    case notLinux(subject: String, platform: String)
+    case notMounted(subject: String, platform: String, interpreter: String, directory: String)
+    case notRegistered(subject: String, platform: String, interpreter: String, directory: String)
+    case disabled(subject: String, platform: String, interpreter: String, entry: String)
+    case noFixBinaryFlag(subject: String, platform: String, interpreter: String, entry: String, flags: String)
 
     static func install(_ interpreter: String) -> String {
         "install and register it: apt-get install qemu-user-static binfmt-support (registers \(interpreter) with the F flag), "
@@ -99,18 +102,18 @@ public enum EmulationError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .notLinux(let p):
-            return "this stage's platform is \(p): RUN runs Linux programs only"
-        case .notMounted(let p, let i, let d):
-            return "this stage's platform is \(p), which needs the emulator \(i), but binfmt_misc is not mounted at \(d): "
+        case .notLinux(let s, let p):
+            return "\(s) is \(p): only Linux programs can run here"
+        case .notMounted(let s, let p, let i, let d):
+            return "\(s) is \(p), which needs the emulator \(i), but binfmt_misc is not mounted at \(d): "
                 + "mount -t binfmt_misc binfmt_misc \(d), then " + Self.install(i)
-        case .notRegistered(let p, let i, let d):
-            return "this stage's platform is \(p), which needs the emulator \(i), and none is registered in binfmt_misc (\(d)/\(i)): "
+        case .notRegistered(let s, let p, let i, let d):
+            return "\(s) is \(p), which needs the emulator \(i), and none is registered in binfmt_misc (\(d)/\(i)): "
                 + Self.install(i)
-        case .disabled(let p, let i, let e):
-            return "this stage's platform is \(p), which needs the emulator \(i), and its binfmt_misc entry \(e) is disabled: echo 1 > \(e)"
-        case .noFixBinaryFlag(let p, let i, let e, let f):
-            return "this stage's platform is \(p); its emulator \(i) is registered (\(e)) without the F flag (flags: \(f.isEmpty ? "none" : f)), "
+        case .disabled(let s, let p, let i, let e):
+            return "\(s) is \(p), which needs the emulator \(i), and its binfmt_misc entry \(e) is disabled: echo 1 > \(e)"
+        case .noFixBinaryFlag(let s, let p, let i, let e, let f):
+            return "\(s) is \(p); its emulator \(i) is registered (\(e)) without the F flag (flags: \(f.isEmpty ? "none" : f)), "
                 + "so the kernel looks for \(i) inside the container's root, where it is not: register it again with F "
                 + "(as qemu-user-static's /usr/lib/binfmt.d files do)"
         }
