@@ -195,7 +195,7 @@ struct BuildCommand: AsyncParsableCommand {
         let containerRuntime = try ContainerRuntime.named(runtime)
         var extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root,
                                                        buildArgs: args)
-        extensions.namedContexts = try await NamedContext.parse(buildContexts, store: imageStore)
+        extensions.namedContexts = try await NamedContext.parse(buildContexts, store: imageStore, platform: targetPlatform)
         var engineStore = StoreEngineStore(store: imageStore)
         engineStore.sourceDateEpoch = extensions.sourceDateEpoch
         let snapshotter = OverlaySnapshotter(scratchDirectory: scratch)
