@@ -4,7 +4,7 @@ import OCI
 
 /// `slipway import ROOTFS.tar[.gz|.zst] [NAME]`: a one-layer image from a root filesystem
 /// tarball, like `docker import`.
-struct ImportCommand: ParsableCommand {
+struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Create an image from a root filesystem tarball (plain, gzip or zstd; '-' for stdin).")
@@ -26,8 +26,8 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "History comment (default: 'Imported from FILE').")
     var message: String?
 
-    func run() throws {
-        try reportingErrors {
+    func run() async throws {
+        try await reportingErrorsAsync {
             guard let c = LayerCompression(rawValue: compression) else {
                 throw ValidationError("--compression must be gzip, zstd or none, not '\(compression)'")
             }
@@ -39,7 +39,7 @@ struct ImportCommand: ParsableCommand {
             let s = try store.open()
             // SOURCE_DATE_EPOCH makes the import reproducible (same config, same image ID).
             let created = LayerWriter.Options.sourceDateEpochFromEnvironment.map { Date(timeIntervalSince1970: Double($0)) } ?? Date()
-            let image = try s.importRootfs(from: file, tags: tags, compression: c, platform: p, created: created, message: message)
+            let image = try await ImageArchive.importRootfs(from: file, into: s, tags: tags, compression: c, platform: p, created: created, message: message)
             print(image.id.description)
         }
     }

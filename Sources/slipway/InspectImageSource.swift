@@ -13,9 +13,9 @@ func loadForInspection(_ spec: String, store: StoreOptions, registry: RegistryOp
         defer { try? FileManager.default.removeItem(atPath: temp) }
         let pulled = try ImageStore(root: temp)
         let result = try await ImageTransfer(access: registry.access).pull(reference, into: pulled)
-        var input = try ImageLoader.load(result.image.manifestDigest.description, storeRoot: temp)
+        var input = try await ImageLoader.load(result.image.manifestDigest.description, storeRoot: temp)
         input.name = reference.description
         return input
     }
-    return try ImageLoader.load(spec, storeRoot: store.rootPath)
+    return try await ImageLoader.load(spec, storeRoot: store.rootPath)
 }

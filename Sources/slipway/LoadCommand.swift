@@ -4,7 +4,7 @@ import OCI
 
 /// `slipway load [-i FILE]`: OCI archives and docker-archives (old and new layouts); standard
 /// input without `-i` (`docker load < x.tar`), unless it is a terminal.
-struct LoadCommand: ParsableCommand {
+struct LoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
         abstract: "Load images from a tar archive (OCI image layout or docker-archive, optionally compressed).")
@@ -17,14 +17,14 @@ struct LoadCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Name the loaded image (when the archive holds one image).")
     var tag: String?
 
-    func run() throws {
-        try reportingErrors {
+    func run() async throws {
+        try await reportingErrorsAsync {
             let extra = try tag.map { try ImageReference(parsing: $0) }
             if input == "-" && isatty(0) == 1 {
                 throw ValidationError("no archive to load: give -i FILE or redirect standard input (slipway load < FILE)")
             }
             let s = try store.open()
-            let loaded = try s.load(archive: input)
+            let loaded = try await ImageArchive.load(input, into: s)
             if let t = extra {
                 guard loaded.count == 1, let only = loaded.first else {
                     throw ValidationError("--tag needs an archive with one image; this one has \(loaded.count)")

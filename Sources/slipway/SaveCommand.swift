@@ -4,7 +4,7 @@ import OCI
 
 /// `slipway save [-o FILE] [--format oci|docker] IMAGE...`: to standard output without `-o`
 /// (`docker save IMG > x.tar`), never to a terminal.
-struct SaveCommand: ParsableCommand {
+struct SaveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "save",
         abstract: "Save images to a tar archive (OCI image layout, or docker-archive with --format docker).")
@@ -20,8 +20,8 @@ struct SaveCommand: ParsableCommand {
     @Argument(help: "Image names, IDs or digests.")
     var images: [String]
 
-    func run() throws {
-        try reportingErrors {
+    func run() async throws {
+        try await reportingErrorsAsync {
             guard let f = ManifestFormat(rawValue: format) else {
                 throw ValidationError("--format must be oci or docker, not '\(format)'")
             }
@@ -44,7 +44,7 @@ struct SaveCommand: ParsableCommand {
                     requests.append(SaveRequest(image: image, names: names))
                 }
             }
-            try s.save(requests, format: f, to: output)
+            try await ImageArchive.save(requests, from: s, format: f, to: output)
         }
     }
 }

@@ -36,9 +36,12 @@ struct StoreOptions: ParsableArguments {
         return store
     }
 
-    /// `StaleWork.cleanUp` over this store's scratch and `slipway run`'s (fsck prints the report).
+    /// `StaleWork.cleanUp` over this store's scratch and `slipway run`'s, and the store's own
+    /// temp files of dead processes (`ImageStore.removeDeadTempFiles`); fsck prints the report.
     @discardableResult
     func cleanStaleWork(_ store: ImageStore) -> StaleWork.Report {
-        StaleWork.cleanUp(scratchDirectories: [Self.scratchDirectory(ofStore: store.root), RunExecutor.defaultScratchDirectory])
+        var report = StaleWork.cleanUp(scratchDirectories: [Self.scratchDirectory(ofStore: store.root), RunExecutor.defaultScratchDirectory])
+        report.directories += store.removeDeadTempFiles()
+        return report
     }
 }

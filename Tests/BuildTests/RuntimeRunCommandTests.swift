@@ -17,11 +17,11 @@ struct RuntimeRunCommandTests {
         var scratch: String
     }
 
-    static func setUp() throws -> Setup {
+    static func setUp() async throws -> Setup {
         let fixture = String(try RuntimeFixture.busyboxRootfs().dropLast("/rootfs".count))
         let base = try RuntimeFixture.scratch()
         let store = try ImageStore(root: base + "/store")
-        let plain = try store.importRootfs(from: fixture + "/rootfs.tar", tags: [try ImageReference(parsing: "bb:plain")])
+        let plain = try await ImageArchive.importRootfs(from: fixture + "/rootfs.tar", into: store, tags: [try ImageReference(parsing: "bb:plain")])
         let layers = try store.layerRecords(of: plain)
         let config = ImageConfig(config: ContainerConfig(env: ["PATH=/bin", "GREETING=hello"],
                                                          cmd: ["sh", "-c", "echo $GREETING from $(pwd) as $(id -u):$(id -g)"],
@@ -43,7 +43,7 @@ struct RuntimeRunCommandTests {
     }
 
     @Test func runsImageConfigAndOverrides() async throws {
-        let setup = try Self.setUp()
+        let setup = try await Self.setUp()
         defer { try? FileSystem.removeTree(String(setup.storeRoot.dropLast("/store".count))) }
 
         #expect(try await Self.run(setup, ["bb:app"]) == (0, ["hello from /srv/app as 1000:1000"]))

@@ -15,9 +15,9 @@ func diveConformanceDirectory() throws -> String {
 
 @Suite(.requires(.diveConformance)) struct DiveConformanceTests {
     /// The figures of dive's own test (EXPECTED.md), to the last digit, from the real archive.
-    @Test func dockerArchiveFiguresMatchDive() throws {
+    @Test func dockerArchiveFiguresMatchDive() async throws {
         let dir = try diveConformanceDirectory()
-        let image = try ImageLoader.load(dir + "/test-docker-image.tar", storeRoot: "/nonexistent")
+        let image = try await ImageLoader.load(dir + "/test-docker-image.tar", storeRoot: "/nonexistent")
         #expect(image.layers.count == 14)
         let analysis = Analyzer.analyze(image)
         let e = analysis.efficiency
@@ -37,11 +37,11 @@ func diveConformanceDirectory() throws -> String {
     }
 
     /// The OCI archives with gzip, zstd and uncompressed layers give the same file tree.
-    @Test func ociArchivesGiveTheSameTree() throws {
+    @Test func ociArchivesGiveTheSameTree() async throws {
         let dir = try diveConformanceDirectory()
         var trees: [[FileRecord]] = []
         for name in ["test-oci-gzip-image.tar", "test-oci-zstd-image.tar", "test-oci-uncompressed-image.tar"] {
-            let image = try ImageLoader.load(dir + "/" + name, storeRoot: "/nonexistent")
+            let image = try await ImageLoader.load(dir + "/" + name, storeRoot: "/nonexistent")
             trees.append(Analyzer.finalFilesystem(image).map { var r = $0; r.layer = 0; return r })
         }
         #expect(trees[0].count > 0)
@@ -49,7 +49,7 @@ func diveConformanceDirectory() throws -> String {
         #expect(trees[0] == trees[2])
     }
 
-    @Test func badInputsGiveOneClearLine() throws {
+    @Test func badInputsGiveOneClearLine() async throws {
         let dir = try diveConformanceDirectory()
         let temp = NSTemporaryDirectory() + "slipway-bad-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: temp + "/empty", withIntermediateDirectories: true)
@@ -57,7 +57,7 @@ func diveConformanceDirectory() throws -> String {
         let whole = try Data(contentsOf: URL(fileURLWithPath: dir + "/test-docker-image.tar"))
         try whole.prefix(300_000).write(to: URL(fileURLWithPath: temp + "/truncated.tar"))
         do {
-            _ = try ImageLoader.load(temp + "/truncated.tar", storeRoot: "/nonexistent")
+            _ = try await ImageLoader.load(temp + "/truncated.tar", storeRoot: "/nonexistent")
             Issue.record("a truncated archive loaded")
         } catch {
             let text = "\(error)"
@@ -65,16 +65,16 @@ func diveConformanceDirectory() throws -> String {
             #expect(text.contains("truncated"))
         }
         do {
-            _ = try ImageLoader.load(temp + "/empty", storeRoot: "/nonexistent")
+            _ = try await ImageLoader.load(temp + "/empty", storeRoot: "/nonexistent")
             Issue.record("an empty directory loaded")
         } catch {
             #expect("\(error)" == temp + "/empty: not an OCI image layout (no index.json)")
         }
     }
 
-    @Test func missingImageIsAClearError() throws {
-        #expect(throws: ImageLoadError.self) {
-            try ImageLoader.load("/nonexistent/archive.tar", storeRoot: "/nonexistent")
+    @Test func missingImageIsAClearError() async throws {
+        await #expect(throws: ImageLoadError.self) {
+            try await ImageLoader.load("/nonexistent/archive.tar", storeRoot: "/nonexistent")
         }
     }
 }

@@ -3,29 +3,43 @@ import Testing
 import TestSupport
 
 /// Kills `build`, `load`, `import`, `pull`, `push` and `prune` at staggered points — SIGKILL,
-/// SIGHUP, and SIGPIPE through a pipe whose reader closes, as `| head` does — and checks after
+/// SIGHUP, SIGINT, SIGTERM, and SIGPIPE through a pipe whose reader closes, as `| head` does — and checks after
 /// each that once the next command ran nothing is left: no mount under the store, no runtime
 /// container of ours, `fsck` valid; at the end every command, run again to completion, gives
-/// the right content (file digests inside the image). SIGHUP and a closed pipe must also leave
-/// nothing by themselves (the killed process cleans up: exit 129, or 1 for a failed build).
+/// the right content (file digests inside the image). SIGHUP, SIGINT, SIGTERM and a closed pipe
+/// must also leave no mount or container by themselves (the killed process cleans up: exit 129,
+/// 130, 143, or 1 for a failed build); the store's temp files of a dead process are gone once
+/// the next command opened the store.
 /// The kill points are fixed fractions of the time a complete run of the same command took, so
 /// they land in different phases of its work whatever the speed of the machine.
-@Suite("Store: kill matrix (SIGKILL, SIGHUP, closed pipe) across commands", .serialized,
+@Suite("Store: kill matrix (SIGKILL, SIGHUP, SIGINT, SIGTERM, closed pipe) across commands", .serialized,
        .requires(BuildHarness.requirements + TestRegistry.prerequisites))
 struct KillMatrixTests {
     enum Kill: CustomStringConvertible {
-        case sigkill, sighup, closedPipe
+        case sigkill, sighup, sigint, sigterm, closedPipe
         var description: String {
             switch self {
             case .sigkill: "SIGKILL"
             case .sighup: "SIGHUP"
+            case .sigint: "SIGINT"
+            case .sigterm: "SIGTERM"
             case .closedPipe: "closed pipe"
+            }
+        }
+        /// The exit status of a command that handled the signal (128 + its number).
+        var handledStatus: Int32? {
+            switch self {
+            case .sighup: 129
+            case .sigint: 130
+            case .sigterm: 143
+            case .sigkill, .closedPipe: nil
             }
         }
     }
 
     /// Where the kill lands: fractions of a complete run, each paired with a kind of kill.
-    static let points: [(Double, Kill)] = [(0.15, .sigkill), (0.45, .sighup), (0.3, .closedPipe), (0.7, .sigkill)]
+    static let points: [(Double, Kill)] = [(0.15, .sigkill), (0.45, .sighup), (0.3, .closedPipe), (0.7, .sigkill),
+                                           (0.25, .sigint), (0.55, .sigterm)]
 
     /// A RUN that writes a line every 20 ms for 4 s: the closed pipe meets a write mid-RUN.
     static let dockerfile = """
@@ -53,6 +67,8 @@ struct KillMatrixTests {
             switch kill {
             case .sigkill: p.signal(SIGKILL)
             case .sighup: p.signal(SIGHUP)
+            case .sigint: p.signal(SIGINT)
+            case .sigterm: p.signal(SIGTERM)
             case .closedPipe: p.closeOutput()
             }
             p.waitStopped(timeout: 60)
@@ -83,6 +99,15 @@ struct KillMatrixTests {
         return BuildHarness.mounts(under: store) + (try await containers(under: store)) + scratch
     }
 
+    /// The store's own temp files (`tmp/<pid>-…`, partial `snapshots/<pid>-….d`): the next
+    /// command removes those of a dead process.
+    func storeTempFiles(_ store: String) -> [String] {
+        let tmp = ((try? FileManager.default.contentsOfDirectory(atPath: store + "/tmp")) ?? []).map { "tmp/" + $0 }
+        let partial = ((try? FileManager.default.contentsOfDirectory(atPath: store + "/snapshots")) ?? [])
+            .filter { $0.hasSuffix(".d") }.map { "snapshots/" + $0 }
+        return tmp + partial
+    }
+
     /// The checks after each kill: the process cleaned up itself when it could, the next
     /// command (`images`) cleans the rest, `fsck` is valid. True when the kill cut the command
     /// short (it had not finished yet).
@@ -100,13 +125,14 @@ struct KillMatrixTests {
         switch kill {
         case .sigkill:
             #expect(status.1 || status.0 == 0, "\(label): status \(status)")
-        case .sighup:
-            #expect(!status.1 && (status.0 == 129 || status.0 == 0), "\(label): status \(status) (want 129, or 0 if it had finished)\n\(p.output)")
+        case .sighup, .sigint, .sigterm:
+            let want = kill.handledStatus ?? 0
+            #expect(!status.1 && (status.0 == want || status.0 == 0), "\(label): status \(status) (want \(want), or 0 if it had finished)\n\(p.output)")
         case .closedPipe:
             let want: Set<Int32> = failsOnPipe ? [1] : [0, 1]
             #expect(!status.1 && want.contains(status.0), "\(label): status \(status) (want \(want.sorted()); 141 is death by SIGPIPE)\n\(p.output)")
         }
-        let left = try await leftovers(store)
+        let left = try await leftovers(store) + storeTempFiles(store)
         #expect(left.isEmpty, "\(label): left after the next command: \(left)")
         let fsck = try await BuildHarness.run([BuildHarness.binary, "fsck", "--root", store])
         #expect(fsck.status == 0 && fsck.stdout.contains("store is valid"), "\(label): \(fsck.combined)")
@@ -194,7 +220,7 @@ struct KillMatrixTests {
         try s.write("a.txt", "alpha\n")
         let buildArgs = ["build", "--progress", "plain", "-t", "k", s.context, "--root", store]
         let buildPoints: [(Double, Kill)] = [(0.1, .closedPipe), (0.3, .sighup), (0.5, .sigkill), (0.2, .closedPipe),
-                                             (0.6, .sighup), (0.05, .sigkill)]
+                                             (0.6, .sighup), (0.05, .sigkill), (0.4, .sigint), (0.25, .sigterm)]
         for (fraction, kill) in buildPoints {
             let p = try await run(buildArgs, in: root, kill: kill, after: fraction, waitFor: "line 3")
             if try await check(p, kill, store: store, label: "build \(kill) at \(fraction)s into the RUN", failsOnPipe: true) { interrupted += 1 }
@@ -203,7 +229,7 @@ struct KillMatrixTests {
         #expect(kills >= 20)
         // Most kills must cut a command short, or the matrix checks little (a closed pipe that
         // no later write meets, or a kill after the end, leaves a finished command).
-        #expect(interrupted >= 14, "only \(interrupted) of \(kills) kills interrupted a command")
+        #expect(interrupted >= 20, "only \(interrupted) of \(kills) kills interrupted a command")
 
         // Every command once more to completion: the content is right.
         let importAgain = try await BuildHarness.run([BuildHarness.binary, "import", tar, "payload", "--root", root + "/import-0"])

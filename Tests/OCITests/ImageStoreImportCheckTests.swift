@@ -11,20 +11,20 @@ struct ImageStoreImportCheckTests {
             [(TarEntry(path: "ok", kind: .regular), Array("x".utf8)), (TarEntry(path: "../outside/pwned", kind: .regular), Array("x".utf8))],
             [(TarEntry(path: "hl", kind: .hardlink, linkName: "../../etc/shadow"), [UInt8]())],
           ] as [[(TarEntry, [UInt8])]])
-    func escapingTarRefused(_ entries: [(TarEntry, [UInt8])]) throws {
+    func escapingTarRefused(_ entries: [(TarEntry, [UInt8])]) async throws {
         let t = try TempStore()
         let file = t.dir + "-evil.tar"
         defer { unlink(file) }
         try Data(try makeTar(entries)).write(to: URL(fileURLWithPath: file))
         let bad = entries.last!.0.path
-        let error = #expect(throws: StoreError.self) {
-            try t.store.importRootfs(from: file, tags: [try ImageReference(parsing: "evil:1")])
+        let error = await #expect(throws: StoreError.self) {
+            try await ImageArchive.importRootfs(from: file, into: t.store, tags: [try ImageReference(parsing: "evil:1")])
         }
         #expect("\(error.map { "\($0)" } ?? "")".contains(bad), "\(String(describing: error))")
         #expect(try t.store.images().isEmpty)
         // A clean tarball still imports.
         try Data(try makeTar([(TarEntry(path: "etc/ok", kind: .regular), Array("ok".utf8))])).write(to: URL(fileURLWithPath: file))
-        _ = try t.store.importRootfs(from: file, tags: [try ImageReference(parsing: "good:1")])
+        _ = try await ImageArchive.importRootfs(from: file, into: t.store, tags: [try ImageReference(parsing: "good:1")])
         #expect(try t.store.images().count == 1)
     }
 }

@@ -5,15 +5,15 @@ import TestSupport
 
 @Suite struct ImageStoreLoadSaveTests {
     @Test(.requires(.busybox), arguments: [ManifestFormat.oci, .docker])
-    func importSaveLoadKeepsDigests(format: ManifestFormat) throws {
+    func importSaveLoadKeepsDigests(format: ManifestFormat) async throws {
         let fx = try BusyboxRootfs()
         let a = try TempStore()
-        let imported = try a.store.importRootfs(from: fx.tar, tags: [try ImageReference(parsing: "bb:1")])
+        let imported = try await ImageArchive.importRootfs(from: fx.tar, into: a.store, tags: [try ImageReference(parsing: "bb:1")])
         let archive = fx.dir + "/saved-\(format).tar"
-        try a.store.save([SaveRequest(image: imported, names: imported.tags)], format: format, to: archive)
+        try await ImageArchive.save([SaveRequest(image: imported, names: imported.tags)], from: a.store, format: format, to: archive)
 
         let b = try TempStore()
-        let loaded = try b.store.load(archive: archive)
+        let loaded = try await ImageArchive.load(archive, into: b.store)
         #expect(loaded.count == 1)
         let img = try #require(loaded.first?.image)
         #expect(img.tags.map(\.familiar) == ["bb:1"])
@@ -22,22 +22,22 @@ import TestSupport
         #expect(img.layers == imported.layers)
         #expect(try b.store.fsck().isValid)
         // Loading again changes nothing and writes nothing new.
-        let again = try b.store.load(archive: archive)
+        let again = try await ImageArchive.load(archive, into: b.store)
         #expect(again.first?.image.manifestDigest == imported.manifestDigest)
         #expect(try b.store.images().count == 1)
     }
 
     @Test(.requires(.busybox))
-    func importAcceptsGzipAndZstdWithTheSameDiffID() throws {
+    func importAcceptsGzipAndZstdWithTheSameDiffID() async throws {
         let fx = try BusyboxRootfs()
         let t = try TempStore()
-        let plain = try t.store.importRootfs(from: fx.tar, tags: [], compression: .zstd)
+        let plain = try await ImageArchive.importRootfs(from: fx.tar, into: t.store, tags: [], compression: .zstd)
         let gz = fx.dir + "/rootfs.tar.gz"
         let sink = try FileSink(path: gz)
         let compressor = try LayerCompression.gzip.compressor(into: sink)
         try FileSource(path: fx.tar).copy(to: compressor)
         try compressor.finish()
-        let fromGzip = try t.store.importRootfs(from: gz, tags: [])
+        let fromGzip = try await ImageArchive.importRootfs(from: gz, into: t.store, tags: [])
         let c1 = try t.store.config(of: plain), c2 = try t.store.config(of: fromGzip)
         #expect(c1.rootfs.diffIDs == c2.rootfs.diffIDs)
         #expect(try t.store.layerRecords(of: plain).first?.mediaType == MediaType.ociLayerZstd)
@@ -45,10 +45,10 @@ import TestSupport
     }
 
     @Test(.requires(.busybox))
-    func unpackedLayerIsExtractedOnceAndCollectedWithItsLayer() throws {
+    func unpackedLayerIsExtractedOnceAndCollectedWithItsLayer() async throws {
         let fx = try BusyboxRootfs()
         let t = try TempStore()
-        let img = try t.store.importRootfs(from: fx.tar, tags: [try ImageReference(parsing: "bb:1")])
+        let img = try await ImageArchive.importRootfs(from: fx.tar, into: t.store, tags: [try ImageReference(parsing: "bb:1")])
         let diffID = try t.store.config(of: img).rootfs.diffIDs[0]
         let path = try t.store.unpackedLayerPath(diffID: diffID)
         #expect(path == t.dir + "/snapshots/" + diffID.encoded)
@@ -67,9 +67,9 @@ import TestSupport
 
     // MARK: malformed input: a clear error and nothing half-written
 
-    func expectCleanFailure(_ t: TempStore, _ archive: String, mentions: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectCleanFailure(_ t: TempStore, _ archive: String, mentions: String, sourceLocation: SourceLocation = #_sourceLocation) async {
         do {
-            _ = try t.store.load(archive: archive)
+            _ = try await ImageArchive.load(archive, into: t.store)
             Issue.record("load of a malformed archive succeeded", sourceLocation: sourceLocation)
         } catch {
             #expect("\(error)".contains(mentions), "\(error)", sourceLocation: sourceLocation)
@@ -81,35 +81,35 @@ import TestSupport
     }
 
     /// A valid OCI archive of the busybox image, as (path, bytes) entries to tamper with.
-    func ociEntries(_ fx: BusyboxRootfs) throws -> [(String, [UInt8])] {
+    func ociEntries(_ fx: BusyboxRootfs) async throws -> [(String, [UInt8])] {
         let t = try TempStore()
-        let img = try t.store.importRootfs(from: fx.tar, tags: [try ImageReference(parsing: "bb:1")])
+        let img = try await ImageArchive.importRootfs(from: fx.tar, into: t.store, tags: [try ImageReference(parsing: "bb:1")])
         let path = fx.dir + "/good.tar"
-        try t.store.save([SaveRequest(image: img, names: img.tags)], format: .oci, to: path)
+        try await ImageArchive.save([SaveRequest(image: img, names: img.tags)], from: t.store, format: .oci, to: path)
         return try readTestArchive(path)
     }
 
     @Test(.requires(.busybox))
-    func rejectsWrongDigest() throws {
+    func rejectsWrongDigest() async throws {
         let fx = try BusyboxRootfs()
-        var entries = try ociEntries(fx)
+        var entries = try await ociEntries(fx)
         let i = try #require(entries.firstIndex { $0.0.hasPrefix("blobs/") && $0.1.count > 10_000 })
         entries[i].1[5000] ^= 0xff
         let bad = fx.dir + "/bad.tar"
         try writeTestArchive(bad, entries)
-        expectCleanFailure(try TempStore(), bad, mentions: "digest")
+        await expectCleanFailure(try TempStore(), bad, mentions: "digest")
     }
 
     @Test(.requires(.busybox))
-    func rejectsBadJSONAndUnknownMediaType() throws {
+    func rejectsBadJSONAndUnknownMediaType() async throws {
         let fx = try BusyboxRootfs()
-        var entries = try ociEntries(fx)
+        var entries = try await ociEntries(fx)
         let idx = try #require(entries.firstIndex { $0.0 == "index.json" })
         let good = entries[idx].1
         entries[idx].1 = Array(good.prefix(good.count / 2))
         let bad = fx.dir + "/badjson.tar"
         try writeTestArchive(bad, entries)
-        expectCleanFailure(try TempStore(), bad, mentions: "index.json is not valid JSON")
+        await expectCleanFailure(try TempStore(), bad, mentions: "index.json is not valid JSON")
 
         // A manifest with an unknown layer media type (and the index pointing at it).
         entries[idx].1 = good
@@ -122,26 +122,26 @@ import TestSupport
         entries[idx].1 = try CanonicalJSON.encode(ImageIndex(manifests: [d]))
         let unknown = fx.dir + "/unknown.tar"
         try writeTestArchive(unknown, entries)
-        expectCleanFailure(try TempStore(), unknown, mentions: "unknown media type 'application/x-unknown'")
+        await expectCleanFailure(try TempStore(), unknown, mentions: "unknown media type 'application/x-unknown'")
     }
 
     @Test(.requires(.busybox))
-    func rejectsTruncatedArchivesAndTarballs() throws {
+    func rejectsTruncatedArchivesAndTarballs() async throws {
         let fx = try BusyboxRootfs()
-        let entries = try ociEntries(fx)
+        let entries = try await ociEntries(fx)
         let good = fx.dir + "/good2.tar"
         try writeTestArchive(good, entries)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
         let cut = fx.dir + "/cut.tar"
         try bytes.prefix(bytes.count * 2 / 3).write(to: URL(fileURLWithPath: cut))
-        expectCleanFailure(try TempStore(), cut, mentions: "truncated")
+        await expectCleanFailure(try TempStore(), cut, mentions: "truncated")
 
         let rootfs = try Data(contentsOf: URL(fileURLWithPath: fx.tar))
         let cutRootfs = fx.dir + "/cut-rootfs.tar"
         try rootfs.prefix(rootfs.count / 2).write(to: URL(fileURLWithPath: cutRootfs))
         let t = try TempStore()
         do {
-            _ = try t.store.importRootfs(from: cutRootfs, tags: [try ImageReference(parsing: "x:1")])
+            _ = try await ImageArchive.importRootfs(from: cutRootfs, into: t.store, tags: [try ImageReference(parsing: "x:1")])
             Issue.record("import of a truncated tarball succeeded")
         } catch {
             #expect("\(error)".contains("truncated"), "\(error)")
@@ -152,9 +152,9 @@ import TestSupport
     }
 
     @Test(.requires(.busybox))
-    func rejectsLayerWhoseDiffIDDisagreesWithConfig() throws {
+    func rejectsLayerWhoseDiffIDDisagreesWithConfig() async throws {
         let fx = try BusyboxRootfs()
-        var entries = try ociEntries(fx)
+        var entries = try await ociEntries(fx)
         let idx = try #require(entries.firstIndex { $0.0 == "index.json" })
         let index = try ImageIndex.decode(entries[idx].1)
         let mIdx = try #require(entries.firstIndex { $0.0 == "blobs/sha256/" + index.manifests[0].digest.encoded })
@@ -170,24 +170,24 @@ import TestSupport
         entries[idx].1 = try CanonicalJSON.encode(ImageIndex(manifests: [md]))
         let bad = fx.dir + "/diffid.tar"
         try writeTestArchive(bad, entries)
-        expectCleanFailure(try TempStore(), bad, mentions: "diff_id")
+        await expectCleanFailure(try TempStore(), bad, mentions: "diff_id")
     }
 
-    @Test func rejectsNonArchives() throws {
+    @Test func rejectsNonArchives() async throws {
         let t = try TempStore()
         let p = t.dir + "/tmp/not-an-archive.tar"
         try writeTestArchive(p, [("hello.txt", Array("hi".utf8))])
-        #expect(throws: StoreError.self) { try t.store.load(archive: p) }
-        #expect(throws: StoreError.self) { try t.store.load(archive: t.dir + "/missing.tar") }
+        await #expect(throws: StoreError.self) { try await ImageArchive.load(p, into: t.store) }
+        await #expect(throws: StoreError.self) { try await ImageArchive.load(t.dir + "/missing.tar", into: t.store) }
     }
 
     @Test(.requires(.busybox))
-    func multiPlatformIndexLoadsEveryPlatformAndTagsTheHostOne() throws {
+    func multiPlatformIndexLoadsEveryPlatformAndTagsTheHostOne() async throws {
         let fx = try BusyboxRootfs()
         let a = try TempStore()
         let other = Platform.host.architecture == "arm64" ? Platform(architecture: "amd64") : Platform(architecture: "arm64")
-        let host = try a.store.importRootfs(from: fx.tar, tags: [], platform: .host)
-        let foreign = try a.store.importRootfs(from: fx.tar, tags: [], platform: other)
+        let host = try await ImageArchive.importRootfs(from: fx.tar, into: a.store, tags: [], platform: .host)
+        let foreign = try await ImageArchive.importRootfs(from: fx.tar, into: a.store, tags: [], platform: other)
         var files: [(String, [UInt8])] = [("oci-layout", Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))]
         var seen = Set<Digest>()
         var children: [Descriptor] = []
@@ -206,7 +206,7 @@ import TestSupport
         try writeTestArchive(archive, files)
 
         let b = try TempStore()
-        let loaded = try b.store.load(archive: archive)
+        let loaded = try await ImageArchive.load(archive, into: b.store)
         #expect(Set(loaded.map(\.image.manifestDigest)) == [host.manifestDigest, foreign.manifestDigest])
         #expect(try b.store.resolve("multi:1").manifestDigest == host.manifestDigest)
         #expect(try b.store.resolve("multi:1").platform.architecture == Platform.host.architecture)
@@ -215,10 +215,10 @@ import TestSupport
     // MARK: dive's reference archives
 
     @Test(.requires(.conformance("dive")))
-    func diveArchivesLoadAndOCIVariantsGiveTheSameTree() throws {
+    func diveArchivesLoadAndOCIVariantsGiveTheSameTree() async throws {
         let dir = try #require(Host.conformance("dive"))
         let t = try TempStore()
-        let docker = try t.store.load(archive: dir + "/test-docker-image.tar")
+        let docker = try await ImageArchive.load(dir + "/test-docker-image.tar", into: t.store)
         #expect(docker.first?.names.map(\.familiar) == ["dive-test:latest"])
         let dockerImage = try #require(docker.first?.image)
         #expect(dockerImage.layers.count == 14)
@@ -226,7 +226,7 @@ import TestSupport
 
         var trees: [String: [String]] = [:]
         for variant in ["gzip", "zstd", "uncompressed"] {
-            let loaded = try t.store.load(archive: dir + "/test-oci-\(variant)-image.tar")
+            let loaded = try await ImageArchive.load(dir + "/test-oci-\(variant)-image.tar", into: t.store)
             let image = try #require(loaded.first?.image)
             #expect(image.id.encoded == "3eaccc100f866490f00ae82727b459a737af031dcf44c791d8aa714a70f24959")
             let layer = try #require(try t.store.layerRecords(of: image).first)

@@ -47,17 +47,13 @@ public struct BuildExporter: Sendable {
         }
     }
 
-    /// `type=oci` / `type=docker`: the image as `slipway save` writes it (the store owns the
-    /// archive formats): an OCI layout tar, or a docker-archive that is also one. `dest` follows
-    /// the output rule (`OutputFile`), and every blob's digest is checked on the way out.
+    /// `type=oci` / `type=docker`: the image as `slipway save` writes it (`ImageArchive`
+    /// owns the archive formats): an OCI layout tar, or a docker-archive that is also one.
+    /// `dest` follows the output rule (`OutputFile`), and every blob's digest is checked on the
+    /// way out.
     public func exportArchive(manifestDigest: Digest, tags: [String], to dest: String, docker: Bool) async throws {
-        // Copies every blob of the image: off the cooperative pool.
-        try await runOffPool { try exportArchiveBlocking(manifestDigest: manifestDigest, tags: tags, to: dest, docker: docker) }
-    }
-
-    func exportArchiveBlocking(manifestDigest: Digest, tags: [String], to dest: String, docker: Bool) throws {
         guard let image = try store.image(manifestDigest: manifestDigest) else { throw StoreError.imageNotFound(manifestDigest.description) }
         let names = try tags.map { try ImageReference(parsing: $0) }
-        try store.save([SaveRequest(image: image, names: names)], format: docker ? .docker : .oci, to: dest)
+        try await ImageArchive.save([SaveRequest(image: image, names: names)], from: store, format: docker ? .docker : .oci, to: dest)
     }
 }

@@ -40,7 +40,7 @@ public enum ImageLoader {
     /// `archiveStore`: load archives into this store rather than a throw-away one. Its layers
     /// are never read or re-compressed again (the store's `load` reuses a layer it has by diff
     /// ID), so a caller reading many archives of images over one base pays for the base once.
-    public static func load(_ spec: String, storeRoot: String, archiveStore: String? = nil) throws -> ImageInput {
+    public static func load(_ spec: String, storeRoot: String, archiveStore: String? = nil) async throws -> ImageInput {
         var path = spec
         var forced: String?
         for prefix in ["oci:", "oci-archive:", "docker-archive:"] where spec.hasPrefix(prefix) {
@@ -54,7 +54,7 @@ public enum ImageLoader {
         }
         if forced != nil || exists {
             guard exists else { throw ImageLoadError.notFound(spec) }
-            return try withArchive(path, store: archiveStore) { try scan($0) }
+            return try await withArchive(path, store: archiveStore) { try scan($0) }
         }
         let store: ImageStore
         do {
@@ -80,14 +80,14 @@ public enum ImageLoader {
 
     /// Loads an archive into a throw-away store, or `store` when given (verifying every blob),
     /// then reads from there.
-    static func withArchive<T>(_ path: String, store root: String? = nil, _ body: (BlobImage) throws -> T) throws -> T {
+    static func withArchive<T>(_ path: String, store root: String? = nil, _ body: (BlobImage) throws -> T) async throws -> T {
         let temp = NSTemporaryDirectory() + "slipway-analyze-" + UUID().uuidString
         defer { if root == nil { try? FileManager.default.removeItem(atPath: temp) } }
         let store: ImageStore
         let loaded: [LoadedImage]
         do {
             store = try ImageStore(root: root ?? temp)
-            loaded = try store.load(archive: path)
+            loaded = try await ImageArchive.load(path, into: store)
         } catch {
             throw ImageLoadError.invalid(path: path, reason: "\(error)")
         }

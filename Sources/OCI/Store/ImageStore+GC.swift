@@ -60,7 +60,7 @@ extension ImageStore {
                     report.freedBytes += size
                 }
             }
-            report.removedTempFiles = removeDeadTempFiles()
+            report.removedTempFiles = removeDeadTempFiles().count
             report.removedSnapshots = removeSnapshots(doomed.snapshots)
         })
         return report
@@ -90,16 +90,20 @@ extension ImageStore {
         return needed
     }
 
-    /// Temp files and directories left by processes that no longer run.
-    func removeDeadTempFiles() -> Int {
-        var n = 0
+    /// Removes the temp files and directories (`tmp/<pid>-…`, a partial `snapshots/<pid>-….d`)
+    /// of processes that no longer run — what a killed load, import, pull, push or unpack
+    /// left — and returns their paths. A live process's are never touched, so this is safe
+    /// beside a concurrent command: every command that opens the store runs it.
+    @discardableResult
+    public func removeDeadTempFiles() -> [String] {
+        var removed: [String] = []
         for dir in [tmpDirectory, snapshotsDirectory] {
             for name in ((try? FileSystem.entries(dir)) ?? []) {
                 guard let pid = TempName.ownerPID(of: name), !OwnerProcess.isRunning(pid) else { continue }
-                if (try? FileSystem.removeTree(dir + "/" + name)) != nil { n += 1 }
+                if (try? FileSystem.removeTree(dir + "/" + name)) != nil { removed.append(dir + "/" + name) }
             }
         }
-        return n
+        return removed
     }
 
     /// Names of snapshot directories whose layer is no longer recorded.

@@ -79,15 +79,23 @@ extension ImageStore {
     @discardableResult
     public func putImage(config: ImageConfig, layers: [LayerRecord], format: ManifestFormat = .oci,
                          tags: [ImageReference] = [], annotations: [String: String]? = nil) throws -> StoredImage {
+        let image = try Self.encodeImage(config: config, layers: layers, format: format, annotations: annotations)
+        try content.putBlob(image.config, expected: image.configDescriptor.digest, what: "image config")
+        return try putImage(manifest: image.manifest, tags: tags, layers: layers)
+    }
+
+    /// The canonical config and manifest of an image over `layers`: the one encoding of the
+    /// images Slipway makes (builds, imports), so the same inputs give the same image ID.
+    public static func encodeImage(config: ImageConfig, layers: [LayerRecord], format: ManifestFormat = .oci,
+                                   annotations: [String: String]? = nil) throws -> (config: [UInt8], configDescriptor: Descriptor, manifest: [UInt8]) {
         let configType = format == .oci ? MediaType.ociConfig : MediaType.dockerConfig
         let (configBytes, configDescriptor) = try CanonicalJSON.blob(config, mediaType: configType)
-        try content.putBlob(configBytes, expected: configDescriptor.digest, what: "image config")
         let manifest = ImageManifest(format: format, config: configDescriptor, layers: layers.map {
             var d = $0.descriptor
             d.mediaType = MediaType.convert(d.mediaType, to: format)
             return d
         }, annotations: annotations)
-        return try putImage(manifest: try CanonicalJSON.encode(manifest), tags: tags, layers: layers)
+        return (configBytes, configDescriptor, try CanonicalJSON.encode(manifest))
     }
 
     /// Records (or updates) the facts of a layer blob already in the store.
@@ -197,6 +205,20 @@ extension ImageStore {
         images.max { a, b in
             (a.tags.isEmpty ? 0 : 1, a.addedAt) < (b.tags.isEmpty ? 0 : 1, b.addedAt)
         }
+    }
+
+    /// How an image is named in errors: its first tag, else its ID.
+    public static func displayName(_ image: StoredImage) -> String {
+        image.tags.first?.familiar ?? image.id.description
+    }
+
+    /// What a blob of `image` is, for errors: "layer 2 of app:1", "the config of app:1".
+    public static func blobRole(_ d: Digest, in image: StoredImage) -> String {
+        let name = displayName(image)
+        if let i = image.layers.firstIndex(of: d) { return "layer \(i + 1) of \(image.layers.count) of image \(name)" }
+        if d == image.configDigest { return "the config of image \(name)" }
+        if d == image.manifestDigest { return "the manifest of image \(name)" }
+        return "a blob of image \(name)"
     }
 
     public func manifest(of image: StoredImage) throws -> ImageManifest {

@@ -11,7 +11,7 @@ extension ImageStore {
     /// next `prune`/`fsck --repair` removes it. The caller removes it when done.
     public func makeTemporaryDirectory() throws -> String {
         let path = TempName.path(in: tmpDirectory, suffix: ".d")
-        try StoreFS.check(mkdir(path, 0o700), "mkdir", path)
+        try StoreError.wrapping { try FileIO.check(mkdir(path, 0o700), "mkdir", path) }
         return path
     }
 
@@ -26,7 +26,7 @@ extension ImageStore {
     public func adoptLayer(_ blob: LayerBlob) throws -> LayerRecord {
         do {
             try content.publish(tempPath: blob.file, digest: blob.digest)
-        } catch StoreError.io(_, _, EXDEV) {
+        } catch StoreError.system(let e) where e.errno == EXDEV {
             try content.putBlob(copying: blob.file, expected: blob.digest, expectedSize: blob.compressedSize)
             unlink(blob.file)
         }
@@ -84,11 +84,20 @@ extension ImageStore {
     /// Streams a layer blob's uncompressed tar, checking it parses as tar, and returns its diff
     /// ID and uncompressed size. Verifies what a foreign manifest claims before it is recorded.
     public func measureLayer(_ digest: Digest, mediaType: String) throws -> (diffID: Digest, size: Int64) {
+        let fd = try content.openBlob(digest)
+        return try Self.measureLayer(FileSource(descriptor: fd, path: content.blobPath(digest), ownsDescriptor: true),
+                                     digest: digest, mediaType: mediaType)
+    }
+
+    /// `measureLayer` of a layer blob in any file (a blob an archive is written from).
+    public static func measureLayer(file path: String, digest: Digest, mediaType: String) throws -> (diffID: Digest, size: Int64) {
+        try measureLayer(try FileSource(path: path), digest: digest, mediaType: mediaType)
+    }
+
+    private static func measureLayer(_ file: FileSource, digest: Digest, mediaType: String) throws -> (diffID: Digest, size: Int64) {
         guard let compression = MediaType.layerCompression(mediaType) else {
             throw ModelError.unknownMediaType(what: "layer \(digest)", mediaType: mediaType)
         }
-        let fd = try content.openBlob(digest)
-        let file = FileSource(descriptor: fd, path: content.blobPath(digest), ownsDescriptor: true)
         let hashing = HashingSource(try compression.decompressor(from: file))
         let reader = TarReader(source: hashing)
         do {

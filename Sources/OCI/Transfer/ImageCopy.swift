@@ -147,7 +147,8 @@ public struct ImageCopy: Sendable {
         let unique = descriptors.filter { seen.insert($0.digest).inserted }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = 0
-            while next < unique.count && next < concurrency {
+            let concurrency = destination.sequential ? 1 : self.concurrency
+        while next < unique.count && next < concurrency {
                 let d = unique[next]
                 group.addTask { try await body(d) }
                 next += 1

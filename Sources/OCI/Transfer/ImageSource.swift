@@ -32,10 +32,18 @@ public protocol ImageSource: Sendable {
     /// A local file that holds the blob, when the source has one: a destination can then
     /// upload or copy it without an intermediate copy.
     func localFile(of descriptor: Descriptor) -> String?
+    /// A layer's diff ID and uncompressed size when the source already knows them (the store
+    /// measured them once), so a destination that needs them (a docker-archive) need not
+    /// decompress the layer twice; nil: measure.
+    func layerFacts(_ descriptor: Descriptor) throws -> (diffID: Digest, size: Int64)?
+    /// What a blob is, for errors ("layer 2 of 3 of image app:1").
+    func role(of descriptor: Descriptor) -> String
 }
 
 extension ImageSource {
     public func localFile(of descriptor: Descriptor) -> String? { nil }
+    public func layerFacts(_ descriptor: Descriptor) throws -> (diffID: Digest, size: Int64)? { nil }
+    public func role(of descriptor: Descriptor) -> String { "blob \(descriptor.digest) of \(description)" }
 
     /// A small blob (config, manifest) read into memory and checked against its digest.
     public func readBlob(_ descriptor: Descriptor) async throws -> [UInt8] {
@@ -57,6 +65,8 @@ public enum BlobPut: Sendable, Equatable {
 /// last, so that a destination never names content it does not hold.
 public protocol ImageDestination: Sendable {
     var description: String { get }
+    /// Whether blobs must come one at a time (one output stream, such as a tar archive).
+    var sequential: Bool { get }
     /// Whether the destination already holds the blob (then it is not copied). A store also
     /// leases it, so a concurrent GC cannot take it before the manifest names it.
     func hasBlob(_ descriptor: Descriptor) async throws -> Bool
@@ -74,5 +84,6 @@ public protocol ImageDestination: Sendable {
 }
 
 extension ImageDestination {
+    public var sequential: Bool { false }
     public func readBack(_ descriptor: Descriptor) throws -> [UInt8]? { nil }
 }

@@ -6,10 +6,34 @@ import System
 /// leased at once, so a concurrent GC cannot take them before the manifest names them. The
 /// manifest is published last, with each layer's diff_id and uncompressed size measured from
 /// the blob itself: a config that lies about its layers never reaches the store.
+///
+/// `deferred`: manifests are verified as they come but recorded only by `publish()`, so a copy
+/// of several images (an archive's) records all of them or none.
 public struct StoreImageDestination: ImageDestination {
     public let store: ImageStore
+    private let pending: Pending?
 
-    public init(store: ImageStore) { self.store = store }
+    public init(store: ImageStore, deferred: Bool = false) {
+        self.store = store
+        self.pending = deferred ? Pending() : nil
+    }
+
+    /// Images verified by a deferred destination, waiting for `publish()`.
+    private final class Pending: @unchecked Sendable {
+        let lock = NSLock()
+        var images: [(bytes: [UInt8], names: [ImageReference], records: [LayerRecord])] = []
+    }
+
+    /// Records every image a deferred destination verified, in the order they came, and
+    /// returns them (an immediate destination has recorded them already: none).
+    public func publish() throws -> [StoredImage] {
+        guard let pending else { return [] }
+        let images = pending.lock.withLock { () -> [(bytes: [UInt8], names: [ImageReference], records: [LayerRecord])] in
+            defer { pending.images = [] }
+            return pending.images
+        }
+        return try images.map { try store.putImage(manifest: $0.bytes, tags: $0.names, layers: $0.records) }
+    }
 
     public var description: String { "the local store \(store.root)" }
 
@@ -53,6 +77,10 @@ public struct StoreImageDestination: ImageDestination {
                 if let record { records.append(record) }
                 if next < layers.count { add() }
             }
+        }
+        if let pending {
+            pending.lock.withLock { pending.images.append((manifest.bytes, names, records)) }
+            return manifest.digest
         }
         let image = try store.putImage(manifest: manifest.bytes, tags: names, layers: records)
         return image.manifestDigest

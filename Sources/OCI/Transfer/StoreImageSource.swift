@@ -18,6 +18,11 @@ public struct StoreImageSource: ImageSource {
         self.image = try store.resolve(name)
     }
 
+    public init(store: ImageStore, image: StoredImage) {
+        self.store = store
+        self.image = image
+    }
+
     public var description: String { "local image \(ImageStore.displayName(image))" }
 
     /// The image's own manifest, whatever the reference (the copy is of this one image).
@@ -38,6 +43,14 @@ public struct StoreImageSource: ImageSource {
                 StoreError.corruptBlob(descriptor.digest, what: role, cause: "its content hashes to \(actual)")
             }
         }
+    }
+
+    public func role(of descriptor: Descriptor) -> String { ImageStore.blobRole(descriptor.digest, in: image) }
+
+    /// From the store's layer records (measured when the layer came in), else measured now.
+    public func layerFacts(_ descriptor: Descriptor) throws -> (diffID: Digest, size: Int64)? {
+        if let r = try store.layerRecord(digest: descriptor.digest), let size = r.uncompressedSize { return (r.diffID, size) }
+        return nil
     }
 
     public func localFile(of descriptor: Descriptor) -> String? {

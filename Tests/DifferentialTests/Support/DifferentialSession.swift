@@ -105,7 +105,7 @@ actor DifferentialSession {
         defer { try? FileManager.default.removeItem(atPath: archive) }
         try await slipway(["save", "-o", archive, name])
         let readStore = self.readStore
-        return try await offPool { try ImageSnapshot.load(archive: archive, readStore: readStore) }
+        return try await ImageSnapshot.load(archive: archive, readStore: readStore)
     }
 
     /// `docker save`s an image and reads the archive back.
@@ -114,7 +114,7 @@ actor DifferentialSession {
         defer { try? FileManager.default.removeItem(atPath: archive) }
         try await docker(["save", "-o", archive, name])
         let readStore = self.readStore
-        return try await offPool { try ImageSnapshot.load(archive: archive, readStore: readStore) }
+        return try await ImageSnapshot.load(archive: archive, readStore: readStore)
     }
 
     /// At most `limit` bodies at a time (builds are CPU- and disk-bound on a shared 2-core machine).

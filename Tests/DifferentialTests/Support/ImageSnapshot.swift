@@ -15,8 +15,8 @@ struct ImageSnapshot: Sendable {
 
     /// Reads an archive (`slipway save` OCI/docker archive, `docker save` docker-archive),
     /// loading it into `readStore`, which keeps the layers it has seen (the bases) for the next.
-    static func load(archive: String, readStore: String) throws -> ImageSnapshot {
-        let image = try ImageLoader.load("docker-archive:" + archive, storeRoot: readStore, archiveStore: readStore)
+    static func load(archive: String, readStore: String) async throws -> ImageSnapshot {
+        let image = try await ImageLoader.load("docker-archive:" + archive, storeRoot: readStore, archiveStore: readStore)
         var files: [String: FileFacts] = [:]
         for record in Analyzer.finalFilesystem(image) { files[record.path] = FileFacts(record) }
         let config = image.config

@@ -28,6 +28,6 @@ struct TestStore {
         let tar = work.file("rootfs.tar").path
         let (status, output) = try await runCommand("/bin/tar", ["-C", root.path, "-cf", tar, "."])
         guard status == 0 else { throw TestSupportError("tar failed: \(output)") }
-        return try store.importRootfs(from: tar, tags: [try ImageReference(parsing: tag)])
+        return try await ImageArchive.importRootfs(from: tar, into: store, tags: [try ImageReference(parsing: tag)])
     }
 }
