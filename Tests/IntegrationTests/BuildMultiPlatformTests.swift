@@ -138,6 +138,16 @@ struct BuildMultiPlatformTests {
         #expect(crash.status == 1, "\(crash.combined)")
         #expect(crash.stderr.contains("exited with code 139"), "\(crash.stderr)")
         #expect(crash.stderr.contains("note: the step ran under emulation (qemu-aarch64) and was killed by SIGSEGV"), "\(crash.stderr)")
+        // The same as the container's init (PID 1): QEMU would wait forever; the step ends as 139.
+        try s.write("Dockerfile", "FROM bb:arm64\nRUN [\"/bin/sh\", \"-c\", \"kill -SEGV $$\"]\n")
+        let initCrash = try await s.build(["--platform", "linux/arm64"])
+        #expect(initCrash.status == 1, "\(initCrash.combined)")
+        #expect(initCrash.stderr.contains("exited with code 139") && initCrash.stderr.contains("killed by SIGSEGV"), "\(initCrash.stderr)")
+        #expect(initCrash.seconds < 20, "took \(initCrash.seconds) s")
+        // A crash of a child leaves the init alone: the step goes on.
+        try s.write("Dockerfile", "FROM bb:arm64\nRUN sh -c 'kill -SEGV $$'; sleep 1; echo survived\n")
+        let childCrash = try await s.build(["--platform", "linux/arm64"])
+        #expect(childCrash.status == 0 && childCrash.stderr.contains("survived"), "\(childCrash.combined)")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
     }
 }

@@ -1,5 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import OCI
+import Synchronization
 import System
 
 /// Running another CPU's programs in a RUN step: QEMU user emulation registered with the kernel's
@@ -117,5 +121,72 @@ public enum EmulationError: Error, CustomStringConvertible, Equatable {
                 + "so the kernel looks for \(i) inside the container's root, where it is not: register it again with F "
                 + "(as qemu-user-static's /usr/lib/binfmt.d files do)"
         }
+    }
+}
+
+/// Watches one RUN for QEMU's "uncaught target signal" line. QEMU reports an emulated program's
+/// fatal signal by re-raising it on itself and waiting in sigsuspend with every other signal
+/// blocked; when that process is the container's init (PID 1 of its namespace) the kernel drops
+/// the signal and it waits forever. So after that line, if the runtime's child (the container's
+/// init) is in exactly that wait, it is killed from the host and the step ends as the program
+/// did: 128 + the signal. A shell's own sigsuspend (a `wait` builtin) has other signals
+/// unblocked and is left alone.
+final class EmulatedInitWatch: Sendable {
+    let runtimePID: pid_t
+    private let state = Mutex<(started: Bool, signal: Int32?)>((false, nil))
+
+    init(runtimePID: pid_t) { self.runtimePID = runtimePID }
+
+    /// The signal the hung init was killed for, if it was.
+    var signal: Int32? { state.withLock { $0.signal } }
+
+    /// Called for each output line of the step.
+    func saw(_ line: String) {
+        let prefix = "qemu: uncaught target signal "
+        guard line.hasPrefix(prefix),
+              let n = Int32(line.dropFirst(prefix.count).prefix { $0.isNumber }), n > 0, n < 32 else { return }
+        let start = state.withLock { s -> Bool in
+            if s.started { return false }
+            s.started = true
+            return true
+        }
+        guard start else { return }
+        let runtimePID = runtimePID
+        Thread { [self] in
+            for _ in 0..<30 {
+                usleep(100_000)
+                guard kill(runtimePID, 0) == 0 else { return }
+                for pid in Self.children(of: runtimePID) where Self.isHungReRaising(pid: pid, signal: n) {
+                    state.withLock { $0.signal = n }
+                    kill(pid, SIGKILL)
+                    return
+                }
+            }
+            // Allow a later crash of the same step to be watched too.
+            state.withLock { $0.started = false }
+        }.start()
+    }
+
+    /// Direct children of `pid` (from /proc/<pid>/task/*/children, else a scan of /proc).
+    static func children(of pid: pid_t) -> [pid_t] {
+        var out: [pid_t] = []
+        for task in (try? FileSystem.entries("/proc/\(pid)/task")) ?? [] {
+            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+            out += text.split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        return out
+    }
+
+    /// In sigsuspend with every catchable signal but `signal` blocked (QEMU's dump_core_and_abort).
+    static func isHungReRaising(pid: pid_t, signal: Int32) -> Bool {
+        guard let wchan = try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8), wchan.contains("sigsuspend"),
+              let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
+              let mask = UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16) else { return false }
+        for s in Int32(1)...31 where s != SIGKILL && s != SIGSTOP {
+            let blocked = mask & (UInt64(1) << UInt64(s - 1)) != 0
+            if blocked == (s == signal) { return false }
+        }
+        return true
     }
 }
