@@ -150,4 +150,42 @@ struct BuildMultiPlatformTests {
         #expect(childCrash.status == 0 && childCrash.stderr.contains("survived"), "\(childCrash.combined)")
         #expect(s.leftovers().isEmpty, "\(s.leftovers())")
     }
+
+    @Test("FROM of a registry index pulls the target platform's manifest: arm64 for --platform linux/arm64, amd64 for linux/amd64",
+          .requires(TestRegistry.prerequisites))
+    func fromIndex() async throws {
+        let s = try await sandbox()
+        let registry = try await TestRegistry()
+        let host = registry.host
+        // Both images pushed, then an OCI index over them put with curl (Slipway pushes single images).
+        var children: [String] = []
+        for arch in ["amd64", "arm64"] {
+            #expect(try await s.slipway(["tag", "bb:\(arch)", "\(host)/multi/bb:\(arch)"]).status == 0)
+            let push = try await s.slipway(["push", "\(host)/multi/bb:\(arch)"])
+            #expect(push.status == 0, "\(push.combined)")
+            let head = try await BuildHarness.run(["/usr/bin/curl", "-sfI", "-H",
+                "Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json",
+                "http://\(host)/v2/multi/bb/manifests/\(arch)"])
+            func header(_ name: String) -> String {
+                head.stdout.split(separator: "\r\n").first { $0.lowercased().hasPrefix(name.lowercased() + ":") }
+                    .map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces) } ?? ""
+            }
+            children.append("{\"mediaType\":\"\(header("Content-Type"))\",\"digest\":\"\(header("Docker-Content-Digest"))\",\"size\":\(header("Content-Length")),"
+                            + "\"platform\":{\"os\":\"linux\",\"architecture\":\"\(arch)\"}}")
+        }
+        let index = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[\(children.joined(separator: ","))]}"
+        let put = try await BuildHarness.run(["/usr/bin/curl", "-sf", "-X", "PUT", "-H", "Content-Type: application/vnd.oci.image.index.v1+json",
+                                              "--data-binary", index, "http://\(host)/v2/multi/bb/manifests/both"])
+        #expect(put.status == 0, "\(index): \(put.combined)")
+
+        try s.write("Dockerfile", "FROM \(host)/multi/bb:both\nRUN uname -m > /arch\n")
+        for (platform, machine) in [("linux/arm64", "aarch64"), ("linux/amd64", "x86_64")] {
+            let store = s.root + "/store-" + machine
+            let b = try await BuildHarness.run([BuildHarness.binary, "build", "--root", store, "--progress", "plain",
+                                                "--platform", platform, "-t", "from-index:1", s.context])
+            #expect(b.status == 0, "\(platform): \(b.combined)")
+            let arch = try await BuildHarness.run([BuildHarness.binary, "run", "--root", store, "--rm", "from-index:1", "cat", "/arch"])
+            #expect(arch.stdout == machine + "\n", "\(platform): \(arch.combined)")
+        }
+    }
 }
