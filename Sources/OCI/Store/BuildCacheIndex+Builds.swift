@@ -13,18 +13,28 @@ public struct BuildRecord: Codable, Sendable, Equatable {
         public var seconds: Double?
         /// Compressed size of the step's layer.
         public var layerBytes: Int64?
+        /// Bytes the step wrote to its layer (the uncompressed tar).
+        public var uncompressedBytes: Int64?
         /// CPU time of a RUN's processes.
         public var cpuSeconds: Double?
+        /// `local` (hit a record this store's builds wrote), `imported` (hit a record `--cache-from`
+        /// brought in) or `ran`; nil in records written before it was kept.
+        public var cache: String?
+        /// For an `imported` hit, the cache it came from.
+        public var importedFrom: String?
 
         public init(step: Int, name: String, status: String, reason: String?, seconds: Double?, layerBytes: Int64? = nil,
-                    cpuSeconds: Double? = nil) {
+                    uncompressedBytes: Int64? = nil, cpuSeconds: Double? = nil, cache: String? = nil, importedFrom: String? = nil) {
             self.step = step
             self.name = name
             self.status = status
             self.reason = reason
             self.seconds = seconds
             self.layerBytes = layerBytes
+            self.uncompressedBytes = uncompressedBytes
             self.cpuSeconds = cpuSeconds
+            self.cache = cache
+            self.importedFrom = importedFrom
         }
     }
 
