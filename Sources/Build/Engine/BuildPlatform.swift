@@ -56,3 +56,10 @@ extension BuildFlags {
         }
     }
 }
+
+extension StageRun {
+    /// The platform this stage asked for: `FROM --platform`, else `build --platform`; nil when
+    /// neither was given (the host's, and a base of another CPU is only a warning). Images this
+    /// stage pulls (FROM, `COPY --from`, `--mount from=`) are pulled for it.
+    var askedPlatform: OCI.Platform? { stage.platform ?? (request.platformRequested ? plan.targetPlatform : nil) }
+}

@@ -27,7 +27,7 @@ extension StageRun {
         // What this stage builds for: `FROM --platform`, else `build --platform`, else the host.
         // `asked` is that platform when one was asked for: a base must then be of it.
         let target = stage.platform ?? plan.targetPlatform
-        let asked = stage.platform ?? (request.platformRequested ? plan.targetPlatform : nil)
+        let asked = askedPlatform
         switch stage.base {
         case .scratch:
             key = .scratch(platform: target == OCI.Platform.host.normalized ? nil : target.description)
