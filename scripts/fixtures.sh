@@ -2,6 +2,8 @@
 # Builds and caches root filesystems that tests use as base images (there is no Docker Hub here).
 #
 #   scripts/fixtures.sh busybox        -> DIR with rootfs/ (extracted) and rootfs.tar
+#   scripts/fixtures.sh busybox-arm64  -> the same over Debian's busybox-static:arm64 (apt-get download;
+#                                         needs `dpkg --add-architecture arm64`, done by scripts/setup.sh)
 #   scripts/fixtures.sh debian         -> DIR with rootfs.tar (bookworm minbase)
 #   scripts/fixtures.sh debian-go      -> + golang-go ca-certificates
 #   scripts/fixtures.sh debian-node    -> + nodejs npm build-essential ca-certificates (like
@@ -28,7 +30,7 @@ set -euo pipefail
 ROOT=${SLIPWAY_FIXTURES:-/var/cache/slipway-fixtures}
 name=${1:-}
 case "$name" in
-  busybox) extra="" ;;
+  busybox|busybox-arm64) extra="" ;;
   debian) extra="" ;;
   debian-go) extra="golang-go,ca-certificates" ;;
   debian-node) extra="nodejs,npm,build-essential,ca-certificates" ;;
@@ -37,7 +39,7 @@ case "$name" in
   debian-rust) extra="cargo,rustc,ca-certificates,librust-httparse-dev,librust-itoa-dev" ;;
   debian-java) extra="default-jdk-headless,maven,libmaven-resources-plugin-java,libmaven-compiler-plugin-java,libsurefire-java,libmaven-jar-plugin-java,libmaven-dependency-plugin-java,libcommons-lang3-java" ;;
   debian-jre) extra="default-jre-headless" ;;
-  *) echo "usage: $0 busybox|debian|debian-go|debian-node|debian-node-slim|debian-python|debian-rust|debian-java|debian-jre" >&2; exit 2 ;;
+  *) echo "usage: $0 busybox|busybox-arm64|debian|debian-go|debian-node|debian-node-slim|debian-python|debian-rust|debian-java|debian-jre" >&2; exit 2 ;;
 esac
 
 # The cache is keyed by directory name: a fixture whose package list changed gets a new
@@ -64,9 +66,19 @@ build_busybox() {
   local r="$tmp/rootfs"
   mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,home/app,var/tmp}
   chmod 1777 "$r/tmp" "$r/var/tmp"; chmod 700 "$r/root"
-  cp "$bb" "$r/bin/busybox"
+  if [ "$name" = busybox-arm64 ]; then
+    # The arm64 build of the same Debian package; its applet list is the host busybox's (same
+    # version), so building the fixture needs no emulation.
+    (cd "$tmp" && apt-get download -qq busybox-static:arm64 >/dev/null) ||
+      { echo "fixtures: apt-get download busybox-static:arm64 failed (dpkg --add-architecture arm64 && apt-get update)" >&2; exit 1; }
+    dpkg-deb -x "$tmp"/busybox-static_*_arm64.deb "$tmp/deb"
+    cp "$tmp/deb/bin/busybox" "$r/bin/busybox"
+    rm -rf "$tmp/deb" "$tmp"/busybox-static_*_arm64.deb
+  else
+    cp "$bb" "$r/bin/busybox"
+  fi
   # Like `busybox --install -s`: one symlink per applet, all in /bin.
-  for a in $("$r/bin/busybox" --list); do
+  for a in $("$bb" --list); do
     [ "$a" = busybox ] || ln -sf busybox "$r/bin/$a"
   done
   cat > "$r/etc/passwd" <<'EOF'
@@ -110,7 +122,7 @@ build_debian() {
 }
 
 case "$name" in
-  busybox) build_busybox ;;
+  busybox|busybox-arm64) build_busybox ;;
   *) build_debian ;;
 esac
 

@@ -25,6 +25,9 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(help: "Stage to build (default: the last one).")
     var target: String?
 
+    @Option(help: ArgumentHelp("Platform to build for, os/arch[/variant] (default: this machine's). Bases are resolved for it, the platform ARGs (TARGETPLATFORM, TARGETARCH, …) follow it, and RUN steps of another CPU run through QEMU registered in binfmt_misc.", valueName: "platform"))
+    var platform: String?
+
     @Option(name: .customLong("build-arg"), help: ArgumentHelp("Build-time variable NAME=VALUE (NAME alone takes it from the environment).", valueName: "name=value"))
     var buildArgs: [String] = []
 
@@ -113,6 +116,7 @@ struct BuildCommand: AsyncParsableCommand {
         defer { trace.report() }
         // Validate every flag before touching anything.
         let args = try BuildFlags.buildArgs(buildArgs)
+        let targetPlatform = try platform.map { try BuildFlags.platform($0) }
         let labelValues = try BuildFlags.labels(labels)
         let out = try output.map { try BuildFlags.output($0) } ?? OutputSpec(type: .image, dest: nil)
         let tags = self.tags + out.names
@@ -183,7 +187,9 @@ struct BuildCommand: AsyncParsableCommand {
         if let failing = DockerfileChecks.failsBuild(checks, parsed: parsed) {
             throw ValidationError("\(failing.file):\(failing.line): \(failing.rule): \(failing.message) (the Dockerfile sets check=error=true: fix it, or skip the rule with # check=skip=\(failing.rule))")
         }
-        let graph = try StageGraph(model: DockerfileModel(parsed), options: BuildOptions(target: target, buildArgs: args))
+        let graph = try StageGraph(model: DockerfileModel(parsed),
+                                   options: BuildOptions(target: target, buildArgs: args, buildPlatform: FrontendPlatform(OCI.Platform.host),
+                                                         targetPlatform: targetPlatform.map(FrontendPlatform.init)))
         let plan = BuildPlan(graph: graph)
         trace.mark("parse")
 
@@ -197,7 +203,7 @@ struct BuildCommand: AsyncParsableCommand {
         let containerRuntime = try ContainerRuntime.named(runtime)
         var extensions = try BuildExtensions.fromFlags(secrets: secrets, ssh: ssh, allow: allow, storeRoot: imageStore.root,
                                                        buildArgs: args)
-        extensions.namedContexts = try await NamedContext.parse(buildContexts, store: imageStore)
+        extensions.namedContexts = try await NamedContext.parse(buildContexts, store: imageStore, platform: targetPlatform)
         var engineStore = StoreEngineStore(store: imageStore)
         engineStore.sourceDateEpoch = extensions.sourceDateEpoch
         let snapshotter = OverlaySnapshotter(scratchDirectory: scratch)
@@ -205,10 +211,10 @@ struct BuildCommand: AsyncParsableCommand {
         let reporter = out.dest == "-" ? ProgressReporter(mode: mode, stdout: .standardError) : ProgressReporter(mode: mode)
         let access = registry.access
         engineStore.alwaysPull = pull
-        engineStore.pull = { ref in
-            await reporter.emit(.note("pulling \(ref)"))
+        engineStore.pull = { ref, platform in
+            await reporter.emit(.note("pulling \(ref)" + (platform.map { " for \($0)" } ?? "")))
             let reference = try ImageReference(parsing: ref)
-            let result = try await ImageTransfer(access: access).pull(reference, into: imageStore)
+            let result = try await ImageTransfer(access: access).pull(reference, into: imageStore, platform: platform)
             await reporter.emit(.note("pulled \(ref) (\(result.manifestDigest))"))
         }
         let engine = BuildEngine(store: engineStore, snapshotter: snapshotter,
@@ -221,6 +227,19 @@ struct BuildCommand: AsyncParsableCommand {
                                    network: net, jobs: jobs, labels: labelValues, tags: tags, writeToStore: writeToStore)
         request.extensions = extensions
         request.hostCABundle = addCABundle
+        request.platformRequested = targetPlatform != nil
+        // Checks the build makes (InvalidBaseImagePlatform) under the Dockerfile's # check= rules,
+        // counted in the summary with the others.
+        let buildChecks = BuildCheckFindings()
+        request.onCheck = { [parsed] warning in
+            guard let rule = LintRule.all.first(where: { $0.name == warning.rule }),
+                  let finding = Linter.buildFinding(rule, in: parsed, line: warning.line, message: warning.message) else { return }
+            await reporter.emit(.note("WARN: \(finding.rule): \(finding.message) (\(finding.file):\(finding.line))"))
+            await buildChecks.add(finding)
+            if finding.level == .error {
+                throw ValidationError("\(finding.file):\(finding.line): \(finding.rule): \(finding.message) (the Dockerfile sets check=error=true: fix it, or skip the rule with # check=skip=\(finding.rule))")
+            }
+        }
         let caches = try cacheOptions.validated()
         let buildStart = Date(timeIntervalSinceNow: -1)
         let started = Date()
@@ -241,7 +260,7 @@ struct BuildCommand: AsyncParsableCommand {
                                                 note: { await reporter.emit(.note($0)) })
         } catch {
             await reporter.close()
-            if textProgress, let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
+            if textProgress, let summary = DockerfileChecks.summary(await buildChecks.adding(to: checks)) { _ = writeStandardError(summary) }
             BuildOutputs.record(in: imageStore, id: buildID, started: started, succeeded: false, tags: tags, target: target,
                                 dockerfile: dockerfileName, image: nil, steps: await reporter.stepSummaries())
             throw error
@@ -290,7 +309,7 @@ struct BuildCommand: AsyncParsableCommand {
         BuildOutputs.record(in: imageStore, id: buildID, started: started, succeeded: true, tags: tags, target: target,
                             dockerfile: dockerfileName, image: result.written?.id, steps: await reporter.stepSummaries())
         await reporter.close()
-        if textProgress, let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
+        if textProgress, let summary = DockerfileChecks.summary(await buildChecks.adding(to: checks)) { _ = writeStandardError(summary) }
         let timeline = BuildTimeline(steps: await reporter.stepSummaries(), totalSeconds: Date().timeIntervalSince(started),
                                      finalStage: plan.displayName(plan.target),
                                      dependencies: Dictionary(uniqueKeysWithValues: plan.neededStages().map { i in
@@ -307,6 +326,18 @@ struct BuildCommand: AsyncParsableCommand {
         await reporter.emit(.result(imageID: id, tags: tags, size: size))
         // The image is stored, but a script reading the result (`| head -1`) did not get it.
         if let failure = await reporter.outputFailure { throw failure }
+    }
+}
+
+/// The build checks a build found while it ran (after the parse's).
+actor BuildCheckFindings {
+    private var findings: [LintFinding] = []
+    func add(_ finding: LintFinding) { findings.append(finding) }
+    /// `checks` with these appended, in line order.
+    func adding(to checks: LintResult) -> LintResult {
+        var all = checks
+        all.findings = (checks.findings + findings).sorted { ($0.line, $0.rule) < ($1.line, $1.rule) }
+        return all
     }
 }
 

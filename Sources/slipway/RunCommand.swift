@@ -35,6 +35,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "OCI runtime: runc (default) or crun.")
     var runtime: String = "runc"
 
+    @Option(name: .long, help: ArgumentHelp("The image must be of this platform, os/arch[/variant]; another CPU's runs through QEMU (binfmt_misc).", valueName: "platform"))
+    var platform: String?
+
     @Option(name: .long, help: ArgumentHelp("Run over this root filesystem directory instead of an image (repeat for layers, topmost first).", visibility: .hidden))
     var rootfs: [String] = []
 
@@ -69,6 +72,19 @@ struct RunCommand: AsyncParsableCommand {
                 openStore = s
                 let stored = try s.resolve(reference)
                 let config = try s.config(of: stored)
+                // The store holds one platform per name: --platform checks it, never picks.
+                if let platform {
+                    let wanted = try Platform(parsing: platform)
+                    guard config.platform.matches(wanted) else {
+                        throw Self.failure("\(reference) is \(config.platform), not \(wanted): import or pull the \(wanted) image "
+                                           + "(slipway pull --platform \(wanted)) under a name of its own and run that")
+                    }
+                }
+                if !Emulation.isNative(config.platform) {
+                    do { _ = try Emulation.interpreter(for: config.platform, subject: "\(reference)'s platform") } catch let e as EmulationError {
+                        throw Self.failure("\(e)")
+                    }
+                }
                 let c = config.config ?? ContainerConfig()
                 image = ImageRunDefaults(entrypoint: c.entrypoint, cmd: c.cmd, env: c.env ?? [],
                                          workingDir: c.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/", user: c.user ?? "")

@@ -79,9 +79,9 @@ struct CacheKeyTests {
     func run(_ argv: [String], env: [String] = ["PATH=/bin"], parent: CacheKey = .scratch(platform: nil),
              layers: [Digest] = [], user: String = "", workdir: String = "/", network: String = "host",
              security: String = "sandbox", script: (name: String, data: String)? = nil, mounts: [[String]] = [],
-             ca: Bool = false) -> CacheKey {
+             ca: Bool = false, platform: String = "linux/amd64") -> CacheKey {
         .run(parent: parent, layers: layers, argv: argv, env: env, user: user, workdir: workdir, network: network,
-             security: security, script: script, mounts: mounts, hostCABundle: ca)
+             security: security, script: script, mounts: mounts, hostCABundle: ca, platform: platform)
     }
 
     @Test("regression: a heredoc RUN and `RUN echo one > /r\\n` no longer share a key (v1 escaped newlines as \\n)")
@@ -101,6 +101,7 @@ struct CacheKeyTests {
             run(["/bin/sh", "-c", "make"], workdir: "/src"), run(["/bin/sh", "-c", "make"], network: "none"),
             run(["/bin/sh", "-c", "make"], security: "insecure"), run(["/bin/sh", "-c", "make"], script: ("EOF", "#!/bin/sh")),
             run(["/bin/sh", "-c", "make"], mounts: [["type=secret", "id=tok"]]), run(["/bin/sh", "-c", "make"], ca: true),
+            run(["/bin/sh", "-c", "make"], platform: "linux/arm64"),
             run(["/bin/bash", "-c", "make"]),
         ]
         #expect(Set(variants.map(\.digest) + [base.digest]).count == variants.count + 1)

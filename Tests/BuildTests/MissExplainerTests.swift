@@ -11,7 +11,8 @@ import Testing
 
     func run(parent: String = "p", env: [String] = [], mounts: [[String]] = []) -> CacheKey {
         .run(parent: .scratch(platform: parent), layers: [], argv: ["/bin/sh", "-c", "make"], env: env, user: "", workdir: "/",
-             network: "default", security: "sandbox", script: nil, mounts: mounts, hostCABundle: false)
+             network: "default", security: "sandbox", script: nil, mounts: mounts, hostCABundle: false,
+             platform: "linux/amd64")
     }
 
     @Test func noCacheAndFirstRun() {

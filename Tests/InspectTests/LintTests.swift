@@ -1,3 +1,4 @@
+import Dockerfile
 import Foundation
 import Testing
 import TestSupport
@@ -238,6 +239,45 @@ private func rules(_ result: LintResult) -> [String] { result.findings.map(\.rul
         #expect(results.map { $0["ruleId"] as? String } == ["FinalStageRunsAsRoot", "JSONArgsRecommended"])
         let location = try #require((results.last?["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
         #expect((location["region"] as? [String: Any])?["startLine"] as? Int == 2)
+    }
+}
+
+/// BuildKit's two platform checks (issue #14).
+@Suite struct PlatformCheckTests {
+    @Test("FromPlatformFlagConstDisallowed: a constant platform, unless the stage's name holds its OS or CPU (normalised)")
+    func constPlatform() throws {
+        let text = """
+            FROM --platform=linux/amd64 alpine AS base
+            FROM --platform=linux/amd64 alpine AS build_amd64
+            FROM --platform=linux/aarch64 alpine AS build-arm64
+            FROM --platform=linux/arm64 alpine AS linux-tools
+            FROM --platform=linux/arm/v7 alpine
+            FROM --platform=$BUILDPLATFORM alpine AS cross
+            FROM --platform=${TARGETPLATFORM} alpine AS redundant
+            FROM build_${TARGETARCH} AS final
+
+            """
+        let found = try lint(text).findings.filter { $0.rule.contains("Platform") }.map { "\($0.line) \($0.rule): \($0.message)" }
+        #expect(found == [
+            "1 FromPlatformFlagConstDisallowed: FROM --platform flag should not use constant value \"linux/amd64\"",
+            "5 FromPlatformFlagConstDisallowed: FROM --platform flag should not use constant value \"linux/arm/v7\"",
+            "7 RedundantTargetPlatform: Setting platform to predefined ${TARGETPLATFORM} in FROM is redundant as this is the default behavior",
+        ])
+    }
+
+    @Test("InvalidBaseImagePlatform, found by the build: BuildKit's rule under the Dockerfile's # check= rules")
+    func invalidBaseImagePlatform() throws {
+        let message = "Base image bb:arm64 was pulled with platform \"linux/arm64\", expected \"linux/amd64\" for current build"
+        func finding(_ text: String, line: Int = 2) throws -> LintFinding? {
+            Linter.buildFinding(.invalidBaseImagePlatform, in: try Dockerfile.parse(text, fileName: "Dockerfile"), line: line, message: message)
+        }
+        let plain = try #require(try finding("# a comment\nFROM bb:arm64\n"))
+        #expect(plain.level == .warning && plain.rule == "InvalidBaseImagePlatform" && plain.line == 2)
+        #expect(plain.url == "https://docs.docker.com/go/dockerfile/rule/invalid-base-image-platform/")
+        #expect(try finding("# check=skip=InvalidBaseImagePlatform\nFROM bb:arm64\n") == nil)
+        #expect(try finding("FROM scratch\n# check=skip=InvalidBaseImagePlatform\nFROM bb:arm64\n", line: 3) == nil)
+        #expect(try finding("# check=error=true\nFROM bb:arm64\n")?.level == .error)
+        #expect(LintRule.all.contains(.invalidBaseImagePlatform))
     }
 }
 

@@ -72,6 +72,20 @@ import Testing
         #expect(Platform.host.os == "linux")
     }
 
+    @Test("normalisation as containerd's: arm64/v8 is arm64, arm is arm/v7, armhf arm/v7, x86_64 amd64")
+    func platformNormalisation() throws {
+        #expect(try Platform(parsing: "linux/arm64/v8").description == "linux/arm64")
+        #expect(try Platform(parsing: "linux/arm64").variant == nil)
+        #expect(try Platform(parsing: "linux/arm").description == "linux/arm/v7")
+        #expect(try Platform(parsing: "linux/arm/7").description == "linux/arm/v7")
+        #expect(try Platform(parsing: "linux/arm/v6").description == "linux/arm/v6")
+        #expect(try Platform(parsing: "linux/armhf").description == "linux/arm/v7")
+        #expect(try Platform(parsing: "x86_64").description == "linux/amd64")
+        #expect(Platform(architecture: "arm").matches(try Platform(parsing: "linux/arm/v7")))
+        #expect(!Platform(architecture: "arm", variant: "v6").matches(try Platform(parsing: "linux/arm/v7")))
+        #expect(Platform(architecture: "arm64", variant: "v8").normalized == Platform(architecture: "arm64"))
+    }
+
     @Test func historyPairsWithLayers() throws {
         var c = ImageConfig(diffIDs: [Digest.sha256("a"), Digest.sha256("b")])
         c.history = [History(createdBy: "FROM"), History(createdBy: "ENV x=1", emptyLayer: true), History(createdBy: "RUN y")]

@@ -56,6 +56,17 @@ public struct Prerequisite: Sendable {
     public static let chromium = Prerequisite(isMet: Host.chromium != nil,
                                               missing: "chromium is not installed (apt-get install chromium)")
 
+    /// QEMU for `cpu` (`aarch64`) registered in binfmt_misc, enabled, with the F flag (so it runs
+    /// inside any container's root): what an emulated RUN needs. scripts/setup.sh installs
+    /// qemu-user-static and registers qemu-aarch64 when it is not registered yet.
+    public static func binfmt(_ cpu: String) -> Prerequisite {
+        let text = (try? String(contentsOfFile: "/proc/sys/fs/binfmt_misc/qemu-" + cpu, encoding: .utf8)) ?? ""
+        let lines = text.split(separator: "\n")
+        let isMet = lines.first == "enabled" && lines.contains { $0.hasPrefix("flags:") && $0.contains("F") }
+        return Prerequisite(isMet: isMet, missing: "qemu-\(cpu) is not registered in binfmt_misc with the F flag "
+                            + "(scripts/setup.sh: apt-get install qemu-user-static binfmt-support, then register /usr/lib/binfmt.d/qemu-\(cpu).conf)")
+    }
+
     /// `.build/debug/slipway` of this checkout (scripts/test.sh builds it before `swift test`).
     public static let slipwayBinary = Prerequisite(
         isMet: FileManager.default.isExecutableFile(atPath: Host.slipwayBinary),

@@ -123,8 +123,11 @@ extension CacheKey {
     /// value) and content identity, and whether the host's CA bundle is mounted.
     public static func run(parent: CacheKey, layers: [Digest], argv: [String], env: [String], user: String,
                            workdir: String, network: String, security: String, script: (name: String, data: String)?,
-                           mounts: [[String]], hostCABundle: Bool) -> CacheKey {
+                           mounts: [[String]], hostCABundle: Bool, platform: String) -> CacheKey {
         var k = CacheKey(.run, parent: parent)
+        // The platform the process runs as (natively or emulated): an amd64 step's record is
+        // never an arm64 step's, even over the same layers.
+        k.add("platform", platform)
         k.add(layers: layers)
         k.add("argv", list: argv)
         k.add("env", list: env)

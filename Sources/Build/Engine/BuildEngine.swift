@@ -21,6 +21,14 @@ public struct BuildRequest: Sendable {
     /// `--add-ca-bundle`: mount the host's CA bundle over the image's in every RUN (off by
     /// default, as in BuildKit; part of every RUN's cache key).
     public var hostCABundle = false
+    /// `build --platform` was given (its value is the plan's `targetPlatform`): every base
+    /// image must then be of the stage's platform. Without it a base of another CPU is only
+    /// BuildKit's InvalidBaseImagePlatform warning.
+    public var platformRequested = false
+    /// Build checks only the build can make (InvalidBaseImagePlatform): the CLI applies the
+    /// Dockerfile's `# check=` rules, prints and counts them, and may stop the build
+    /// (`error=true`) by throwing. Nil: printed as a note.
+    public var onCheck: (@Sendable (BuildCheckWarning) async throws -> Void)?
 
     public init(plan: BuildPlan, contextDirectory: String, noCache: Bool = false,
                 network: NetworkMode = .host, jobs: Int = 2, labels: [String: String] = [:], tags: [String] = [],
@@ -33,6 +41,18 @@ public struct BuildRequest: Sendable {
         self.labels = labels
         self.tags = tags
         self.writeToStore = writeToStore
+    }
+}
+
+/// A build check's finding made while building (BuildKit's name, message and line).
+public struct BuildCheckWarning: Sendable, Equatable {
+    public var rule: String
+    public var line: Int
+    public var message: String
+    public init(rule: String, line: Int, message: String) {
+        self.rule = rule
+        self.line = line
+        self.message = message
     }
 }
 

@@ -68,8 +68,6 @@ public struct StagePlan: Sendable {
     public var baseText: String { node.stage.from.base }
     public var line: Int { node.stage.fromNode.startLine }
     public var steps: [Step] { node.stage.steps }
-    /// `FROM --platform=...`, expanded; nil means the build's (the host's) platform.
-    public var platform: Platform? { node.platform.flatMap(Platform.init(parsing:)) }
 
     /// Where a `--from` value points: a stage of this graph, else an image (or named context).
     public func resolve(from: String) -> CopyFrom { references[from] ?? .image(from) }
@@ -80,3 +78,8 @@ public enum CopyFrom: Sendable, Equatable {
     case stage(Int)
     case image(String)
 }
+
+/// The frontend's platform (the values of the automatic platform ARGs), named apart from
+/// `OCI.Platform` for files that import both (the `Dockerfile` module has a `Dockerfile` type,
+/// so `Dockerfile.Platform` cannot be written).
+public typealias FrontendPlatform = Platform

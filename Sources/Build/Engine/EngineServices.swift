@@ -73,10 +73,20 @@ public struct WrittenImage: Sendable {
     }
 }
 
+extension EngineStore {
+    /// Stores that cannot pull ignore the platform (test doubles).
+    public func resolveImage(_ reference: String, platform: OCI.Platform?) async throws -> ResolvedImage? {
+        try await resolveImage(reference)
+    }
+}
+
 /// The store operations the engine needs (implemented over the OCI store).
 public protocol EngineStore: Sendable {
     /// The image `reference` names, or nil when the store does not have it.
     func resolveImage(_ reference: String) async throws -> ResolvedImage?
+    /// The same, pulling a missing image for `platform` (nil: the host's). A stored image of
+    /// another platform is returned as it is: the caller says it does not match.
+    func resolveImage(_ reference: String, platform: OCI.Platform?) async throws -> ResolvedImage?
     /// A directory holding `layer` unpacked in overlay-lower form (whiteouts as 0:0 devices).
     /// `below`: the directories of the layers under it, topmost first — a parent directory
     /// the layer's tar implies but does not hold takes its metadata from them (containerd's

@@ -3,6 +3,17 @@ import OCI
 
 /// Mapping between the engine's stage image and the store's image config model.
 extension StageImage {
+    /// The image's platform, normalised (`OCI.Platform` owns the names).
+    public var platform: Platform { Platform(os: os, architecture: architecture, variant: variant).normalized }
+
+    /// Makes this a `platform` image (os, architecture, variant as the config records them).
+    public mutating func setPlatform(_ platform: Platform) {
+        let p = platform.normalized
+        os = p.os
+        architecture = p.architecture
+        variant = p.variant
+    }
+
     /// Reads a stored image's config (what FROM starts from).
     public init(_ c: ImageConfig) {
         self.init()

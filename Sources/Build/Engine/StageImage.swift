@@ -83,14 +83,6 @@ public struct StageImage: Equatable, Sendable {
         [os, architecture, variant ?? ""].filter { !$0.isEmpty }.joined(separator: "/")
     }
 
-    /// Whether this image is of `platform`; a variant counts only when both name one
-    /// (an arm64 image without one is arm64/v8).
-    public func matches(_ platform: Platform) -> Bool {
-        guard os == platform.os, architecture == platform.architecture else { return false }
-        guard let v = variant, !v.isEmpty, !platform.variant.isEmpty else { return true }
-        return v == platform.variant
-    }
-
     /// The architecture name Go and OCI use for this machine.
     public static var hostArchitecture: String {
         #if arch(x86_64)

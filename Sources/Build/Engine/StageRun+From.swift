@@ -24,10 +24,13 @@ extension StageRun {
         var created = Date(timeIntervalSince1970: 0)
         var inheritedScope: StageScope?
         var baseIdentity = "scratch"
+        // What this stage builds for: `FROM --platform`, else `build --platform`, else the host.
+        // `asked` is that platform when one was asked for: a base must then be of it.
+        let target = stage.platform ?? plan.targetPlatform
+        let asked = askedPlatform
         switch stage.base {
         case .scratch:
-            let p = stage.platform.flatMap { $0 == .host ? nil : $0.description }
-            key = .scratch(platform: p)
+            key = .scratch(platform: target == OCI.Platform.host.normalized ? nil : target.description)
         case .image(let written):
             let instruction = "FROM \(stage.baseText)"
             if request.extensions.contextDirectory(written) != nil {
@@ -39,7 +42,7 @@ extension StageRun {
             await engine.progress.emit(.started(step: step, name: labels.next("FROM \(ref)")))
             let found: ResolvedImage?
             do {
-                found = try await engine.store.resolveImage(ref)
+                found = try await engine.store.resolveImage(ref, platform: asked)
             } catch let e as BasePullError {
                 await engine.progress.emit(.failed(step: step, message: "not found; pull failed"))
                 throw BuildError.missingBaseImage(file: file, line: stage.line, reference: ref, pullError: e.reason)
@@ -54,11 +57,31 @@ extension StageRun {
                 await engine.progress.emit(.failed(step: step, message: "not found"))
                 throw BuildError.missingBaseImage(file: file, line: stage.line, reference: ref)
             }
-            if let wanted = stage.platform, !resolved.image.matches(wanted) {
+            let actual = resolved.image.platform
+            if let wanted = asked, !actual.matches(wanted) {
+                // The store holds one platform per name: never build a wanted-platform image
+                // on a base of another CPU.
                 await engine.progress.emit(.failed(step: step, message: "wrong platform"))
-                throw BuildError.stepFailed(file: file, line: stage.line, instruction: "FROM --platform=\(wanted) \(ref)",
-                                            reason: "the store's \(ref) is \(resolved.image.platformText), not \(wanted); "
-                                                + "import or pull the \(wanted) image under a name of its own and use that")
+                let flag = stage.platform != nil ? "" : " (build --platform \(wanted))"
+                throw BuildError.stepFailed(file: file, line: stage.line,
+                                            instruction: stage.platform != nil ? "FROM --platform=\(wanted) \(ref)" : "FROM \(ref)",
+                                            reason: "the store's \(ref) is \(actual), not \(wanted)\(flag); "
+                                                + "import or pull the \(wanted) image under a name of its own (slipway import --platform \(wanted), "
+                                                + "slipway pull --platform \(wanted)) and use that")
+            }
+            if asked == nil, !actual.sameOSAndArchitecture(target) {
+                // BuildKit's InvalidBaseImagePlatform build check: a warning, and the stage
+                // goes on with the base's platform (its RUN steps emulated).
+                let warning = BuildCheckWarning(rule: "InvalidBaseImagePlatform", line: stage.line,
+                                                message: "Base image \(ref) was pulled with platform \"\(actual)\", expected \"\(target)\" for current build")
+                if let onCheck = request.onCheck {
+                    do { try await onCheck(warning) } catch {
+                        await engine.progress.emit(.failed(step: step, message: "\(warning.rule)"))
+                        throw error
+                    }
+                } else {
+                    await engine.progress.emit(.note("WARN: \(warning.rule): \(warning.message) (\(file):\(warning.line))"))
+                }
             }
             await engine.progress.emit(.finished(step: step))
             base = resolved.image
@@ -79,11 +102,9 @@ extension StageRun {
         }
 
         var machine = StageConfigMachine(base: base)
-        if isScratch, let p = stage.platform {
-            // `FROM --platform=P scratch` makes a P image (e.g. for COPY-only cross builds).
-            machine.image.os = p.os
-            machine.image.architecture = p.architecture
-            machine.image.variant = p.variant.isEmpty ? nil : p.variant
+        if isScratch {
+            // `FROM [--platform=P] scratch` makes an image of the stage's platform.
+            machine.image.setPlatform(target)
         }
         machine.epoch = created
         // The scope starts from the base's environment (PATH included), or, for a stage built

@@ -8,12 +8,13 @@ extension StageRun {
     /// environment from the stage's scope (ENV and ARG values in the order BuildKit's state
     /// has them). Keyed by `CacheKey.run`.
     func dispatchRun(_ run: Run, step: Step, state: inout State) async throws -> Dispatched {
-        // No emulation (binfmt/QEMU): a foreign image's programs cannot run here. Say so
-        // instead of letting the runtime fail with "exec format error".
+        // A foreign image's programs run through QEMU registered in binfmt_misc (F flag). Say
+        // what is missing instead of letting the runtime fail with "exec format error".
         let image = state.machine.image
-        if image.architecture != StageImage.hostArchitecture || image.os != "linux" {
-            throw fail(step, "this stage's platform is \(image.platformText); RUN needs the host's "
-                       + "(\(OCI.Platform.host)) because Slipway does not emulate other CPUs")
+        let platform = image.platform
+        var emulator: String?
+        if !Emulation.isNative(platform) {
+            do { emulator = try Emulation.interpreter(for: platform) } catch let e as EmulationError { throw fail(step, e.description) }
         }
         var script: InlineScript?
         let argv: [String]
@@ -48,7 +49,7 @@ extension StageRun {
         let key = CacheKey.run(parent: state.key, layers: state.layerDiffIDs, argv: argv, env: runEnv, user: user,
                                workdir: workdir, network: network.rawValue, security: run.security,
                                script: script.map { ($0.name, $0.data) }, mounts: runMounts.keyParts,
-                               hostCABundle: request.hostCABundle)
+                               hostCABundle: request.hostCABundle, platform: platform.description)
         var process = StepProcess(argv: argv, env: runEnv, user: user, workdir: workdir, network: network)
         process.hostCABundle = request.hostCABundle
         let line = step.startLine
@@ -70,7 +71,8 @@ extension StageRun {
                 await active.release()
                 var tail = await engine.progress.tail(of: stepID, count: 15)
                 if tail.isEmpty { tail = e.tail }
-                throw BuildError.runFailed(file: file, line: line, command: shown, status: e.status, tail: tail, note: e.note)
+                let note = emulator.flatMap { Emulation.crashNote(status: e.status, interpreter: $0) } ?? e.note
+                throw BuildError.runFailed(file: file, line: line, command: shown, status: e.status, tail: tail, note: note)
             } catch {
                 await active.release()
                 throw error

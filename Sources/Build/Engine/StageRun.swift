@@ -251,7 +251,7 @@ struct StageRun {
             let ref = request.extensions.imageReference(written)
             let found: ResolvedImage?
             do {
-                found = try await engine.store.resolveImage(ref)
+                found = try await engine.store.resolveImage(ref, platform: askedPlatform)
             } catch let e as BasePullError {
                 throw fail(step, "--from=\(ref) is neither a stage defined before this one nor an image in the store, and pulling it failed (\(e.reason))")
             }

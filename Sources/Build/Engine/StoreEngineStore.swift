@@ -16,8 +16,9 @@ public struct StoreEngineStore: EngineStore {
     /// SOURCE_DATE_EPOCH: new layers get every mtime clamped to it (reproducible builds).
     public var sourceDateEpoch: Int64?
 
-    /// Pulls a reference into the store (the registry module); nil: never pull.
-    public var pull: (@Sendable (String) async throws -> Void)?
+    /// Pulls a reference into the store for a platform (nil: the host's) through the registry
+    /// module; nil: never pull.
+    public var pull: (@Sendable (String, Platform?) async throws -> Void)?
     /// `--pull`: fetch every base image from its registry even when the store has it.
     public var alwaysPull = false
     let pulls = PullOnce()
@@ -38,8 +39,12 @@ public struct StoreEngineStore: EngineStore {
     }
 
     public func resolveImage(_ reference: String) async throws -> ResolvedImage? {
+        try await resolveImage(reference, platform: nil)
+    }
+
+    public func resolveImage(_ reference: String, platform: Platform?) async throws -> ResolvedImage? {
         if alwaysPull, pull != nil, !reference.hasPrefix("sha256:") {
-            try await pullOnce(reference)
+            try await pullOnce(reference, platform: platform)
         }
         let stored: StoredImage
         do {
@@ -49,7 +54,7 @@ public struct StoreEngineStore: EngineStore {
             // pull is reported with the missing base, so the user sees both ways out.
             guard pull != nil, !reference.hasPrefix("sha256:") else { return nil }
             do {
-                try await pullOnce(reference)
+                try await pullOnce(reference, platform: platform)
             } catch let error as CancellationError {
                 throw error
             } catch {
@@ -74,9 +79,9 @@ public struct StoreEngineStore: EngineStore {
 
     /// Pulls each reference at most once per build, even when several stages use it: a stage that
     /// asks while another stage's pull of the same reference is under way awaits that pull.
-    func pullOnce(_ reference: String) async throws {
+    func pullOnce(_ reference: String, platform: Platform?) async throws {
         guard let pull else { return }
-        try await pulls.run(reference, pull)
+        try await pulls.run(reference + (platform.map { " " + $0.description } ?? "")) { _ in try await pull(reference, platform) }
     }
 
     func snapshotPath(_ layer: LayerRef) -> String { store.snapshotsDirectory + "/" + layer.diffID.encoded }

@@ -12,7 +12,8 @@ public enum NamedContext: Sendable, Equatable {
     /// Parses `name=DIR`, `name=docker-image://REF` or `name=oci-layout://PATH[:TAG|@DIGEST]`.
     /// An OCI layout is copied into `store` (`ImageCopy` from an `OCILayoutSource`) and
     /// becomes the image it holds.
-    public static func parse(_ flags: [String], store: ImageStore?) async throws -> [String: NamedContext] {
+    /// `platform`: `build --platform` (an oci-layout index gives that platform's image).
+    public static func parse(_ flags: [String], store: ImageStore?, platform: Platform? = nil) async throws -> [String: NamedContext] {
         var out: [String: NamedContext] = [:]
         for flag in flags {
             guard let eq = flag.firstIndex(of: "="), eq != flag.startIndex else {
@@ -26,7 +27,8 @@ public enum NamedContext: Sendable, Equatable {
                 out[name] = .image(ref)
             } else if value.hasPrefix("oci-layout://") {
                 guard let store else { throw MountUseError("--build-context \(name): oci-layout needs a store") }
-                out[name] = .image(try await loadLayout(String(value.dropFirst("oci-layout://".count)), name: name, store: store))
+                out[name] = .image(try await loadLayout(String(value.dropFirst("oci-layout://".count)), name: name, store: store,
+                                                        platform: platform))
             } else if value.contains("://") || value.hasPrefix("git@") {
                 throw MountUseError("--build-context \(name)=\(value): only directories, docker-image:// and oci-layout:// are supported")
             } else {
@@ -42,9 +44,9 @@ public enum NamedContext: Sendable, Equatable {
     }
 
     /// Copies the image an OCI image layout directory holds into the store; returns its ID.
-    /// `spec` is `PATH`, `PATH:TAG` or `PATH@DIGEST`; a layout of several platforms gives the
-    /// host's (BuildKit picks the build platform the same way).
-    static func loadLayout(_ spec: String, name: String, store: ImageStore) async throws -> String {
+    /// `spec` is `PATH`, `PATH:TAG` or `PATH@DIGEST`; a layout of several platforms gives
+    /// `platform`'s image (`build --platform`), else the host's.
+    static func loadLayout(_ spec: String, name: String, store: ImageStore, platform: Platform? = nil) async throws -> String {
         var path = spec
         var selector = ImageReference.defaultTag
         if let at = spec.lastIndex(of: "@") {
@@ -56,7 +58,7 @@ public enum NamedContext: Sendable, Equatable {
         }
         do {
             let copy = ImageCopy(from: try OCILayoutSource(directory: path), to: StoreImageDestination(store: store))
-            return try await copy.copy(selector).configDigest.description
+            return try await copy.copy(selector, platform: platform).configDigest.description
         } catch {
             throw MountUseError("--build-context \(name): cannot use \(path): \(error)")
         }

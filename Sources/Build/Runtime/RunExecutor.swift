@@ -112,17 +112,22 @@ public struct RunExecutor: Sendable {
 
         let tail = tailLines
         let runtime = self.runtime
+        let watch = EmulatedInitWatch(runtimePID: child.pid)
         let result: ProcessResult = try await withTaskCancellationHandler {
             try await runOffPool {
                 var lines: [String] = []
                 child.pumpLines { line in
                     lines.append(line.text)
                     if lines.count > tail { lines.removeFirst(lines.count - tail) }
+                    watch.saw(line.text)
                     output(line)
                 }
                 let (code, cpu) = child.waitWithUsage()
                 pid.value.store(0, ordering: .releasing)
-                return ProcessResult(exitCode: code, lastLines: lines, cpuSeconds: cpu)
+                // An emulated init that died of a signal (and hung in QEMU until killed) ends as
+                // the program did.
+                let exit = watch.signal.map { 128 + $0 } ?? code
+                return ProcessResult(exitCode: exit, lastLines: lines, cpuSeconds: cpu)
             }
         } onCancel: {
             // Killing the container ends `runtime run`, which ends the wait above.

@@ -63,6 +63,8 @@ extension LintRule {
     public static let secretsUsedInArgOrEnv = LintRule("SecretsUsedInArgOrEnv", "Sensitive data should not be used in the ARG or ENV commands")
     public static let invalidDefaultArgInFrom = LintRule("InvalidDefaultArgInFrom", "Default value for global ARG results in an empty or invalid base image name")
     public static let fromPlatformFlagConstDisallowed = LintRule("FromPlatformFlagConstDisallowed", "FROM --platform flag should not use a constant value")
+    /// Found by the build, not by `lint` (it needs the base image's config): `Linter.buildFinding`.
+    public static let invalidBaseImagePlatform = LintRule("InvalidBaseImagePlatform", "Base image platform does not match expected target platform")
     public static let copyIgnoredFile = LintRule("CopyIgnoredFile", "Attempting to Copy file that is excluded by .dockerignore", experimental: true)
     public static let exposeProtoCasing = LintRule("ExposeProtoCasing", "Protocol in EXPOSE instruction should be lowercase")
     public static let exposeInvalidFormat = LintRule("ExposeInvalidFormat", "IP address and host-port mapping should not be used in EXPOSE instruction. This will become an error in a future release")
@@ -98,7 +100,7 @@ extension LintRule {
         .stageNameCasing, .fromAsCasing, .noEmptyContinuation, .consistentInstructionCasing, .duplicateStageName,
         .reservedStageName, .jsonArgsRecommended, .maintainerDeprecated, .undefinedArgInFrom, .workdirRelativePath,
         .undefinedVar, .multipleInstructionsDisallowed, .legacyKeyValueFormat, .redundantTargetPlatform,
-        .secretsUsedInArgOrEnv, .invalidDefaultArgInFrom, .fromPlatformFlagConstDisallowed, .copyIgnoredFile,
+        .secretsUsedInArgOrEnv, .invalidDefaultArgInFrom, .fromPlatformFlagConstDisallowed, .invalidBaseImagePlatform, .copyIgnoredFile,
         .exposeProtoCasing, .exposeInvalidFormat,
         .invalidInstruction, .copyBeforeDependencyInstall, .latestBaseImage, .finalStageRunsAsRoot, .copyAllWithoutDockerignore,
         .aptNoInstallRecommends, .aptListsNotCleaned, .buildToolsInFinalStage,

@@ -1,4 +1,5 @@
 import Dockerfile
+import OCI
 import Foundation
 
 /// What the linter knows besides the Dockerfile.
@@ -27,6 +28,18 @@ public struct LintResult: Sendable, Codable, Hashable {
 
 /// BuildKit's build checks and the article's common mistakes, on the Dockerfile module's parse tree.
 public enum Linter {
+    /// A check only the build can make (BuildKit's InvalidBaseImagePlatform needs the base's
+    /// config), under the same rules as `lint`'s: nil when the Dockerfile's `# check=` directive
+    /// or a `# check=skip=` comment above the instruction skips it; an error with `error=true`.
+    public static func buildFinding(_ rule: LintRule, in parsed: ParsedDockerfile, line: Int, message: String) -> LintFinding? {
+        let check = parsed.check.map(CheckDirective.init(parsing:)) ?? CheckDirective()
+        let node = parsed.nodes.first { $0.startLine == line }
+        let inline = node.map { CheckDirective.inlineSkips($0.comments) } ?? []
+        if check.skipAll || check.skip.contains(rule.name) || inline.contains(rule.name) || inline.contains("all") { return nil }
+        let level: LintLevel = check.error && rule.isBuildKit ? .error : rule.level
+        return LintFinding(rule: rule.name, level: level, message: message, file: parsed.fileName, line: line, endLine: line, url: rule.url)
+    }
+
     public static func lint(text: String, fileName: String = "Dockerfile",
                             options: LintOptions = LintOptions()) throws(DockerfileError) -> LintResult {
         lint(try Dockerfile.parse(text, fileName: fileName), options: options)
@@ -268,9 +281,12 @@ struct LintContext {
                 if value == "$TARGETPLATFORM" || value == "${TARGETPLATFORM}" {
                     report(.redundantTargetPlatform, node,
                            "Setting platform to predefined \(value) in FROM is redundant as this is the default behavior")
-                } else if !value.contains("$") {
-                    let arch = value.split(separator: "/").dropFirst().first.map(String.init) ?? value
-                    if let name = stage.name?.lowercased(), name.contains(arch.lowercased()) { continue }
+                } else if !value.contains("$"), let p = try? OCI.Platform(parsing: value) {
+                    // BuildKit's reportConstPlatformDisallowed: the normalised OS or CPU named
+                    // anywhere in the stage's name (`build_amd64`, `linux-tools`) means the stage
+                    // is meant for that platform; a value that does not parse fails later.
+                    let name = stage.name?.lowercased() ?? ""
+                    if name.contains(p.os) || name.contains(p.architecture) { continue }
                     report(.fromPlatformFlagConstDisallowed, node,
                            "FROM --platform flag should not use constant value \"\(value)\"")
                 }

@@ -62,7 +62,16 @@ public struct Platform: Codable, Hashable, Sendable, CustomStringConvertible {
         case "i386", "i686": p.architecture = "386"
         default: break
         }
-        if p.architecture == "arm64", p.variant == "v8" { p.variant = nil }
+        if p.variant == "" { p.variant = nil }
+        // containerd's platforms.Normalize: arm means arm/v7, a bare number is a version.
+        if p.architecture == "arm" {
+            switch p.variant {
+            case nil, "7": p.variant = "v7"
+            case "5", "6", "8": p.variant = "v" + p.variant!
+            default: break
+            }
+        }
+        if p.architecture == "arm64", p.variant == "v8" || p.variant == "8" || p.variant == "v8.0" { p.variant = nil }
         if p.architecture == "amd64", p.variant == "v1" { p.variant = nil }
         return p
     }
