@@ -30,8 +30,12 @@ struct HistoryCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Only print image IDs.")
     var quiet = false
 
-    @Option(help: "Output format: table or json (one object per line).")
-    var format: ListFormat = .table
+    @Option(help: ArgumentHelp("Output format: table, json (one object per line), a Go template ('{{.ID}} {{.Size}}') or 'table TEMPLATE' (fields: ID, CreatedAt, CreatedSince, CreatedBy, Size, SizeBytes, Comment, EmptyLayer, LayerDigest).", valueName: "format"))
+    var format: String?
+
+    /// A `table` template's column headers, as docker names them.
+    static let headers = ["ID": "IMAGE", "CreatedAt": "CREATED AT", "CreatedSince": "CREATED", "CreatedBy": "CREATED BY",
+                          "Size": "SIZE", "SizeBytes": "SIZE", "Comment": "COMMENT"]
 
     struct Row: Encodable {
         var ID: String
@@ -47,6 +51,7 @@ struct HistoryCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            let format = try OutputFormat(format)
             let s = try store.open()
             if !compare.isEmpty {
                 guard compare.count == 2 else { throw ValidationError("--compare takes two build ids (slipway history --builds lists them)") }
@@ -63,6 +68,7 @@ struct HistoryCommand: ParsableCommand {
                 switch format {
                 case .json: for r in records { print(String(decoding: try CanonicalJSON.encode(r), as: UTF8.self)) }
                 case .table: print(HistoryBuilds.render(records), terminator: "")
+                case .template: throw ValidationError("--builds prints table or json, not a template")
                 }
                 return
             }
@@ -86,8 +92,14 @@ struct HistoryCommand: ParsableCommand {
                 for r in rows { print(r.ID) }
                 return
             }
+            if case .template = format {
+                // Docker's template fields are what its table shows: CREATED BY cut unless --no-trunc.
+                let shown = noTrunc ? rows : rows.map { r in var r = r; r.CreatedBy = Self.truncate(r.CreatedBy); return r }
+                writeStandardOutput(try format.render(shown, headers: Self.headers) ?? "")
+                return
+            }
             switch format {
-            case .json:
+            case .json, .template:
                 for r in rows { print(try StoreFormatting.jsonLine(r)) }
             case .table:
                 print(StoreFormatting.table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], rows.map { r in

@@ -22,8 +22,12 @@ struct ImagesCommand: ParsableCommand {
     @Flag(name: .customLong("no-trunc"), help: "Show full image IDs.")
     var noTrunc = false
 
-    @Option(help: "Output format: table or json (one object per line).")
-    var format: ListFormat = .table
+    @Option(help: ArgumentHelp("Output format: table, json (one object per line), a Go template ('{{.Repository}}:{{.Tag}}') or 'table TEMPLATE' (fields: ID, Repository, Tag, Digest, CreatedAt, CreatedSince, Size, SizeBytes).", valueName: "format"))
+    var format: String?
+
+    /// A `table` template's column headers, as docker names them.
+    static let headers = ["ID": "IMAGE ID", "Repository": "REPOSITORY", "Tag": "TAG", "Digest": "DIGEST",
+                          "CreatedAt": "CREATED AT", "CreatedSince": "CREATED", "Size": "SIZE", "SizeBytes": "SIZE"]
 
     struct Row: Encodable {
         var ID: String
@@ -38,6 +42,7 @@ struct ImagesCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            let format = try OutputFormat(format)
             let s = try store.open()
             var filter: ImageReference?
             if let r = repository {
@@ -63,8 +68,12 @@ struct ImagesCommand: ParsableCommand {
                 for r in rows where seen.insert(r.ID).inserted { print(r.ID) }
                 return
             }
+            if let text = try format.render(rows, headers: Self.headers) {
+                writeStandardOutput(text)
+                return
+            }
             switch format {
-            case .json:
+            case .json, .template:
                 for r in rows { print(try StoreFormatting.jsonLine(r)) }
             case .table:
                 var header = ["REPOSITORY", "TAG"]

@@ -30,6 +30,7 @@ struct Slipway: AsyncParsableCommand {
             CacheCommand.self,
             FsckCommand.self,
             PruneCommand.self,
+            BuilderCommand.self,
             Debug.self,
         ]
     )
