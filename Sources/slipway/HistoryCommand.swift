@@ -30,6 +30,9 @@ struct HistoryCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Only print image IDs.")
     var quiet = false
 
+    @Option(name: [.customShort("H"), .long], help: ArgumentHelp("Sizes and dates for people (--human=false: exact bytes and RFC 3339 times, as docker's).", valueName: "bool"))
+    var human = true
+
     @Option(help: ArgumentHelp("Output format: table, json (one object per line), a Go template ('{{.ID}} {{.Size}}') or 'table TEMPLATE' (fields: ID, CreatedAt, CreatedSince, CreatedBy, Size, SizeBytes, Comment, EmptyLayer, LayerDigest).", valueName: "format"))
     var format: String?
 
@@ -80,10 +83,12 @@ struct HistoryCommand: ParsableCommand {
             for (h, index) in config.historyWithLayers() {
                 let layer = index.flatMap { $0 < layers.count ? layers[$0] : nil }
                 let size = layer.map { $0.uncompressedSize ?? $0.size } ?? 0
+                let created = h.created.flatMap(Timestamp.parse)
+                let createdAt = created.map(Timestamp.format) ?? ""
                 rows.append(Row(
-                    ID: "<missing>", CreatedAt: h.created ?? "",
-                    CreatedSince: StoreFormatting.since(h.created.flatMap(Timestamp.parse)),
-                    CreatedBy: h.createdBy ?? "", Size: StoreFormatting.humanSize(size), SizeBytes: size,
+                    ID: "<missing>", CreatedAt: createdAt,
+                    CreatedSince: human ? StoreFormatting.since(created) : (created == nil ? "N/A" : createdAt),
+                    CreatedBy: h.createdBy ?? "", Size: human ? StoreFormatting.humanSize(size) : String(size), SizeBytes: size,
                     Comment: h.comment ?? "", EmptyLayer: index == nil, LayerDigest: layer?.digest.description))
             }
             rows.reverse()

@@ -81,7 +81,7 @@ struct InspectCommand: ParsableCommand {
                     Size: image.size, StoredSize: image.storedSize, LastUsed: Timestamp.format(image.lastUsed)))
             }
             switch format {
-            case .table, .json: print(try CanonicalJSON.pretty(out))
+            case .table, .json: print(out.isEmpty ? "[]" : try CanonicalJSON.pretty(out))
             case .template(let template, _):
                 for o in out { writeStandardOutput(try template.render(try TemplateValue.of(o)) + "\n") }
             }

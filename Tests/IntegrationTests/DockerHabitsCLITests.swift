@@ -174,4 +174,66 @@ import TestSupport
         let fsck = try await Fixtures.slipway(bin, root: root, ["fsck"])
         #expect(fsck.status == 0 && fsck.stdout.contains("store is valid"), "\(fsck.stdout)")
     }
+
+    @Test func imagesFiltersHistoryHumanAndInspectOfSeveralNames() async throws {
+        let dir = try Fixtures.scratch("filters")
+        defer { Fixtures.removeScratch(dir) }
+        let root = dir + "/store"
+        // Three images created at known times (SOURCE_DATE_EPOCH), one of them untagged later.
+        for (name, epoch) in [("old:1", "1000000000"), ("mid:1", "1100000000"), ("new:1", "1200000000")] {
+            let rootfs = dir + "/" + name
+            try FileManager.default.createDirectory(atPath: rootfs, withIntermediateDirectories: true)
+            try Data(name.utf8).write(to: URL(fileURLWithPath: rootfs + "/name"))
+            try await Fixtures.sh("tar -C '\(rootfs)' -cf '\(rootfs).tar' .")
+            let r = try await Fixtures.run(bin, ["--root", root, "import", rootfs + ".tar", name], environment: ["SOURCE_DATE_EPOCH": epoch])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        try await Fixtures.slipway(bin, root: root, ["tag", "mid:1", "ghcr.io/acme/mid:2"])
+        try FileManager.default.createDirectory(atPath: dir + "/ctx", withIntermediateDirectories: true)
+        try Data("FROM scratch\nLABEL team=web tier=front\nCOPY Dockerfile /\n".utf8).write(to: URL(fileURLWithPath: dir + "/ctx/Dockerfile"))
+        let built = try await Fixtures.slipway(bin, root: root, ["build", "-q", "-t", "web:1", dir + "/ctx"])
+        #expect(built.status == 0, "\(built.stderr)")
+        // An untagged image: old:1's tag moved to another image.
+        let oldID = try await Fixtures.slipway(bin, root: root, ["inspect", "-f", "{{.Id}}", "old:1"]).stdout.trimmingCharacters(in: .newlines)
+        try await Fixtures.slipway(bin, root: root, ["tag", "new:1", "old:1"])
+
+        func names(_ filters: String...) async throws -> [String] {
+            let r = try await Fixtures.slipway(bin, root: root, ["images", "--format", "{{.Repository}}:{{.Tag}}"] + filters.flatMap { ["--filter", $0] })
+            #expect(r.status == 0, "\(filters): \(r.stderr)")
+            return r.stdout.split(separator: "\n").map(String.init).sorted()
+        }
+        #expect(try await names("dangling=true") == ["<none>:<none>"])
+        #expect(try await names("dangling=false").count == 5)
+        #expect(try await names("reference=mid") == ["mid:1"])
+        #expect(try await names("reference=*/*/mid:*") == ["ghcr.io/acme/mid:2"])
+        #expect(try await names("reference=mid", "reference=web:*") == ["mid:1", "web:1"])
+        #expect(try await names("before=mid:1") == ["<none>:<none>"])
+        #expect(try await names("since=mid:1", "dangling=false") == ["new:1", "old:1", "web:1"])
+        #expect(try await names("before=new:1", "since=\(oldID)") == ["ghcr.io/acme/mid:2", "mid:1"])
+        #expect(try await names("label=team") == ["web:1"])
+        #expect(try await names("label=team=web", "label=tier=front") == ["web:1"])
+        #expect(try await names("label=team=db") == [])
+        let all = try await Fixtures.slipway(bin, root: root, ["images", "-a", "-q"])
+        #expect(all.stdout.split(separator: "\n").count == 4)
+        let bad = try await Fixtures.slipway(bin, root: root, ["images", "--filter", "color=red"])
+        #expect(bad.status == 1 && bad.stderr.contains("invalid filter 'color'"), "\(bad.stderr)")
+
+        // history --human=false: exact bytes and RFC 3339 times.
+        let human = try await Fixtures.slipway(bin, root: root, ["history", "--format", "{{.CreatedSince}}|{{.Size}}", "mid:1"])
+        #expect(human.stdout.hasSuffix("years ago|10.2kB\n"), "\(human.stdout)")
+        let exact = try await Fixtures.slipway(bin, root: root, ["history", "--human=false", "--format", "{{.CreatedSince}}|{{.Size}}", "mid:1"])
+        #expect(exact.stdout == "2004-11-09T11:33:20Z|10240\n", "\(exact.stdout) \(exact.stderr)")
+        let table = try await Fixtures.slipway(bin, root: root, ["history", "--human=false", "mid:1"])
+        #expect(table.stdout.contains("   2004-11-09T11:33:20Z   ") && table.stdout.contains("   10240   "), "\(table.stdout)")
+
+        // inspect of several names: the ones found, then one error line per missing name, exit 1.
+        let some = try await Fixtures.slipway(bin, root: root, ["inspect", "mid:1", "nope:1", "web:1", "gone"])
+        #expect(some.status == 1)
+        #expect(some.stderr == "error: No such object: nope:1\nerror: No such object: gone\n", "\(some.stderr)")
+        struct Found: Decodable { var RepoTags: [String] }
+        let found = try JSONDecoder().decode([Found].self, from: Data(some.stdout.utf8))
+        #expect(found.map(\.RepoTags) == [["ghcr.io/acme/mid:2", "mid:1"], ["web:1"]])
+        let none = try await Fixtures.slipway(bin, root: root, ["inspect", "nope"])
+        #expect(none.status == 1 && none.stdout == "[]\n", "\(none.stdout)")
+    }
 }
