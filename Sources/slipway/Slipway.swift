@@ -31,6 +31,7 @@ struct Slipway: AsyncParsableCommand {
             FsckCommand.self,
             PruneCommand.self,
             BuilderCommand.self,
+            SystemCommand.self,
             Debug.self,
         ]
     )

@@ -236,4 +236,63 @@ import TestSupport
         let none = try await Fixtures.slipway(bin, root: root, ["inspect", "nope"])
         #expect(none.status == 1 && none.stdout == "[]\n", "\(none.stdout)")
     }
+
+    @Test func systemDfAndBuilderPruneFilters() async throws {
+        let (dir, root, _) = try await store("df")
+        defer { Fixtures.removeScratch(dir) }
+        // Two builds whose layers (60 kB of random bytes each: stored at about that size) only
+        // the build cache keeps once their tags are gone; two's build is the more recent.
+        for name in ["one", "two"] {
+            let ctx = dir + "/ctx-" + name
+            try FileManager.default.createDirectory(atPath: ctx, withIntermediateDirectories: true)
+            try Data((0..<60_000).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: ctx + "/blob"))
+            try Data("FROM scratch\nCOPY blob /\(name)\n".utf8).write(to: URL(fileURLWithPath: ctx + "/Dockerfile"))
+            let b = try await Fixtures.slipway(bin, root: root, ["build", "-q", "-t", name + ":1", ctx])
+            #expect(b.status == 0, "\(b.stderr)")
+            #expect(try await Fixtures.slipway(bin, root: root, ["rmi", name + ":1"]).status == 0)
+        }
+        func rows() async throws -> [String: [String]] {
+            let r = try await Fixtures.slipway(bin, root: root, ["system", "df"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first?.split(separator: " ").joined(separator: " ") == "TYPE TOTAL ACTIVE SIZE RECLAIMABLE")
+            var out: [String: [String]] = [:]
+            for line in lines.dropFirst() {
+                let cells = line.components(separatedBy: "   ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                out[cells[0]] = Array(cells.dropFirst())
+            }
+            return out
+        }
+        var df = try await rows()
+        #expect(df["Images"]?.prefix(2) == ["1", "1"], "\(df)")
+        #expect(df["Build Cache"]?.first == "2" && df["Build Cache"]?[1] == "0", "\(df)")
+        #expect(df["Build Cache"]?.last?.hasSuffix("(100%)") == true, "\(df)")
+        #expect(df["Cache Mounts"] == ["0", "0", "0B", "0B"], "\(df)")
+        #expect(df["Snapshots"] != nil)
+        let verbose = try await Fixtures.slipway(bin, root: root, ["system", "df", "-v"])
+        #expect(verbose.stdout.contains("Images space usage:") && verbose.stdout.contains("Build cache usage: "), "\(verbose.stdout)")
+        #expect(verbose.stdout.contains("CACHE ID") && verbose.stdout.components(separatedBy: "   true").count == 3, "\(verbose.stdout)")
+
+        let recent = try await Fixtures.slipway(bin, root: root, ["builder", "prune", "-f", "--filter", "until=1h"])
+        #expect(recent.stdout.contains("Deleted build-cache records: 0"), "\(recent.stdout) \(recent.stderr)")
+        let keep = try await Fixtures.slipway(bin, root: root, ["builder", "prune", "-f", "--keep-storage", "80k"])
+        #expect(keep.stdout.contains("Deleted build-cache records: 1") && !keep.stdout.contains("reclaimed space: 0B"), "\(keep.stdout) \(keep.stderr)")
+        df = try await rows()
+        #expect(df["Build Cache"]?.first == "1", "\(df)")
+        // The newer build's steps are the ones kept: rebuilding two hits the cache.
+        let cached = try await Fixtures.slipway(bin, root: root, ["build", "--progress", "plain", "-t", "two:1", dir + "/ctx-two"])
+        #expect(cached.stderr.contains("CACHED") || cached.stdout.contains("CACHED"), "\(cached.stdout) \(cached.stderr)")
+        #expect(try await Fixtures.slipway(bin, root: root, ["rmi", "two:1"]).status == 0)
+        let asked = try await Fixtures.run(bin, ["--root", root, "builder", "prune", "--filter", "until=0s"], stdin: "y\n")
+        #expect(asked.stdout.hasPrefix("WARNING! This will remove build cache not used for 0s.\n"), "\(asked.stdout)")
+        #expect(asked.stdout.contains("Deleted build-cache records: 1"), "\(asked.stdout) \(asked.stderr)")
+        df = try await rows()
+        #expect(df["Build Cache"]?.first == "0", "\(df)")
+        let bad = try await Fixtures.slipway(bin, root: root, ["builder", "prune", "-f", "--keep-storage", "lots"])
+        #expect(bad.status == 1 && bad.stderr.contains("bad --keep-storage 'lots'"), "\(bad.stderr)")
+        let badFilter = try await Fixtures.slipway(bin, root: root, ["builder", "prune", "-f", "--filter", "type=regular"])
+        #expect(badFilter.status == 1 && badFilter.stderr.contains("until=DURATION"), "\(badFilter.stderr)")
+        let fsck = try await Fixtures.slipway(bin, root: root, ["fsck"])
+        #expect(fsck.status == 0 && fsck.stdout.contains("store is valid"), "\(fsck.stdout)")
+    }
 }
