@@ -76,7 +76,9 @@ enum CommandLineHabits {
             let rest = args.dropFirst()
             guard let sub = rest.first, !sub.hasPrefix("-") else {
                 if let sub = rest.first, sub == "-h" || sub == "--help" {
-                    throw UsageError(description: "\(command) commands: \(group.keys.sorted().joined(separator: ", ")) (see slipway COMMAND --help, e.g. slipway \(group[group.keys.sorted()[0]]!) --help)")
+                    writeStandardOutput("Usage: slipway \(command) COMMAND\n\nDocker's '\(command)' commands, each another name of a slipway command:\n"
+                        + group.keys.sorted().map { "  \(command) \($0)".padding(toLength: 22, withPad: " ", startingAt: 0) + "slipway \(group[$0]!)\n" }.joined())
+                    exit(0)
                 }
                 throw UsageError(description: "'slipway \(command)' needs a command: \(group.keys.sorted().joined(separator: ", "))")
             }

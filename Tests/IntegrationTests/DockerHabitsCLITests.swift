@@ -78,6 +78,8 @@ import TestSupport
         #expect(prune.status == 0 && prune.stdout.contains("Total reclaimed space"), "\(prune.stderr)")
         let builder = try await Fixtures.run(bin, ["--root", root, "builder", "prune", "-f"])
         #expect(builder.status == 0 && builder.stdout.contains("Deleted build-cache records: 0"), "\(builder.stderr)")
+        let help = try await Fixtures.run(bin, ["image", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("  image ls            slipway images\n"), "\(help.stdout)")
         // buildx build and container run reach build and run: their usage errors name them.
         let buildx = try await Fixtures.run(bin, ["buildx", "build", "--no-such-flag", "."])
         #expect(buildx.status == 125 && buildx.stderr.contains("slipway build"), "\(buildx.stderr)")
