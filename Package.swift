@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "CCurl"),
 
         // The one system layer: POSIX file helpers, SystemError, child processes, runOffPool.
-        .target(name: "System"),
+        .target(name: "System", dependencies: ["CLinux"]),
         // Pure Dockerfile frontend: lexer, parser, expansion, instructions, stage graph, ignore rules.
         .target(name: "Dockerfile"),
         // Image model, content store, layer archives.

@@ -9,7 +9,7 @@ import System
 @Suite("EngineSelectionMemo")
 struct EngineSelectionMemoTests {
     @Test func selectionDigestsRoundTripThroughCacheRecords() async throws {
-        let base = try FileTree.makeTemporaryDirectory(in: "/var/tmp/slipway-tests", prefix: "selmemo-")
+        let base = try FileSystem.makeTemporaryDirectory(in: "/var/tmp/slipway-tests", prefix: "selmemo-")
         defer { try? FileSystem.removeTree(base) }
         let store = try ImageStore(root: base + "/store")
         let engineStore = StoreEngineStore(store: store)

@@ -14,7 +14,7 @@ struct EngineStoreDiffIDTests {
     /// A store with one real layer blob and an image `img:1` over it whose layer record and
     /// config carry `recorded` as the diffID (nil: the true one).
     static func makeStore(recording recorded: Digest?) throws -> (base: String, store: ImageStore, blob: LayerBlob) {
-        let base = try FileTree.makeTemporaryDirectory(in: "/var/tmp/slipway-tests", prefix: "diffid-")
+        let base = try FileSystem.makeTemporaryDirectory(in: "/var/tmp/slipway-tests", prefix: "diffid-")
         let tree = base + "/tree"
         try FileManager.default.createDirectory(atPath: tree + "/etc", withIntermediateDirectories: true)
         try Data("hello\n".utf8).write(to: URL(fileURLWithPath: tree + "/etc/greeting"))
@@ -65,6 +65,6 @@ struct EngineStoreDiffIDTests {
         let image = try #require(try await engineStore.resolveImage("img:1"))
         let dir = try await engineStore.layerDirectory(try #require(image.layers.first), below: [])
         #expect(dir == store.snapshotsDirectory + "/" + blob.diffID.encoded)
-        #expect(FileTree.read(dir + "/etc/greeting") == "hello\n")
+        #expect(FileIO.readText(dir + "/etc/greeting") == "hello\n")
     }
 }

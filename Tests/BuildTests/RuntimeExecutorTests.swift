@@ -62,7 +62,7 @@ struct RuntimeExecutorTests {
             lowerDirs: [rootfs])
         defer { step.remove() }
         #expect(step.hasChanges)
-        #expect(FileTree.read(step.upperDir + "/new") == "data\n")
+        #expect(FileIO.readText(step.upperDir + "/new") == "data\n")
         var st = stat()
         #expect(lstat(step.upperDir + "/etc/group", &st) == 0)
         #expect((st.st_mode & S_IFMT) == S_IFCHR && st.st_rdev == 0, "deletion must be a 0:0 whiteout")
@@ -78,7 +78,7 @@ struct RuntimeExecutorTests {
         defer { try? FileSystem.removeTree(scratch) }
         let cache = scratch + "-cache", secrets = scratch + "-secret"
         try FileSystem.makeDirectories(cache)
-        try FileTree.write("s3cr3t", to: secrets, mode: 0o400)
+        try FileIO.writeFile(Array(("s3cr3t").utf8), to: secrets, mode: 0o400)
         defer { try? FileSystem.removeTree(cache); try? FileSystem.removeTree(secrets) }
         let executor = try RuntimeFixture.executor(scratch: scratch)
         let mounts = [BindMount(source: cache, destination: "/root/.cache/tool", readOnly: false),
@@ -89,7 +89,7 @@ struct RuntimeExecutorTests {
         let step = try await executor.runStep(spec, lowerDirs: [rootfs], output: lines.append)
         defer { step.remove() }
         #expect(lines.texts == ["s3cr3t", "read-only"])
-        #expect(FileTree.read(cache + "/log") == "one\n")
+        #expect(FileIO.readText(cache + "/log") == "one\n")
         // As in BuildKit, the directories made for the mounts stay in the layer (empty, 0755):
         // the directory target and its new parent (/root copied up with the image's mode), the
         // file target's new parents (/run, /run/secrets) — never the file target itself.
@@ -207,7 +207,7 @@ struct RuntimeExecutorTests {
                                               lowerDirs: [rootfs], output: lines.append)
         defer { step.remove() }
         #expect(lines.texts == ["via-crun", "1000"], "\(lines.texts)")
-        #expect(FileTree.read(step.upperDir + "/tmp/out") == "via-crun\n")
+        #expect(FileIO.readText(step.upperDir + "/tmp/out") == "via-crun\n")
         await #expect(throws: RuntimeError.self) {
             try await executor.runStep(RunSpec(args: RunSpec.shellForm("exit 7")), lowerDirs: [rootfs]).remove()
         }

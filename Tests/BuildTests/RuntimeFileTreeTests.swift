@@ -11,12 +11,12 @@ struct RuntimeFileTreeTests {
     /// A RUN step can leave a tree far deeper than PATH_MAX allows to name; removing it must not
     /// recurse (a 256 KiB thread stack is enough) and must never follow a symlink out.
     @Test func removesAVeryDeepTreeWithoutRecursingOrFollowingLinks() async throws {
-        let base = try FileTree.makeTemporaryDirectory(in: "/var/tmp/slipway-tests", prefix: "deep-")
+        let base = try FileSystem.makeTemporaryDirectory(in: "/var/tmp/slipway-tests", prefix: "deep-")
         defer { try? FileSystem.removeTree(base) }
         let outside = base + "/outside"
         let tree = base + "/tree"
         try FileSystem.makeDirectory(outside)
-        try FileTree.write("keep", to: outside + "/keep")
+        try FileIO.writeFile(Array(("keep").utf8), to: outside + "/keep")
         try FileSystem.makeDirectory(tree)
         // 5000 levels, each with a file and a symlink to the outside directory.
         var fd = open(tree, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -41,6 +41,6 @@ struct RuntimeFileTreeTests {
             thread.start()
         }
         #expect(access(tree, F_OK) != 0)
-        #expect(FileTree.read(outside + "/keep") == "keep")
+        #expect(FileIO.readText(outside + "/keep") == "keep")
     }
 }

@@ -19,11 +19,11 @@ struct RuntimeSnapshotTests {
         #expect(RuntimeFixture.overlayMounts(under: scratch) == [snapshot.mergedDir])
         #expect((try? FileSystem.entries(snapshot.mergedDir)) == [])
         #expect(!snapshot.hasChanges())
-        try FileTree.write("x", to: snapshot.mergedDir + "/file")
+        try FileIO.writeFile(Array(("x").utf8), to: snapshot.mergedDir + "/file")
         try snapshot.unmount()
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
         #expect(snapshot.hasChanges())
-        #expect(FileTree.read(snapshot.upperDir + "/file") == "x")
+        #expect(FileIO.readText(snapshot.upperDir + "/file") == "x")
         snapshot.remove()
         #expect(access(snapshot.directory, F_OK) != 0)
         snapshot.remove()   // idempotent
@@ -34,11 +34,11 @@ struct RuntimeSnapshotTests {
         defer { try? FileSystem.removeTree(scratch) }
         let lower = scratch + "/lower"
         try FileSystem.makeDirectories(lower + "/dir/sub")
-        try FileTree.write("a", to: lower + "/dir/sub/f")
+        try FileIO.writeFile(Array(("a").utf8), to: lower + "/dir/sub/f")
         let snapshot = try OverlaySnapshot(lowerDirs: [lower], in: scratch)
         defer { snapshot.remove() }
         try snapshot.mount()
-        let line = (FileTree.read("/proc/self/mounts") ?? "").split(separator: "\n").first { $0.contains(snapshot.mergedDir) }
+        let line = (FileIO.readText("/proc/self/mounts") ?? "").split(separator: "\n").first { $0.contains(snapshot.mergedDir) }
         let options = line.map(String.init) ?? ""
         #expect(!options.contains("redirect_dir=on") && !options.contains("metacopy=on") && !options.contains("index=on"), "\(options)")
         // With redirect_dir off, renaming a lower directory copies it whole into the upper dir.
@@ -47,10 +47,10 @@ struct RuntimeSnapshotTests {
         try snapshot.unmount()
         var st = stat()
         if lstat(snapshot.upperDir + "/moved", &st) == 0 {
-            #expect(FileTree.read(snapshot.upperDir + "/moved/sub/f") == "a", "a renamed dir must be a full copy")
+            #expect(FileIO.readText(snapshot.upperDir + "/moved/sub/f") == "a", "a renamed dir must be a full copy")
         } else {
             // Metacopy off: a chmod copies the data too.
-            #expect(FileTree.read(snapshot.upperDir + "/dir/sub/f") == "a")
+            #expect(FileIO.readText(snapshot.upperDir + "/dir/sub/f") == "a")
         }
     }
 
@@ -63,17 +63,17 @@ struct RuntimeSnapshotTests {
         for i in 0..<120 {
             let dir = long + "/layer-\(String(format: "%04d", i))-" + String(repeating: "x", count: 20)
             try FileSystem.makeDirectories(dir)
-            try FileTree.write("\(i)", to: dir + "/file-\(i)")
-            try FileTree.write("\(i)", to: dir + "/shadowed")
+            try FileIO.writeFile(Array(("\(i)").utf8), to: dir + "/file-\(i)")
+            try FileIO.writeFile(Array(("\(i)").utf8), to: dir + "/shadowed")
             lowers.insert(dir, at: 0)   // topmost first: the last one written is on top
         }
         #expect(lowers.joined(separator: ":").utf8.count > 3 * 4096)
         let snapshot = try OverlaySnapshot(lowerDirs: lowers, in: scratch)
         defer { snapshot.remove() }
         try snapshot.mount()
-        #expect(FileTree.read(snapshot.mergedDir + "/file-0") == "0")
-        #expect(FileTree.read(snapshot.mergedDir + "/file-119") == "119")
-        #expect(FileTree.read(snapshot.mergedDir + "/shadowed") == "119")
+        #expect(FileIO.readText(snapshot.mergedDir + "/file-0") == "0")
+        #expect(FileIO.readText(snapshot.mergedDir + "/file-119") == "119")
+        #expect(FileIO.readText(snapshot.mergedDir + "/shadowed") == "119")
         try snapshot.unmount()
         #expect(RuntimeFixture.overlayMounts(under: scratch).isEmpty)
     }
@@ -84,8 +84,8 @@ struct RuntimeSnapshotTests {
         let bottom = scratch + "/bottom", top = scratch + "/top"
         try FileSystem.makeDirectories(bottom + "/etc/sub")
         try FileSystem.makeDirectories(bottom + "/opt/keep")
-        try FileTree.write("", to: bottom + "/etc/hosts")
-        try FileTree.write("", to: bottom + "/etc/sub/f")
+        try FileIO.writeFile(Array(("").utf8), to: bottom + "/etc/hosts")
+        try FileIO.writeFile(Array(("").utf8), to: bottom + "/etc/sub/f")
         try FileSystem.makeDirectories(top + "/etc")
         try FileSystem.makeDirectories(top + "/opt")
         mknod(top + "/etc/hosts", S_IFCHR, 0)   // whiteout
@@ -155,7 +155,7 @@ struct RuntimeStaleTests {
         _ = child.wait()
         let dead = scratch + "/snap-\(child.pid)-abcdef"
         for dir in ["", "/upper", "/work", "/merged", "/lower"] { try FileSystem.makeDirectories(dead + dir) }
-        try FileTree.write("x", to: dead + "/lower/f")
+        try FileIO.writeFile(Array(("x").utf8), to: dead + "/lower/f")
         #expect(mount("overlay", dead + "/merged", "overlay", 0,
                       "lowerdir=\(dead)/lower,upperdir=\(dead)/upper,workdir=\(dead)/work,index=off") == 0)
         // A live snapshot of this process must survive.

@@ -42,12 +42,12 @@ enum RuntimeFixture {
     }
 
     static func scratch() throws -> String {
-        try FileTree.makeTemporaryDirectory(in: "/var/tmp/slipway-tests", prefix: "rt-")
+        try FileSystem.makeTemporaryDirectory(in: "/var/tmp/slipway-tests", prefix: "rt-")
     }
 
     /// Overlay mounts whose mount point is under `dir`.
     static func overlayMounts(under dir: String) -> [String] {
-        (FileTree.read("/proc/self/mountinfo") ?? "").split(separator: "\n").compactMap { line in
+        (FileIO.readText("/proc/self/mountinfo") ?? "").split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ")
             guard fields.count > 4 else { return nil }
             let point = String(fields[4])

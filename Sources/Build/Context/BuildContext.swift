@@ -75,7 +75,7 @@ public final class BuildContext: Sendable {
         defer { close(fd) }
         for name in names {
             let rel = relative.isEmpty ? name : relative + "/" + name
-            let host = POSIX.join(hostPath, name)
+            let host = FileSystem.join(hostPath, name)
             let st: FileStat
             do { st = try FileStat.at(fd, name, path: host) } catch { throw ContextError.io(error) }
             let visible = filter.includes(rel)

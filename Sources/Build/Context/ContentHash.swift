@@ -149,11 +149,11 @@ extension BuildContext {
             content = try fileDigest(host, st)
             size = st.size
         case .symlink:
-            do { link = try POSIX.readlink(host) } catch { throw ContextError.io(error) }
+            do { link = try FileSystem.readLink(host) } catch { throw ContextError.io(FileSystemError(error)) }
         default: break
         }
         let rdev = (st.kind == .charDevice || st.kind == .blockDevice) ? String(st.rdev) : ""
-        let xattrs = POSIX.xattrs(host).map { "\($0.name)=\(POSIX.hex($0.value))" }.joined(separator: ";")
+        let xattrs = ((try? FileSystem.xattrs(host)) ?? []).map { "\($0.name)=\(SHA256Hasher.hex($0.value))" }.joined(separator: ";")
         return [rel, st.kind.rawValue, String(st.permissions, radix: 8), String(st.uid), String(st.gid),
                 String(size), content, link, rdev, xattrs].joined(separator: "\0") + "\n"
     }

@@ -1,5 +1,6 @@
 import Dockerfile
 import Foundation
+import System
 
 /// The Dockerfile module's .dockerignore matcher answers exactly the two questions the
 /// context walk asks, with BuildKit's semantics (`!` exceptions re-enter excluded directories
@@ -16,12 +17,12 @@ extension BuildContext {
         if let df = dockerfilePath, df != "-" {
             specific = try? String(contentsOfFile: df + ".dockerignore", encoding: .utf8)
         }
-        let general = try? String(contentsOfFile: POSIX.join(contextDirectory, ".dockerignore"), encoding: .utf8)
+        let general = try? String(contentsOfFile: FileSystem.join(contextDirectory, ".dockerignore"), encoding: .utf8)
         let matcher: IgnoreMatcher
         do {
             matcher = try IgnoreMatcher.forBuild(dockerfileSpecific: specific, contextIgnore: general)
         } catch {
-            let file = specific != nil ? (dockerfilePath ?? "") + ".dockerignore" : POSIX.join(contextDirectory, ".dockerignore")
+            let file = specific != nil ? (dockerfilePath ?? "") + ".dockerignore" : FileSystem.join(contextDirectory, ".dockerignore")
             throw ContextError.invalidIgnoreFile(path: file, message: "\(error)")
         }
         // No patterns: `IncludeEverything`, which callers (bind mounts of the context) take as
@@ -38,7 +39,7 @@ extension BuildContext {
     /// (BuildKit's client resets their uid/gid when it sends them). A malformed pattern is an
     /// error naming the ignore file.
     public static func named(directory: String) throws -> BuildContext {
-        let path = POSIX.join(directory, ".dockerignore")
+        let path = FileSystem.join(directory, ".dockerignore")
         guard let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty else {
             return try BuildContext(directory: directory)
         }

@@ -40,7 +40,7 @@ public struct ScopedPath: Sendable, Hashable {
         var links = 0
         var missing = false
         func host(_ comps: [String]) -> String {
-            comps.isEmpty ? root : POSIX.join(root, comps.joined(separator: "/"))
+            comps.isEmpty ? root : FileSystem.join(root, comps.joined(separator: "/"))
         }
         while let c = queue.first {
             queue = queue.dropFirst()
@@ -67,7 +67,8 @@ public struct ScopedPath: Sendable, Hashable {
                 if links > 40 {
                     throw ContextError.symlinkLoop(path: path)
                 }
-                let target = try POSIX.readlink(host(candidate))
+                let target: String
+                do { target = try FileSystem.readLink(host(candidate)) } catch { throw FileSystemError(error) }
                 var targetComps: [String]
                 if target.hasPrefix("/") {
                     switch scope {

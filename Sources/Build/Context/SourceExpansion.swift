@@ -45,7 +45,7 @@ extension BuildContext {
                 try descend(rel, host, depth + 1)
                 for name in names {
                     let childRel = rel.isEmpty ? name : rel + "/" + name
-                    let childHost = POSIX.join(host, name)
+                    let childHost = FileSystem.join(host, name)
                     guard let st = try FileStat.lstat(childHost), st.kind == .directory,
                           filter.mightIncludeUnder(childRel) else { continue }
                     try descend(childRel, childHost, depth)
@@ -54,7 +54,7 @@ extension BuildContext {
             }
             for name in names where glob.matches(name) {
                 let childRel = rel.isEmpty ? name : rel + "/" + name
-                let childHost = POSIX.join(host, name)
+                let childHost = FileSystem.join(host, name)
                 guard let st = try FileStat.lstat(childHost) else { continue }
                 if depth == globs.count - 1 {
                     if !seen.contains(childRel), let r = try lookup(childRel) {

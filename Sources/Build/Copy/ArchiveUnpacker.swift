@@ -98,7 +98,7 @@ enum ArchiveUnpacker {
     static func unpack(_ archive: String, spec: CopySpec, into root: String, destination: String, owner: Ownership?) throws {
         let name = URL(fileURLWithPath: archive).lastPathComponent
         let base = (root as NSString).deletingLastPathComponent
-        let tmp = base + "/add-\(getpid())-" + FileTree.randomHex(6)
+        let tmp = base + "/add-\(getpid())-" + TempName.randomHex(6)
         guard mkdir(tmp, 0o700) == 0 else {
             throw spec.error(.io(FileSystemError(operation: "mkdir", path: tmp, errno: errno).description))
         }

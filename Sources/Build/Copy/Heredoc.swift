@@ -1,4 +1,5 @@
 import Foundation
+import System
 
 /// An inline file of `COPY <<EOF /dest` (the parser gives its name and expanded content).
 public struct HeredocSource: Sendable, Hashable {
@@ -22,7 +23,7 @@ extension Copier {
         var names: [String] = []
         for doc in docs {
             let name = ScopedPath.cleanComponents(doc.name).last ?? "__heredoc__"
-            let path = POSIX.join(staging, name)
+            let path = FileSystem.join(staging, name)
             guard FileManager.default.createFile(atPath: path, contents: Data(doc.content.utf8)) else {
                 throw spec.error(.io("cannot stage heredoc \(doc.name)"))
             }

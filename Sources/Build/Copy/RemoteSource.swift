@@ -109,7 +109,7 @@ extension Copier {
         let staging = FileManager.default.temporaryDirectory.appendingPathComponent("slipway-url-\(UUID().uuidString)").path
         guard mkdir(staging, 0o700) == 0 else { throw spec.error(.io("cannot create a staging directory")) }
         defer { try? FileManager.default.removeItem(atPath: staging) }
-        let staged = POSIX.join(staging, file.fileName)
+        let staged = FileSystem.join(staging, file.fileName)
         do { try FileManager.default.copyItem(atPath: file.path, toPath: staged) } catch {
             throw spec.error(.io("cannot stage \(file.url): \(error)"))
         }

@@ -65,7 +65,7 @@ final class TreeWriter {
             // the way may point at a deeper path that does not exist yet).
             var made = root
             for comp in ScopedPath.cleanComponents(sp.relative) {
-                made = POSIX.join(made, comp)
+                made = FileSystem.join(made, comp)
                 if let st = try? FileStat.lstat(made) {
                     guard st.kind == .directory else {
                         throw spec.error(.typeConflict("cannot create directory \(shown(made)): a file is in the way"))
@@ -103,7 +103,7 @@ final class TreeWriter {
         } else {
             var host = dest.hostPath
             if let ds = destStat ?? nil, ds.kind == .directory {
-                host = POSIX.join(host, s.baseName)
+                host = FileSystem.join(host, s.baseName)
             }
             try copyNode(src: s.hostPath, st: s.stat, filterRel: s.resolved, subRel: "", dst: host, top: false, visible: true)
         }
@@ -119,7 +119,7 @@ final class TreeWriter {
         var srcRel = pivot
         for comp in kept.dropLast() {
             srcRel.append(comp)
-            dst = POSIX.join(dst, comp)
+            dst = FileSystem.join(dst, comp)
             // The source directory (through any symlink the match already went through).
             let sp = try? ScopedPath.resolve(root: source.root, path: srcRel.joined(separator: "/"),
                                              scope: source.scope, followFinal: true)
@@ -132,7 +132,7 @@ final class TreeWriter {
             }
             count += 1
         }
-        if let last = kept.last { dst = POSIX.join(dst, last) }
+        if let last = kept.last { dst = FileSystem.join(dst, last) }
         try copyNode(src: m.source.hostPath, st: m.source.stat, filterRel: m.source.resolved, subRel: "",
                      dst: dst, top: false, visible: true)
     }
@@ -151,7 +151,7 @@ final class TreeWriter {
             let names: [String]
             do { names = try FileSystem.entries(src) } catch { throw spec.error(.io(FileSystemError(error).description)) }
             for name in names {
-                let childSrc = POSIX.join(src, name)
+                let childSrc = FileSystem.join(src, name)
                 // Never copy the target into itself (a context that contains the step's root).
                 if childSrc == root { continue }
                 let childFilter = filterRel.isEmpty ? name : filterRel + "/" + name
@@ -164,7 +164,7 @@ final class TreeWriter {
                     childVisible = false
                 }
                 try copyNode(src: childSrc, st: cst, filterRel: childFilter, subRel: childSub,
-                             dst: POSIX.join(dst, name), top: false, visible: childVisible)
+                             dst: FileSystem.join(dst, name), top: false, visible: childVisible)
             }
             if visible {
                 if created || !top { try applyInfo(dst, st, src: src) } else { setTimes(dst, st) }
@@ -189,7 +189,7 @@ final class TreeWriter {
             }
         case .symlink:
             let target: String
-            do { target = try POSIX.readlink(src) } catch { throw spec.error(.io(error.description)) }
+            do { target = try FileSystem.readLink(src) } catch { throw spec.error(.io(FileSystemError(error).description)) }
             guard symlink(target, dst) == 0 else { throw fail("symlink", dst) }
         case .fifo, .socket, .charDevice, .blockDevice:
             let type: mode_t
@@ -269,8 +269,8 @@ final class TreeWriter {
         }
         setTimes(dst, st)
         // Like BuildKit, xattrs are copied on a best-effort basis (errors ignored).
-        for x in POSIX.xattrs(src) where !x.name.hasPrefix("trusted.overlay.") {
-            _ = x.value.withUnsafeBytes { lsetxattr(dst, x.name, $0.baseAddress, x.value.count, 0) }
+        for x in (try? FileSystem.xattrs(src)) ?? [] where !x.name.hasPrefix("trusted.overlay.") {
+            try? FileSystem.setXattr(dst, name: x.name, value: x.value)
         }
     }
 

@@ -82,14 +82,14 @@ public struct CacheMountStore: Sendable {
         let data = dir + "/data"
         var st = stat()
         if lstat(data, &st) == 0 { return }
-        let tmp = dir + "/data.tmp-" + FileTree.randomHex(4)
+        let tmp = dir + "/data.tmp-" + TempName.randomHex(4)
         guard mkdir(tmp, 0o700) == 0 else { throw MountUseError("cache mount \(id): cannot create \(tmp): \(SystemError.describe(errno: errno, path: tmp))") }
         do {
             try populate?(tmp)
             guard chown(tmp, uid, gid) == 0, chmod(tmp, mode) == 0 else {
                 throw MountUseError("cache mount \(id): cannot set owner/mode: \(SystemError.describe(errno: errno, path: tmp))")
             }
-            try FileTree.write(id, to: dir + "/id", mode: 0o600)
+            try FileIO.writeFile(Array((id).utf8), to: dir + "/id", mode: 0o600)
             guard rename(tmp, data) == 0 else { throw MountUseError("cache mount \(id): rename failed: \(SystemError.describe(errno: errno, path: data))") }
         } catch {
             try? FileSystem.removeTree(tmp)
@@ -115,7 +115,7 @@ public struct CacheMountStore: Sendable {
 
     public func entries() -> [Entry] {
         ((try? FileSystem.entries(root)) ?? []).sorted().compactMap { name in
-            guard let id = FileTree.readRegularFile(root + "/" + name + "/id", limit: Self.maxIDBytes) else { return nil }
+            guard let id = FileIO.readRegularText(root + "/" + name + "/id", limit: Self.maxIDBytes) else { return nil }
             return Entry(name: name, id: id)
         }
     }
@@ -143,7 +143,7 @@ public struct CacheMountStore: Sendable {
                 defer { close(fd) }
                 if flock(fd, LOCK_EX | LOCK_NB) != 0 { continue }
             }
-            let id = FileTree.readRegularFile(dir + "/id", limit: Self.maxIDBytes) ?? name
+            let id = FileIO.readRegularText(dir + "/id", limit: Self.maxIDBytes) ?? name
             // Rename first so a concurrent step never sees a half-removed cache.
             let doomed = root + "/.removing-" + name
             guard rename(dir, doomed) == 0 else { continue }
@@ -244,7 +244,7 @@ public struct CacheMountStore: Sendable {
     public func importArchive(_ file: String, temporaryDirectory: String) throws -> [String] {
         let ids = try Self.readIDs(ofArchive: file)
         try FileSystem.makeDirectories(root)
-        let staging = try FileTree.makeTemporaryDirectory(in: temporaryDirectory, prefix: "cache-import-")
+        let staging = try FileSystem.makeTemporaryDirectory(in: temporaryDirectory, prefix: "cache-import-")
         defer { try? FileSystem.removeTree(staging) }
         do {
             _ = try LayerApplier(mode: .flatten).apply(blob: file, to: staging)
@@ -260,7 +260,7 @@ public struct CacheMountStore: Sendable {
             let children = Set((try? FileSystem.entries(dir)) ?? [])
             guard lstat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, children.isSubset(of: ["id", "data"]),
                   lstat(dir + "/data", &st) != 0 || (st.st_mode & S_IFMT) == S_IFDIR,
-                  FileTree.readRegularFile(dir + "/id", limit: Self.maxIDBytes) == id else {
+                  FileIO.readRegularText(dir + "/id", limit: Self.maxIDBytes) == id else {
                 throw MountUseError("cache archive \(file): cache '\(name)' was changed by another member (through a symlink) "
                                     + "while extracting; nothing was imported")
             }

@@ -1,9 +1,12 @@
+import Foundation
+import System
+
 extension DockerDefaults {
     /// Every capability this process has (BuildKit's `security.insecure` runs the step privileged); runc ignores
     /// the ones this kernel does not know.
     static var allCapabilities: [String] {
         // Only what this process may grant (its bounding set); the list index is the cap number.
-        guard let status = FileTree.read("/proc/self/status"),
+        guard let status = FileIO.readText("/proc/self/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapBnd:") }),
               let mask = UInt64(line.dropFirst("CapBnd:".count).trimmingCharacters(in: .whitespaces), radix: 16) else {
             return capabilityNames

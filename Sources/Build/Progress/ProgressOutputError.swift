@@ -8,18 +8,17 @@ import System
 /// write returns EPIPE and the build stops as a failure, with everything it made cleaned up,
 /// instead of the process dying mid-RUN.
 public struct ProgressOutputError: Error, CustomStringConvertible, Equatable {
-    /// "stderr" or "stdout".
-    public var stream: String
-    public var errno: Int32
+    /// The failed write (its path is the stream: "stderr" or "stdout").
+    public var cause: SystemError
+    public var stream: String { cause.path }
+    public var errno: Int32 { cause.errno }
 
     public init(stream: String, errno: Int32) {
-        self.stream = stream
-        self.errno = errno
+        cause = SystemError(operation: "write", path: stream, errno: errno)
     }
 
     public var description: String {
-        let reason = SystemError.describe(errno: errno, path: "")
         let hint = errno == EPIPE ? " (the program reading the build's output exited)" : ""
-        return "cannot write the build's output to \(stream): \(reason)\(hint); the build was stopped"
+        return "cannot write the build's output to \(stream): \(cause.reason)\(hint); the build was stopped"
     }
 }

@@ -162,3 +162,25 @@ public final class CleanupRegistry: Sendable {
         Self.signalSources = sources
     }
 }
+
+extension CleanupRegistry {
+    /// A fresh directory `base/prefix<pid>-<random>`, created and registered for cleanup in one
+    /// step (so that a signal can never leave it behind unregistered). The pid lets a later
+    /// process remove what a killed one (SIGKILL, power loss) left: `RunExecutor.removeStale`.
+    func makeDirectory(in base: String, prefix: String) throws -> (CleanupRegistry.Token, String) {
+        // Scratch bases hold mounted container roots: private when this creates them.
+        try FileSystem.makeDirectories(base, mode: 0o700)
+        for _ in 0..<16 {
+            let path = base + "/" + prefix + "\(getpid())-" + TempName.randomHex(6)
+            do {
+                return try register(.directory(path)) { () -> String in
+                    guard mkdir(path, 0o700) == 0 else { throw RuntimeError.system(operation: "mkdir", path: path, errno: errno) }
+                    return path
+                }
+            } catch RuntimeError.system(let e) where e.errno == EEXIST {
+                continue
+            }
+        }
+        throw RuntimeError.system(operation: "mkdir", path: base + "/" + prefix + "*", errno: EEXIST)
+    }
+}

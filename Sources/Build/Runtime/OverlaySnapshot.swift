@@ -37,7 +37,7 @@ public final class OverlaySnapshot: Sendable {
 
     /// Creates the snapshot directories under `base` (created if missing). Does not mount.
     public init(lowerDirs: [String], in base: String) throws {
-        let (dirToken, made) = try FileTree.makeRegisteredDirectory(in: base, prefix: "snap-")
+        let (dirToken, made) = try CleanupRegistry.shared.makeDirectory(in: base, prefix: "snap-")
         self.directory = made
         self.upperDir = made + "/upper"
         self.workDir = made + "/work"
@@ -55,7 +55,7 @@ public final class OverlaySnapshot: Sendable {
     /// A private directory `base/prefix<random>` registered for cleanup (removed on exit or
     /// signal if the caller does not remove it first with `removeScratchDirectory`).
     public static func makeScratchDirectory(in base: String, prefix: String) throws -> String {
-        try FileTree.makeRegisteredDirectory(in: base, prefix: prefix).1
+        try CleanupRegistry.shared.makeDirectory(in: base, prefix: prefix).1
     }
 
     /// Removes a directory made by `makeScratchDirectory` (and forgets it).

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import System
 import Glibc
 #endif
 import CLinux
@@ -23,10 +24,7 @@ enum RootFS {
             var st = stat()
             if lstat(candidate, &st) == 0, (st.st_mode & S_IFMT) == S_IFLNK, hops < 255 {
                 hops += 1
-                var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-                let n = readlink(candidate, &buffer, buffer.count - 1)
-                if n > 0 {
-                    let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                if let target = try? FileSystem.readLink(candidate), !target.isEmpty {
                     if target.hasPrefix("/") { resolved = [] }
                     pending = target.split(separator: "/", omittingEmptySubsequences: true)[...] + pending
                     continue
@@ -77,7 +75,7 @@ enum RootFS {
         let host = resolve(root: root, path)
         var st = stat()
         guard lstat(host, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return FileTree.read(host)
+        return FileIO.readText(host)
     }
 }
 

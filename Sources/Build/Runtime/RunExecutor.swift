@@ -93,9 +93,9 @@ public struct RunExecutor: Sendable {
         try Task.checkCancellation()
         try FileSystem.makeDirectory(bundleDir, mode: 0o700)
         let config = try makeConfig(spec, rootfs: rootfs, bundleDir: bundleDir)
-        try FileTree.write(String(decoding: try config.encoded(), as: UTF8.self), to: bundleDir + "/config.json", mode: 0o600)
+        try FileIO.writeFile(Array((String(decoding: try config.encoded(), as: UTF8.self)).utf8), to: bundleDir + "/config.json", mode: 0o600)
 
-        let id = "slipway-" + FileTree.randomHex(8)
+        let id = "slipway-" + TempName.randomHex(8)
         let pid = CleanupRegistry.PIDBox()
         let token = try CleanupRegistry.shared.register(.container(id: id, runtime: runtime, pid: pid))
         let child: ChildProcess
@@ -174,8 +174,8 @@ public struct RunExecutor: Sendable {
         if !env.contains(where: { $0.hasPrefix("PATH=") }) { env.insert(DockerDefaults.path, at: 0) }
         if !env.contains(where: { $0.hasPrefix("HOME=") }) { env.append("HOME=" + user.home) }
 
-        try FileTree.write(Self.hostsFile(hostname: spec.hostname), to: bundleDir + "/hosts")
-        try FileTree.write(Self.resolvConf(network: spec.network), to: bundleDir + "/resolv.conf")
+        try FileIO.writeFile(Array((Self.hostsFile(hostname: spec.hostname)).utf8), to: bundleDir + "/hosts")
+        try FileIO.writeFile(Array((Self.resolvConf(network: spec.network)).utf8), to: bundleDir + "/resolv.conf")
         var mounts = DockerDefaults.mounts
         mounts.append(.init(destination: "/etc/hosts", type: "bind", source: bundleDir + "/hosts", options: ["rbind", "ro"]))
         mounts.append(.init(destination: "/etc/resolv.conf", type: "bind", source: bundleDir + "/resolv.conf", options: ["rbind", "ro"]))
@@ -236,7 +236,7 @@ public struct RunExecutor: Sendable {
     /// The host's resolvers. Without the host network, loopback resolvers (a local stub such as
     /// systemd-resolved) are unreachable and dropped.
     static func resolvConf(network: NetworkMode) -> String {
-        let host = FileTree.read("/etc/resolv.conf") ?? ""
+        let host = FileIO.readText("/etc/resolv.conf") ?? ""
         guard network == .none else { return host }
         return host.split(separator: "\n", omittingEmptySubsequences: false).filter { line in
             let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
@@ -333,7 +333,7 @@ public struct RunExecutor: Sendable {
                 let host = root + prefix
                 let last = index == components.count - 1
                 if last && !point.isDirectory {
-                    try FileTree.write("", to: host, mode: 0o644)
+                    try FileIO.writeFile(Array(("").utf8), to: host, mode: 0o644)
                     continue
                 }
                 var st = stat()

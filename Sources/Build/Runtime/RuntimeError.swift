@@ -6,9 +6,8 @@ import System
 /// Errors from snapshots, bundles and the container runtime. Each names what failed and, where the
 /// user can act, what to do.
 public enum RuntimeError: Error, CustomStringConvertible, Sendable {
-    /// A system call failed: `operation` says what we tried, `path` on what (worded as
-    /// `SystemError`, which explains a full disk).
-    case system(operation: String, path: String, errno: Int32)
+    /// A system call failed (its `SystemError`, which explains a full disk).
+    case system(SystemError)
     /// A RUN process exited non-zero. `lastLines` is the tail of its combined output.
     case processFailed(command: [String], exitCode: Int32, lastLines: [String])
     /// The runtime binary (runc/crun) or a helper is missing.
@@ -26,10 +25,15 @@ public enum RuntimeError: Error, CustomStringConvertible, Sendable {
     /// A path that must stay inside the root filesystem escapes it or has the wrong type.
     case invalidPath(path: String, reason: String)
 
+    /// A failed call on `path`.
+    public static func system(operation: String, path: String, errno: Int32) -> RuntimeError {
+        .system(SystemError(operation: operation, path: path, errno: errno))
+    }
+
     public var description: String {
         switch self {
-        case let .system(operation, path, err):
-            return SystemError(operation: operation, path: path, errno: err).description
+        case let .system(e):
+            return e.description
         case let .processFailed(command, exitCode, lastLines):
             var text = "process \(Self.quote(command)) did not complete successfully: exit code: \(exitCode)"
             if !lastLines.isEmpty {

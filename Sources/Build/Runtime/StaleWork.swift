@@ -9,7 +9,7 @@ import System
 /// directories in a scratch directory, step scratch on tmpfs (secret files, heredoc scripts,
 /// bundles whose config.json holds env secrets), and the runtime's containers of those bundles,
 /// which may still be running. Everything this module creates carries its creator's pid in its
-/// name (`<prefix>-<pid>-<hex>`, `FileTree.makeRegisteredDirectory`), so a later process can
+/// name (`<prefix>-<pid>-<hex>`, `CleanupRegistry.makeDirectory`), so a later process can
 /// tell a dead owner from a live concurrent build and clean only the former. Every command
 /// that opens the store runs `cleanUp` first (`StoreOptions.open`); `fsck` reports what it did.
 public enum StaleWork {
@@ -60,7 +60,7 @@ public enum StaleWork {
                 report.containers.append(container.id)
             }
         }
-        let mountPoints = (FileTree.read("/proc/self/mountinfo") ?? "").split(separator: "\n").compactMap { line -> String? in
+        let mountPoints = (FileIO.readText("/proc/self/mountinfo") ?? "").split(separator: "\n").compactMap { line -> String? in
             let fields = line.split(separator: " ")
             return fields.count > 4 ? String(fields[4]) : nil
         }

@@ -14,11 +14,11 @@ final class StepScratch: @unchecked Sendable {
     /// neither is a tmpfs.
     init(fallback: String) throws {
         let base = Self.tmpfsBase() ?? fallback
-        (token, path) = try FileTree.makeRegisteredDirectory(in: base, prefix: "slipway-step-")
+        (token, path) = try CleanupRegistry.shared.makeDirectory(in: base, prefix: "slipway-step-")
     }
 
     static func tmpfsBase() -> String? {
-        let mounts = FileTree.read("/proc/self/mounts") ?? ""
+        let mounts = FileIO.readText("/proc/self/mounts") ?? ""
         var tmpfs = Set<String>()
         for line in mounts.split(separator: "\n") {
             let f = line.split(separator: " ")

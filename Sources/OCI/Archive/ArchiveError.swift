@@ -7,8 +7,8 @@ import Glibc
 /// Everything that can go wrong reading, writing or applying a layer. Each case names the file
 /// or archive entry involved so that the message alone tells the user what to look at.
 public enum ArchiveError: Error, CustomStringConvertible, LocalizedError, Equatable {
-    /// A system call failed on `path`.
-    case io(operation: String, path: String, errno: Int32)
+    /// A system call failed (its `SystemError`: what was tried, on what, the C error).
+    case system(SystemError)
     /// zlib or zstd reported an error (corrupt or truncated compressed data).
     case codec(format: String, message: String)
     /// The compressed stream stopped before its end marker.
@@ -34,15 +34,26 @@ public enum ArchiveError: Error, CustomStringConvertible, LocalizedError, Equata
     /// shown escaped (`DisplayText`).
     /// A failed system call from `System`'s helpers, as this module reports one.
     public init(_ error: SystemError) {
-        self = .io(operation: error.operation, path: error.path, errno: error.errno)
+        self = .system(error)
+    }
+
+    /// Runs `body` (calls into `System`'s file helpers), reporting a failed call as this module's
+    /// error (`.system`); other errors pass through.
+    static func wrapping<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as SystemError { throw ArchiveError.system(e) }
+    }
+
+    /// A failed call on `path`.
+    public static func io(operation: String, path: String, errno: Int32) -> ArchiveError {
+        .system(SystemError(operation: operation, path: path, errno: errno))
     }
 
     public var description: String { DisplayText.escaped(rawDescription) }
 
     var rawDescription: String {
         switch self {
-        case .io(let op, let path, let e):
-            return "\(op) '\(path)': \(SystemError.describe(errno: e, path: path))"
+        case .system(let e):
+            return "\(e.operation) '\(e.path)': \(e.reason)"
         case .codec(let format, let message):
             return "\(format) data is corrupt: \(message)"
         case .truncatedCompressedStream(let format):

@@ -224,7 +224,7 @@ private struct ApplyState {
                 }
                 st.st_mode = S_IFDIR
             }
-            switch Posix.fileType(st) {
+            switch FileSystem.fileType(st) {
             case S_IFDIR:
                 let next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                 let e = errno
@@ -239,7 +239,7 @@ private struct ApplyState {
                     throw ArchiveError.unsafePath(entry: entry, reason: "too many levels of symlinks in its path")
                 }
                 let target: String
-                do { target = try Posix.readLink(fd, c, path: display(resolved + [c])) } catch {
+                do { target = try LayerFiles.readLink(fd, c, path: display(resolved + [c])) } catch {
                     Glibc.close(fd)
                     throw error
                 }
@@ -291,7 +291,7 @@ private struct ApplyState {
                     decided = Self.isOpaque(fd)
                     break
                 }
-                guard Posix.fileType(st) == S_IFDIR else {
+                guard FileSystem.fileType(st) == S_IFDIR else {
                     decided = true   // a whiteout, file or symlink replaces the path here
                     break
                 }
@@ -361,8 +361,8 @@ private struct ApplyState {
         let full = display(resolved)
 
         // Replace what is there, except that a directory over a directory is merged.
-        if let existing = try Posix.lstatAtIfExists(pfd, name, path: full) {
-            let existingIsDir = Posix.fileType(existing) == S_IFDIR
+        if let existing = try LayerFiles.lstatAtIfExists(pfd, name, path: full) {
+            let existingIsDir = FileSystem.fileType(existing) == S_IFDIR
             if !(entry.kind == .directory && existingIsDir) {
                 try removeAll(pfd, name, path: full)
                 // A cached parent may have lived under (or been reached through) what went away;
@@ -413,10 +413,10 @@ private struct ApplyState {
                 throw ArchiveError.unsafePath(entry: entry.path, reason: "hardlink target '\(entry.linkName)' does not exist in the layer's root")
             }
             defer { Glibc.close(target.fd) }
-            guard let tst = try Posix.lstatAtIfExists(target.fd, targetName, path: display(target.resolved + [targetName])) else {
+            guard let tst = try LayerFiles.lstatAtIfExists(target.fd, targetName, path: display(target.resolved + [targetName])) else {
                 throw ArchiveError.unsafePath(entry: entry.path, reason: "hardlink target '\(entry.linkName)' does not exist in the layer's root")
             }
-            if Posix.fileType(tst) == S_IFDIR {
+            if FileSystem.fileType(tst) == S_IFDIR {
                 throw ArchiveError.unsafePath(entry: entry.path, reason: "hardlink target '\(entry.linkName)' is a directory")
             }
             if linkat(target.fd, targetName, pfd, name, 0) != 0 {
@@ -456,7 +456,7 @@ private struct ApplyState {
                 }
                 let resolved = presolved + [target]
                 if written.contains(resolved.joined(separator: "/")) { return }   // created by this layer
-                if try Posix.lstatAtIfExists(pfd, target, path: display(resolved)) != nil {
+                if try LayerFiles.lstatAtIfExists(pfd, target, path: display(resolved)) != nil {
                     try removeAll(pfd, target, path: display(resolved))
                     dropCacheIfUnder(resolved)
                 }
@@ -473,7 +473,7 @@ private struct ApplyState {
                     throw ArchiveError.unsafePath(entry: entry.path, reason: "whiteout of '\(target)'")
                 }
                 let resolved = presolved + [target]
-                if try Posix.lstatAtIfExists(pfd, target, path: display(resolved)) != nil {
+                if try LayerFiles.lstatAtIfExists(pfd, target, path: display(resolved)) != nil {
                     try removeAll(pfd, target, path: display(resolved))
                     dropCacheIfUnder(resolved)
                 }
@@ -497,13 +497,13 @@ private struct ApplyState {
             }
             defer { if given == nil { Glibc.close(fd) } }
             let path = display(dirResolved)
-            for child in try Posix.entries(ofDirectory: fd, path: path) {
+            for child in try LayerFiles.entries(ofDirectory: fd, path: path) {
                 let childResolved = dirResolved + [child]
                 if !written.contains(childResolved.joined(separator: "/")) {
                     try removeAll(fd, child, path: display(childResolved))
                     dropCacheIfUnder(childResolved)
-                } else if let st = try Posix.lstatAtIfExists(fd, child, path: display(childResolved)),
-                          Posix.fileType(st) == S_IFDIR {
+                } else if let st = try LayerFiles.lstatAtIfExists(fd, child, path: display(childResolved)),
+                          FileSystem.fileType(st) == S_IFDIR {
                     queue.append((nil, childResolved))
                 }
             }
@@ -555,10 +555,9 @@ private struct ApplyState {
             let viaProc = "/proc/self/fd/\(pfd)/\(name)"
             for key in xattrs.keys.sorted() {
                 let value = xattrs[key] ?? []
-                let rc = value.withUnsafeBytes { lsetxattr(viaProc, key, $0.baseAddress, value.count, 0) }
-                if rc != 0 && errno != ENOTSUP && errno != EPERM {
-                    throw ArchiveError.io(operation: "setxattr \(key)", path: path, errno: errno)
-                }
+                do { try FileSystem.setXattr(viaProc, name: key, value: value) } catch where error.errno != ENOTSUP && error.errno != EPERM {
+                    throw ArchiveError.io(operation: "setxattr \(key)", path: path, errno: error.errno)
+                } catch {}
             }
         }
         let ts = Self.timespecs(entry)
@@ -574,8 +573,8 @@ private struct ApplyState {
             guard let name = resolved.last,
                   let parent = try openDirectory(Array(resolved.dropLast()), entry: resolved.joined(separator: "/"), create: false) else { continue }
             defer { Glibc.close(parent.fd) }
-            guard let st = try Posix.lstatAtIfExists(parent.fd, name, path: display(resolved)),
-                  Posix.fileType(st) == S_IFDIR else { continue }
+            guard let st = try LayerFiles.lstatAtIfExists(parent.fd, name, path: display(resolved)),
+                  FileSystem.fileType(st) == S_IFDIR else { continue }
             let t = timespec(tv_sec: Int(mtime), tv_nsec: Int(nsec))
             if utimensat(parent.fd, name, [t, t], AT_SYMLINK_NOFOLLOW) != 0 {
                 throw ArchiveError.io(operation: "set times", path: display(resolved), errno: errno)

@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import System
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -221,14 +222,14 @@ private struct Walker {
     /// A directory's entries, stat'ed and sorted by the bytes of the names they are emitted as.
     func children(of dirfd: Int32, relative: String) throws -> [Child] {
         let dirPath = relative.isEmpty ? root : full(relative)
-        let names = try Posix.entries(ofDirectory: dirfd, path: dirPath)
+        let names = try LayerFiles.entries(ofDirectory: dirfd, path: dirPath)
         var children: [Child] = []
         children.reserveCapacity(names.count)
         for name in names {
             let rel = relative.isEmpty ? name : relative + "/" + name
             if options.excludedPaths.contains(rel) { continue }
-            guard let st = try Posix.lstatAtIfExists(dirfd, name, path: full(rel)) else { continue }
-            let whiteout = upper && Posix.isWhiteoutDevice(st)
+            guard let st = try LayerFiles.lstatAtIfExists(dirfd, name, path: full(rel)) else { continue }
+            let whiteout = upper && LayerFiles.isWhiteoutDevice(st)
             let emitted = whiteout ? Whiteout.prefix + name : name
             children.append(Child(name: name, emitted: Array(emitted.utf8), st: st, whiteout: whiteout))
         }
@@ -245,11 +246,11 @@ private struct Walker {
             try tar.add(TarEntry(path: parent + Whiteout.prefix + name, kind: .regular, mode: 0, mtime: mtime))
             return nil
         }
-        let type = Posix.fileType(st)
+        let type = FileSystem.fileType(st)
         var entry = TarEntry(path: rel, kind: .regular, mode: UInt32(st.st_mode) & 0o7777,
                              uid: Int(st.st_uid), gid: Int(st.st_gid), mtime: mtime)
         var opaque = false
-        var xattrs = try Posix.xattrs(path: path)
+        var xattrs = try LayerFiles.xattrs(path)
         for key in xattrs.keys where key.hasPrefix("trusted.overlay.") || key.hasPrefix("user.overlay.") {
             if upper {
                 let suffix = key.split(separator: ".").last.map(String.init) ?? ""
@@ -293,7 +294,7 @@ private struct Walker {
             return fd
         case S_IFLNK:
             entry.kind = .symlink
-            entry.linkName = try Posix.readLink(dirfd, name, path: path)
+            entry.linkName = try LayerFiles.readLink(dirfd, name, path: path)
             try tar.add(entry)
         case S_IFCHR, S_IFBLK:
             entry.kind = type == S_IFCHR ? .characterDevice : .blockDevice

@@ -18,14 +18,14 @@ public final class BlobWriter {
         self.content = content
         tempPath = TempName.path(in: content.tmpDirectory)
         fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        try StoreFS.check(fd, "create", tempPath)
+        try StoreError.wrapping { try FileIO.check(fd, "create", tempPath) }
     }
 
     public func write(_ buffer: UnsafeRawBufferPointer) throws {
         precondition(!finished, "BlobWriter used after commit/abort")
         guard buffer.count > 0 else { return }
         hasher!.update(buffer)
-        try StoreFS.writeAll(fd, buffer, path: tempPath)
+        try StoreError.wrapping { try FileIO.writeAll(fd, buffer, path: tempPath) }
         bytesWritten += Int64(buffer.count)
     }
 
@@ -49,7 +49,7 @@ public final class BlobWriter {
             if let e = expected, e != digest {
                 throw StoreError.digestMismatch(expected: e, actual: digest, what: what)
             }
-            try StoreFS.check(fsync(fd), "fsync", tempPath)
+            try StoreError.wrapping { try FileIO.check(fsync(fd), "fsync", tempPath) }
             close(fd)
             fd = -1
             try content.publish(tempPath: tempPath, digest: digest)

@@ -43,7 +43,7 @@ public struct ContentStore: Sendable {
     @discardableResult
     public func putBlob(copying path: String, expected: Digest? = nil, expectedSize: Int64? = nil) throws -> (digest: Digest, size: Int64) {
         let w = try blobWriter()
-        try StoreFS.forEachChunk(ofFile: path) { try w.write($0) }
+        try StoreError.wrapping { try FileIO.forEachChunk(ofFile: path) { try w.write($0) } }
         return try w.commit(expected: expected, expectedSize: expectedSize, what: path)
     }
 
@@ -52,7 +52,7 @@ public struct ContentStore: Sendable {
         guard digest.algorithm == "sha256" else { throw StoreError.blobMissing(digest) }
         let path = blobPath(digest)
         guard FileSystem.exists(path) else { throw StoreError.blobMissing(digest) }
-        let bytes = try StoreFS.readAll(path, limit: limit)
+        let bytes = try StoreError.wrapping { try FileIO.readFile(path, limit: limit) }
         let actual = Digest.sha256(Data(bytes))
         guard actual == digest else {
             throw StoreError.digestMismatch(expected: digest, actual: actual, what: "blob \(path)")
@@ -120,7 +120,7 @@ public struct ContentStore: Sendable {
             return
         }
         chmod(tempPath, 0o444)
-        try StoreFS.check(rename(tempPath, dest), "rename to \(dest)", tempPath)
+        try StoreError.wrapping { try FileIO.check(rename(tempPath, dest), "rename to \(dest)", tempPath) }
         try FileSystem.fsyncDirectory(blobsDirectory)
     }
 }

@@ -164,13 +164,13 @@ extension ImageStore {
     /// Why an image is unusable, or nil when it is fine.
     private func checkImage(_ db: Database, manifest md: String, config cd: String, present: Set<String>) throws -> String? {
         guard let mdg = try? Digest(parsing: md), present.contains(mdg.encoded) else { return "manifest blob missing or corrupt" }
-        guard let bytes = try? StoreFS.readAll(content.blobPath(mdg)) else { return "manifest unreadable" }
+        guard let bytes = try? FileIO.readFile(content.blobPath(mdg)) else { return "manifest unreadable" }
         let manifest: ImageManifest
         do { manifest = try ImageManifest.decode(bytes) } catch { return "\(error)" }
         guard manifest.config.digest.description == cd else { return "index says config \(cd), manifest says \(manifest.config.digest)" }
         guard present.contains(manifest.config.digest.encoded) else { return "config blob \(cd) missing or corrupt" }
         let config: ImageConfig
-        do { config = try ImageConfig.decode(try StoreFS.readAll(content.blobPath(manifest.config.digest))) } catch { return "\(error)" }
+        do { config = try ImageConfig.decode(try StoreError.wrapping { try FileIO.readFile(content.blobPath(manifest.config.digest)) }) } catch { return "\(error)" }
         let recorded = try String.fetchAll(db, sql: "SELECT layer_digest FROM image_layers WHERE manifest_digest = ? ORDER BY position", arguments: [md])
         guard recorded == manifest.layers.map(\.digest.description) else { return "index layer list differs from the manifest" }
         for (i, layer) in manifest.layers.enumerated() {
@@ -186,7 +186,7 @@ extension ImageStore {
     /// Streams a file through SHA-256.
     static func hashFile(_ path: String) throws -> Digest {
         var hasher = SHA256Hasher()
-        try StoreFS.forEachChunk(ofFile: path) { hasher.update($0) }
+        try StoreError.wrapping { try FileIO.forEachChunk(ofFile: path) { hasher.update($0) } }
         return hasher.finalize()
     }
 }

@@ -11,7 +11,7 @@ extension ImageStore {
     /// next `prune`/`fsck --repair` removes it. The caller removes it when done.
     public func makeTemporaryDirectory() throws -> String {
         let path = TempName.path(in: tmpDirectory, suffix: ".d")
-        try StoreFS.check(mkdir(path, 0o700), "mkdir", path)
+        try StoreError.wrapping { try FileIO.check(mkdir(path, 0o700), "mkdir", path) }
         return path
     }
 
@@ -26,7 +26,7 @@ extension ImageStore {
     public func adoptLayer(_ blob: LayerBlob) throws -> LayerRecord {
         do {
             try content.publish(tempPath: blob.file, digest: blob.digest)
-        } catch StoreError.io(_, _, EXDEV) {
+        } catch StoreError.system(let e) where e.errno == EXDEV {
             try content.putBlob(copying: blob.file, expected: blob.digest, expectedSize: blob.compressedSize)
             unlink(blob.file)
         }

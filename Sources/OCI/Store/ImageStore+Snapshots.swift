@@ -26,7 +26,7 @@ extension ImageStore {
         }
         if FileSystem.isDirectory(path) { return path }
         let tmp = TempName.path(in: snapshotsDirectory, suffix: ".d")
-        try StoreFS.check(mkdir(tmp, 0o755), "mkdir", tmp)
+        try StoreError.wrapping { try FileIO.check(mkdir(tmp, 0o755), "mkdir", tmp) }
         do {
             let result = try LayerApplier(mode: .overlayLower, lowerDirectories: below).apply(blob: content.blobPath(layer.digest), to: tmp)
             guard result.diffID == diffID else {

@@ -41,7 +41,7 @@ public final class ImageStore: Sendable {
         try Self.makePrivate(root: r)
         let layoutPath = r + "/oci-layout"
         if !FileSystem.exists(layoutPath) {
-            try StoreFS.writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutPath, tmpDir: r + "/tmp")
+            try StoreError.wrapping { try FileIO.writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: layoutPath, tmpDir: r + "/tmp") }
         }
         var config = Configuration()
         config.busyMode = .timeout(60)

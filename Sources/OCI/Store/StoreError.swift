@@ -1,7 +1,8 @@
 import System
 /// Errors of the local image store. Each names the path, digest or reference concerned.
 public enum StoreError: Error, CustomStringConvertible, Equatable {
-    case io(path: String, operation: String, errno: Int32)
+    /// A failed system call (its `SystemError`: what was tried, on what, the C error).
+    case system(SystemError)
     case digestMismatch(expected: Digest, actual: Digest, what: String)
     case sizeMismatch(expected: Int64, actual: Int64, what: String)
     case blobMissing(Digest)
@@ -16,8 +17,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .io(let path, let op, let e):
-            return "\(op) \(path): \(SystemError.describe(errno: e, path: path))"
+        case .system(let e):
+            return e.description
         case .digestMismatch(let expected, let actual, let what):
             return "\(what): content digest is \(actual) but \(expected) was expected (corrupt or tampered content)"
         case .sizeMismatch(let expected, let actual, let what):
@@ -41,6 +42,17 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
 }
 
 extension StoreError {
+    /// A failed call on `path`, as `SystemError` words it.
+    public static func io(path: String, operation: String, errno: Int32) -> StoreError {
+        .system(SystemError(operation: operation, path: path, errno: errno))
+    }
+
+    /// Runs `body` (calls into `System`'s file helpers), reporting a failed call as the store's
+    /// error (`.system`); other errors (a callback's) pass through.
+    static func wrapping<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as SystemError { throw StoreError.system(e) }
+    }
+
     /// `error` as met reading the stored blob `digest` (unpacking, decompressing): content
     /// damage (a corrupt or truncated stream, a bad tar header) becomes `corruptBlob` naming
     /// `what` and the fsck hint; anything else (a full disk while writing, a cancelled build) is

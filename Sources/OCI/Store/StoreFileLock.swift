@@ -1,3 +1,4 @@
+import System
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,7 +15,7 @@ final class StoreFileLock {
 
     func acquire() throws {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        try StoreFS.check(fd, "open lock", path)
+        try StoreError.wrapping { try FileIO.check(fd, "open lock", path) }
         while flock(fd, LOCK_EX) != 0 {
             if errno == EINTR { continue }
             let e = errno

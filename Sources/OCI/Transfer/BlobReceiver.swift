@@ -1,4 +1,5 @@
 import Foundation
+import System
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -84,11 +85,11 @@ extension BlobReceiver {
     func receive(file path: String, as descriptor: Descriptor, what: String,
                  progress: (@Sendable (Int64) -> Void)?, mismatch: (Digest) -> any Error) throws -> Int64 {
         var moved: Int64 = 0
-        try StoreFS.forEachChunk(ofFile: path) { chunk in
+        try StoreError.wrapping { try FileIO.forEachChunk(ofFile: path) { chunk in
             try append(chunk)
             moved += Int64(chunk.count)
             progress?(moved)
-        }
+        } }
         let actual = try finalize(expected: descriptor.digest, size: descriptor.size, what: what)
         guard actual == descriptor.digest else {
             abort()

@@ -15,7 +15,7 @@ public struct OCILayoutSource: ImageSource {
         guard FileSystem.exists(indexPath) else {
             throw StoreError.invalid("\(directory): not an OCI image layout (no index.json)")
         }
-        index = try ImageIndex.decode(try StoreFS.readAll(indexPath), source: indexPath)
+        index = try ImageIndex.decode(try StoreError.wrapping { try FileIO.readFile(indexPath) }, source: indexPath)
     }
 
     public var description: String { "OCI layout \(directory)" }
@@ -42,7 +42,7 @@ public struct OCILayoutSource: ImageSource {
         if reference == ImageReference.defaultTag {
             if index.manifests.count == 1, let only = index.manifests.first { return try read(only.digest, mediaType: only.mediaType) }
             if !index.manifests.isEmpty {
-                let bytes = try StoreFS.readAll(directory + "/index.json")
+                let bytes = try StoreError.wrapping { try FileIO.readFile(directory + "/index.json") }
                 return SourceManifest(bytes: bytes, mediaType: index.mediaType ?? MediaType.ociIndex, digest: Digest.sha256(Data(bytes)))
             }
         }
@@ -72,7 +72,7 @@ public struct OCILayoutSource: ImageSource {
     private func read(_ digest: Digest, mediaType: String?) throws -> SourceManifest {
         let path = blobPath(digest)
         guard FileSystem.exists(path) else { throw StoreError.invalid("\(description): blob \(digest) is missing") }
-        let bytes = try StoreFS.readAll(path)
+        let bytes = try StoreError.wrapping { try FileIO.readFile(path) }
         let actual = Digest.sha256(Data(bytes))
         guard actual == digest else {
             throw StoreError.digestMismatch(expected: digest, actual: actual, what: "\(description): manifest \(digest)")

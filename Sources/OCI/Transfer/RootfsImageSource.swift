@@ -44,9 +44,9 @@ public final class RootfsImageSource: ImageSource, @unchecked Sendable {
         do {
             let writer = LayerWriter(options: LayerWriter.Options(compression: compression))
             blob = try writer.write(tarStream: try AutoDecompressor(from: file), into: tmp, check: checkExtractable)
-        } catch let ArchiveError.io(operation, failed, e) where failed != file.path {
+        } catch ArchiveError.system(let e) where e.path != file.path {
             // A failure writing the store (a full disk) is not the tarball's fault: say which.
-            throw StoreError.io(path: failed, operation: "importing \(path): \(operation)", errno: e)
+            throw StoreError.io(path: e.path, operation: "importing \(path): \(e.operation)", errno: e.errno)
         } catch {
             throw StoreError.invalid("\(path): not a valid root filesystem tarball: \(error)")
         }

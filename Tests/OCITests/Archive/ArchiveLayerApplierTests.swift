@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import System
 import Testing
 @testable import OCI
 import TestSupport
@@ -45,7 +46,7 @@ struct ArchiveLayerApplierTests {
         let dir = ScratchDir("apply")
         let tree = dir.sub("tree")
         try await makeSampleTree(tree)
-        try Posix.setXattr(path: tree + "/usr/bin/tool", name: "security.capability",
+        try FileSystem.setXattr(tree + "/usr/bin/tool", name: "security.capability",
                            value: [1, 0, 0, 2, 0, 4, 0, 0] + [UInt8](repeating: 0, count: 12))
         try await shell("mkdir -p '\(tree)/deep/a/b/c' && touch -d '1999-12-31' '\(tree)/deep/a/b' '\(tree)/deep'")
         let blob = try LayerWriter(options: .init(compression: compression)).write(directory: tree, into: dir.path)
@@ -106,8 +107,8 @@ struct ArchiveLayerApplierTests {
         try LayerApplier(mode: .overlayLower).apply(stream: MemorySource(layer), to: l1)
         var st = stat()
         #expect(lstat(l1 + "/d/f", &st) == 0)
-        #expect(Posix.isWhiteoutDevice(st))
-        #expect(try Posix.xattrs(path: l1 + "/opq")["trusted.overlay.opaque"] == Array("y".utf8))
+        #expect(LayerFiles.isWhiteoutDevice(st))
+        #expect(try LayerFiles.xattrs(l1 + "/opq")["trusted.overlay.opaque"] == Array("y".utf8))
         // Stack it over the base and look through the mount.
         let merged = dir.sub("merged")
         try await shell("mount -t overlay overlay -o lowerdir=\(l1):\(base) \(merged)")

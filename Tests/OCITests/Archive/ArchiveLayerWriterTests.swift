@@ -1,4 +1,5 @@
 import Foundation
+import System
 import Testing
 @testable import OCI
 #if canImport(Glibc)
@@ -25,7 +26,7 @@ func makeSampleTree(_ root: String) async throws {
         chmod 1777 empty
         touch -h -d '2001-02-03 04:05:06' etc/tool-link
         """)
-    try Posix.setXattr(path: root + "/etc/passwd", name: "user.note", value: Array("hello".utf8))
+    try FileSystem.setXattr(root + "/etc/passwd", name: "user.note", value: Array("hello".utf8))
 }
 
 @Suite("Archive layer writer")
@@ -92,8 +93,8 @@ struct ArchiveLayerWriterTests {
         let upper = dir.sub("upper")
         // What overlayfs leaves: one 0:0 device inode linked under several names.
         try await shell("cd '\(upper)' && mkdir d && mknod d/x c 0 0 && ln d/x y && ln d/x d/z && echo data > f && ln f f2")
-        try Posix.setXattr(path: upper + "/d", name: "trusted.overlay.opaque", value: Array("y".utf8))
-        try Posix.setXattr(path: upper + "/f", name: "trusted.overlay.origin", value: [1, 2, 3])
+        try FileSystem.setXattr(upper + "/d", name: "trusted.overlay.opaque", value: Array("y".utf8))
+        try FileSystem.setXattr(upper + "/f", name: "trusted.overlay.origin", value: [1, 2, 3])
         let blob = try LayerWriter(options: .init(compression: .none, source: .overlayUpper)).write(directory: upper, into: dir.path)
         let entries = try listTar(Array(try Data(contentsOf: URL(fileURLWithPath: blob.file))))
         let byPath = Dictionary(entries.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })

@@ -1,4 +1,5 @@
 import Foundation
+import System
 import Testing
 @testable import OCI
 #if canImport(Glibc)
@@ -137,7 +138,7 @@ struct ArchiveMaliciousTests {
             (TarEntry(path: "d", kind: .directory, mode: 0o755,
                       xattrs: ["trusted.overlay.redirect": Array("/etc".utf8), "user.ok": Array("1".utf8)]), []),
         ])), to: f.root)
-        let x = try Posix.xattrs(path: f.root + "/d")
+        let x = try LayerFiles.xattrs(f.root + "/d")
         #expect(x["trusted.overlay.redirect"] == nil)
         #expect(x["user.ok"] == Array("1".utf8))
     }

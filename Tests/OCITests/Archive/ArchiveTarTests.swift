@@ -1,4 +1,5 @@
 import Foundation
+import System
 import Testing
 @testable import OCI
 
@@ -64,7 +65,7 @@ struct ArchiveTarTests {
         try await shell("tar --xattrs --xattrs-include='*' -xpf \(dir.path)/a.tar -C \(out)")
         #expect(readFile(out + "/dir/file") == "hello\n")
         #expect(readFile(out + "/" + Self.veryLong) == "very")
-        #expect(try Posix.xattrs(path: out + "/dir/file")["user.test"] == Array("value".utf8))
+        #expect(try LayerFiles.xattrs(out + "/dir/file")["user.test"] == Array("value".utf8))
     }
 
     @Test("reads GNU, old-GNU and PAX archives written by GNU tar")
@@ -73,7 +74,7 @@ struct ArchiveTarTests {
         let src = dir.sub("src")
         let deep = src + "/" + Self.veryLong.replacingOccurrences(of: "/file", with: "")
         try await shell("mkdir -p '\(deep)' && printf abc > '\(deep)/file' && ln -s '\(Self.veryLong)' \(src)/sym")
-        try Posix.setXattr(path: deep + "/file", name: "user.k", value: Array("v2".utf8))
+        try FileSystem.setXattr(deep + "/file", name: "user.k", value: Array("v2".utf8))
         for format in ["gnu", "oldgnu", "posix", "ustar"] {
             if format == "ustar" { continue }   // ustar cannot hold a 305-byte path
             let tarball = "\(dir.path)/\(format).tar"

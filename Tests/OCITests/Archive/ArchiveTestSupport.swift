@@ -107,10 +107,10 @@ func snapshot(_ root: String, mtimes: Bool = true) throws -> [String: String] {
         let dir = rel.isEmpty ? root : root + "/" + rel
         let fd = open(dir, O_RDONLY | O_DIRECTORY)
         defer { close(fd) }
-        for name in try Posix.entries(ofDirectory: fd, path: dir) {
+        for name in try LayerFiles.entries(ofDirectory: fd, path: dir) {
             let r = rel.isEmpty ? name : rel + "/" + name
             let p = root + "/" + r
-            let st = try Posix.lstatAt(fd, name, path: p)
+            let st = try FileSystem.lstatAt(fd, name, path: p)
             var d = "mode=\(String(st.st_mode, radix: 8)) uid=\(st.st_uid) gid=\(st.st_gid)"
             let type = st.st_mode & S_IFMT
             if type == S_IFREG {
@@ -119,11 +119,11 @@ func snapshot(_ root: String, mtimes: Bool = true) throws -> [String: String] {
                     if let first = inodes[UInt64(st.st_ino)] { d += " linkof=\(first)" } else { inodes[UInt64(st.st_ino)] = r }
                 }
             }
-            if type == S_IFLNK { d += " -> " + (try Posix.readLink(fd, name, path: p)) }
+            if type == S_IFLNK { d += " -> " + (try LayerFiles.readLink(fd, name, path: p)) }
             if type == S_IFCHR || type == S_IFBLK { d += " rdev=\(st.st_rdev)" }
             if mtimes && type != S_IFDIR { d += " mtime=\(st.st_mtim.tv_sec)" }
             if mtimes && type == S_IFDIR { d += " dmtime=\(st.st_mtim.tv_sec)" }
-            let x = try Posix.xattrs(path: p).filter { !$0.key.hasPrefix("trusted.overlay.") }
+            let x = try LayerFiles.xattrs(p).filter { !$0.key.hasPrefix("trusted.overlay.") }
             for k in x.keys.sorted() { d += " \(k)=\(x[k]!)" }
             out[r] = d
             if type == S_IFDIR { try walk(r) }
