@@ -40,8 +40,9 @@ enum CommandLineHabits {
     ]
 
     /// Applies the global options (to this process's environment) and the aliases, and checks
-    /// the command name against `commands` (the root's subcommand names; `nil`: not checked).
-    static func rewrite(_ arguments: [String], commands: () -> [String]) throws -> [String] {
+    /// the command name against `commands` (the root's subcommand names), which is not called
+    /// for `fastCommand` (`build`: listing every command's configuration costs start-up time).
+    static func rewrite(_ arguments: [String], fastCommand: String, commands: () -> [String]) throws -> [String] {
         var args = arguments[...]
         while let first = args.first, first.hasPrefix("-"), first != "-" {
             let (name, inline) = split(first)
@@ -71,7 +72,7 @@ enum CommandLineHabits {
             guard !value.isEmpty else { throw UsageError(description: "\(name) needs a directory, not an empty value") }
             if let variable { setenv(variable, value, 1) }
         }
-        guard let command = args.first else { return Array(args) }
+        guard let command = args.first, command != fastCommand else { return Array(args) }
         if let group = groups[command] {
             let rest = args.dropFirst()
             guard let sub = rest.first, !sub.hasPrefix("-") else {

@@ -15,7 +15,8 @@ enum SlipwayMain {
         CleanupRegistry.shared.installHandlers()
         let arguments: [String]
         do {
-            arguments = try CommandLineHabits.rewrite(Array(CommandLine.arguments.dropFirst())) {
+            arguments = try CommandLineHabits.rewrite(Array(CommandLine.arguments.dropFirst()),
+                                                      fastCommand: BuildCommand.configuration.commandName ?? "build") {
                 Slipway.configuration.subcommands.compactMap { $0.configuration.commandName }
             }
         } catch {

@@ -215,6 +215,8 @@ import TestSupport
         #expect(try await names("label=team") == ["web:1"])
         #expect(try await names("label=team=web", "label=tier=front") == ["web:1"])
         #expect(try await names("label=team=db") == [])
+        let labels = try await Fixtures.slipway(bin, root: root, ["inspect", "-f", "{{index .Config.Labels \"team\"}} {{json .Config.Labels}} {{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}}", "web:1"])
+        #expect(labels.stdout == #"web {"team":"web","tier":"front"} team=web;tier=front;"# + "\n", "\(labels.stdout) \(labels.stderr)")
         let all = try await Fixtures.slipway(bin, root: root, ["images", "-a", "-q"])
         #expect(all.stdout.split(separator: "\n").count == 4)
         let bad = try await Fixtures.slipway(bin, root: root, ["images", "--filter", "color=red"])
