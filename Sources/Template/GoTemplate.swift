@@ -163,6 +163,7 @@ enum Lexer {
                         value.append(ch); i += 1
                     }
                     tokens.append((.string(String(decoding: value, as: UTF8.self)), pos(start)))
+                    advanceLines(start, i)   // a \n that --format turned into a newline
                 case UInt8(ascii: "`"):
                     var e = i + 1
                     while e < s.count, s[e] != UInt8(ascii: "`") { e += 1 }

@@ -89,5 +89,6 @@ import Testing
         #expect(error("{{index .RepoTags 5}}") == "template: :1:2: error calling index: index out of range: 5")
         #expect(error("{{$x}}") == #"template: :1:2: undefined variable "$x""#)
         #expect(error("{{\"abc}}") == "template: :1:2: unterminated quoted string")
+        #expect(error("{{.ID}}\n{{\"a\nb\"}} {{.ID | nosuch}}") == #"template: :3:13: function "nosuch" not defined"#)
     }
 }
