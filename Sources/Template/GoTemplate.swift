@@ -25,9 +25,12 @@ public struct GoTemplate: Sendable {
 
     /// Renders the template over `data` (`.` and `$`). With `headers`, renders a table's header
     /// row instead: every field chain gives the header of its last field (`headers[field]`, else
-    /// the field's name in capitals), and `if`/`range`/`with` run their body once.
-    public func render(_ data: TemplateValue, headers: [String: String]? = nil) throws(TemplateError) -> String {
+    /// the field's name in capitals), and `if`/`range`/`with` run their body once. With
+    /// `fields`, a field of the data itself (`.X` at the top, `$.X`) must be one of them, as a
+    /// Go struct's must: a typo is an error naming the fields, not `<no value>`.
+    public func render(_ data: TemplateValue, headers: [String: String]? = nil, fields: Set<String>? = nil) throws(TemplateError) -> String {
         var e = Executor(root: data, headers: headers)
+        e.fields = fields
         var out = ""
         try e.run(nodes, dot: data, into: &out)
         return out
@@ -374,6 +377,9 @@ struct Executor {
     let root: TemplateValue
     let headers: [String: String]?
     var scopes: [[String: TemplateValue]] = [[:]]
+    /// The root's field names (checked when set), and whether `.` is the root now.
+    var fields: Set<String>?
+    var dotIsRoot = true
 
     init(root: TemplateValue, headers: [String: String]?) {
         self.root = root
@@ -402,6 +408,9 @@ struct Executor {
                 case "if":
                     try run(v.isTrue ? body : elseBody, dot: dot, into: &out)
                 case "with":
+                    let wasRoot = dotIsRoot
+                    if v.isTrue { dotIsRoot = false }
+                    defer { dotIsRoot = wasRoot }
                     try run(v.isTrue ? body : elseBody, dot: v.isTrue ? v : dot, into: &out)
                 default:
                     let items: [(TemplateValue, TemplateValue)]
@@ -419,6 +428,9 @@ struct Executor {
                         case 2: scopes[scopes.count - 1][pipe.declarations[0]] = key; scopes[scopes.count - 1][pipe.declarations[1]] = element
                         default: break
                         }
+                        let wasRoot = dotIsRoot
+                        dotIsRoot = false
+                        defer { dotIsRoot = wasRoot }
                         try run(body, dot: element, into: &out)
                     }
                 }
@@ -477,17 +489,22 @@ struct Executor {
         case .function(let name):
             do { return try Functions.call(name, [], headerMode: headers != nil) }
             catch { throw fail(p, "error calling \(name): \(error.text)") }
-        case .field(let chain): return try walk(dot, chain, at: p)
+        case .field(let chain): return try walk(dot, chain, at: p, fromRoot: dotIsRoot)
         case .variable(let name, let chain):
             guard let v = scopes.last(where: { $0[name] != nil })?[name] else { throw fail(p, "undefined variable \"\(name)\"") }
-            return try walk(v, chain, at: p)
+            return try walk(v, chain, at: p, fromRoot: name == "$")
         case .pipeline(let inner, let chain):
             return try walk(try evaluate(inner, dot: dot, declaring: false), chain, at: p)
         }
     }
 
-    func walk(_ start: TemplateValue, _ chain: [String], at p: Position) throws(TemplateError) -> TemplateValue {
+    func walk(_ start: TemplateValue, _ chain: [String], at p: Position, fromRoot: Bool = false) throws(TemplateError) -> TemplateValue {
+        if fromRoot, let fields, let first = chain.first, !fields.contains(first) {
+            throw fail(p, "can't evaluate field \(first): the fields are \(fields.sorted().joined(separator: ", "))")
+        }
         if let headers, let last = chain.last { return .string(headers[last] ?? last.uppercased()) }
+        // A field the data has but its JSON left out (a nil optional) reads as docker's empty value.
+        if fromRoot, fields != nil, chain.count == 1, case .object(let o) = start, o[chain[0]] == nil { return .string("") }
         var v = start
         for (n, name) in chain.enumerated() {
             switch v {

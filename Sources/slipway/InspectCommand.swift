@@ -83,7 +83,7 @@ struct InspectCommand: ParsableCommand {
             switch format {
             case .table, .json: print(out.isEmpty ? "[]" : try CanonicalJSON.pretty(out))
             case .template(let template, _):
-                for o in out { writeStandardOutput(try template.render(try TemplateValue.of(o)) + "\n") }
+                for o in out { writeStandardOutput(try OutputFormat.render(template, o) + "\n") }
             }
             for name in missing { printError("No such object: \(name)") }
             if !missing.isEmpty { throw ExitCode.failure }

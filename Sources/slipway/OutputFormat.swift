@@ -38,14 +38,28 @@ enum OutputFormat {
     func render<T: Encodable>(_ items: [T], headers: [String: String]) throws -> String? {
         guard case .template(let template, let table) = self else { return nil }
         var lines: [String] = []
-        if table { lines += try template.render(.object([:]), headers: headers).components(separatedBy: "\n") }
+        if table {
+            let fields = items.first.map { Self.fields(of: $0) } ?? Set(headers.keys)
+            lines += try template.render(.object([:]), headers: headers, fields: fields).components(separatedBy: "\n")
+        }
         for item in items {
-            let text = try template.render(try TemplateValue.of(item))
+            let text = try Self.render(template, item)
             if table { lines += text.components(separatedBy: "\n") } else { lines.append(text) }
         }
         guard table else { return lines.map { $0 + "\n" }.joined() }
         let cells = lines.filter { !$0.isEmpty }.map { $0.components(separatedBy: "\t") }
         guard let header = cells.first else { return "" }
         return StoreFormatting.table(header, Array(cells.dropFirst())) + "\n"
+    }
+
+    /// One item through `template`, its fields checked as a Go struct's are.
+    static func render<T: Encodable>(_ template: GoTemplate, _ item: T) throws -> String {
+        try template.render(try TemplateValue.of(item), fields: fields(of: item))
+    }
+
+    /// The item's stored properties: its template fields (an optional that is nil included,
+    /// though its JSON leaves it out).
+    static func fields<T>(of item: T) -> Set<String> {
+        Set(Mirror(reflecting: item).children.compactMap(\.label))
     }
 }

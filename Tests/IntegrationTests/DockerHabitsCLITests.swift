@@ -145,6 +145,10 @@ import TestSupport
         let bad = try await Fixtures.slipway(bin, root: root, ["images", "--format", "{{.Tag | nosuch}}"])
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("template: :1:9: function \"nosuch\" not defined"), "\(bad.stderr)")
+        let typo = try await Fixtures.slipway(bin, root: root, ["images", "--format", "{{.Repositry}}"])
+        #expect(typo.status == 1 && typo.stderr.contains("template: :1:2: can't evaluate field Repositry: the fields are CreatedAt, CreatedSince, Digest, ID, Repository,"), "\(typo.stderr)")
+        let absent = try await Fixtures.slipway(bin, root: root, ["inspect", "-f", "[{{.Author}}]", "app:1"])
+        #expect(absent.stdout == "[]\n", "\(absent.stdout) \(absent.stderr)")
         let exec = try await Fixtures.slipway(bin, root: root, ["inspect", "-f", "{{index .RepoTags 7}}", "app:1"])
         #expect(exec.status == 1 && exec.stderr.contains("template: :1:2: error calling index: index out of range: 7"), "\(exec.stderr)")
     }

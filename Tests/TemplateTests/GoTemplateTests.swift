@@ -66,6 +66,16 @@ import Testing
         #expect(try render("a  {{- .Tag -}}  b\n{{- \"c\"}}") == "a1.0bc")
     }
 
+    @Test func fieldsOfTheDataAreChecked() throws {
+        let t = try GoTemplate("{{.Tag}}|{{.Author}}|{{range .RepoTags}}{{.}} {{end}}|{{with .Config}}{{.Whatever}}{{end}}|{{$.ID}}")
+        let fields: Set<String> = ["ID", "Repository", "Tag", "SizeBytes", "RepoTags", "Config", "Empty", "Author"]
+        #expect(try t.render(image, fields: fields) == "1.0||app:1.0 app:latest |<no value>|0123456789ab")
+        #expect(throws: TemplateError(line: 1, column: 2, message: "can't evaluate field Repositry: the fields are Author, Config, Empty, ID, RepoTags, Repository, SizeBytes, Tag")) {
+            try GoTemplate("{{.Repositry}}").render(image, fields: fields)
+        }
+        #expect(throws: TemplateError.self) { try GoTemplate("{{range .RepoTags}}{{$.Nope}}{{end}}").render(image, fields: fields) }
+    }
+
     @Test func tableHeadersComeFromTheFields() throws {
         let t = try GoTemplate("{{.ID}}\t{{.Repository | lower}}\t{{.Other}}")
         #expect(try t.render(.object([:]), headers: ["ID": "IMAGE ID", "Repository": "REPOSITORY"]) == "IMAGE ID\trepository\tOTHER")
