@@ -231,6 +231,8 @@ import TestSupport
         #expect(human.stdout.hasSuffix("years ago|10.2kB\n"), "\(human.stdout)")
         let exact = try await Fixtures.slipway(bin, root: root, ["history", "--human=false", "--format", "{{.CreatedSince}}|{{.Size}}", "mid:1"])
         #expect(exact.stdout == "2004-11-09T11:33:20Z|10240\n", "\(exact.stdout) \(exact.stderr)")
+        let short = try await Fixtures.slipway(bin, root: root, ["history", "-H=false", "--format", "{{.CreatedSince}}|{{.Size}}", "mid:1"])
+        #expect(short.stdout == exact.stdout, "\(short.stderr)")
         let table = try await Fixtures.slipway(bin, root: root, ["history", "--human=false", "mid:1"])
         #expect(table.stdout.contains("   2004-11-09T11:33:20Z   ") && table.stdout.contains("   10240   "), "\(table.stdout)")
 
