@@ -13,21 +13,21 @@ final class DownloadSink: ResponseSink, @unchecked Sendable {
     init(path: String) throws {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw HTTPError.io("cannot create \(path): \(SystemError.describe(errno: errno, path: path))") }
+        guard fd >= 0 else { throw HTTPError.system(.last("create", path: path)) }
     }
 
     deinit { close(fd) }
 
     func begin(status: Int, headers: [String: String]) throws -> Bool {
         guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
-            throw HTTPError.io("truncating \(path): \(SystemError.describe(errno: errno, path: path))")
+            throw HTTPError.system(.last("truncate", path: path))
         }
         return (200..<300).contains(status)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         let e = FileIO.writeFully(fd, bytes)
-        if e != 0 { throw HTTPError.io("writing \(path): \(SystemError.describe(errno: e, path: path))") }
+        if e != 0 { throw HTTPError.system(SystemError(operation: "write", path: path, errno: e)) }
     }
 
     /// Removes the partial file after a failure.

@@ -1,4 +1,5 @@
 import Foundation
+import System
 
 /// What can go wrong moving bytes over HTTP, below any protocol on top (the registry API, ADD
 /// of a URL). Statuses are not errors here: a response of any status is returned, and the layer
@@ -13,6 +14,8 @@ public enum HTTPError: Error, CustomStringConvertible, LocalizedError, Sendable,
     case protocolViolation(String)
     /// Local file I/O for a request body or a download.
     case io(String)
+    /// A failed system call on a local file (the body of an upload).
+    case system(SystemError)
 
     public var description: String {
         switch self {
@@ -20,6 +23,7 @@ public enum HTTPError: Error, CustomStringConvertible, LocalizedError, Sendable,
         case .tls(let detail, let url): return "TLS error for \(url): \(detail)"
         case .protocolViolation(let detail): return "HTTP protocol error: \(detail)"
         case .io(let detail): return detail
+        case .system(let e): return e.description
         }
     }
 

@@ -37,12 +37,12 @@ final class UploadBody {
             data = nil
             path = url.path
             fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw HTTPError.io("cannot open \(path): \(SystemError.describe(errno: errno, path: path))") }
+            guard fd >= 0 else { throw HTTPError.system(.last("open", path: path)) }
             var st = stat()
             guard fstat(fd, &st) == 0 else {
-                let message = SystemError.describe(errno: errno, path: path)
+                let failure = SystemError.last("stat", path: path)
                 Glibc.close(fd)
-                throw HTTPError.io("cannot stat \(path): \(message)")
+                throw HTTPError.system(failure)
             }
             size = Int64(st.st_size)
         }
@@ -70,7 +70,7 @@ final class UploadBody {
             let n = pread(fd, buffer, capacity, off_t(offset))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw HTTPError.io("reading \(path): \(SystemError.describe(errno: errno, path: path))")
+                throw HTTPError.system(.last("read", path: path))
             }
             if hasher != nil && offset == hashed {
                 hasher?.update(UnsafeRawBufferPointer(start: buffer, count: n))

@@ -82,7 +82,7 @@ final class FileBlobTarget: BlobReceiver, @unchecked Sendable {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw RegistryError.io("cannot create \(path): \(SystemError.describe(errno: errno, path: path))")
+            throw RegistryError.system(.last("create", path: path))
         }
     }
 
@@ -90,13 +90,13 @@ final class FileBlobTarget: BlobReceiver, @unchecked Sendable {
 
     func append(_ bytes: UnsafeRawBufferPointer) throws {
         let e = FileIO.writeFully(fd, bytes)
-        if e != 0 { throw RegistryError.io("writing \(path): \(SystemError.describe(errno: e, path: path))") }
+        if e != 0 { throw RegistryError.system(SystemError(operation: "write", path: path, errno: e)) }
         hasher?.update(bytes)
     }
 
     func restart() throws {
         guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
-            throw RegistryError.io("truncating \(path): \(SystemError.describe(errno: errno, path: path))")
+            throw RegistryError.system(.last("truncate", path: path))
         }
         hasher = SHA256Hasher()
     }
@@ -105,7 +105,7 @@ final class FileBlobTarget: BlobReceiver, @unchecked Sendable {
         guard let h = hasher.take() else { throw RegistryError.io("\(what): finalized twice") }
         let actual = h.finalize()
         if actual == expected {
-            guard fsync(fd) == 0 else { throw RegistryError.io("fsync \(path): \(SystemError.describe(errno: errno, path: path))") }
+            guard fsync(fd) == 0 else { throw RegistryError.system(.last("fsync", path: path)) }
         }
         return actual
     }

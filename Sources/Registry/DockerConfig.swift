@@ -116,9 +116,9 @@ public struct DockerConfigFile: Sendable {
             let fd = open(tmp.path, O_RDONLY)
             if fd >= 0 { fsync(fd); close(fd) }
             if rename(tmp.path, path) != 0 {
-                let message = SystemError.describe(errno: errno, path: path)
+                let failure = SystemError.last("rename to \(path)", path: tmp.path)
                 unlink(tmp.path)
-                throw RegistryError.credentialsFile(path: path, detail: "cannot replace: \(message)")
+                throw RegistryError.credentialsFile(path: path, detail: failure.description)
             }
         } catch let error as RegistryError {
             throw error

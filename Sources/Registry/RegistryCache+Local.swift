@@ -6,22 +6,31 @@ import System
 /// (`oci-layout`, `index.json`, `blobs/sha256/`), for caches kept on disk or in CI artifacts.
 extension RegistryCache {
     /// Writes `records` and their layers to the OCI layout at `directory` (created if needed;
-    /// blobs already there are kept, `index.json` is replaced atomically). Returns the manifest digest.
+    /// blobs already there are kept, `index.json` is replaced atomically). Returns what it cost
+    /// (`ExportReport`: each layer written or already present).
     @discardableResult
-    public func exportLocal(_ records: [CacheRecord], from store: ImageStore, to directory: String) async throws -> Digest {
+    public func exportLocal(_ records: [CacheRecord], from store: ImageStore, to directory: String) async throws -> ExportReport {
+        let started = ContinuousClock.now
         let (configBytes, layers) = try Self.encodeConfig(records, store: store)
+        var costs: [Digest: ExportReport.LayerCost] = [:]
         let blobs = directory + "/blobs/sha256"
         do {
             try FileManager.default.createDirectory(atPath: blobs, withIntermediateDirectories: true)
             try Self.writeAtomically(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: directory + "/oci-layout")
             try Self.writeAtomically(configBytes, to: blobs + "/" + Digest.sha256(configBytes).encoded)
-            for layer in layers where !FileManager.default.fileExists(atPath: blobs + "/" + layer.digest.encoded) {
+            for layer in layers {
+                let start = ContinuousClock.now
+                if FileManager.default.fileExists(atPath: blobs + "/" + layer.digest.encoded) {
+                    costs[layer.digest] = .init(size: layer.size, state: .present, seconds: ExportReport.seconds(since: start))
+                    continue
+                }
                 let tmp = blobs + "/.tmp-" + layer.digest.encoded
                 try? FileManager.default.removeItem(atPath: tmp)
                 try FileManager.default.copyItem(atPath: store.content.blobPath(layer.digest), toPath: tmp)
                 guard rename(tmp, blobs + "/" + layer.digest.encoded) == 0 else {
-                    throw RegistryError.io("cannot write \(blobs)/\(layer.digest.encoded): \(SystemError.describe(errno: errno, path: blobs))")
+                    throw RegistryError.system(.last("rename to \(blobs)/\(layer.digest.encoded)", path: tmp))
                 }
+                costs[layer.digest] = .init(size: layer.size, state: .written, seconds: ExportReport.seconds(since: start))
             }
             let manifestBytes = Data(try Self.manifest(configBytes: configBytes, layers: layers))
             let manifestDigest = Digest.sha256(manifestBytes)
@@ -29,8 +38,11 @@ extension RegistryCache {
             let index = ImageIndex(format: .oci, manifests: [
                 Descriptor(mediaType: MediaType.ociManifest, digest: manifestDigest, size: Int64(manifestBytes.count)),
             ])
-            try Self.writeAtomically(Data(try CanonicalJSON.encode(index)), to: directory + "/index.json")
-            return manifestDigest
+            let indexBytes = Data(try CanonicalJSON.encode(index))
+            try Self.writeAtomically(indexBytes, to: directory + "/index.json")
+            return ExportReport(records: records, layers: costs, manifestDigest: manifestDigest,
+                                metadataBytes: Int64(configBytes.count + manifestBytes.count + indexBytes.count),
+                                seconds: ExportReport.seconds(since: started))
         } catch let error as RegistryError {
             throw error
         } catch {
@@ -72,7 +84,8 @@ extension RegistryCache {
             try store.recordLayer(layer)
         }
         for record in config.records {
-            try store.buildCache.putCacheRecord(CacheRecord(key: record.key, layer: record.layer, result: record.result))
+            try store.buildCache.putCacheRecord(CacheRecord(key: record.key, layer: record.layer, result: record.result,
+                                                            origin: directory))
         }
         return config.records.count
     }
@@ -84,7 +97,7 @@ extension RegistryCache {
         }
         guard rename(tmp, path) == 0 else {
             unlink(tmp)
-            throw RegistryError.io("cannot replace \(path): \(SystemError.describe(errno: errno, path: path))")
+            throw RegistryError.system(.last("rename to \(path)", path: tmp))
         }
     }
 }

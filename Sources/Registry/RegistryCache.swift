@@ -33,32 +33,42 @@ public struct RegistryCache: Sendable {
         self.transfer = transfer
     }
 
-    /// Pushes `records` (with their layer blobs from `store`) to `reference`. Returns the
-    /// manifest digest. Records whose layer is not in the store are an error.
+    /// Pushes `records` (with their layer blobs from `store`) to `reference`. Returns what it
+    /// cost, record by record (`ExportReport`). Records whose layer is not in the store are an error.
     @discardableResult
-    public func export(_ records: [CacheRecord], from store: ImageStore, to reference: ImageReference) async throws -> Digest {
+    public func export(_ records: [CacheRecord], from store: ImageStore, to reference: ImageReference) async throws -> ExportReport {
+        let started = ContinuousClock.now
         let (configBytes, layers) = try Self.encodeConfig(records, store: store)
         let client = try transfer.access.client(for: reference.domain)
         let repo = reference.path
         try await client.pushBlob(repository: repo, data: configBytes)
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        var costs: [Digest: ExportReport.LayerCost] = [:]
+        try await withThrowingTaskGroup(of: (Digest, ExportReport.LayerCost).self) { group in
             var next = 0
             func add() {
                 guard next < layers.count else { return }
                 let layer = layers[next]
                 next += 1
                 group.addTask {
-                    try await client.pushBlob(repository: repo, digest: layer.digest, size: layer.size,
-                                              from: URL(fileURLWithPath: store.content.blobPath(layer.digest)))
-                    transfer.progress?("\(layer.digest.short): cache layer exported")
+                    let start = ContinuousClock.now
+                    let pushed = try await client.pushBlob(repository: repo, digest: layer.digest, size: layer.size,
+                                                           from: URL(fileURLWithPath: store.content.blobPath(layer.digest)))
+                    let state: ExportReport.State = pushed == .alreadyPresent ? .present : pushed == .mounted ? .mounted : .uploaded
+                    transfer.progress?("\(layer.digest.short): cache layer \(state == .present ? "already there" : "exported")")
+                    return (layer.digest, .init(size: layer.size, state: state, seconds: ExportReport.seconds(since: start)))
                 }
             }
             for _ in 0..<transfer.concurrency { add() }
-            while try await group.next() != nil { add() }
+            while let (digest, cost) = try await group.next() {
+                costs[digest] = cost
+                add()
+            }
         }
         let manifestBytes = try Self.manifest(configBytes: configBytes, layers: layers)
-        return try await client.putManifest(repository: repo, reference: reference.tag ?? ImageReference.defaultTag,
-                                            data: Data(manifestBytes), mediaType: MediaType.ociManifest)
+        let digest = try await client.putManifest(repository: repo, reference: reference.tag ?? ImageReference.defaultTag,
+                                                  data: Data(manifestBytes), mediaType: MediaType.ociManifest)
+        return ExportReport(records: records, layers: costs, manifestDigest: digest,
+                            metadataBytes: Int64(configBytes.count + manifestBytes.count), seconds: ExportReport.seconds(since: started))
     }
 
     /// Pulls the cache at `reference` into `store`: its layer blobs (those missing) and its
@@ -108,7 +118,8 @@ public struct RegistryCache: Sendable {
             while try await group.next() != nil { add() }
         }
         for record in config.records {
-            try store.buildCache.putCacheRecord(CacheRecord(key: record.key, layer: record.layer, result: record.result))
+            try store.buildCache.putCacheRecord(CacheRecord(key: record.key, layer: record.layer, result: record.result,
+                                                            origin: reference.familiar))
         }
         return config.records.count
     }
@@ -144,5 +155,67 @@ public struct RegistryCache: Sendable {
                                                         size: Int64(configBytes.count)),
                                      layers: layers.map(\.descriptor))
         return try CanonicalJSON.encode(manifest)
+    }
+}
+
+extension RegistryCache {
+    /// What one `--cache-to` export cost: for each record, its layer's bytes and whether they
+    /// were uploaded (registry), written (local directory), mounted from another repository, or
+    /// already present there, and how long that layer took; plus the cache's config and
+    /// manifest. Records that share a layer share its cost (counted once in the totals).
+    public struct ExportReport: Sendable {
+        public enum State: String, Sendable {
+            case uploaded, written, mounted, present
+            /// A record without a layer (a config-only step, a selection digest): only its line in the config.
+            case noLayer = "no-layer"
+        }
+        public struct LayerCost: Sendable {
+            public var size: Int64
+            public var state: State
+            public var seconds: Double
+        }
+        public struct Record: Sendable {
+            public var key: Digest
+            public var layer: Digest?
+            /// The layer's compressed size (0 without a layer).
+            public var bytes: Int64
+            public var state: State
+            /// Time spent on its layer (0 without a layer).
+            public var seconds: Double
+            /// Bytes that went over the wire or to disk for it: `bytes` when uploaded or written, else 0.
+            public var bytesSent: Int64 { state == .uploaded || state == .written ? bytes : 0 }
+        }
+
+        public var records: [Record]
+        public var manifestDigest: Digest
+        /// The cache config and manifest, written every time.
+        public var metadataBytes: Int64
+        /// The whole export, wall time.
+        public var seconds: Double
+        let layers: [Digest: LayerCost]
+
+        init(records: [CacheRecord], layers: [Digest: LayerCost], manifestDigest: Digest, metadataBytes: Int64, seconds: Double) {
+            self.records = records.map { r in
+                guard let l = r.layer, let cost = layers[l] else { return Record(key: r.key, layer: r.layer, bytes: 0, state: .noLayer, seconds: 0) }
+                return Record(key: r.key, layer: l, bytes: cost.size, state: cost.state, seconds: cost.seconds)
+            }
+            self.layers = layers
+            self.manifestDigest = manifestDigest
+            self.metadataBytes = metadataBytes
+            self.seconds = seconds
+        }
+
+        /// Layer bytes uploaded or written (each layer once).
+        public var bytesSent: Int64 { layers.values.filter { $0.state == .uploaded || $0.state == .written }.reduce(0) { $0 + $1.size } }
+        /// Layer bytes the destination already had or mounted (each layer once).
+        public var bytesPresent: Int64 { layers.values.filter { $0.state == .present || $0.state == .mounted }.reduce(0) { $0 + $1.size } }
+        /// Distinct layers sent, and already there.
+        public var layersSent: Int { layers.values.filter { $0.state == .uploaded || $0.state == .written }.count }
+        public var layersPresent: Int { layers.count - layersSent }
+
+        static func seconds(since start: ContinuousClock.Instant) -> Double {
+            let d = ContinuousClock.now - start
+            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
     }
 }

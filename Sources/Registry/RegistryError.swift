@@ -1,4 +1,5 @@
 import Foundation
+import System
 import HTTP
 import OCI
 
@@ -31,6 +32,8 @@ public enum RegistryError: Error, CustomStringConvertible, LocalizedError, Senda
     case credentialsFile(path: String, detail: String)
     /// Local file I/O while streaming a blob.
     case io(String)
+    /// A failed system call on a local file (a download's temp file, a local cache directory).
+    case system(SystemError)
 
     public var description: String {
         switch self {
@@ -61,6 +64,8 @@ public enum RegistryError: Error, CustomStringConvertible, LocalizedError, Senda
             return "credentials file \(path): \(detail)"
         case .io(let detail):
             return detail
+        case .system(let e):
+            return e.description
         }
     }
 
@@ -74,6 +79,7 @@ public enum RegistryError: Error, CustomStringConvertible, LocalizedError, Senda
         case .tls(let detail, let url): self = .tls(detail, url: url)
         case .protocolViolation(let detail): self = .protocolViolation(detail)
         case .io(let detail): self = .io(detail)
+        case .system(let e): self = .system(e)
         }
     }
 

@@ -20,7 +20,8 @@ public struct OutputLine: Sendable, Equatable {
 /// to control the signal state the child inherits (we catch SIGINT/SIGTERM/SIGPIPE for our
 /// handlers; the child must get the defaults), its process group, and its stdio.
 public struct ChildProcess: Sendable {
-    public enum Stdin: Sendable { case null, inherit }
+    /// `pipe`: the child reads a pipe whose write end is `stdinFD` (close it to send EOF).
+    public enum Stdin: Sendable { case null, inherit, pipe }
     public enum Output: Sendable { case pipe, inherit, null }
 
     public let pid: pid_t
@@ -33,6 +34,8 @@ public struct ChildProcess: Sendable {
     /// `collectOutput` do).
     public let stdoutFD: Int32?
     public let stderrFD: Int32?
+    /// The write end of the child's stdin with `stdin: .pipe` (close-on-exec); the caller closes it.
+    public let stdinFD: Int32?
 
     /// Starts `argv` (argv[0] must be an absolute path; a missing one throws a `SystemError`
     /// with ENOENT). `newProcessGroup` keeps terminal signals (Ctrl-C) away from the child, so
@@ -62,9 +65,23 @@ public struct ChildProcess: Sendable {
 
         var toClose: [Int32] = []
         defer { for fd in toClose { close(fd) } }
+        var inWrite: Int32?
         switch stdin {
         case .null: posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
         case .inherit: break
+        case .pipe:
+            var fds: [Int32] = [0, 0]
+            guard Self.spawnLock.withLock({ _ in
+                guard pipe(&fds) == 0 else { return false }
+                _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+                _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+                return true
+            }) else {
+                throw SystemError(operation: "pipe", path: argv[0], errno: errno)
+            }
+            posix_spawn_file_actions_adddup2(&fileActions, fds[0], 0)
+            toClose.append(fds[0])
+            inWrite = fds[1]
         }
         var outRead: Int32?
         var errRead: Int32?
@@ -85,6 +102,7 @@ public struct ChildProcess: Sendable {
                 }) else {
                     let err = errno
                     if let fd = outRead { close(fd) }
+                    if let fd = inWrite { close(fd) }
                     throw SystemError(operation: "pipe", path: argv[0], errno: err)
                 }
                 posix_spawn_file_actions_adddup2(&fileActions, fds[1], target)
@@ -108,9 +126,10 @@ public struct ChildProcess: Sendable {
         guard rc == 0 else {
             if let fd = outRead { close(fd) }
             if let fd = errRead { close(fd) }
+            if let fd = inWrite { close(fd) }
             throw SystemError(operation: "spawn", path: argv[0], errno: rc)
         }
-        return ChildProcess(pid: pid, stdoutFD: outRead, stderrFD: errRead)
+        return ChildProcess(pid: pid, stdoutFD: outRead, stderrFD: errRead, stdinFD: inWrite)
     }
 
     /// Waits for the child and returns its exit code (128+signal when killed, as shells report it).
@@ -206,11 +225,13 @@ public struct ChildProcess: Sendable {
         return (child.wait(), text)
     }
 
-    /// Looks `name` up in PATH (plus the sbin directories, which root's PATH may lack).
-    public static func which(_ name: String) -> String? {
+    /// Looks `name` up in PATH (plus the sbin directories, which root's PATH may lack, unless
+    /// `pathOnly`: a user's tool such as `docker` is used only when their PATH names it).
+    public static func which(_ name: String, pathOnly: Bool = false) -> String? {
         if name.hasPrefix("/") { return access(name, X_OK) == 0 ? name : nil }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let dirs = path.split(separator: ":").map(String.init) + ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+        let dirs = path.split(separator: ":").map(String.init)
+            + (pathOnly ? [] : ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"])
         for dir in dirs where !dir.isEmpty {
             let candidate = dir + "/" + name
             if access(candidate, X_OK) == 0 { return candidate }

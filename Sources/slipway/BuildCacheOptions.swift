@@ -1,4 +1,5 @@
 import ArgumentParser
+import Build
 import Foundation
 import OCI
 import Registry
@@ -66,7 +67,9 @@ struct BuildCacheOptions: ParsableArguments {
             guard let dir = fields[key], !dir.isEmpty else {
                 throw ValidationError("cache spec '\(text)' needs \(key)=DIRECTORY")
             }
-            return Spec(location: .local(dir), maxMode: mode == "max")
+            // Absolute, so that the name a record's origin and an export are kept under does not
+            // depend on the directory the build ran in.
+            return Spec(location: .local(URL(fileURLWithPath: dir).standardizedFileURL.path), maxMode: mode == "max")
         default:
             throw ValidationError("cache type '\(type)' is not supported; use type=registry,ref=REF or type=local,\(export ? "dest" : "src")=DIR")
         }
@@ -92,20 +95,39 @@ struct BuildCacheOptions: ParsableArguments {
     }
 
     /// Exports what this build used or made since `start`: all of it (max) or only records whose
-    /// layer is in the final image, plus layer-less records (min).
+    /// layer is in the final image, plus layer-less records (min). Each exported record's cost
+    /// goes to `exported` (json progress, the metadata file), each cache's summary to `note`
+    /// (records, layers sent and already there, bytes, time), and the store remembers what went
+    /// where (`BuildCacheIndex.recordCacheExport`, for `history --unused-exports`).
     func exportCaches(_ specs: [Spec], from store: ImageStore, since start: Date, finalLayers: Set<Digest>,
-                      access: RegistryAccess, note: @escaping @Sendable (String) -> Void) async throws {
+                      access: RegistryAccess, buildID: String, exported: @Sendable (CacheExportCost) async -> Void,
+                      note: @Sendable (String) async -> Void) async throws {
         guard !specs.isEmpty else { return }
         let touched = try store.buildCache.cacheRecords(usedSince: start)
         let cache = RegistryCache(transfer: ImageTransfer(access: access))
         for spec in specs {
             let records = spec.maxMode ? touched : touched.filter { $0.layer.map(finalLayers.contains) ?? true }
-            let digest: Digest
+            let report: RegistryCache.ExportReport
             switch spec.location {
-            case .registry(let ref): digest = try await cache.export(records, from: store, to: ref)
-            case .local(let dir): digest = try await cache.exportLocal(records, from: store, to: dir)
+            case .registry(let ref): report = try await cache.export(records, from: store, to: ref)
+            case .local(let dir): report = try await cache.exportLocal(records, from: store, to: dir)
             }
-            note("cache to \(spec.name): \(records.count) records (\(spec.maxMode ? "max" : "min")), \(digest)")
+            for r in report.records {
+                await exported(CacheExportCost(destination: spec.name, key: r.key.description, layer: r.layer?.description,
+                                               bytes: r.bytes, state: r.state.rawValue, seconds: r.seconds))
+            }
+            // Explanatory: a failure to remember the export never fails the build.
+            try? store.buildCache.recordCacheExport(keys: records.map(\.key), destination: spec.name, buildID: buildID)
+            await note(Self.summary(report, spec: spec))
         }
+    }
+
+    /// `cache to R: 5 records (max), 2 layers sent (3.1 MB), 1 already there (700 kB), 0.4 s, sha256:…`.
+    static func summary(_ report: RegistryCache.ExportReport, spec: Spec) -> String {
+        let verb = { if case .local = spec.location { return "written" } else { return "uploaded" } }()
+        return "cache to \(spec.name): \(report.records.count) records (\(spec.maxMode ? "max" : "min")), "
+            + "\(report.layersSent) layer\(report.layersSent == 1 ? "" : "s") \(verb) (\(ByteCount.format(report.bytesSent))), "
+            + "\(report.layersPresent) already there (\(ByteCount.format(report.bytesPresent))), "
+            + String(format: "%.1f s, ", report.seconds) + report.manifestDigest.description
     }
 }

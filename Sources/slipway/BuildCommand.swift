@@ -43,6 +43,9 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "Push every tag (-t, -o name=) to its registry after the build (as -o type=image,push=true).")
     var push = false
 
+    @Flag(help: "After the build, load the image into Docker: its docker-archive piped into `docker load` (needs the docker CLI on PATH).")
+    var load = false
+
     @Option(help: ArgumentHelp("Write the image ID to this file (removed when the build starts, written only when it succeeds).", valueName: "file"))
     var iidfile: String?
 
@@ -79,7 +82,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(name: .customLong("add-ca-bundle"), help: "Mount this machine's CA bundle (/etc/ssl/certs/ca-certificates.crt) over the image's in every RUN step (off by default, as in BuildKit; part of each RUN's cache key).")
     var addCABundle = false
 
-    @Flag(help: "After the build, print a table of every step: cached or ran, its time, and why it missed the cache.")
+    @Flag(help: "After the build, print a table of every step: cached (from the local cache or an imported one) or ran, its time, CPU time, layer size, bytes written, and why it missed the cache.")
     var explain = false
 
     @Option(help: ArgumentHelp("Write an HTML timeline of the build (stages and steps, the critical path marked).", valueName: "file.html"))
@@ -116,6 +119,11 @@ struct BuildCommand: AsyncParsableCommand {
         let pushing = push || out.push
         if pushing && tags.isEmpty {
             throw ValidationError("--push needs a name to push to: -t REGISTRY/REPO:TAG or -o type=image,name=REGISTRY/REPO:TAG,push=true")
+        }
+        // Before anything is built: --load without docker can only fail at the end.
+        let docker = load ? try DockerLoad.locate() : nil
+        if load && (out.type == .local || out.type == .tar) {
+            throw ValidationError("--load loads an image into Docker; -o type=\(out.type.rawValue) writes a root filesystem, not an image: drop one of them")
         }
         // A stale ID must not outlive a failed build (a CI step would push the old image).
         if let iidfile { BuildOutputs.removeStale(iidfile) }
@@ -208,7 +216,7 @@ struct BuildCommand: AsyncParsableCommand {
                                  copier: try ContextCopier(contextDirectory: contextDir, dockerfile: fileName, dockerfilePath: dockerfilePath,
                                                            memoDirectory: imageStore.root + "/context-memo"),
                                  progress: reporter)
-        let writeToStore = out.type == .image || out.type == .oci || out.type == .docker || !tags.isEmpty
+        let writeToStore = out.type == .image || out.type == .oci || out.type == .docker || !tags.isEmpty || load
         var request = BuildRequest(plan: plan, contextDirectory: contextDir, noCache: noCache,
                                    network: net, jobs: jobs, labels: labelValues, tags: tags, writeToStore: writeToStore)
         request.extensions = extensions
@@ -228,9 +236,9 @@ struct BuildCommand: AsyncParsableCommand {
             result = try await reporter.stoppingOnOutputFailure { [request] in try await engine.build(request) }
             trace.mark("build")
             try await cacheOptions.exportCaches(caches.to, from: imageStore, since: buildStart,
-                                                finalLayers: Set(result.target.layers.map(\.digest)), access: access) { line in
-                Task { await reporter.emit(.note(line)) }
-            }
+                                                finalLayers: Set(result.target.layers.map(\.digest)), access: access, buildID: buildID,
+                                                exported: { await reporter.emit(.cacheExported($0)) },
+                                                note: { await reporter.emit(.note($0)) })
         } catch {
             await reporter.close()
             if textProgress, let summary = DockerfileChecks.summary(checks) { _ = writeStandardError(summary) }
@@ -259,6 +267,11 @@ struct BuildCommand: AsyncParsableCommand {
                 await reporter.emit(.note("pushed \(pushed.reference.familiar)@\(pushed.manifestDigest)"))
             }
         }
+        if let docker, let w = result.written {
+            await reporter.emit(.note("loading into docker (\(docker) load)"))
+            let said = try await DockerLoad.load(manifestDigest: w.manifestDigest, tags: tags, exporter: exporter, docker: docker)
+            await reporter.emit(.note(said.isEmpty ? "loaded into docker" : said))
+        }
         if let iidfile, let w = result.written {
             try OutputFile.write(Array(w.id.description.utf8), to: iidfile, what: "the image ID")
         }
@@ -266,7 +279,8 @@ struct BuildCommand: AsyncParsableCommand {
             let stored = try result.written.flatMap { try imageStore.image(manifestDigest: $0.manifestDigest) }
             let bytes = try BuildOutputs.metadata(written: result.written, manifestMediaType: stored?.manifestMediaType,
                                                   manifestSize: stored?.manifestSize, tags: tags,
-                                                  steps: await reporter.stepSummaries(), buildID: buildID)
+                                                  steps: await reporter.stepSummaries(), cacheExports: await reporter.cacheExports(),
+                                                  buildID: buildID)
             try OutputFile.write(bytes, to: metadataFile, what: "the build metadata")
         }
         BuildOutputs.record(in: imageStore, id: buildID, started: started, succeeded: true, tags: tags, target: target,

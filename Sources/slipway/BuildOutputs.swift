@@ -16,7 +16,8 @@ enum BuildOutputs {
     /// `--metadata-file`: buildx's keys for an image result, plus Slipway's per-step table
     /// (`slipway.steps`: each step's status, why it missed the cache, and its time).
     static func metadata(written: WrittenImage?, manifestMediaType: String?, manifestSize: Int64?, tags: [String],
-                         steps: [ProgressReporter.StepSummary], buildID: String) throws -> [UInt8] {
+                         steps: [ProgressReporter.StepSummary], cacheExports: [CacheExportCost] = [],
+                         buildID: String) throws -> [UInt8] {
         var object: [String: Any] = ["buildx.build.ref": "slipway/local/" + buildID]
         if let written {
             object["containerimage.digest"] = written.manifestDigest.description
@@ -32,9 +33,13 @@ enum BuildOutputs {
             if let reason = s.reason { row["reason"] = reason }
             if let seconds = s.seconds { row["seconds"] = (seconds * 1000).rounded() / 1000 }
             if let bytes = s.layerBytes { row["layerBytes"] = bytes }
+            if let bytes = s.uncompressedBytes { row["uncompressedBytes"] = bytes }
             if let cpu = s.cpuSeconds { row["cpuSeconds"] = (cpu * 1000).rounded() / 1000 }
+            if let source = s.cacheSource { row["cache"] = source }
+            if let from = s.importedFrom { row["importedFrom"] = from }
             return row
         }
+        if !cacheExports.isEmpty { object["slipway.cacheExports"] = cacheExports.map(\.jsonObject) }
         var data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
         data.append(0x0A)
         return Array(data)
@@ -49,7 +54,8 @@ enum BuildOutputs {
             tags: tags.compactMap { (try? ImageReference(parsing: $0))?.description }, target: target,
             dockerfile: dockerfile, image: image?.description,
             steps: steps.map { .init(step: $0.step, name: $0.name, status: $0.status.rawValue, reason: $0.reason, seconds: $0.seconds,
-                                       layerBytes: $0.layerBytes, cpuSeconds: $0.cpuSeconds) })
+                                       layerBytes: $0.layerBytes, uncompressedBytes: $0.uncompressedBytes, cpuSeconds: $0.cpuSeconds,
+                                       cache: $0.cacheSource, importedFrom: $0.importedFrom) })
         try? store.buildCache.putBuildRecord(record)
     }
 }

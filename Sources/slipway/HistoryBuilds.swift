@@ -9,7 +9,10 @@ enum HistoryBuilds {
             var s = ProgressReporter.StepSummary(step: step.step, name: step.name, status: .init(rawValue: step.status) ?? .ran,
                                                  reason: step.reason, seconds: step.seconds)
             s.layerBytes = step.layerBytes
+            s.uncompressedBytes = step.uncompressedBytes
             s.cpuSeconds = step.cpuSeconds
+            s.importedFrom = step.importedFrom
+            s.cacheSourceKnown = step.cache != nil
             return s
         }
     }
@@ -19,10 +22,11 @@ enum HistoryBuilds {
         let counted = r.steps.filter { !ProgressReporter.instruction($0.name).hasPrefix("FROM ") }
         let ran = counted.filter { $0.status == "RAN" }.count
         let cached = counted.filter { $0.status == "CACHED" }.count
+        let imported = counted.filter { $0.cache == "imported" }.count
         let result = r.succeeded ? (r.image.map { "image " + String($0.dropFirst(7).prefix(12)) } ?? "ok") : "FAILED"
         let tags = r.tags.isEmpty ? "" : "  " + r.tags.map { (try? ImageReference(parsing: $0))?.familiar ?? $0 }.joined(separator: ", ")
         return "build \(r.id.prefix(12))  \(StoreFormatting.since(r.started))  \(String(format: "%.1fs", r.seconds))  "
-            + "\(result)  \(ran) ran, \(cached) cached\(tags)"
+            + "\(result)  \(ran) ran, \(cached) cached\(imported > 0 ? " (\(imported) imported)" : "")\(tags)"
     }
 
     /// Newest first: a header line per build, then its steps as `build --explain` shows them.
@@ -44,7 +48,9 @@ enum HistoryBuilds {
             let before = i.map { unmatched.remove(at: $0) }
             func cell(_ x: BuildRecord.Step?) -> String {
                 guard let x else { return "-" }
-                return x.status + (x.seconds.map { String(format: " %.1fs", $0) } ?? "")
+                let source = x.status == "CACHED" ? (x.cache == "imported" ? " imported" : x.cache == "local" ? " local" : "") : ""
+                let written = x.uncompressedBytes.map { " wrote " + ByteCount.format($0) } ?? ""
+                return x.status + source + (x.seconds.map { String(format: " %.1fs", $0) } ?? "") + written
             }
             rows.append([BuildExplainTable.shorten(name, 48), cell(before), cell(s), s.status == "RAN" ? (s.reason ?? "") : ""])
         }

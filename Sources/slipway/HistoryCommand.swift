@@ -4,7 +4,8 @@ import OCI
 
 /// `slipway history IMAGE`: one row per history entry, newest first, with the size that entry's
 /// layer adds — like `docker history`. `--builds [TAG]`: the last builds (of that tag) with each
-/// step's status, time and why it ran; `--compare A B`: two builds step by step.
+/// step's status, cache source, time, bytes and why it ran; `--compare A B`: two builds step by
+/// step; `--unused-exports`: what `--cache-to` exported that no build of this store hit since.
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
@@ -24,6 +25,11 @@ struct HistoryCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Compare two builds step by step (ids from --builds).", valueName: "build"))
     var compare: [String] = []
 
+    @Flag(name: .customLong("unused-exports"), help: ArgumentHelp(
+        "List the cache records --cache-to exported that no build of this store hit after their latest export there (per destination).",
+        discussion: "A record counts as used when a later build in this store took a step (or a COPY --from selection) from it. Builds on other machines that import the cache are not seen."))
+    var unusedExports = false
+
     @Flag(name: .customLong("no-trunc"), help: "Do not truncate CREATED BY and IDs.")
     var noTrunc = false
 
@@ -39,6 +45,16 @@ struct HistoryCommand: ParsableCommand {
     /// A `table` template's column headers, as docker names them.
     static let headers = ["ID": "IMAGE", "CreatedAt": "CREATED AT", "CreatedSince": "CREATED", "CreatedBy": "CREATED BY",
                           "Size": "SIZE", "SizeBytes": "SIZE", "Comment": "COMMENT"]
+
+    /// A line of `--unused-exports --format json`.
+    struct UnusedExport: Encodable {
+        var key: String
+        var destination: String
+        var exportedAt: String
+        var buildID: String?
+        var layer: String?
+        var lastHit: String?
+    }
 
     struct Row: Encodable {
         var ID: String
@@ -59,6 +75,28 @@ struct HistoryCommand: ParsableCommand {
             if !compare.isEmpty {
                 guard compare.count == 2 else { throw ValidationError("--compare takes two build ids (slipway history --builds lists them)") }
                 print(HistoryBuilds.compare(try s.buildCache.buildRecord(id: compare[0]), try s.buildCache.buildRecord(id: compare[1])), terminator: "")
+                return
+            }
+            if unusedExports {
+                let entries = try s.buildCache.cacheExports(unusedOnly: true)
+                // Times as RFC 3339 (UTC, whole seconds), as image configs write them.
+                let lines = entries.map { e in
+                    UnusedExport(key: e.key.description, destination: e.destination, exportedAt: Timestamp.format(e.exportedAt),
+                                 buildID: e.buildID, layer: e.layer?.description, lastHit: e.lastHit.map(Timestamp.format))
+                }
+                switch format {
+                case .template:
+                    writeStandardOutput(try format.render(lines, headers: [:]) ?? "")
+                case .json:
+                    for line in lines { print(try StoreFormatting.jsonLine(line)) }
+                case .table:
+                    if entries.isEmpty { print("no unused exported cache records"); return }
+                    print(StoreFormatting.table(["DESTINATION", "EXPORTED", "BUILD", "RECORD", "LAYER", "LAST HIT"], entries.map { e in
+                        [DisplayText.escaped(e.destination), StoreFormatting.since(e.exportedAt), String((e.buildID ?? "-").prefix(12)),
+                         noTrunc ? e.key.description : e.key.short, e.layer.map { noTrunc ? $0.description : $0.short } ?? "-",
+                         e.lastHit.map { StoreFormatting.since($0) } ?? "never"]
+                    }))
+                }
                 return
             }
             if builds {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Slipway against BuildKit, the way buildah's conformance suite runs against docker: every
 /// case under `Cases/` (and every article example under `Examples/`) is built by Slipway and by
@@ -40,6 +41,26 @@ struct DifferentialTests {
                 ? "\(spec.name) has expected.json but IntendedDifferences.json does not list it as buildkit-0.8-unsupported"
                 : "\(spec.name) is listed as buildkit-0.8-unsupported but has no expected.json")
         }
+    }
+
+    /// `slipway build --load` into this suite's private dockerd: the docker CLI on PATH (Debian's,
+    /// `/usr/bin/docker`) talking to it through `DOCKER_HOST`, then `docker image inspect` finds the
+    /// tag with Slipway's image ID. (Without a docker CLI: `BuildLoadTests` in IntegrationTests.)
+    @Test("build --load hands the image to dockerd")
+    func buildLoad() async throws {
+        let session = try #require(DifferentialSession.current, "the differential session did not start")
+        try await session.ensure(BaseImage.defaults[0])
+        let context = try makeTemporaryDirectory(session.root + "/load-XXXXXX")
+        try "FROM fixture/busybox:latest\nRUN echo loaded > /loaded\n".write(toFile: context + "/Dockerfile", atomically: true, encoding: .utf8)
+        let daemon = session.docker
+        let r = try await runProcess([Paths.slipway, "build", "--progress", "plain", "--load", "-t", "slipway-load:1",
+                                      "--root", session.store, context],
+                                     env: ["PATH": "/usr/bin:/bin", "DOCKER_HOST": daemon.socket, "DOCKER_CONFIG": daemon.dir + "/cli"])
+        try #require(r.status == 0, "\(r.combined.suffix(3000))")
+        #expect(r.stderr.contains("Loaded image: slipway-load:1"), "\(r.stderr.suffix(2000))")
+        let id = try #require(r.stdout.range(of: "sha256:[0-9a-f]{64}", options: .regularExpression).map { String(r.stdout[$0]) }, "\(r.stdout)")
+        let inspect = try await session.docker(["image", "inspect", "--format", "{{.Id}}", "slipway-load:1"])
+        #expect(inspect.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == id, "docker's image ID is Slipway's: \(inspect.stdout)")
     }
 
     private func check(_ spec: CaseSpec) async throws {

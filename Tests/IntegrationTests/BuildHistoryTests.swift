@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 import Testing
 import TestSupport
 
@@ -9,6 +10,7 @@ struct BuildHistoryTests {
     struct Record: Decodable {
         struct Step: Decodable { var name: String; var status: String; var reason: String? }
         var id: String
+        var started: String
         var succeeded: Bool
         var tags: [String]
         var steps: [Step]
@@ -31,6 +33,10 @@ struct BuildHistoryTests {
         let records = try json.stdout.split(separator: "\n").map { try JSONDecoder().decode(Record.self, from: Data($0.utf8)) }
         #expect(records.count == 3, "only builds of hist:1, newest first: \(json.stdout)")
         #expect(records.map(\.succeeded) == [false, true, true])
+        // RFC 3339 times, newest first, and recent (not seconds since 2001).
+        let times = records.compactMap { Timestamp.parse($0.started) }
+        #expect(times.count == 3 && times == times.sorted(by: >), "\(records.map(\.started))")
+        #expect(times.allSatisfy { abs($0.timeIntervalSinceNow) < 3600 }, "\(records.map(\.started))")
         #expect(records.allSatisfy { $0.tags == ["docker.io/library/hist:1"] })
         let second = records[1]
         let copy = try #require(second.steps.first { $0.name.contains("COPY a.txt") })

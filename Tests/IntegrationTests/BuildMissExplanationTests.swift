@@ -67,7 +67,7 @@ struct BuildMissExplanationTests {
         let r = try await s.build(["-t", "explain:1", "--explain"])
         try #require(r.status == 0, "\(r.combined)")
         let lines = r.stderr.split(separator: "\n").map(String.init)
-        let header = try #require(lines.firstIndex { $0.hasPrefix("STEP  STATUS  TIME") }, "\(r.stderr)")
+        let header = try #require(lines.firstIndex { $0.hasPrefix("STEP  STATUS  CACHE  TIME") }, "\(r.stderr)")
         let rows = lines[(header + 1)...].prefix(3).map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
         #expect(rows.count == 3)
         #expect(rows.map { $0[1] } == ["RAN", "RAN", "RAN"], "\(rows)")
@@ -76,8 +76,8 @@ struct BuildMissExplanationTests {
         // The LAYER column: each filesystem step's compressed layer size; FROM has none.
         #expect(lines[header].contains("LAYER"))
         #expect(lines[header].contains("CPU"))
-        #expect(rows[0][4] == "-" && rows[1][4...5].joined(separator: " ").hasSuffix(" B"), "\(rows)")
-        #expect(rows[1][3] == "-" && rows[2][3].hasSuffix("s"), "CPU time only for the RUN: \(rows)")
+        #expect(rows[0][5] == "-" && rows[1][5...6].joined(separator: " ").hasSuffix(" B"), "\(rows)")
+        #expect(rows[1][4] == "-" && rows[2][4].hasSuffix("s"), "CPU time only for the RUN: \(rows)")
         let again = try await s.build(["-t", "explain:1", "--explain"])
         #expect(again.stderr.contains("#3    CACHED"), "\(again.stderr)")
     }

@@ -32,6 +32,13 @@ struct BuildRegistryCacheTests {
         try #require(first.status == 0, "\(first.combined)")
         #expect(ran("RAN-BUILD-STEP", first.combined) && ran("RAN-FINAL-STEP", first.combined), "\(first.combined)")
         let firstID = try #require(BuildSandbox.imageID(first))
+        // What the export cost: every layer uploaded the first time, all already there the next.
+        #expect(first.stderr.range(of: #"cache to \S+: \d+ records \(max\), [1-9]\d* layers? uploaded \(\d"#, options: .regularExpression) != nil
+                && first.stderr.contains(", 0 already there (0 B)"), "\(first.stderr)")
+        let reexported = try await a.build(["-t", "app:1", "--cache-to", "type=registry,ref=\(cache),mode=max"])
+        try #require(reexported.status == 0, "\(reexported.combined)")
+        #expect(reexported.stderr.range(of: #"cache to \S+: \d+ records \(max\), 0 layers uploaded \(0 B\), [1-9]\d* already there"#,
+                                        options: .regularExpression) != nil, "\(reexported.stderr)")
 
         let b = try BuildSandbox()   // another machine: empty store
         try b.write("Dockerfile", dockerfile)

@@ -37,6 +37,22 @@ struct ChildProcessTests {
         #expect(inherited.stdoutText.contains("PATH="))
     }
 
+    /// `stdin: .pipe`: what we write reaches the child, closing the write end is its EOF, and a
+    /// second child does not inherit the write end (it would hold the first one's EOF back).
+    @Test func stdinPipeFeedsTheChildUntilClosed() throws {
+        let child = try ChildProcess.spawn(["/bin/sh", "-c", "wc -c"], stdin: .pipe)
+        let fd = try #require(child.stdinFD)
+        #expect(fcntl(fd, F_GETFD) & FD_CLOEXEC != 0)
+        let other = try ChildProcess.spawn(["/bin/sleep", "5"], output: .null)
+        defer { kill(other.pid, SIGKILL); _ = other.wait() }
+        let bytes = [UInt8](repeating: 0x61, count: 200_000)
+        #expect(bytes.withUnsafeBytes { FileIO.writeFully(fd, $0) } == 0)
+        close(fd)
+        let (out, _) = child.collectOutput()
+        #expect(child.wait() == 0)
+        #expect(String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "200000")
+    }
+
     @Test func aMissingProgramIsASystemErrorNamingIt() {
         #expect(throws: SystemError(operation: "spawn", path: "/no/such/tool", errno: ENOENT)) {
             try ChildProcess.spawn(["/no/such/tool"])

@@ -10,12 +10,16 @@ public struct LayerRef: Sendable, Codable, Hashable {
     /// Size of the compressed blob.
     public var size: Int64
     public var mediaType: String
+    /// Bytes of the uncompressed tar: what the step wrote (the store's `LayerRecord.uncompressedSize`;
+    /// nil when the store does not know it).
+    public var uncompressedSize: Int64?
 
-    public init(digest: Digest, diffID: Digest, size: Int64, mediaType: String) {
+    public init(digest: Digest, diffID: Digest, size: Int64, mediaType: String, uncompressedSize: Int64? = nil) {
         self.digest = digest
         self.diffID = diffID
         self.size = size
         self.mediaType = mediaType
+        self.uncompressedSize = uncompressedSize
     }
 }
 
@@ -41,10 +45,18 @@ public struct CachedStep: Sendable, Codable, Equatable {
     public var layer: LayerRef?
     /// When the step first ran: history times come from here so a cached rebuild gives the same image.
     public var created: Date
-    public init(layer: LayerRef?, created: Date) {
+    /// Where the record came from, set when it is looked up (not part of the record's JSON): nil
+    /// for a record a build in this store wrote, else the `--cache-from` cache it was imported
+    /// from (`CacheRecord.origin`).
+    public var importedFrom: String?
+
+    public init(layer: LayerRef?, created: Date, importedFrom: String? = nil) {
         self.layer = layer
         self.created = created
+        self.importedFrom = importedFrom
     }
+
+    enum CodingKeys: String, CodingKey { case layer, created }
 }
 
 /// The result of a finished image write.

@@ -169,8 +169,8 @@ struct StageRun {
         let epoch = request.extensions.sourceDateEpoch
         let key = epoch.map { CacheKey.epoch(stepKey, $0) } ?? stepKey
         if !request.noCache, let hit = try await engine.store.cachedStep(key) {
-            await progress.emit(.cached(step: id, name: label))
-            if let layer = hit.layer { await progress.emit(.layer(step: id, bytes: layer.size)) }
+            await progress.emit(.cached(step: id, name: label, importedFrom: hit.importedFrom))
+            if let layer = hit.layer { await progress.emit(.layer(step: id, bytes: layer.size, uncompressedBytes: layer.uncompressedSize)) }
             return StepOutcome(layer: hit.layer, ran: false, created: hit.created, id: id)
         }
         await progress.emit(.started(step: id, name: label))
@@ -199,7 +199,7 @@ struct StageRun {
             // reproduces the same config bytes (and image ID).
             let now = Date(timeIntervalSince1970: epoch.map(Double.init) ?? Date().timeIntervalSince1970.rounded(.down))
             try await engine.store.recordStep(key, CachedStep(layer: layer, created: now))
-            if let layer { await progress.emit(.layer(step: id, bytes: layer.size)) }
+            if let layer { await progress.emit(.layer(step: id, bytes: layer.size, uncompressedBytes: layer.uncompressedSize)) }
             if let cpu = snap.cpuSeconds { await progress.emit(.cpu(step: id, seconds: cpu)) }
             await progress.emit(.finished(step: id))
             return StepOutcome(layer: layer, ran: true, created: now, id: id)

@@ -66,7 +66,8 @@ public struct StoreEngineStore: EngineStore {
                                       + "run `slipway fsck`, then pull or import \(reference) again")
         }
         let config = try store.config(of: stored)
-        let layers = records.map { LayerRef(digest: $0.digest, diffID: $0.diffID, size: $0.size, mediaType: $0.mediaType) }
+        let layers = records.map { LayerRef(digest: $0.digest, diffID: $0.diffID, size: $0.size, mediaType: $0.mediaType,
+                                            uncompressedSize: $0.uncompressedSize) }
         return ResolvedImage(id: stored.configDigest, image: StageImage(config), layers: layers,
                              onBuild: config.config?.onBuild ?? [])
     }
@@ -103,10 +104,9 @@ public struct StoreEngineStore: EngineStore {
             }
             if rename(tmp, dir) != 0 {
                 // Another build unpacked it first: use theirs.
+                let failure = SystemError.last("rename to \(dir)", path: tmp)
                 try? FileManager.default.removeItem(atPath: tmp)
-                guard FileManager.default.fileExists(atPath: dir) else {
-                    throw EngineStoreError.io("cannot move unpacked layer into \(dir): errno \(errno)")
-                }
+                guard FileManager.default.fileExists(atPath: dir) else { throw EngineStoreError.system(failure) }
             }
         } catch {
             try? FileManager.default.removeItem(atPath: tmp)
@@ -119,12 +119,15 @@ public struct StoreEngineStore: EngineStore {
         // A read (no store lock, no write transaction): the last-use mark is batched in finishBuild.
         let key = key.digest
         guard let rec = try store.buildCache.cacheRecord(key: key) else { return nil }
-        guard let step = try? JSONDecoder().decode(CachedStep.self, from: Data(rec.result.utf8)) else { return nil }
+        guard var step = try? JSONDecoder().decode(CachedStep.self, from: Data(rec.result.utf8)) else { return nil }
         if let l = step.layer {
             // Leased under the store lock only if the blob is there: a concurrent prune either
             // sees the lease or has already removed the blob (then a miss: the step runs again).
             guard try store.content.lease([l.digest]).isEmpty else { return nil }
+            // Records written before the size was kept (and imported ones) name it in the layer row.
+            if l.uncompressedSize == nil { step.layer?.uncompressedSize = try store.layerRecord(digest: l.digest)?.uncompressedSize }
         }
+        step.importedFrom = rec.origin
         usedCacheKeys.keys.withLock { $0.append(key) }
         return step
     }
@@ -189,7 +192,8 @@ public struct StoreEngineStore: EngineStore {
         _ = try store.content.putBlob(copying: blob.file, expected: blob.digest, expectedSize: blob.compressedSize)
         try store.recordLayer(LayerRecord(digest: blob.digest, diffID: blob.diffID, size: blob.compressedSize,
                                           uncompressedSize: blob.uncompressedSize, mediaType: blob.mediaType))
-        let layer = LayerRef(digest: blob.digest, diffID: blob.diffID, size: blob.compressedSize, mediaType: blob.mediaType)
+        let layer = LayerRef(digest: blob.digest, diffID: blob.diffID, size: blob.compressedSize, mediaType: blob.mediaType,
+                             uncompressedSize: blob.uncompressedSize)
         let dest = snapshotPath(layer)
         if !FileManager.default.fileExists(atPath: dest) {
             // Same filesystem (snapshots live under the store root): a rename, no copy. A scratch
@@ -207,7 +211,7 @@ public struct StoreEngineStore: EngineStore {
         for t in tags { refs.append(try ImageReference(parsing: t)) }
         let records = try layers.map { l in
             try store.layerRecord(digest: l.digest)
-                ?? LayerRecord(digest: l.digest, diffID: l.diffID, size: l.size, uncompressedSize: nil, mediaType: l.mediaType)
+                ?? LayerRecord(digest: l.digest, diffID: l.diffID, size: l.size, uncompressedSize: l.uncompressedSize, mediaType: l.mediaType)
         }
         let config = image.imageConfig(diffIDs: layers.map(\.diffID))
         // A no-change rebuild produces the same config: when that image exists and already
@@ -224,11 +228,14 @@ public struct StoreEngineStore: EngineStore {
 
 public enum EngineStoreError: Error, CustomStringConvertible {
     case io(String)
+    /// A failed system call (unpacking a layer into its snapshot).
+    case system(SystemError)
     /// A layer blob's uncompressed content does not hash to the diffID its image config records.
     case diffIDMismatch(layer: Digest, expected: Digest, actual: Digest)
     public var description: String {
         switch self {
         case .io(let m): return m
+        case .system(let e): return e.description
         case .diffIDMismatch(let layer, let expected, let actual):
             return "layer \(layer) unpacks to diffID \(actual), but the image config records \(expected): "
                 + "the image is corrupt or was written wrongly; re-pull or re-import it"

@@ -1,3 +1,4 @@
+import System
 import Dockerfile
 import Foundation
 
@@ -48,6 +49,13 @@ public struct InlineScript: Sendable, Equatable {
 /// A RUN extension cannot be used as written.
 public struct MountUseError: Error, CustomStringConvertible, Sendable {
     public var message: String
+    /// The failed system call behind it, when there was one.
+    public var cause: SystemError?
     public init(_ message: String) { self.message = message }
-    public var description: String { message }
+    /// `context` (which mount, what it was doing) and the failed call: "cache mount go: mkdir …: …".
+    public init(_ context: String, cause: SystemError) {
+        self.message = context
+        self.cause = cause
+    }
+    public var description: String { cause.map { "\(message): \($0)" } ?? message }
 }

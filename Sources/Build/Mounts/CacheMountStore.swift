@@ -51,7 +51,7 @@ public struct CacheMountStore: Sendable {
             let dir = root + "/" + name
             try FileSystem.makeDirectories(dir, mode: 0o700)
             let fd = open(dir + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw MountUseError("cache mount \(id): cannot open \(dir)/lock: \(SystemError.describe(errno: errno, path: dir + "/lock"))") }
+            guard fd >= 0 else { throw MountUseError("cache mount \(id)", cause: .last("open", path: dir + "/lock")) }
             switch sharing {
             case .shared:
                 try await Self.flockBlocking(fd, LOCK_SH)
@@ -83,14 +83,14 @@ public struct CacheMountStore: Sendable {
         var st = stat()
         if lstat(data, &st) == 0 { return }
         let tmp = dir + "/data.tmp-" + TempName.randomHex(4)
-        guard mkdir(tmp, 0o700) == 0 else { throw MountUseError("cache mount \(id): cannot create \(tmp): \(SystemError.describe(errno: errno, path: tmp))") }
+        guard mkdir(tmp, 0o700) == 0 else { throw MountUseError("cache mount \(id)", cause: .last("mkdir", path: tmp)) }
         do {
             try populate?(tmp)
             guard chown(tmp, uid, gid) == 0, chmod(tmp, mode) == 0 else {
-                throw MountUseError("cache mount \(id): cannot set owner/mode: \(SystemError.describe(errno: errno, path: tmp))")
+                throw MountUseError("cache mount \(id)", cause: .last("chown/chmod", path: tmp))
             }
             try FileIO.writeFile(Array((id).utf8), to: dir + "/id", mode: 0o600)
-            guard rename(tmp, data) == 0 else { throw MountUseError("cache mount \(id): rename failed: \(SystemError.describe(errno: errno, path: data))") }
+            guard rename(tmp, data) == 0 else { throw MountUseError("cache mount \(id)", cause: .last("rename to \(data)", path: tmp)) }
         } catch {
             try? FileSystem.removeTree(tmp)
             throw error
@@ -102,7 +102,7 @@ public struct CacheMountStore: Sendable {
         if flock(fd, op | LOCK_NB) == 0 { return }
         // errno is read on the thread that called flock (it is per thread).
         let failed: Int32 = try await runOffPool { flock(fd, op) == 0 ? 0 : errno }
-        if failed != 0 { throw MountUseError("cannot lock cache mount: \(SystemError.describe(errno: failed, path: "cache mount lock"))") }
+        if failed != 0 { throw MountUseError("cannot lock a cache mount", cause: SystemError(operation: "flock", path: "the cache mount's lock file", errno: failed)) }
     }
 
     // MARK: - listing, prune, export, import
@@ -272,7 +272,7 @@ public struct CacheMountStore: Sendable {
             let old = root + "/.removing-" + name
             if rename(dest, old) == 0 { try? FileSystem.removeTree(old) }
             guard rename(staging + "/" + name, dest) == 0 else {
-                throw MountUseError("cannot move cache \(DisplayText.escaped(id)) into \(dest): \(SystemError.describe(errno: errno, path: dest))")
+                throw MountUseError("cannot import cache \(DisplayText.escaped(id))", cause: .last("rename to \(dest)", path: staging + "/" + name))
             }
             imported.append(id)
         }

@@ -38,6 +38,8 @@ public actor ProgressReporter {
     private var nextID = 0
     /// Every step's outcome in order, for `build --explain`.
     private var summaries: [StepSummary] = []
+    /// What each `--cache-to` export cost, record by record (`cacheExported` events).
+    private var exports: [CacheExportCost] = []
 
     /// One step of the build as `--explain` shows it.
     public struct StepSummary: Sendable, Equatable {
@@ -53,8 +55,25 @@ public actor ProgressReporter {
         public var start: Double?
         /// The compressed size of the layer it made or took from the cache (nil: no layer).
         public var layerBytes: Int64?
+        /// The bytes the step wrote to its layer: the uncompressed tar's size (nil: no layer, or
+        /// a layer whose size the store does not know).
+        public var uncompressedBytes: Int64?
         /// CPU time of a RUN that ran (nil for other steps).
         public var cpuSeconds: Double?
+        /// For a cached step, the `--cache-from` cache its record was imported from; nil for a
+        /// local hit (a record a build in this store wrote) and for steps that ran.
+        public var importedFrom: String?
+        /// False for a step read back from a build record written before the cache source was
+        /// kept: `cacheSource` is then unknown (nil), not guessed.
+        public var cacheSourceKnown = true
+
+        /// Where the step's result came from: `local` (this store's cache), `imported` (a record
+        /// `--cache-from` brought in) or `ran`; nil for FROM (a base is resolved, never cached).
+        public var cacheSource: String? {
+            if !cacheSourceKnown || ProgressReporter.instruction(name).hasPrefix("FROM ") { return nil }
+            guard status == .cached else { return "ran" }
+            return importedFrom == nil ? "local" : "imported"
+        }
 
         public init(step: Int, name: String, status: Status, reason: String? = nil, seconds: Double? = nil, start: Double? = nil) {
             self.step = step
@@ -68,6 +87,9 @@ public actor ProgressReporter {
 
     /// The steps of the build so far, in the order they started or were found cached.
     public func stepSummaries() -> [StepSummary] { summaries }
+
+    /// The records `--cache-to` exported, in the order reported.
+    public func cacheExports() -> [CacheExportCost] { exports }
 
     /// The instruction of a step's name without its `[stage n/N] ` label.
     public static func instruction(_ name: String) -> String {
@@ -155,10 +177,17 @@ public actor ProgressReporter {
             if (steps[id]?.tail.count ?? 0) > 6 { steps[id]?.tail.removeFirst() }
             fullTail[id, default: []].append(line)
             if (fullTail[id]?.count ?? 0) > 200 { fullTail[id]?.removeFirst(100) }
-        case .cached(let id, let name):
-            summaries.append(StepSummary(step: id, name: name, status: .cached, start: sinceStart()))
-        case .layer(let id, let bytes):
-            if let i = summaries.lastIndex(where: { $0.step == id }) { summaries[i].layerBytes = bytes }
+        case .cached(let id, let name, let from):
+            var summary = StepSummary(step: id, name: name, status: .cached, start: sinceStart())
+            summary.importedFrom = from
+            summaries.append(summary)
+        case .layer(let id, let bytes, let uncompressed):
+            if let i = summaries.lastIndex(where: { $0.step == id }) {
+                summaries[i].layerBytes = bytes
+                summaries[i].uncompressedBytes = uncompressed
+            }
+        case .cacheExported(let cost):
+            exports.append(cost)
         case .cpu(let id, let seconds):
             if let i = summaries.lastIndex(where: { $0.step == id }) { summaries[i].cpuSeconds = seconds }
         case .note, .result:
@@ -207,14 +236,16 @@ public actor ProgressReporter {
         switch event {
         case .started(let id, let name): write("#\(id) \(DisplayText.abbreviated(name))\n")
         case .output(let id, let line): write(String(format: "#%d %.3f ", id, elapsed(id)) + line + "\n")
-        case .cached(let id, let name): write("#\(id) \(DisplayText.abbreviated(name))\n#\(id) CACHED\n\n")
+        // BuildKit's lines exactly (scripts match `#N CACHED`); where a hit came from is in
+        // --explain, json, the metadata file and the build record.
+        case .cached(let id, let name, _): write("#\(id) \(DisplayText.abbreviated(name))\n#\(id) CACHED\n\n")
         case .miss(let id, let reason):
             let name = steps[id].map { Self.instruction($0.name) } ?? ""
             write("#\(id) MISS: \(DisplayText.abbreviated(name)) — \(reason)\n")
         case .finished(let id): write(String(format: "#%d DONE %.1fs\n\n", id, elapsed(id)))
         case .failed(let id, let msg): write("#\(id) ERROR: \(DisplayText.abbreviated(msg))\n\n")
         case .note(let s): write(s + "\n")
-        case .layer, .cpu: break
+        case .layer, .cpu, .cacheExported: break
         case .result(let id, let tags, let size): write(Self.resultLine(id, tags, size) + "\n", to: out)
         }
     }
@@ -232,12 +263,19 @@ public actor ProgressReporter {
         switch event {
         case .started(let id, let name): obj["event"] = "started"; obj["step"] = id; obj["name"] = name
         case .output(let id, let line): obj["event"] = "output"; obj["step"] = id; obj["line"] = line
-        case .cached(let id, let name): obj["event"] = "cached"; obj["step"] = id; obj["name"] = name
+        case .cached(let id, let name, let from):
+            obj["event"] = "cached"; obj["step"] = id; obj["name"] = name; obj["cache"] = from == nil ? "local" : "imported"
+            if let from { obj["importedFrom"] = from }
         case .miss(let id, let reason): obj["event"] = "miss"; obj["step"] = id; obj["reason"] = reason
         case .finished(let id): obj["event"] = "finished"; obj["step"] = id; obj["duration"] = (elapsed(id) * 1000).rounded() / 1000
         case .failed(let id, let msg): obj["event"] = "failed"; obj["step"] = id; obj["error"] = msg
         case .note(let s): obj["event"] = "note"; obj["message"] = s
-        case .layer(let id, let bytes): obj["event"] = "layer"; obj["step"] = id; obj["bytes"] = bytes
+        case .layer(let id, let bytes, let uncompressed):
+            obj["event"] = "layer"; obj["step"] = id; obj["bytes"] = bytes
+            if let uncompressed { obj["uncompressedBytes"] = uncompressed }
+        case .cacheExported(let cost):
+            obj.merge(cost.jsonObject) { _, new in new }
+            obj["event"] = "cache-exported"
         case .cpu(let id, let seconds): obj["event"] = "cpu"; obj["step"] = id; obj["seconds"] = (seconds * 1000).rounded() / 1000
         case .result(let id, let tags, let size):
             obj["event"] = "result"; obj["image"] = id; obj["tags"] = tags; obj["size"] = size
@@ -270,7 +308,7 @@ public actor ProgressReporter {
         switch event {
         case .started(let id, let name):
             vertex = ["digest": vertexDigest(id), "name": name, "started": time(clock.now)]
-        case .cached(let id, let name):
+        case .cached(let id, let name, _):
             let now = time(clock.now)
             vertex = ["digest": vertexDigest(id), "name": name, "started": now, "completed": now, "cached": true]
         case .finished(let id), .failed(let id, _):
@@ -280,7 +318,7 @@ public actor ProgressReporter {
         case .output(let id, let line):
             logs = [["vertex": vertexDigest(id), "stream": 1, "data": Data((line + "\n").utf8).base64EncodedString(),
                      "timestamp": time(clock.now)]]
-        case .miss, .note, .result, .layer, .cpu:
+        case .miss, .note, .result, .layer, .cpu, .cacheExported:
             return
         }
         let status: [String: Any] = ["vertexes": vertex.isEmpty ? [] : [vertex], "statuses": [], "logs": logs, "warnings": []]
@@ -307,7 +345,7 @@ public actor ProgressReporter {
             }
         case .output:
             break
-        case .cached(_, let name): write(paint("34", " => CACHED \(name)") + "\n")
+        case .cached(_, let name, let from): write(paint("34", " => CACHED \(name)\(from.map { " (imported from \($0))" } ?? "")") + "\n")
         case .miss(let id, let reason):
             if let s = steps[id] { write(paint("33", " => MISS \(Self.instruction(s.name)) — \(reason)") + "\n") }
         case .finished(let id):
@@ -319,7 +357,7 @@ public actor ProgressReporter {
                 write(paint("31", "    \(msg)") + "\n")
             }
         case .note(let s): write(" => \(s)\n")
-        case .layer, .cpu: break
+        case .layer, .cpu, .cacheExported: break
         case .result(let id, let tags, let size):
             write(Self.resultLine(id, tags, size) + "\n", to: out)
         }

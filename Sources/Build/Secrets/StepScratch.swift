@@ -31,16 +31,16 @@ final class StepScratch: @unchecked Sendable {
     func write(_ name: String, _ bytes: [UInt8], mode: mode_t, uid: uid_t, gid: gid_t) throws -> String {
         let file = path + "/" + name
         let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw MountUseError("cannot create \(file): \(SystemError.describe(errno: errno, path: file))") }
+        guard fd >= 0 else { throw MountUseError("secret or heredoc file", cause: .last("create", path: file)) }
         defer { close(fd) }
         var off = 0
         while off < bytes.count {
             let n = bytes[off...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw MountUseError("cannot write \(file): \(SystemError.describe(errno: errno, path: file))") }
+            guard n > 0 else { throw MountUseError("secret or heredoc file", cause: .last("write", path: file)) }
             off += n
         }
         guard fchown(fd, uid, gid) == 0, fchmod(fd, mode) == 0 else {
-            throw MountUseError("cannot set owner/mode of \(file): \(SystemError.describe(errno: errno, path: file))")
+            throw MountUseError("secret or heredoc file", cause: .last("chown/chmod", path: file))
         }
         return file
     }

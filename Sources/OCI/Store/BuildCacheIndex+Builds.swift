@@ -13,18 +13,28 @@ public struct BuildRecord: Codable, Sendable, Equatable {
         public var seconds: Double?
         /// Compressed size of the step's layer.
         public var layerBytes: Int64?
+        /// Bytes the step wrote to its layer (the uncompressed tar).
+        public var uncompressedBytes: Int64?
         /// CPU time of a RUN's processes.
         public var cpuSeconds: Double?
+        /// `local` (hit a record this store's builds wrote), `imported` (hit a record `--cache-from`
+        /// brought in) or `ran`; nil in records written before it was kept.
+        public var cache: String?
+        /// For an `imported` hit, the cache it came from.
+        public var importedFrom: String?
 
         public init(step: Int, name: String, status: String, reason: String?, seconds: Double?, layerBytes: Int64? = nil,
-                    cpuSeconds: Double? = nil) {
+                    uncompressedBytes: Int64? = nil, cpuSeconds: Double? = nil, cache: String? = nil, importedFrom: String? = nil) {
             self.step = step
             self.name = name
             self.status = status
             self.reason = reason
             self.seconds = seconds
             self.layerBytes = layerBytes
+            self.uncompressedBytes = uncompressedBytes
             self.cpuSeconds = cpuSeconds
+            self.cache = cache
+            self.importedFrom = importedFrom
         }
     }
 
@@ -39,6 +49,48 @@ public struct BuildRecord: Codable, Sendable, Equatable {
     /// The image ID it produced, when it stored one.
     public var image: String?
     public var steps: [Step]
+
+    private enum CodingKeys: String, CodingKey {
+        case id, started, seconds, succeeded, tags, target, dockerfile, image, steps
+    }
+
+    /// `started` is an RFC 3339 time (`2026-12-04T21:08:16.250Z`), as scripts reading
+    /// `history --builds --format json` expect; records stored before that kept Foundation's
+    /// default (seconds since 2001) and still read.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        if let text = try? c.decode(String.self, forKey: .started) {
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorruptedError(forKey: .started, in: c, debugDescription: "not an RFC 3339 time: \(text)")
+            }
+            started = date
+        } else {
+            started = Date(timeIntervalSinceReferenceDate: try c.decode(Double.self, forKey: .started))
+        }
+        seconds = try c.decode(Double.self, forKey: .seconds)
+        succeeded = try c.decode(Bool.self, forKey: .succeeded)
+        tags = try c.decode([String].self, forKey: .tags)
+        target = try c.decodeIfPresent(String.self, forKey: .target)
+        dockerfile = try c.decode(String.self, forKey: .dockerfile)
+        image = try c.decodeIfPresent(String.self, forKey: .image)
+        steps = try c.decode([Step].self, forKey: .steps)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        // Milliseconds kept: two builds a second apart stay in order.
+        let ms = Int((started.timeIntervalSince1970 - started.timeIntervalSince1970.rounded(.down)) * 1000)
+        try c.encode(String(Timestamp.format(started).dropLast()) + String(format: ".%03dZ", ms), forKey: .started)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encode(succeeded, forKey: .succeeded)
+        try c.encode(tags, forKey: .tags)
+        try c.encodeIfPresent(target, forKey: .target)
+        try c.encode(dockerfile, forKey: .dockerfile)
+        try c.encodeIfPresent(image, forKey: .image)
+        try c.encode(steps, forKey: .steps)
+    }
 
     public init(id: String, started: Date, seconds: Double, succeeded: Bool, tags: [String], target: String?,
                 dockerfile: String, image: String?, steps: [Step]) {

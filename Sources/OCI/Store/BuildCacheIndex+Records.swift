@@ -15,16 +15,17 @@ extension BuildCacheIndex {
             if let l = layer, !content.hasBlob(try Digest(parsing: l)) { return nil }
             return CacheRecord(key: key, layer: try layer.map { try Digest(parsing: $0) }, result: row["result"],
                                createdAt: Date(timeIntervalSince1970: row["created_at"]),
-                               lastUsed: Date(timeIntervalSince1970: row["last_used"]))
+                               lastUsed: Date(timeIntervalSince1970: row["last_used"]), origin: row["origin"])
         }
     }
 
-    /// Marks the cache records `keys` used at `date`, in one transaction (keys with no record
-    /// are ignored).
+    /// Marks the cache records `keys` used — hit by a build — at `date`, in one transaction
+    /// (keys with no record are ignored). Sets `last_hit` as well as `last_used`: only a hit
+    /// counts as a use of an exported record (`unusedExports`).
     public func touchCacheRecords(keys: [Digest], at date: Date = Date()) throws {
         if keys.isEmpty { return }
         try index.locked { db in
-            let statement = try db.makeStatement(sql: "UPDATE cache_records SET last_used = ? WHERE key = ?")
+            let statement = try db.makeStatement(sql: "UPDATE cache_records SET last_used = ?1, last_hit = ?1 WHERE key = ?2")
             for key in Set(keys) {
                 try statement.execute(arguments: [date.timeIntervalSince1970, key.description])
             }
@@ -55,11 +56,11 @@ extension BuildCacheIndex {
                 }
             }
             try db.execute(sql: """
-                INSERT INTO cache_records(key, layer_digest, result, created_at, last_used) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO cache_records(key, layer_digest, result, created_at, last_used, origin) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT(key) DO UPDATE SET layer_digest = excluded.layer_digest, result = excluded.result,
-                    last_used = excluded.last_used
+                    last_used = excluded.last_used, origin = excluded.origin
                 """, arguments: [key, record.layer?.description, record.result,
-                                 record.createdAt.timeIntervalSince1970, record.lastUsed.timeIntervalSince1970])
+                                 record.createdAt.timeIntervalSince1970, record.lastUsed.timeIntervalSince1970, record.origin])
             // The writer's lease on the layer stays until it exits: a `prune --cache` that drops
             // this record while the build still runs must not take the layer from under it.
         }
@@ -74,7 +75,10 @@ extension BuildCacheIndex {
             } else {
                 try db.execute(sql: "DELETE FROM cache_records")
             }
-            return db.changesCount
+            let removed = db.changesCount
+            // What was exported of them is no longer anything to report on.
+            try db.execute(sql: "DELETE FROM cache_exports WHERE key NOT IN (SELECT key FROM cache_records)")
+            return removed
         }
     }
 

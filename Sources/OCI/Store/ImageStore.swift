@@ -205,6 +205,23 @@ public final class ImageStore: Sendable {
                 CREATE INDEX builds_started ON builds(started_at);
                 """)
         }
+        // Where each cache record came from (NULL: written by a build here; else the name of the
+        // `--cache-from` cache it was imported from), when a build last hit it (`last_hit`:
+        // `touchCacheRecords`, unlike `last_used`, which writes bump too), and which records
+        // `--cache-to` exported where (`cache_exports`), for `history --unused-exports`.
+        // Older stores gain the columns empty: their records read as local, never hit.
+        m.registerMigration("v4-cache-origin") { db in
+            try db.execute(sql: """
+                ALTER TABLE cache_records ADD COLUMN origin TEXT;
+                ALTER TABLE cache_records ADD COLUMN last_hit REAL;
+                CREATE TABLE cache_exports (
+                    key TEXT NOT NULL,
+                    destination TEXT NOT NULL,
+                    exported_at REAL NOT NULL,
+                    build_id TEXT,
+                    PRIMARY KEY (key, destination));
+                """)
+        }
         return m
     }
 }

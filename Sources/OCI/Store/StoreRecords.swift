@@ -58,12 +58,19 @@ public struct CacheRecord: Hashable, Sendable {
     public var result: String
     public var createdAt: Date
     public var lastUsed: Date
+    /// Where the record came from: nil for one a build in this store wrote; for one that
+    /// `--cache-from` imported, the cache's name (`127.0.0.1:5000/cache:1`, a directory). Kept
+    /// with the record (`cache_records.origin`, migration `v4-cache-origin`): the first record
+    /// for a key wins, so a key built here before an import stays local.
+    public var origin: String?
 
-    public init(key: Digest, layer: Digest?, result: String, createdAt: Date = Date(), lastUsed: Date = Date()) {
+    public init(key: Digest, layer: Digest?, result: String, createdAt: Date = Date(), lastUsed: Date = Date(),
+                origin: String? = nil) {
         self.key = key
         self.layer = layer
         self.result = result
         self.createdAt = createdAt
         self.lastUsed = lastUsed
+        self.origin = origin
     }
 }
