@@ -46,7 +46,7 @@ enum CommandLineHabits {
         var args = arguments[...]
         while let first = args.first, first.hasPrefix("-"), first != "-" {
             let (name, inline) = split(first)
-            let variable: String?
+            let variable: String
             switch name {
             case "--root": variable = "SLIPWAY_ROOT"
             case "--config": variable = "DOCKER_CONFIG"
@@ -70,7 +70,7 @@ enum CommandLineHabits {
                 args = args.dropFirst()
             }
             guard !value.isEmpty else { throw UsageError(description: "\(name) needs a directory, not an empty value") }
-            if let variable { setenv(variable, value, 1) }
+            setenv(variable, value, 1)
         }
         guard let command = args.first, command != fastCommand else { return Array(args) }
         if let group = groups[command] {
