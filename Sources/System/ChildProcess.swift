@@ -30,6 +30,20 @@ public struct ChildProcess: Sendable {
     /// close-on-exec under this lock, and spawns take it too: no child of ours can inherit the
     /// other end of another child's pipe (which would keep that pipe open past its writer's exit).
     static let spawnLock = Mutex(())
+
+    /// A pipe whose two ends are close-on-exec, made under `spawnLock` so that no child spawned
+    /// meanwhile inherits either end.
+    static func closeOnExecPipe(for program: String) throws(SystemError) -> [Int32] {
+        var fds: [Int32] = [0, 0]
+        let made = spawnLock.withLock { _ -> Int32 in
+            guard pipe(&fds) == 0 else { return errno }
+            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            return 0
+        }
+        if made != 0 { throw SystemError(operation: "pipe", path: program, errno: made) }
+        return fds
+    }
     /// Read ends of the stdout/stderr pipes, if piped; the caller closes them (`pumpLines` and
     /// `collectOutput` do).
     public let stdoutFD: Int32?
@@ -70,15 +84,7 @@ public struct ChildProcess: Sendable {
         case .null: posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
         case .inherit: break
         case .pipe:
-            var fds: [Int32] = [0, 0]
-            guard Self.spawnLock.withLock({ _ in
-                guard pipe(&fds) == 0 else { return false }
-                _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-                _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-                return true
-            }) else {
-                throw SystemError(operation: "pipe", path: argv[0], errno: errno)
-            }
+            let fds = try Self.closeOnExecPipe(for: argv[0])
             posix_spawn_file_actions_adddup2(&fileActions, fds[0], 0)
             toClose.append(fds[0])
             inWrite = fds[1]
@@ -93,17 +99,11 @@ public struct ChildProcess: Sendable {
             posix_spawn_file_actions_addopen(&fileActions, 2, "/dev/null", O_WRONLY, 0)
         case .pipe:
             for target in [Int32(1), Int32(2)] {
-                var fds: [Int32] = [0, 0]
-                guard Self.spawnLock.withLock({ _ in
-                    guard pipe(&fds) == 0 else { return false }
-                    _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-                    _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-                    return true
-                }) else {
-                    let err = errno
+                let fds: [Int32]
+                do { fds = try Self.closeOnExecPipe(for: argv[0]) } catch {
                     if let fd = outRead { close(fd) }
                     if let fd = inWrite { close(fd) }
-                    throw SystemError(operation: "pipe", path: argv[0], errno: err)
+                    throw error
                 }
                 posix_spawn_file_actions_adddup2(&fileActions, fds[1], target)
                 toClose.append(fds[1])

@@ -73,6 +73,14 @@ public final class FileSink: ByteSink {
 
 /// Reads from a file descriptor.
 public final class FileSource: ByteSource {
+    /// A command's input file: `-` is standard input (not closed here); a missing file is
+    /// `StoreError.io` ENOENT naming it.
+    public static func input(_ path: String) throws -> FileSource {
+        if path == "-" { return FileSource(descriptor: 0, path: "<stdin>", ownsDescriptor: false) }
+        guard FileSystem.exists(path) else { throw StoreError.io(path: path, operation: "open", errno: ENOENT) }
+        return try FileSource(path: path)
+    }
+
     public let path: String
     private let fd: Int32
     private let ownsDescriptor: Bool

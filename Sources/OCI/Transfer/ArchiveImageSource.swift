@@ -85,13 +85,7 @@ public final class ArchiveImageSource: ImageSource, @unchecked Sendable {
     private static let metadataNames: Set<String> = ["index.json", "manifest.json", "oci-layout", "repositories"]
 
     private func read() throws {
-        let file: FileSource
-        if path == "-" {
-            file = FileSource(descriptor: 0, path: "<stdin>", ownsDescriptor: false)
-        } else {
-            guard FileSystem.exists(path) else { throw StoreError.io(path: path, operation: "open", errno: ENOENT) }
-            file = try FileSource(path: path)
-        }
+        let file = try FileSource.input(path)
         let content = store.content
         let reader = TarReader(source: try AutoDecompressor(from: file))
         var files: [String: Digest] = [:]
@@ -154,6 +148,8 @@ public final class ArchiveImageSource: ImageSource, @unchecked Sendable {
         }
     }
 
+    /// Normalises `rel` against `dir` (`.` and `..` resolved, never above the root): archive
+    /// entry names and link targets.
     static func join(_ dir: String, _ rel: String) -> String {
         var parts: [Substring] = []
         for c in (dir + "/" + rel).split(separator: "/") {

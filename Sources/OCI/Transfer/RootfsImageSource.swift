@@ -31,13 +31,7 @@ public final class RootfsImageSource: ImageSource, @unchecked Sendable {
 
     public static func stage(_ path: String, into store: ImageStore, compression: LayerCompression, platform: Platform,
                              created: Date, message: String?) throws -> RootfsImageSource {
-        let file: FileSource
-        if path == "-" {
-            file = FileSource(descriptor: 0, path: "<stdin>", ownsDescriptor: false)
-        } else {
-            guard FileSystem.exists(path) else { throw StoreError.io(path: path, operation: "open", errno: ENOENT) }
-            file = try FileSource(path: path)
-        }
+        let file = try FileSource.input(path)
         let tmp = try store.makeTemporaryDirectory()
         defer { store.removeTemporaryDirectory(tmp) }
         let blob: LayerBlob
