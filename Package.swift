@@ -39,9 +39,11 @@ let package = Package(
         .target(name: "Build", dependencies: ["System", "Dockerfile", "OCI", "HTTP", "CLinux"]),
         // History, analysis, compare, lint.
         .target(name: "Inspect", dependencies: ["System", "Dockerfile", "OCI"]),
+        // Go's text/template subset for --format (docker's functions, table headers).
+        .target(name: "Template"),
         // The command-line tool.
         .executableTarget(name: "slipway", dependencies: [
-            "System", "Dockerfile", "OCI", "HTTP", "Registry", "Build", "Inspect",
+            "System", "Dockerfile", "OCI", "HTTP", "Registry", "Build", "Inspect", "Template",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [
             // Release binaries start in a few milliseconds instead of ~10: the Swift runtime and
@@ -62,6 +64,7 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI", "System", "TestSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "HTTP", "OCI", "TestSupport"]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "System", "Dockerfile", "OCI", "TestSupport"]),
+        .testTarget(name: "TemplateTests", dependencies: ["Template"]),
         .testTarget(name: "InspectTests", dependencies: ["Inspect", "Dockerfile", "OCI", "TestSupport"]),
         // Drive the built `slipway` binary end to end (needs root, runc, a registry).
         .testTarget(name: "IntegrationTests", dependencies: ["OCI", "TestSupport"]),

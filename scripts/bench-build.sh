@@ -77,7 +77,7 @@ if ! "$BIN" images --root "$STORE" 2>/dev/null | grep -q golang; then
   echo "bench-build: importing the Debian+Go base (once)..." >&2
   "$BIN" import --root "$STORE" "$GO_FIXTURE/rootfs.tar" golang:1.22-bookworm >&2
 fi
-"$BIN" prune --root "$STORE" --cache >/dev/null 2>&1 || true
+"$BIN" prune -f --root "$STORE" --cache >/dev/null 2>&1 || true
 t0=${EPOCHREALTIME/,/.}
 "$BIN" build --root "$STORE" --no-cache --progress json -t bench/go:prod "$WORK/ctx" >"$WORK/cold.out" 2>"$WORK/cold.json"
 t1=${EPOCHREALTIME/,/.}

@@ -36,8 +36,15 @@ struct HistoryCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Only print image IDs.")
     var quiet = false
 
-    @Option(help: "Output format: table or json (one object per line).")
-    var format: ListFormat = .table
+    @Option(name: [.customShort("H"), .long], help: ArgumentHelp("Sizes and dates for people (--human=false: exact bytes and RFC 3339 times, as docker's).", valueName: "bool"))
+    var human = true
+
+    @Option(help: ArgumentHelp("Output format: table, json (one object per line), a Go template ('{{.ID}} {{.Size}}') or 'table TEMPLATE' (fields: ID, CreatedAt, CreatedSince, CreatedBy, Size, SizeBytes, Comment, EmptyLayer, LayerDigest).", valueName: "format"))
+    var format: String?
+
+    /// A `table` template's column headers, as docker names them.
+    static let headers = ["ID": "IMAGE", "CreatedAt": "CREATED AT", "CreatedSince": "CREATED", "CreatedBy": "CREATED BY",
+                          "Size": "SIZE", "SizeBytes": "SIZE", "Comment": "COMMENT"]
 
     /// A line of `--unused-exports --format json`.
     struct UnusedExport: Encodable {
@@ -63,6 +70,7 @@ struct HistoryCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            let format = try OutputFormat(format)
             let s = try store.open()
             if !compare.isEmpty {
                 guard compare.count == 2 else { throw ValidationError("--compare takes two build ids (slipway history --builds lists them)") }
@@ -71,14 +79,16 @@ struct HistoryCommand: ParsableCommand {
             }
             if unusedExports {
                 let entries = try s.buildCache.cacheExports(unusedOnly: true)
+                // Times as RFC 3339 (UTC, whole seconds), as image configs write them.
+                let lines = entries.map { e in
+                    UnusedExport(key: e.key.description, destination: e.destination, exportedAt: Timestamp.format(e.exportedAt),
+                                 buildID: e.buildID, layer: e.layer?.description, lastHit: e.lastHit.map(Timestamp.format))
+                }
                 switch format {
+                case .template:
+                    writeStandardOutput(try format.render(lines, headers: [:]) ?? "")
                 case .json:
-                    // Times as RFC 3339 (UTC, whole seconds), as image configs write them.
-                    for e in entries {
-                        print(try StoreFormatting.jsonLine(UnusedExport(
-                            key: e.key.description, destination: e.destination, exportedAt: Timestamp.format(e.exportedAt),
-                            buildID: e.buildID, layer: e.layer?.description, lastHit: e.lastHit.map(Timestamp.format))))
-                    }
+                    for line in lines { print(try StoreFormatting.jsonLine(line)) }
                 case .table:
                     if entries.isEmpty { print("no unused exported cache records"); return }
                     print(StoreFormatting.table(["DESTINATION", "EXPORTED", "BUILD", "RECORD", "LAYER", "LAST HIT"], entries.map { e in
@@ -99,6 +109,7 @@ struct HistoryCommand: ParsableCommand {
                 switch format {
                 case .json: for r in records { print(String(decoding: try CanonicalJSON.encode(r), as: UTF8.self)) }
                 case .table: print(HistoryBuilds.render(records), terminator: "")
+                case .template: throw ValidationError("--builds prints table or json, not a template")
                 }
                 return
             }
@@ -110,10 +121,12 @@ struct HistoryCommand: ParsableCommand {
             for (h, index) in config.historyWithLayers() {
                 let layer = index.flatMap { $0 < layers.count ? layers[$0] : nil }
                 let size = layer.map { $0.uncompressedSize ?? $0.size } ?? 0
+                let created = h.created.flatMap(Timestamp.parse)
+                let createdAt = created.map(Timestamp.format) ?? ""
                 rows.append(Row(
-                    ID: "<missing>", CreatedAt: h.created ?? "",
-                    CreatedSince: StoreFormatting.since(h.created.flatMap(Timestamp.parse)),
-                    CreatedBy: h.createdBy ?? "", Size: StoreFormatting.humanSize(size), SizeBytes: size,
+                    ID: "<missing>", CreatedAt: createdAt,
+                    CreatedSince: human ? StoreFormatting.since(created) : (created == nil ? "N/A" : createdAt),
+                    CreatedBy: h.createdBy ?? "", Size: human ? StoreFormatting.humanSize(size) : String(size), SizeBytes: size,
                     Comment: h.comment ?? "", EmptyLayer: index == nil, LayerDigest: layer?.digest.description))
             }
             rows.reverse()
@@ -122,8 +135,14 @@ struct HistoryCommand: ParsableCommand {
                 for r in rows { print(r.ID) }
                 return
             }
+            if case .template = format {
+                // Docker's template fields are what its table shows: CREATED BY cut unless --no-trunc.
+                let shown = noTrunc ? rows : rows.map { r in var r = r; r.CreatedBy = Self.truncate(r.CreatedBy); return r }
+                writeStandardOutput(try format.render(shown, headers: Self.headers) ?? "")
+                return
+            }
             switch format {
-            case .json:
+            case .json, .template:
                 for r in rows { print(try StoreFormatting.jsonLine(r)) }
             case .table:
                 print(StoreFormatting.table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], rows.map { r in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OCI
+import Template
 
 /// `slipway inspect IMAGE...`: a JSON array with the fields `docker inspect` users look for.
 struct InspectCommand: ParsableCommand {
@@ -12,6 +13,9 @@ struct InspectCommand: ParsableCommand {
 
     @Argument(help: "Image names, IDs or digests.")
     var images: [String]
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("A Go template applied to each image ('{{.Id}}', '{{json .Config.Env}}', '{{index .Config.Labels \"k\"}}'); default: a JSON array.", valueName: "template"))
+    var format: String?
 
     struct Output: Encodable {
         var Id: String
@@ -48,10 +52,20 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             guard !images.isEmpty else { throw ValidationError("inspect needs at least one image") }
+            let format = try OutputFormat(format)
             let s = try store.open()
             var out: [Output] = []
+            // As docker's: the images found are printed, each one missing is an error line, and
+            // the command fails if any was missing.
+            var missing: [String] = []
             for name in images {
-                let image = try s.resolve(name)
+                let image: StoredImage
+                do {
+                    image = try s.resolve(name)
+                } catch StoreError.imageNotFound {
+                    missing.append(name)
+                    continue
+                }
                 let config = try s.config(of: image)
                 let layers = try s.layerRecords(of: image)
                 let tags = image.tags.map(\.familiar).sorted()
@@ -66,7 +80,13 @@ struct InspectCommand: ParsableCommand {
                                                      MediaType: $0.mediaType, Size: $0.size, UncompressedSize: $0.uncompressedSize) },
                     Size: image.size, StoredSize: image.storedSize, LastUsed: Timestamp.format(image.lastUsed)))
             }
-            print(try CanonicalJSON.pretty(out))
+            switch format {
+            case .table, .json: print(out.isEmpty ? "[]" : try CanonicalJSON.pretty(out))
+            case .template(let template, _):
+                for o in out { writeStandardOutput(try OutputFormat.render(template, o) + "\n") }
+            }
+            for name in missing { printError("No such object: \(name)") }
+            if !missing.isEmpty { throw ExitCode.failure }
         }
     }
 }

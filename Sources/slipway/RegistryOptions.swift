@@ -25,6 +25,7 @@ func reportingErrorsAsync(_ body: () async throws -> Void) async throws {
         throw ExitCode.failure
     } catch {
         printError("\(error)")
+        debugDetail(error)
         throw ExitCode.failure
     }
 }

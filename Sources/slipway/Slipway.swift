@@ -30,6 +30,8 @@ struct Slipway: AsyncParsableCommand {
             CacheCommand.self,
             FsckCommand.self,
             PruneCommand.self,
+            BuilderCommand.self,
+            SystemCommand.self,
             Debug.self,
         ]
     )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Build
+import Foundation
 
 /// The entry point.
 ///
@@ -12,7 +13,16 @@ enum SlipwayMain {
     static func main() async {
         // Ctrl-C, SIGTERM and SIGHUP clean up and exit 128+signal; SIGPIPE becomes EPIPE.
         CleanupRegistry.shared.installHandlers()
-        let arguments = Array(CommandLine.arguments.dropFirst())
+        let arguments: [String]
+        do {
+            arguments = try CommandLineHabits.rewrite(Array(CommandLine.arguments.dropFirst()),
+                                                      fastCommand: BuildCommand.configuration.commandName ?? "build") {
+                Slipway.configuration.subcommands.compactMap { $0.configuration.commandName }
+            }
+        } catch {
+            writeStandardError("error: \(error)\n")
+            exit(CommandLineHabits.usageStatus)
+        }
         if arguments.first == BuildCommand.configuration.commandName,
            let entry = (try? BuildEntry.parseAsRoot(Array(arguments.dropFirst()))) as? BuildEntry {
             do {
@@ -24,7 +34,30 @@ enum SlipwayMain {
         }
         // Everything else, and `build` arguments that do not parse (help, usage errors), goes
         // through the full command tree, so those messages are exactly the usual ones.
-        await Slipway.main()
+        await runFullTree(arguments)
+    }
+
+    /// `Slipway.main()`, except that a usage error (unknown option, bad value, missing
+    /// argument) exits 125 as docker's do; errors of a running command keep their status.
+    static func runFullTree(_ arguments: [String]) async {
+        let command: ParsableCommand
+        do {
+            command = try Slipway.parseAsRoot(arguments)
+        } catch {
+            if Slipway.exitCode(for: error) == .success { Slipway.exit(withError: error) }
+            writeStandardError(Slipway.fullMessage(for: error) + "\n")
+            exit(CommandLineHabits.usageStatus)
+        }
+        do {
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                var command = command
+                try command.run()
+            }
+        } catch {
+            Slipway.exit(withError: error)
+        }
     }
 }
 

@@ -42,9 +42,10 @@ enum StoreFormatting {
     }
 
     /// Columns padded like Docker's tabwriter (3 spaces between columns).
+    /// Rows may have more or fewer cells than the header (a `table` template's lines).
     static func table(_ header: [String], _ rows: [[String]]) -> String {
         let all = [header] + rows
-        var widths = [Int](repeating: 0, count: header.count)
+        var widths = [Int](repeating: 0, count: all.map(\.count).max() ?? 0)
         for row in all { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         return all.map { row in
             row.enumerated().map { i, cell in
@@ -57,11 +58,6 @@ enum StoreFormatting {
     static func jsonLine<T: Encodable>(_ value: T) throws -> String {
         String(decoding: try CanonicalJSON.encode(value), as: UTF8.self)
     }
-}
-
-/// Output format of the listing commands.
-enum ListFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json
 }
 
 /// Runs a command body and turns any error into `error: <one line>` on stderr and exit status 1.
@@ -83,6 +79,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw ExitCode.failure
     } catch {
         printError("\(error)")
+        debugDetail(error)
         throw ExitCode.failure
     }
 }

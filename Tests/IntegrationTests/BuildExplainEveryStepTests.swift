@@ -69,7 +69,7 @@ struct BuildExplainEveryStepTests {
         let first = try await s.build(["-t", "origin:1", "--cache-to", "type=local,dest=\(dir),mode=max"])
         try #require(first.status == 0, "\(first.combined)")
         // Forget the records (the image keeps its layers), then bring them back from the cache.
-        let pruned = try await s.slipway(["prune", "--cache"])
+        let pruned = try await s.slipway(["prune", "-f", "--cache"])
         try #require(pruned.status == 0, "\(pruned.combined)")
         let meta = s.root + "/meta.json"
         let imported = try await s.slipway(["build", "--progress", "json", "-t", "origin:1", "--metadata-file", meta,

@@ -51,7 +51,7 @@ struct BuildGCConcurrencyTests {
             try s.write("a.txt", "alpha \(round)\n")
             // Half the rounds rebuild from the cache (hits leased), half from scratch.
             let args = round % 2 == 0 ? ["-t", "gc:\(round)"] : ["--no-cache", "-t", "gc:\(round)"]
-            let gc = round == 3 ? ["rmi", "busybox:latest"] : ["prune", "--cache"]
+            let gc = round == 3 ? ["rmi", "busybox:latest"] : ["prune", "-f", "--cache"]
             let (status, output, runs) = try await Self.buildUnderGC(store: s.store, context: s.context, args, gc: gc)
             #expect(status == 0, "round \(round) (\(runs) concurrent GCs): \(output)")
             #expect(runs > 0, "round \(round): GC ran during the build")
@@ -72,7 +72,7 @@ struct BuildGCConcurrencyTests {
         async let run = BuildHarness.run(argv)
         try await Task.sleep(for: .milliseconds(700))
         let rmi = try await s.slipway(["rmi", "gc:run"])
-        let prune = try await s.slipway(["prune", "--cache"])
+        let prune = try await s.slipway(["prune", "-f", "--cache"])
         let r = try await run
         #expect(rmi.status == 0 && prune.status == 0, "\(rmi.combined)\(prune.combined)")
         let lines = r.stdout.split(separator: "\n")

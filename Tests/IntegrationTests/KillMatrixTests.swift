@@ -207,10 +207,10 @@ struct KillMatrixTests {
             try #require(try await BuildHarness.run([BuildHarness.binary, "rmi", "payload", "--root", garbage]).status == 0)
         }
         try await makeGarbage()
-        let pruneTime = try await timed(["prune", "--root", garbage])
+        let pruneTime = try await timed(["prune", "-f", "--root", garbage])
         for (fraction, kill) in Self.points.prefix(3) {
             try await makeGarbage()
-            let p = try await run(["prune", "--root", garbage], in: root, kill: kill, after: pruneTime * fraction)
+            let p = try await run(["prune", "-f", "--root", garbage], in: root, kill: kill, after: pruneTime * fraction)
             if try await check(p, kill, store: garbage, label: "prune \(kill) at \(fraction)") { interrupted += 1 }
             kills += 1
         }
@@ -243,14 +243,14 @@ struct KillMatrixTests {
         let pullAgain = try await BuildHarness.run([BuildHarness.binary, "pull", "\(registry.host)/kill/push0:1", "--root", root + "/pull-0"])
         #expect(pullAgain.status == 0, "\(pullAgain.combined)")
         try await expectContent("\(registry.host)/kill/push0:1", store: root + "/pull-0", payloadSum: payloadSum, label: "push + pull again")
-        let prune = try await BuildHarness.run([BuildHarness.binary, "prune", "--root", garbage])
+        let prune = try await BuildHarness.run([BuildHarness.binary, "prune", "-f", "--root", garbage])
         #expect(prune.status == 0, "\(prune.combined)")
         let emptied = ((try? FileManager.default.contentsOfDirectory(atPath: garbage + "/blobs/sha256")) ?? [])
         #expect(emptied.isEmpty, "prune after the killed prunes left blobs: \(emptied)")
         // Partial blobs and snapshots of the killed commands are garbage that prune removes.
         let stores = [store] + (0..<Self.points.count).flatMap { i in ["import-", "load-", "pull-"].map { root + "/" + $0 + "\(i)" } }
         for target in stores {
-            let r = try await BuildHarness.run([BuildHarness.binary, "prune", "--root", target])
+            let r = try await BuildHarness.run([BuildHarness.binary, "prune", "-f", "--root", target])
             #expect(r.status == 0, "\(r.combined)")
             let temps = ((try? FileManager.default.contentsOfDirectory(atPath: target + "/tmp")) ?? [])
                 + ((try? FileManager.default.contentsOfDirectory(atPath: target + "/snapshots")) ?? []).filter { $0.contains("-") }

@@ -105,7 +105,7 @@ struct MountsGoCacheTests {
         let tar = s.root + "/caches.tar"
         let ex = try await s.slipway(["cache", "export", "-o", tar, "--id", "/go/pkg/mod"])
         #expect(ex.status == 0, "\(ex.combined)")
-        let pr = try await s.slipway(["prune", "--cache-mounts"])
+        let pr = try await s.slipway(["prune", "-f", "--cache-mounts"])
         #expect(pr.stdout.contains("Deleted cache mounts: 2"), "\(pr.combined)")
         let im = try await s.slipway(["cache", "import", "-i", tar])
         #expect(im.status == 0 && im.stdout.contains("/go/pkg/mod"), "\(im.combined)")

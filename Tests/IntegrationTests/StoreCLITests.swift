@@ -95,7 +95,7 @@ import TestSupport
         let root = dir + "/store"
         try Data("not a tar at all, just some text that is long enough".utf8).write(to: URL(fileURLWithPath: dir + "/junk.tar"))
         let cases: [([String], String)] = [
-            (["inspect", "nope"], "error: no such image: nope"),
+            (["inspect", "nope"], "error: No such object: nope"),
             (["import", dir + "/missing.tar", "x"], "missing.tar"),
             (["import", dir + "/junk.tar", "x"], "junk.tar"),
             (["load", "-i", dir + "/junk.tar"], "junk.tar"),
@@ -126,7 +126,7 @@ import TestSupport
         try await Fixtures.slipway(bin, root: root, ["import", dir + "/two.tar", "app:1"])
         let listed = try await Fixtures.slipway(bin, root: root, ["images"]).stdout
         #expect(listed.contains("<none>"))
-        let p = try await Fixtures.slipway(bin, root: root, ["prune"])
+        let p = try await Fixtures.slipway(bin, root: root, ["prune", "-f"])
         #expect(p.status == 0 && p.stdout.contains("Deleted image: sha256:"), "\(p.stdout)")
         #expect(!(try await Fixtures.slipway(bin, root: root, ["images"]).stdout.contains("<none>")))
         let fsck = try await Fixtures.slipway(bin, root: root, ["fsck"])

@@ -114,7 +114,7 @@ import Glibc
         // Start every writer and collector at once, then wait for all of them.
         var processes: [Process] = []
         for i in 0..<3 {
-            for args in [["import", dir + "/r\(i).tar", "img:\(i)"], ["prune"]] {
+            for args in [["import", dir + "/r\(i).tar", "img:\(i)"], ["prune", "-f"]] {
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: bin)
                 p.arguments = args + ["--root", root]
@@ -160,7 +160,7 @@ import Glibc
         let initial = Self.count(template + "/blobs/sha256")
         // What a complete prune leaves: the tagged image's manifest, config and layer.
         try await Fixtures.sh("cp -a '\(template)' '\(dir)/full'")
-        #expect(try await Fixtures.slipway(bin, root: dir + "/full", ["prune"]).status == 0)
+        #expect(try await Fixtures.slipway(bin, root: dir + "/full", ["prune", "-f"]).status == 0)
         let final = Self.count(dir + "/full/blobs/sha256")
         try #require(initial > final + 300, "template has \(initial) blobs, a full prune leaves \(final)")
 
@@ -173,7 +173,7 @@ import Glibc
             // at a random early moment (before or inside the transaction).
             let moment: KillMoment = i % 5 == 4 ? .after(Double.random(in: 0...0.08))
                                                 : .whileRemoving(directory: root + "/blobs/sha256", jitter: 0.002)
-            if try await kill(bin, ["prune", "--root", root], at: moment) {
+            if try await kill(bin, ["prune", "-f", "--root", root], at: moment) {
                 killed += 1
                 let left = Self.count(root + "/blobs/sha256")
                 if left > final && left < initial { midway += 1 }
@@ -183,7 +183,7 @@ import Glibc
             #expect(!fsck.stdout.contains("problem:"), "after kill \(i): \(fsck.stdout)")
             // The store still works: a prune completes and leaves exactly the tagged image.
             if i % 5 == 0 {
-                #expect(try await Fixtures.slipway(bin, root: root, ["prune"]).status == 0)
+                #expect(try await Fixtures.slipway(bin, root: root, ["prune", "-f"]).status == 0)
                 #expect(Self.count(root + "/blobs/sha256") == final)
                 let clean = try await Fixtures.slipway(bin, root: root, ["fsck"])
                 #expect(clean.status == 0 && clean.stdout.contains(" 0 garbage"), "\(clean.stdout)")

@@ -120,6 +120,19 @@ public struct CacheMountStore: Sendable {
         }
     }
 
+    /// Whether a step holds this cache now (its lock cannot be taken exclusively).
+    public func isInUse(_ entry: Entry) -> Bool {
+        let fd = open(root + "/" + entry.name + "/lock", O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return flock(fd, LOCK_EX | LOCK_NB) != 0
+    }
+
+    /// The bytes of a cache's files (`system df`).
+    public func size(of entry: Entry) -> Int64 {
+        ImageStore.treeBytes(root + "/" + entry.name)
+    }
+
     /// Removes every cache not in use (a step holding one keeps it). Returns the ids removed.
     public func prune() -> [String] {
         var removed: [String] = []

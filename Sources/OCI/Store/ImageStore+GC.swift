@@ -19,23 +19,26 @@ extension ImageStore {
     /// Removes what nothing needs: blobs not named by an image, a cache record, a layer record
     /// or a live writer's lease; layer records no image or cache record uses; snapshots of
     /// layers no longer recorded; temp files of dead processes. With `danglingImages`, untagged
-    /// images go first; with `cache`, all build-cache records do.
+    /// images go first; with `allImages`, every image (tagged or not) no live process has leased;
+    /// with `cache`, all build-cache records do.
     ///
     /// Order (the store's GC invariant): rows are deleted and the files to remove are chosen in
     /// one transaction; blobs and snapshots are removed only after it commits (under the same
     /// lock), so a collection killed at any moment leaves at most unreferenced files.
     @discardableResult
-    public func collectGarbage(danglingImages: Bool = false, cache: Bool = false) throws -> GarbageReport {
+    public func collectGarbage(danglingImages: Bool = false, allImages: Bool = false, cache: Bool = false) throws -> GarbageReport {
         var report = GarbageReport()
         try locked({ db -> (blobs: [String], snapshots: [String], images: [Digest], records: Int) in
             var images: [Digest] = []
             var records = 0
-            if danglingImages {
-                let rows = try String.fetchAll(db, sql: """
-                    SELECT manifest_digest FROM images WHERE manifest_digest NOT IN (SELECT manifest_digest FROM tags)
-                    """)
+            if danglingImages || allImages {
+                try dropDeadLeases(db)
+                let unused = allImages ? "manifest_digest NOT IN (SELECT digest FROM leases)"
+                                       : "manifest_digest NOT IN (SELECT manifest_digest FROM tags)"
+                let rows = try String.fetchAll(db, sql: "SELECT manifest_digest FROM images WHERE \(unused)")
                 images = rows.compactMap { try? Digest(parsing: $0) }
-                try db.execute(sql: "DELETE FROM images WHERE manifest_digest NOT IN (SELECT manifest_digest FROM tags)")
+                try db.execute(sql: "DELETE FROM tags WHERE manifest_digest IN (SELECT manifest_digest FROM images WHERE \(unused))")
+                try db.execute(sql: "DELETE FROM images WHERE \(unused)")
             }
             if cache {
                 try db.execute(sql: "DELETE FROM cache_records")

@@ -37,7 +37,7 @@ enum Fixtures {
                     stdin: String? = nil) async throws -> Result {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
-                continuation.resume(with: Swift.Result { try runBlocking(executable, arguments, environment: environment) })
+                continuation.resume(with: Swift.Result { try runBlocking(executable, arguments, environment: environment, stdin: stdin) })
             }.start()
         }
     }
@@ -85,7 +85,7 @@ enum Fixtures {
         }
     }
 
-    private static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> Result {
+    private static func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String], stdin: String?) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: executable)
         p.arguments = arguments
@@ -95,8 +95,15 @@ enum Fixtures {
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err
-        p.standardInput = FileHandle.nullDevice
+        let input = stdin.map { _ in Pipe() }
+        p.standardInput = input ?? FileHandle.nullDevice
         try p.run()
+        if let input, let stdin {
+            signal(SIGPIPE, SIG_IGN)   // a child that exits unread must not kill the test process
+            // A pipe, not a terminal: what a script's `echo y | slipway prune` gives.
+            try? input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8))
+            try? input.fileHandleForWriting.close()
+        }
         // Read both pipes concurrently so a chatty child never blocks on a full pipe.
         nonisolated(unsafe) var errData = Data()
         let group = DispatchGroup()
