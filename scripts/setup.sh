@@ -10,6 +10,7 @@ pkgs+=(git xz-utils bzip2)  # ADD from git repositories; ADD of .tar.xz/.tar.bz2
 pkgs+=(curl)  # Integration tests: docker-registry readiness probe, the examples' /health checks
 pkgs+=(docker.io openssh-client)  # DifferentialTests: dockerd 20.10's BuildKit as the reference builder; ssh-agent for RUN --mount=type=ssh
 pkgs+=(libcurl4-openssl-dev)  # <curl/curl.h> for Sources/CCurl (libcurl itself is dlopened at run time from libcurl4)
+pkgs+=(shellcheck)  # lint and build --check: ShellCheck on RUN scripts (Inspect tests)
 pkgs+=(qemu-user-static binfmt-support)  # build --platform linux/arm64: RUN through qemu-aarch64 (binfmt_misc, F flag)
 missing=()
 for p in "${pkgs[@]}"; do
