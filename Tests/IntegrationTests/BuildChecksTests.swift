@@ -47,4 +47,18 @@ struct BuildChecksTests {
         let build = try await s.build([])
         #expect(build.status != 0, "\(build.combined)")
     }
+
+    @Test("build --check runs ShellCheck on RUN scripts and names the Dockerfile line", .requires(.shellcheck))
+    func shellCheckInBuildCheck() async throws {
+        let s = try BuildSandbox()
+        try await s.importFixture("busybox", as: "busybox:latest")
+        try s.write("Dockerfile", "FROM busybox\nUSER nobody\nRUN cp $SRC /tmp/dst\nCMD [\"true\"]\n")
+        let check = try await s.slipway(["build", "--check", s.context])
+        #expect(check.status == 1, "\(check.combined)")
+        #expect(check.stdout.contains("SC2086") && check.stdout.contains("Dockerfile:3"), "\(check.combined)")
+        // The build itself does not run ShellCheck (only --check and lint do): it builds.
+        try s.write("Dockerfile", "FROM busybox\nRUN echo $HOME > /tmp/h\n")
+        let build = try await s.build([])
+        #expect(build.status == 0 && !build.combined.contains("SC2086"), "\(build.combined)")
+    }
 }
