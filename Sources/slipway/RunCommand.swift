@@ -129,6 +129,10 @@ struct RunCommand: AsyncParsableCommand {
         do {
             result = try await executor.runEphemeral(spec, lowerDirs: lowers)
         } catch let error as RuntimeError {
+            if case let .cannotExecute(_, _, code) = error {
+                printError("\(error)")
+                throw ExitCode(code)
+            }
             throw Self.failure("\(error)")
         }
         if result.exitCode != 0 { throw ExitCode(result.exitCode) }

@@ -70,6 +70,41 @@ enum RootFS {
         return created
     }
 
+    /// Finds the program the container's init would exec for `command` (argv[0]), as runc does
+    /// with Go's exec.LookPath: a name with a `/` is taken as is (relative to `cwd`), any other
+    /// is searched in `searchPath` (the container's PATH, `:`-separated). Returns the path inside
+    /// the root, or the `ExecFailure` runc would report: a name found in no PATH directory as a
+    /// regular file with an execute bit is "not found in $PATH"; a path that is missing, a
+    /// directory or not executable fails as it is.
+    static func findExecutable(root: String, _ command: String, searchPath: String, cwd: String) -> Result<String, ExecFailure> {
+        func check(_ path: String) -> ExecFailure? {
+            var st = stat()
+            guard stat(resolve(root: root, path), &st) == 0 else {
+                return errno == ENOENT || errno == ENOTDIR ? .noSuchFile(path) : .permissionDenied
+            }
+            return (st.st_mode & S_IFMT) != S_IFDIR && (st.st_mode & 0o111) != 0 ? nil : .permissionDenied
+        }
+        if command.contains("/") {
+            let path = command.hasPrefix("/") ? command : (cwd.hasSuffix("/") ? cwd : cwd + "/") + command
+            return check(path).map { .failure($0) } ?? .success(path)
+        }
+        for dir in searchPath.split(separator: ":", omittingEmptySubsequences: false) {
+            // An empty PATH entry means the working directory (Go's rule).
+            let path = (dir.isEmpty ? cwd : String(dir)) + "/" + command
+            if path.hasPrefix("/"), check(path) == nil { return .success(path) }
+        }
+        return .failure(.notFoundInPath)
+    }
+
+    /// Why a container's command cannot be executed (`findExecutable`).
+    enum ExecFailure: Error, Equatable {
+        case notFoundInPath
+        /// The path given (or a directory on the way) does not exist.
+        case noSuchFile(String)
+        /// A directory, or a file without an execute bit.
+        case permissionDenied
+    }
+
     /// Reads a small text file inside `root` (e.g. /etc/passwd), or nil if it is absent.
     static func readFile(root: String, _ path: String) -> String? {
         let host = resolve(root: root, path)

@@ -60,7 +60,31 @@ public struct RunExecutor: Sendable {
                              output: @escaping @Sendable (OutputLine) -> Void = { _ in }) async throws -> ProcessResult {
         let snapshot = try mountSnapshot(for: spec, lowerDirs: lowerDirs)
         defer { snapshot.remove() }
+        try Self.checkExecutable(spec, rootfs: snapshot.mergedDir)
         return try await run(spec, rootfs: snapshot.mergedDir, bundleDir: snapshot.directory + "/bundle", output: output)
+    }
+
+    /// Throws `RuntimeError.cannotExecute` when `spec`'s command is missing from `rootfs` or not
+    /// executable there, with runc's reason and Docker's exit status (127 missing, 126 not
+    /// executable), so the user gets that instead of the runtime's log line. What this cannot
+    /// see (a bad interpreter, a binary for another CPU) still fails in the runtime.
+    static func checkExecutable(_ spec: RunSpec, rootfs: String) throws {
+        guard let command = spec.args.first else { return }
+        let path = (spec.env.last { $0.hasPrefix("PATH=") } ?? DockerDefaults.path).dropFirst(5)
+        switch RootFS.findExecutable(root: rootfs, command, searchPath: String(path), cwd: containerDirectory(spec.workingDir)) {
+        case .success: return
+        case .failure(.notFoundInPath):
+            throw RuntimeError.cannotExecute(command: command, reason: "executable file not found in $PATH", exitCode: 127)
+        case .failure(.noSuchFile(let p)):
+            throw RuntimeError.cannotExecute(command: command, reason: "stat \(p): no such file or directory", exitCode: 127)
+        case .failure(.permissionDenied):
+            throw RuntimeError.cannotExecute(command: command, reason: "permission denied", exitCode: 126)
+        }
+    }
+
+    /// A working directory as the container sees it: absolute.
+    static func containerDirectory(_ workingDir: String) -> String {
+        workingDir.hasPrefix("/") ? workingDir : "/" + workingDir
     }
 
     /// A new snapshot over `lowerDirs`, mounted, with stubs for the mount points `spec` needs.
@@ -172,7 +196,7 @@ public struct RunExecutor: Sendable {
         let user = try ResolvedUser.resolve(spec.user,
                                             passwd: RootFS.readFile(root: rootfs, "/etc/passwd"),
                                             group: RootFS.readFile(root: rootfs, "/etc/group"))
-        let cwd = spec.workingDir.hasPrefix("/") ? spec.workingDir : "/" + spec.workingDir
+        let cwd = Self.containerDirectory(spec.workingDir)
         try RootFS.makeDirectories(root: rootfs, cwd, uid: user.uid, gid: user.gid)
 
         var env = spec.env

@@ -24,6 +24,9 @@ public enum RuntimeError: Error, CustomStringConvertible, Sendable {
     case cancelled
     /// A path that must stay inside the root filesystem escapes it or has the wrong type.
     case invalidPath(path: String, reason: String)
+    /// The container's command cannot be executed (checked in the root before the runtime
+    /// starts): missing (exit status 127, Docker's) or not executable (126).
+    case cannotExecute(command: String, reason: String, exitCode: Int32)
 
     /// A failed call on `path`.
     public static func system(operation: String, path: String, errno: Int32) -> RuntimeError {
@@ -54,6 +57,8 @@ public enum RuntimeError: Error, CustomStringConvertible, Sendable {
             return "cancelled"
         case let .invalidPath(path, reason):
             return "invalid path \(path): \(reason)"
+        case let .cannotExecute(command, reason, _):
+            return "exec: \"\(command)\": \(reason)"
         }
     }
 
