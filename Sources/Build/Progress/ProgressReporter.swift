@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import OCI
 import System
@@ -345,14 +346,16 @@ public actor ProgressReporter {
             }
         case .output:
             break
-        case .cached(_, let name, let from): write(paint("34", " => CACHED \(name)\(from.map { " (imported from \($0))" } ?? "")") + "\n")
+        case .cached(_, let name, let from):
+            write(paint("34", fit(" => CACHED \(name)\(from.map { " (imported from \($0))" } ?? "")")) + "\n")
         case .miss(let id, let reason):
-            if let s = steps[id] { write(paint("33", " => MISS \(Self.instruction(s.name)) — \(reason)") + "\n") }
+            if let s = steps[id] { write(paint("33", fit(" => MISS \(Self.instruction(s.name)) — \(reason)")) + "\n") }
         case .finished(let id):
-            if let s = steps[id] { write(String(format: " => %@ %.1fs\n", s.name, elapsed(id))) }
+            if let s = steps[id] { write(fit(" => \(s.name)", keeping: String(format: " %.1fs", elapsed(id))) + "\n") }
         case .failed(let id, let msg):
             if let s = steps[id] {
-                write(paint("31", " => ERROR \(s.name)") + "\n")
+                // The step's output and the error stay whole (they wrap): they are what to read.
+                write(paint("31", fit(" => ERROR \(s.name)")) + "\n")
                 for l in tail(of: id, count: 10) { write("    \(l)\n") }
                 write(paint("31", "    \(msg)") + "\n")
             }
@@ -378,19 +381,34 @@ public actor ProgressReporter {
     private func drawLive() {
         guard !running.isEmpty else { return }
         var lines: [String] = []
-        let width = Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? "") ?? 100
-        lines.append(String(format: "[+] Building %.1fs (%d running)", sinceStart(), running.count))
+        // Each entry is kept to one terminal row so the cursor arithmetic stays right.
+        lines.append(fit(String(format: "[+] Building %.1fs (%d running)", sinceStart(), running.count)))
         for id in running {
             guard let s = steps[id] else { continue }
-            lines.append(String(format: " => %@ %.1fs", s.name, elapsed(id)))
-            for t in s.tail.suffix(5) { lines.append("    " + paint("2", t)) }
+            lines.append(fit(" => \(s.name)", keeping: String(format: " %.1fs", elapsed(id))))
+            for t in s.tail.suffix(5) { lines.append("    " + paint("2", fit(t, indent: 4))) }
         }
         for l in lines {
-            // Keep each entry to one terminal row so the cursor arithmetic stays right.
-            let visible = l.count > width ? String(l.prefix(width - 1)) : l
-            write(visible + (color ? "\u{1B}[0m\n" : "\n"))
+            write(l + (color ? "\u{1B}[0m\n" : "\n"))
         }
         liveLines = lines.count
+    }
+
+    /// `text` cut to fit one row of the terminal (less `indent` columns already used), the last
+    /// column left free so no terminal wraps early; `keeping` (a step's timer) is never cut.
+    /// The width is read again on every draw, so a resized window (SIGWINCH) takes effect at the
+    /// next redraw, at most 150 ms later.
+    private func fit(_ text: String, keeping suffix: String = "", indent: Int = 0) -> String {
+        let room = max(Self.terminalColumns(fd: err.fileDescriptor) - 1 - indent - suffix.count, 1)
+        return (text.count > room ? String(text.prefix(room)) : text) + suffix
+    }
+
+    /// The width of the terminal on `fd` (TIOCGWINSZ); when it reports none, `$COLUMNS`, then 80.
+    static func terminalColumns(fd: Int32) -> Int {
+        let columns = Int(clinux_terminal_columns(fd))
+        if columns > 0 { return columns }
+        if let env = Int(ProcessInfo.processInfo.environment["COLUMNS"] ?? ""), env > 0 { return env }
+        return 80
     }
 
     private func redraw() {
