@@ -59,6 +59,7 @@ public struct ImageTransfer: Sendable {
         guard let image = try store.image(manifestDigest: result.manifestDigest) else {
             throw StoreError.imageNotFound(result.manifestDigest.description)
         }
+        try store.recordRepoDigest(image, repository: reference, digest: result.namedDigest ?? result.manifestDigest)
         progress?("\(reference.familiar): stored \(result.manifestDigest)")
         return PullResult(image: image, reference: reference, manifestDigest: result.manifestDigest,
                           downloadedBytes: result.bytes, fetchedBlobs: result.copiedBlobs, skippedBlobs: result.skippedBlobs)
@@ -111,6 +112,7 @@ public struct ImageTransfer: Sendable {
             // Hashed on the way out: name the image and the layer, not just the blob.
             throw StoreError.corruptBlob(digest, what: ImageStore.blobRole(digest, in: from.image), cause: cause)
         }
+        try store.recordRepoDigest(from.image, repository: target, digest: result.manifestDigest)
         progress?("\(target.familiar): digest: \(result.manifestDigest) size: \(from.image.manifestSize)")
         return PushResult(reference: target, manifestDigest: result.manifestDigest, uploadedBlobs: result.copiedBlobs,
                           mountedBlobs: result.mountedBlobs, skippedBlobs: result.skippedBlobs, uploadedBytes: result.bytes)

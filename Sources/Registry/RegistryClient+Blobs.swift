@@ -124,10 +124,12 @@ extension RegistryClient {
     /// registry known to hold it), else uploads it (one PUT, or PATCH chunks when
     /// `options.chunkSize` is set). The registry's `Docker-Content-Digest` is checked.
     @discardableResult
+    /// `checkExisting: false` when the caller has just asked (`ImageCopy` asks the destination
+    /// `hasBlob` first): one HEAD per blob, not two.
     public func pushBlob(repository: String, digest: Digest, size: Int64, from file: URL,
-                         mountFrom: String? = nil) async throws -> BlobPushResult {
+                         mountFrom: String? = nil, checkExisting: Bool = true) async throws -> BlobPushResult {
         let repo = try Self.repositoryPath(repository)
-        if try await blobExists(repository: repo, digest: digest) != nil { return .alreadyPresent }
+        if checkExisting, try await blobExists(repository: repo, digest: digest) != nil { return .alreadyPresent }
         return try await options.retry.run { _ in
             var scopes = [Self.pushScope(repo)]
             var query: [URLQueryItem] = []

@@ -10,19 +10,13 @@ public struct FetchedManifest: Sendable {
     public var digest: Digest
 
     /// OCI or Docker index / manifest list.
-    public var isIndex: Bool { ManifestMediaType.indexTypes.contains(mediaType) }
+    public var isIndex: Bool { MediaType.isIndex(mediaType) }
 }
 
 /// The manifest media types the client asks for and understands.
-public enum ManifestMediaType {
-    public static let ociManifest = "application/vnd.oci.image.manifest.v1+json"
-    public static let ociIndex = "application/vnd.oci.image.index.v1+json"
-    public static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
-    public static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
-
-    public static let indexTypes: Set<String> = [ociIndex, dockerManifestList]
-    public static let imageTypes: Set<String> = [ociManifest, dockerManifest]
-    static let accept = [ociManifest, ociIndex, dockerManifest, dockerManifestList].joined(separator: ", ")
+/// What a manifest request accepts: every manifest and index type `OCI.MediaType` knows.
+enum ManifestAccept {
+    static let header = [MediaType.ociManifest, MediaType.ociIndex, MediaType.dockerManifest, MediaType.dockerManifestList].joined(separator: ", ")
 }
 
 extension RegistryClient {
@@ -33,7 +27,7 @@ extension RegistryClient {
         let requested = try? Digest(parsing: reference)
         return try await options.retry.run { _ in
             let response = try await execute("GET", url(path: "/v2/\(repo)/manifests/\(reference)"),
-                                              headers: ["Accept": ManifestMediaType.accept],
+                                              headers: ["Accept": ManifestAccept.header],
                                               scopes: [Self.pullScope(repo)])
             switch response.status {
             case 200: break
@@ -60,7 +54,7 @@ extension RegistryClient {
         let repo = try Self.repositoryPath(repository)
         return try await options.retry.run { _ in
             let response = try await execute("HEAD", url(path: "/v2/\(repo)/manifests/\(reference)"),
-                                              headers: ["Accept": ManifestMediaType.accept],
+                                              headers: ["Accept": ManifestAccept.header],
                                               scopes: [Self.pullScope(repo)])
             switch response.status {
             case 200:
@@ -92,14 +86,14 @@ extension RegistryClient {
     /// The media type from Content-Type, else from the JSON's `mediaType` field.
     static func mediaType(of response: HTTPResponse) -> String {
         if let type = response.header("content-type")?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces),
-           ManifestMediaType.indexTypes.contains(type) || ManifestMediaType.imageTypes.contains(type) {
+           MediaType.isIndex(type) || MediaType.isManifest(type) {
             return type
         }
         struct Probe: Decodable { var mediaType: String?; var manifests: [Probe]? }
         if let probe = try? JSONDecoder().decode(Probe.self, from: response.body) {
             if let type = probe.mediaType { return type }
-            if probe.manifests != nil { return ManifestMediaType.ociIndex }
+            if probe.manifests != nil { return MediaType.ociIndex }
         }
-        return ManifestMediaType.ociManifest
+        return MediaType.ociManifest
     }
 }

@@ -41,7 +41,7 @@ public struct RegistryImageDestination: ImageDestination {
         }
         guard let file else { throw RegistryError.io("no file for blob \(descriptor.digest)") }
         let result = try await client.pushBlob(repository: repository, digest: descriptor.digest, size: descriptor.size,
-                                               from: URL(fileURLWithPath: file), mountFrom: mountFrom)
+                                               from: URL(fileURLWithPath: file), mountFrom: mountFrom, checkExisting: false)
         switch result {
         case .mounted: return .mounted(from: mountFrom ?? "?")
         case .alreadyPresent, .uploaded: return .copied(descriptor.size)

@@ -266,45 +266,54 @@ struct BuildCommand: AsyncParsableCommand {
             throw error
         }
 
-        let exporter = BuildExporter(store: imageStore, engineStore: engineStore, snapshotter: snapshotter)
-        switch out.type {
-        case .image:
-            break
-        case .local, .tar:
-            try await exporter.exportRootfs(layers: result.target.layers, to: out.dest ?? ".", asTar: out.type == .tar)
-        case .oci, .docker:
-            if let w = result.written {
-                if out.tar {
-                    try await exporter.exportArchive(manifestDigest: w.manifestDigest, tags: tags, to: out.dest ?? "-", docker: out.type == .docker)
-                } else {
-                    try await exporter.exportLayout(manifestDigest: w.manifestDigest, tags: tags, to: out.dest ?? ".")
+        // What comes after the build (outputs, push, load, the ID and metadata files) can fail
+        // too: the progress is then closed and the build recorded as failed, as for a failed step.
+        do {
+            let exporter = BuildExporter(store: imageStore, engineStore: engineStore, snapshotter: snapshotter)
+            switch out.type {
+            case .image:
+                break
+            case .local, .tar:
+                try await exporter.exportRootfs(layers: result.target.layers, to: out.dest ?? ".", asTar: out.type == .tar)
+            case .oci, .docker:
+                if let w = result.written {
+                    if out.tar {
+                        try await exporter.exportArchive(manifestDigest: w.manifestDigest, tags: tags, to: out.dest ?? "-", docker: out.type == .docker)
+                    } else {
+                        try await exporter.exportLayout(manifestDigest: w.manifestDigest, tags: tags, to: out.dest ?? ".")
+                    }
                 }
             }
-        }
-        if pushing, let w = result.written {
-            // After the build, as buildx's push=true: every tag, each to its own registry.
-            let transfer = ImageTransfer(access: access, progress: { line in Task { await reporter.emit(.note(line)) } })
-            for tag in tags {
-                await reporter.emit(.note("pushing \(tag)"))
-                let pushed = try await transfer.push(w.manifestDigest.description, to: try ImageReference(parsing: tag), from: imageStore)
-                await reporter.emit(.note("pushed \(pushed.reference.familiar)@\(pushed.manifestDigest)"))
+            if pushing, let w = result.written {
+                // After the build, as buildx's push=true: every tag, each to its own registry.
+                let transfer = ImageTransfer(access: access, progress: { line in Task { await reporter.emit(.note(line)) } })
+                for tag in tags {
+                    await reporter.emit(.note("pushing \(tag)"))
+                    let pushed = try await transfer.push(w.manifestDigest.description, to: try ImageReference(parsing: tag), from: imageStore)
+                    await reporter.emit(.note("pushed \(pushed.reference.familiar)@\(pushed.manifestDigest)"))
+                }
             }
-        }
-        if let docker, let w = result.written {
-            await reporter.emit(.note("loading into docker (\(docker) load)"))
-            let said = try await DockerLoad.load(manifestDigest: w.manifestDigest, tags: tags, exporter: exporter, docker: docker)
-            await reporter.emit(.note(said.isEmpty ? "loaded into docker" : said))
-        }
-        if let iidfile, let w = result.written {
-            try OutputFile.write(Array(w.id.description.utf8), to: iidfile, what: "the image ID")
-        }
-        if let metadataFile {
-            let stored = try result.written.flatMap { try imageStore.image(manifestDigest: $0.manifestDigest) }
-            let bytes = try BuildOutputs.metadata(written: result.written, manifestMediaType: stored?.manifestMediaType,
-                                                  manifestSize: stored?.manifestSize, tags: tags,
-                                                  steps: await reporter.stepSummaries(), cacheExports: await reporter.cacheExports(),
-                                                  buildID: buildID)
-            try OutputFile.write(bytes, to: metadataFile, what: "the build metadata")
+            if let docker, let w = result.written {
+                await reporter.emit(.note("loading into docker (\(docker) load)"))
+                let said = try await DockerLoad.load(manifestDigest: w.manifestDigest, tags: tags, exporter: exporter, docker: docker)
+                await reporter.emit(.note(said.isEmpty ? "loaded into docker" : said))
+            }
+            if let iidfile, let w = result.written {
+                try OutputFile.write(Array(w.id.description.utf8), to: iidfile, what: "the image ID")
+            }
+            if let metadataFile {
+                let stored = try result.written.flatMap { try imageStore.image(manifestDigest: $0.manifestDigest) }
+                let bytes = try BuildOutputs.metadata(written: result.written, manifestMediaType: stored?.manifestMediaType,
+                                                      manifestSize: stored?.manifestSize, tags: tags,
+                                                      steps: await reporter.stepSummaries(), cacheExports: await reporter.cacheExports(),
+                                                      buildID: buildID)
+                try OutputFile.write(bytes, to: metadataFile, what: "the build metadata")
+            }
+        } catch {
+            await reporter.close()
+            BuildOutputs.record(in: imageStore, id: buildID, started: started, succeeded: false, tags: tags, target: target,
+                                dockerfile: dockerfileName, image: result.written?.id, steps: await reporter.stepSummaries())
+            throw error
         }
         BuildOutputs.record(in: imageStore, id: buildID, started: started, succeeded: true, tags: tags, target: target,
                             dockerfile: dockerfileName, image: result.written?.id, steps: await reporter.stepSummaries())

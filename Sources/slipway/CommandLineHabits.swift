@@ -1,3 +1,4 @@
+import Dockerfile
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -104,28 +105,12 @@ enum CommandLineHabits {
     /// "; did you mean 'images'?" for the nearest candidates within a small edit distance.
     static func suggestion(for word: String, among candidates: [String], prefix: String = "") -> String {
         let limit = max(2, word.count / 3)
-        let scored = candidates.map { ($0, editDistance(word, $0)) }.filter { $0.1 <= limit }
+        let scored = candidates.map { ($0, Suggest.distance(word, $0)) }.filter { $0.1 <= limit }
         guard let best = scored.map(\.1).min() else { return "" }
         let names = scored.filter { $0.1 == best }.map(\.0).sorted()
         return "; did you mean " + names.map { "'\(prefix)\($0)'" }.joined(separator: " or ") + "?"
     }
 
-    /// Levenshtein distance (insertions, deletions, substitutions).
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
-    }
 
     /// Whether `--debug` (or `$SLIPWAY_DEBUG`) asked for errors in full.
     static var debug: Bool {

@@ -69,7 +69,8 @@ struct InspectCommand: ParsableCommand {
                 let config = try s.config(of: image)
                 let layers = try s.layerRecords(of: image)
                 let tags = image.tags.map(\.familiar).sorted()
-                let digests = Set(image.tags.map(\.familiarRepository)).sorted().map { "\($0)@\(image.manifestDigest)" }
+                // Only where it was pushed or pulled, as docker (a local tag has no registry digest).
+                let digests = try s.repoDigests(of: image)
                 out.append(Output(
                     Id: image.id.description, RepoTags: tags, RepoDigests: digests,
                     ManifestDigest: image.manifestDigest.description, ManifestMediaType: image.manifestMediaType,

@@ -12,6 +12,7 @@ struct BuildHistoryTests {
         var id: String
         var started: String
         var succeeded: Bool
+        var image: String?
         var tags: [String]
         var steps: [Step]
     }
@@ -52,5 +53,21 @@ struct BuildHistoryTests {
         #expect(line.contains("RAN") && line.contains("a.txt changed"), "\(compare.stdout)")
         let bad = try await s.slipway(["history", "--compare", "zzzz", "yyyy"])
         #expect(bad.status != 0 && bad.stderr.contains("no build with id 'zzzz'"), "\(bad.combined)")
+    }
+
+    @Test("a build whose push fails is recorded as failed, with the image it stored")
+    func failedPushIsRecorded() async throws {
+        let s = try BuildSandbox()
+        try await s.importFixture("busybox", as: "busybox:latest")
+        try s.write("Dockerfile", "FROM busybox\nRUN echo pushed > /p\n")
+        // Nothing listens on port 9 of this machine: the push fails at once, after the build.
+        let tag = "127.0.0.1:9/hist/push:1"
+        let build = try await s.build(["-t", tag, "--push"])
+        #expect(build.status != 0, "\(build.combined)")
+        let json = try await s.slipway(["history", "--builds", tag, "--format", "json"])
+        #expect(json.status == 0, "\(json.combined)")
+        let records = try json.stdout.split(separator: "\n").map { try JSONDecoder().decode(Record.self, from: Data($0.utf8)) }
+        #expect(records.count == 1 && records.first?.succeeded == false, "\(json.stdout)")
+        #expect(records.first?.image?.hasPrefix("sha256:") == true, "the image was stored before the push: \(json.stdout)")
     }
 }

@@ -47,6 +47,15 @@ struct RegistryCLITests {
         #expect(pull.stdout.contains("Status: Downloaded newer image"), "\(pull.stdout)")
         let images = try await slipway(["images", "--root", storeB])
         #expect(images.stdout.contains("\(host)/team/bb"), "\(images.stdout)")
+        // RepoDigests: where the image was pushed (store A) or pulled from (store B), and only there.
+        let digest = pull.stdout.split(separator: "\n").first { $0.hasPrefix("Digest: ") }.map { String($0.dropFirst(8)) } ?? "?"
+        for store in [storeA, storeB] {
+            let seen = try await slipway(["inspect", "--root", store, "-f", "{{json .RepoDigests}}", "\(host)/team/bb:1"])
+            #expect(seen.stdout == "[\"\(host)/team/bb@\(digest)\"]\n", "\(store): \(seen.combined)")
+        }
+        #expect(try await slipway(["tag", "--root", storeB, "\(host)/team/bb:1", "local/only:1"]).status == 0)
+        let tagged = try await slipway(["inspect", "--root", storeB, "-f", "{{len .RepoDigests}}", "local/only:1"])
+        #expect(tagged.stdout == "1\n", "a new local tag adds no repo digest: \(tagged.combined)")
         let wrongPlatform = try await slipway(["pull", "--root", storeB, "--platform", "linux/s390x", "\(host)/team/bb:1"])
         #expect(wrongPlatform.status != 0 && wrongPlatform.stderr.contains("linux/s390x"), "\(wrongPlatform.combined)")
 

@@ -126,7 +126,7 @@ import Testing
                 try await direct.pushBlob(repository: "f/m", data: config)
                 let manifest = makeManifest(config: Digest.sha256(config), configSize: config.count, layers: [])
                 let digest = try await direct.putManifest(repository: "f/m", reference: "t", data: manifest,
-                                                          mediaType: ManifestMediaType.ociManifest)
+                                                          mediaType: MediaType.ociManifest)
                 try await proxy.setRules([.init(method: "GET", path: "/manifests/", action: .corrupt, times: 100)])
                 let client = try makeClient(proxy.host)
                 for reference in ["t", digest.description] {

@@ -29,7 +29,7 @@ import Testing
                 let manifest = makeManifest(config: Digest.sha256(config), configSize: config.count,
                                             layers: [(layer.digest, layer.data.count)])
                 let digest = try await client.putManifest(repository: "tls/app", reference: "v1", data: manifest,
-                                                          mediaType: ManifestMediaType.ociManifest)
+                                                          mediaType: MediaType.ociManifest)
                 #expect(try await client.fetchManifest(repository: "tls/app", reference: "v1").digest == digest)
                 let out = dir.file("out-\(UUID().uuidString)")
                 try await client.fetchBlob(repository: "tls/app", digest: layer.digest, size: Int64(layer.data.count), to: out)

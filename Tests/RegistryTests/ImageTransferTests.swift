@@ -88,6 +88,22 @@ import Testing
         }
     }
 
+    @Test("a push asks the registry once per blob whether it has it (one HEAD, not two)")
+    func pushAsksOncePerBlob() async throws {
+        try await RegistryServer.with { registry in
+            try await FaultProxy.with(upstreamPort: registry.port) { proxy in
+                let a = try TestStore()
+                defer { a.remove() }
+                let image = try await a.importImage(tag: "\(proxy.host)/once/app:1")
+                let pushed = try await ImageTransfer(access: RegistryAccess()).push("\(proxy.host)/once/app:1", from: a.store)
+                #expect(pushed.uploadedBlobs == 2)
+                let heads = try await proxy.requests().filter { $0.method == "HEAD" && $0.path.contains("/blobs/") }
+                #expect(heads.count == 2, "\(heads.map(\.path))")
+                #expect(Set(heads.map(\.path)).count == 2 && image.layers.allSatisfy { l in heads.contains { $0.path.hasSuffix(l.description) } })
+            }
+        }
+    }
+
     @Test func corruptLayerNeverLandsInTheStore() async throws {
         try await RegistryServer.with { registry in
             try await FaultProxy.with(upstreamPort: registry.port) { proxy in

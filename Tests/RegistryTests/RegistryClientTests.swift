@@ -25,13 +25,13 @@ import Testing
             let manifest = makeManifest(config: Digest.sha256(config), configSize: config.count,
                                         layers: [(layer.digest, layer.data.count)])
             let digest = try await client.putManifest(repository: "test/app", reference: "v1", data: manifest,
-                                                      mediaType: ManifestMediaType.ociManifest)
+                                                      mediaType: MediaType.ociManifest)
             #expect(digest == Digest.sha256(manifest))
 
             let byTag = try await client.fetchManifest(repository: "test/app", reference: "v1")
             #expect(byTag.data == manifest)
             #expect(byTag.digest == digest)
-            #expect(byTag.mediaType == ManifestMediaType.ociManifest)
+            #expect(byTag.mediaType == MediaType.ociManifest)
             #expect(try await client.fetchManifest(repository: "test/app", reference: digest.description).data == manifest)
             #expect(try await client.manifestDigest(repository: "test/app", reference: "v1") == digest)
             #expect(try await client.manifestDigest(repository: "test/app", reference: "nope") == nil)
@@ -83,11 +83,11 @@ import Testing
             try await client.pushBlob(repository: "multi", data: config)
             let manifest = makeManifest(config: Digest.sha256(config), configSize: config.count, layers: [])
             let mdigest = try await client.putManifest(repository: "multi", reference: Digest.sha256(manifest).description,
-                                                       data: manifest, mediaType: ManifestMediaType.ociManifest)
+                                                       data: manifest, mediaType: MediaType.ociManifest)
             let index = Data("""
             {"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"\(mdigest)","size":\(manifest.count),"platform":{"os":"linux","architecture":"arm64"}}]}
             """.utf8)
-            try await client.putManifest(repository: "multi", reference: "latest", data: index, mediaType: ManifestMediaType.ociIndex)
+            try await client.putManifest(repository: "multi", reference: "latest", data: index, mediaType: MediaType.ociIndex)
             let fetched = try await client.fetchManifest(repository: "multi", reference: "latest")
             #expect(fetched.isIndex)
             let decoded = try ImageIndex.decode(Array(fetched.data))

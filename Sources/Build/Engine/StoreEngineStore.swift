@@ -10,9 +10,6 @@ import System
 public struct StoreEngineStore: EngineStore {
     public let store: ImageStore
     public let compression: LayerCompression
-    /// Unpacks a layer blob into an empty directory in overlay-lower form and returns the diffID
-    /// of what it unpacked (the sha256 of the uncompressed tar), checked against the layer's record.
-    public let unpack: @Sendable (_ blobPath: String, _ mediaType: String, _ into: String, _ below: [String]) throws -> Digest
     /// SOURCE_DATE_EPOCH: new layers get every mtime clamped to it (reproducible builds).
     public var sourceDateEpoch: Int64?
 
@@ -25,17 +22,9 @@ public struct StoreEngineStore: EngineStore {
     /// Keys of the cache records this build used: marked used in one write when it ends.
     let usedCacheKeys = UsedCacheKeys()
 
-    public init(store: ImageStore, compression: LayerCompression = .gzip,
-                unpack: @escaping @Sendable (String, String, String, [String]) throws -> Digest = StoreEngineStore.overlayLowerUnpack) {
+    public init(store: ImageStore, compression: LayerCompression = .gzip) {
         self.store = store
         self.compression = compression
-        self.unpack = unpack
-    }
-
-    /// Extracts a layer blob with whiteouts kept in overlayfs' form, so it can be a lowerdir;
-    /// implicit parent directories take their metadata from the layers `below` (topmost first).
-    public static let overlayLowerUnpack: @Sendable (String, String, String, [String]) throws -> Digest = { blob, _, dir, below in
-        try LayerApplier(mode: .overlayLower, lowerDirectories: below).apply(blob: blob, to: dir).diffID
     }
 
     public func resolveImage(_ reference: String) async throws -> ResolvedImage? {
@@ -87,37 +76,16 @@ public struct StoreEngineStore: EngineStore {
     func snapshotPath(_ layer: LayerRef) -> String { store.snapshotsDirectory + "/" + layer.diffID.encoded }
 
     public func layerDirectory(_ layer: LayerRef, below: [String]) async throws -> String {
-        let dir = snapshotPath(layer)
-        if FileManager.default.fileExists(atPath: dir) { return dir }
-        // Pid-named (`makeTemporaryDirectory`), so what a SIGKILL leaves is removed by GC, and
-        // registered, so that Ctrl-C during a long extraction leaves no half-unpacked directory.
-        let tmp = try store.makeTemporaryDirectory()
-        let token: CleanupRegistry.Token
-        do { token = try CleanupRegistry.shared.register(.directory(tmp)) } catch {
-            store.removeTemporaryDirectory(tmp)
-            throw error
-        }
-        defer { CleanupRegistry.shared.release(token) }
-        do {
-            // Decompressing and writing a whole layer blocks: keep it off the cooperative pool.
-            let (unpack, blob, mediaType) = (self.unpack, store.content.blobPath(layer.digest), layer.mediaType)
-            let unpacked = try await runOffPool { try unpack(blob, mediaType, tmp, below) }
-            // `snapshots/<diffID>` is shared by every later image with that diffID: a blob whose
-            // content does not match the diffID its config records must never be kept under it.
-            guard unpacked == layer.diffID else {
-                throw EngineStoreError.diffIDMismatch(layer: layer.digest, expected: layer.diffID, actual: unpacked)
+        // The store's one unpacker; the temp directory is registered, so that Ctrl-C during a
+        // long extraction leaves no half-unpacked directory. Decompressing and writing a whole
+        // layer blocks: off the cooperative pool.
+        let store = self.store
+        return try await runOffPool {
+            try store.unpackLayer(digest: layer.digest, diffID: layer.diffID, below: below) { tmp in
+                let token = try CleanupRegistry.shared.register(.directory(tmp))
+                return { CleanupRegistry.shared.release(token) }
             }
-            if rename(tmp, dir) != 0 {
-                // Another build unpacked it first: use theirs.
-                let failure = SystemError.last("rename to \(dir)", path: tmp)
-                try? FileManager.default.removeItem(atPath: tmp)
-                guard FileManager.default.fileExists(atPath: dir) else { throw EngineStoreError.system(failure) }
-            }
-        } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw StoreError.readingBlob(error, layer.digest, what: "unpacking the layer with diff ID \(layer.diffID)")
         }
-        return dir
     }
 
     public func cachedStep(_ key: CacheKey) async throws -> CachedStep? {
@@ -235,15 +203,10 @@ public enum EngineStoreError: Error, CustomStringConvertible {
     case io(String)
     /// A failed system call (unpacking a layer into its snapshot).
     case system(SystemError)
-    /// A layer blob's uncompressed content does not hash to the diffID its image config records.
-    case diffIDMismatch(layer: Digest, expected: Digest, actual: Digest)
     public var description: String {
         switch self {
         case .io(let m): return m
         case .system(let e): return e.description
-        case .diffIDMismatch(let layer, let expected, let actual):
-            return "layer \(layer) unpacks to diffID \(actual), but the image config records \(expected): "
-                + "the image is corrupt or was written wrongly; re-pull or re-import it"
         }
     }
 }

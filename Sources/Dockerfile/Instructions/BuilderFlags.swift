@@ -67,8 +67,9 @@ struct BuilderFlags {
     func list(_ name: String) -> [String] { lists[name] ?? [] }
 }
 
-/// "Did you mean ...?" suggestions by edit distance.
-enum Suggest {
+/// "Did you mean ...?" suggestions by edit distance: the one Levenshtein distance (the CLI's
+/// unknown-command hint uses it too).
+public enum Suggest {
     static func closest(_ word: String, among options: [String]) -> String? {
         let w = Array(word.lowercased())
         var best: (String, Int)?
@@ -79,6 +80,9 @@ enum Suggest {
         }
         return best?.0
     }
+
+    /// Levenshtein distance (insertions, deletions, substitutions).
+    public static func distance(_ a: String, _ b: String) -> Int { distance(Array(a), Array(b)) }
 
     static func distance(_ a: [Character], _ b: [Character]) -> Int {
         if a.isEmpty { return b.count }

@@ -18,19 +18,35 @@ extension ImageStore {
     /// overlay (`LayerApplier.lowerDirectories`). Snapshots are keyed by diff ID alone: a layer
     /// unpacked first on one base keeps that base's metadata for such implicit parents.
     public func unpackedLayerPath(diffID: Digest, below: [String] = []) throws -> String {
-        let path = snapshotsDirectory + "/" + diffID.encoded
         // The lease keeps the layer record, and so its snapshot, from a concurrent collection
         // for as long as this process runs.
         guard let layer = try layerRecord(diffID: diffID), try content.lease(layer.digest) else {
             throw StoreError.invalid("no layer with diff ID \(diffID) is in the store")
         }
+        return try unpackLayer(digest: layer.digest, diffID: diffID, below: below)
+    }
+
+    /// Unpacks the layer blob `digest` into `snapshots/<diffID>` once (the one unpacker of
+    /// snapshots: `run` and the build engine both come here): into a pid-named temp directory
+    /// in `snapshots/` (what a killed process leaves, the next command removes), checked against
+    /// `diffID` — a blob whose content is not what its image records never becomes the snapshot
+    /// every later image with that diff ID shares (`StoreError.diffIDMismatch`) — synced, and
+    /// renamed into place; another process that got there first wins. `tracking` is told the
+    /// temp directory as soon as it exists and returns what to call when it is gone (the build
+    /// registers it for cleanup on Ctrl-C).
+    public func unpackLayer(digest: Digest, diffID: Digest, below: [String] = [],
+                            tracking: ((String) throws -> () -> Void)? = nil) throws -> String {
+        let path = snapshotsDirectory + "/" + diffID.encoded
         if FileSystem.isDirectory(path) { return path }
         let tmp = TempName.path(in: snapshotsDirectory, suffix: ".d")
         try StoreError.wrapping { try FileIO.check(mkdir(tmp, 0o755), "mkdir", tmp) }
+        var release: (() -> Void)?
+        defer { release?() }
         do {
-            let result = try LayerApplier(mode: .overlayLower, lowerDirectories: below).apply(blob: content.blobPath(layer.digest), to: tmp)
+            release = try tracking?(tmp)
+            let result = try LayerApplier(mode: .overlayLower, lowerDirectories: below).apply(blob: content.blobPath(digest), to: tmp)
             guard result.diffID == diffID else {
-                throw StoreError.digestMismatch(expected: diffID, actual: result.diffID, what: "layer \(layer.digest) while unpacking")
+                throw StoreError.diffIDMismatch(layer: digest, expected: diffID, actual: result.diffID)
             }
             let fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             if fd >= 0 {
@@ -48,7 +64,7 @@ extension ImageStore {
             try FileSystem.fsyncDirectory(snapshotsDirectory)
         } catch {
             try? FileSystem.removeTree(tmp)
-            throw StoreError.readingBlob(error, layer.digest, what: "unpacking the layer with diff ID \(diffID)")
+            throw StoreError.readingBlob(error, digest, what: "unpacking the layer with diff ID \(diffID)")
         }
         return path
     }

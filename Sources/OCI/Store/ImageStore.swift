@@ -222,6 +222,17 @@ public final class ImageStore: Sendable {
                     PRIMARY KEY (key, destination));
                 """)
         }
+        // The repositories an image was pushed to or pulled from, with the digest the registry
+        // knows it by (docker's RepoDigests): only those, never one per local tag.
+        m.registerMigration("v5-repo-digests") { db in
+            try db.execute(sql: """
+                CREATE TABLE repo_digests (
+                    manifest_digest TEXT NOT NULL REFERENCES images(manifest_digest) ON DELETE CASCADE,
+                    repository TEXT NOT NULL,
+                    digest TEXT NOT NULL,
+                    PRIMARY KEY (manifest_digest, repository));
+                """)
+        }
         return m
     }
 }

@@ -9,6 +9,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     /// A stored blob does not hold what its digest says (found on the way out: save, push,
     /// --output, or unpacking for a build or run). `what` names the image and the layer.
     case corruptBlob(Digest, what: String, cause: String)
+    /// A layer blob's uncompressed content does not hash to the diff ID its image config
+    /// records (found unpacking it into the snapshot every image with that diff ID shares).
+    case diffIDMismatch(layer: Digest, expected: Digest, actual: Digest)
     case imageNotFound(String)
     case ambiguous(String, matches: Int)
     case conflict(String)
@@ -27,6 +30,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             return "blob \(d) is not in the store"
         case .corruptBlob(let d, let what, let cause):
             return "\(what): the store's copy of blob \(d) is corrupt (\(cause)); run `slipway fsck` to list what is damaged and `slipway fsck --repair` to drop it, then pull, load or build the image again"
+        case .diffIDMismatch(let layer, let expected, let actual):
+            return "layer \(layer) unpacks to diffID \(actual), but the image config records \(expected): "
+                + "the image is corrupt or was written wrongly; re-pull or re-import it"
         case .imageNotFound(let s):
             return "no such image: \(s)"
         case .ambiguous(let s, let n):

@@ -7,6 +7,9 @@ public struct ImageCopyResult: Sendable {
     public var config: ImageConfig
     /// The config blob's digest: the image ID.
     public var configDigest: Digest
+    /// The digest of what the reference named in the source: an index's when it named one
+    /// (docker's RepoDigests show that), else the manifest's.
+    public var namedDigest: Digest? = nil
     /// Blobs copied, blobs the destination already had, blobs it mounted, bytes moved.
     public var copiedBlobs = 0
     public var skippedBlobs = 0
@@ -66,6 +69,7 @@ public struct ImageCopy: Sendable {
         let what = "\(source.description)\(reference.hasPrefix("sha256:") ? "@" : ":")\(reference)"
         let wanted = platform ?? Platform.host
         var fetched = try await source.manifest(reference)
+        let named = fetched.digest
         let fromIndex = fetched.isIndex
         if fromIndex {
             let index = try ImageIndex.decode(fetched.bytes, source: "index of \(what)")
@@ -101,6 +105,7 @@ public struct ImageCopy: Sendable {
         result.manifestDigest = digest
         result.config = config
         result.configDigest = manifest.config.digest
+        result.namedDigest = named
         return result
     }
 
