@@ -10,7 +10,7 @@ public enum OwnerProcess {
     /// leases, mounts and containers are as orphaned as those of a reaped process).
     public static func isRunning(_ pid: Int32) -> Bool {
         guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        guard let stat = FileIO.readText("/proc/\(pid)/stat"),
               let close = stat.lastIndex(of: ")") else { return true }
         let state = stat[stat.index(after: close)...].drop { $0 == " " }.first
         return state != "Z" && state != "X"

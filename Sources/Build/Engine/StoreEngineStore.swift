@@ -80,6 +80,9 @@ public struct StoreEngineStore: EngineStore {
         // long extraction leaves no half-unpacked directory. Decompressing and writing a whole
         // layer blocks: off the cooperative pool.
         let store = self.store
+        // Unpacked already (the usual case): no thread hop.
+        let dir = snapshotPath(layer)
+        if FileSystem.isDirectory(dir) { return dir }
         return try await runOffPool {
             try store.unpackLayer(digest: layer.digest, diffID: layer.diffID, below: below) { tmp in
                 let token = try CleanupRegistry.shared.register(.directory(tmp))

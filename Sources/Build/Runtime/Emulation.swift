@@ -71,10 +71,10 @@ public enum Emulation {
     /// The entry named `name`, else one whose interpreter is `name`, `name`-static or Debian's
     /// `<cpu>-binfmt-P` wrapper; with its text.
     static func findEntry(_ name: String, in directory: String) -> (String, String)? {
-        if let text = try? String(contentsOfFile: directory + "/" + name, encoding: .utf8) { return (name, text) }
+        if let text = FileIO.readText(directory + "/" + name) { return (name, text) }
         let cpu = String(name.dropFirst("qemu-".count))
         for entry in (try? FileSystem.entries(directory)) ?? [] where entry != "register" && entry != "status" {
-            guard let text = try? String(contentsOfFile: directory + "/" + entry, encoding: .utf8),
+            guard let text = FileIO.readText(directory + "/" + entry),
                   let line = text.split(separator: "\n").first(where: { $0.hasPrefix("interpreter ") }) else { continue }
             let base = line.split(separator: "/").last.map(String.init) ?? ""
             if base == name || base == name + "-static" || base.hasPrefix(cpu + "-binfmt") { return (entry, text) }
@@ -171,7 +171,7 @@ final class EmulatedInitWatch: Sendable {
     static func children(of pid: pid_t) -> [pid_t] {
         var out: [pid_t] = []
         for task in (try? FileSystem.entries("/proc/\(pid)/task")) ?? [] {
-            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+            let text = FileIO.readText("/proc/\(pid)/task/\(task)/children") ?? ""
             out += text.split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         }
         return out
@@ -179,8 +179,8 @@ final class EmulatedInitWatch: Sendable {
 
     /// In sigsuspend with every catchable signal but `signal` blocked (QEMU's dump_core_and_abort).
     static func isHungReRaising(pid: pid_t, signal: Int32) -> Bool {
-        guard let wchan = try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8), wchan.contains("sigsuspend"),
-              let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+        guard let wchan = FileIO.readText("/proc/\(pid)/wchan"), wchan.contains("sigsuspend"),
+              let status = FileIO.readText("/proc/\(pid)/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigBlk:") }),
               let mask = UInt64(line.dropFirst("SigBlk:".count).trimmingCharacters(in: .whitespaces), radix: 16) else { return false }
         for s in Int32(1)...31 where s != SIGKILL && s != SIGSTOP {

@@ -60,13 +60,10 @@ public final class ArchiveImageDestination: ImageDestination, @unchecked Sendabl
         if format == .docker, let compression = MediaType.layerCompression(descriptor.mediaType) {
             let file = try await localCopy(descriptor, from: source)
             defer { if file.temporary { unlink(file.path) } }
-            var facts = try source.layerFacts(descriptor)
-            if facts == nil {
-                facts = try await runOffPool {
-                    try ImageStore.measureLayer(file: file.path, digest: descriptor.digest, mediaType: descriptor.mediaType)
-                }
+            let known = try source.layerFacts(descriptor)
+            let facts = try await runOffPool {
+                try known ?? ImageStore.measureLayer(file: file.path, digest: descriptor.digest, mediaType: descriptor.mediaType)
             }
-            guard let facts else { return .copied(0) }
             try await runOffPool { try self.writeUncompressedLayer(descriptor, compression: compression, file: file.path, facts: facts, what: what) }
             progress?(facts.size)
             return .copied(facts.size)

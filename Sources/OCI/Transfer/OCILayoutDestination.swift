@@ -69,8 +69,13 @@ public final class OCILayoutDestination: ImageDestination, @unchecked Sendable {
         if lstat(blobPath(descriptor.digest), &st) == 0, Int64(st.st_size) == descriptor.size { return }
         let temp = TempName.path(in: directory + "/blobs/sha256", suffix: ".tmp")
         let receiver = try FileBlobReceiver(path: temp)
-        _ = try receiver.receive(file: file, as: descriptor, what: what, progress: nil) { actual in
-            StoreError.digestMismatch(expected: descriptor.digest, actual: actual, what: what)
+        do {
+            _ = try receiver.receive(file: file, as: descriptor, what: what, progress: nil) { actual in
+                StoreError.digestMismatch(expected: descriptor.digest, actual: actual, what: what)
+            }
+        } catch {
+            receiver.abort()   // a read error mid-way: no temp file left in the layout
+            throw error
         }
         try publish(temp, as: descriptor.digest)
     }
