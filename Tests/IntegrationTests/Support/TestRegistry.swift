@@ -21,38 +21,52 @@ final class TestRegistry {
     /// `address:port`, the registry part of image references.
     let host: String
     private let dir: String
-    private let process = Process()
+    private let process: Process
 
+    /// Starts a registry on a random port. A port another process already holds makes the
+    /// registry exit at once: then it is tried again on another port (up to 4 ports); a slow
+    /// start on a loaded machine gets 30 s.
     init(address: String = "127.0.0.1", htpasswd: String? = nil, tls: TLS? = nil) async throws {
         dir = "/var/tmp/slipway-it-registry-" + UUID().uuidString.prefix(8).lowercased()
-        port = 31_000 + Int.random(in: 0..<4000)
-        host = "\(address):\(port)"
         try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
-        var http = "addr: \"\(host)\""
-        if let tls { http += ", tls: {certificate: \(tls.certificate), key: \(tls.key)}" }
-        let auth = htpasswd.map { "auth: {htpasswd: {realm: slipway-it, path: \($0)}}\n" } ?? ""
-        try """
-            version: 0.1
-            log: {level: error, accesslog: {disabled: true}}
-            storage: {filesystem: {rootdirectory: \(dir)/data}}
-            \(auth)http: {\(http)}
+        var lastHost = ""
+        for _ in 0..<4 {
+            let port = 31_000 + Int.random(in: 0..<4000)
+            let host = "\(address):\(port)"
+            lastHost = host
+            var http = "addr: \"\(host)\""
+            if let tls { http += ", tls: {certificate: \(tls.certificate), key: \(tls.key)}" }
+            let auth = htpasswd.map { "auth: {htpasswd: {realm: slipway-it, path: \($0)}}\n" } ?? ""
+            try """
+                version: 0.1
+                log: {level: error, accesslog: {disabled: true}}
+                storage: {filesystem: {rootdirectory: \(dir)/data}}
+                \(auth)http: {\(http)}
 
-            """.write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", dir + "/config.yml"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Any HTTP answer (a 401 included) means it is serving.
-        let probe = ["/usr/bin/curl", "-s", "-o", "/dev/null"] + (tls.map { ["--cacert", $0.ca] } ?? [])
-            + ["\(tls == nil ? "http" : "https")://\(host)/v2/"]
-        let up = await Fixtures.poll(seconds: 15, every: 0.2) {
-            (try? BuildHarness.runBlocking(probe))?.status == 0 ? true : nil
-        }
-        guard up == true else {
+                """.write(toFile: dir + "/config.yml", atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.binary)
+            process.arguments = ["serve", dir + "/config.yml"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Any HTTP answer (a 401 included) means it is serving; an exit means the port was taken.
+            let probe = ["/usr/bin/curl", "-s", "-o", "/dev/null"] + (tls.map { ["--cacert", $0.ca] } ?? [])
+                + ["\(tls == nil ? "http" : "https")://\(host)/v2/"]
+            let up = await Fixtures.poll(seconds: 30, every: 0.2) { () -> Bool? in
+                if !process.isRunning { return false }
+                return (try? BuildHarness.runBlocking(probe))?.status == 0 ? true : nil
+            }
+            if up == true {
+                self.port = port
+                self.host = host
+                self.process = process
+                return
+            }
             Fixtures.killInBackground(process)
-            throw HarnessError.failed("docker-registry did not start on \(host)")
         }
+        try? FileManager.default.removeItem(atPath: dir)
+        throw HarnessError.failed("docker-registry did not start (last tried \(lastHost))")
     }
 
     deinit {
